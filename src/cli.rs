@@ -1,0 +1,217 @@
+//! The command line: arguments in, output and exit code out.
+//!
+//! **Invariant:** this is the only module that knows exit codes, output formats, the terminal
+//! and the clock.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diag::render::{self, Format, HumanOptions};
+use crate::driver::{self, Workspace};
+
+/// Exit code: no errors (warnings allowed unless denied).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: diagnostics with errors.
+pub const EXIT_ERRORS: u8 = 1;
+/// Exit code: usage or I/O failure.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "upkeep", version, about = "A compiler for maintenance plans", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum DenyArg {
+    Warnings,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum ScheduleFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate plans and report every problem
+    Check {
+        /// Plan files or directories (default: the current directory)
+        paths: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "human")]
+        format: FormatArg,
+        /// Turn warnings into errors
+        #[arg(long, value_enum)]
+        deny: Option<DenyArg>,
+    },
+    /// Explain a diagnostic code, or list them all
+    Explain {
+        /// A code such as `kpi/threshold-order`
+        code: Option<String>,
+    },
+    /// Print the JSON Schema of the plan format
+    Schema,
+    /// List the next occurrences of every window, task and backup of a plan
+    Schedule {
+        /// A plan file
+        plan: PathBuf,
+        /// How many occurrences of each
+        #[arg(long, default_value_t = 5)]
+        next: usize,
+        /// Start from this instant (RFC 3339) instead of now
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ScheduleFormat,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(run(cli.command))
+}
+
+fn run(command: Command) -> u8 {
+    match command {
+        Command::Check { paths, format, deny } => check(paths, format, deny.is_some()),
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Schema => {
+            print!("{}", crate::schema::SCHEMA);
+            EXIT_OK
+        }
+        Command::Schedule { plan, next, from, format } => schedule(&plan, next, from.as_deref(), format),
+    }
+}
+
+fn stderr_human() -> HumanOptions {
+    let tty = std::io::stderr().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let width = if tty { terminal_width().unwrap_or(100) } else { 100 };
+    HumanOptions { color: tty && !no_color, width }
+}
+
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w: &usize| w >= 40)
+}
+
+/// Load and check; a missing path is a usage error.
+fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
+    let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+    driver::check(&paths, driver::Options { deny_warnings }).map_err(|missing| {
+        eprintln!("error: `{}` does not exist", missing.0.display());
+        EXIT_USAGE
+    })
+}
+
+fn exit_code(ws: &Workspace) -> u8 {
+    if ws.has_io_failure() {
+        EXIT_USAGE
+    } else if ws.errors() > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
+    let ws = match load(paths, deny) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    let format = match format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Github => Format::Github,
+        FormatArg::Sarif => Format::Sarif,
+    };
+    let out = match format {
+        Format::Human => {
+            let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            return exit_code(&ws);
+        }
+        Format::Json => render::json(&ws.diagnostics, &ws.sources, ws.files),
+        Format::Github => render::github(&ws.diagnostics, &ws.sources),
+        Format::Sarif => render::sarif(&ws.diagnostics, &ws.sources),
+    };
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    exit_code(&ws)
+}
+
+fn explain(code: Option<&str>) -> u8 {
+    use crate::diag::Code;
+    let Some(name) = code else {
+        let width = Code::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        for c in Code::ALL {
+            println!("{:width$}  {:7}  {}", c.name(), c.default_severity().as_str(), c.summary());
+        }
+        return EXIT_OK;
+    };
+    match Code::from_name(name) {
+        Some(c) => {
+            print!("{}", c.explain());
+            EXIT_OK
+        }
+        None => {
+            let names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+            eprintln!("error: unknown code `{name}`");
+            eprintln!("help: {}", crate::diag::suggestion_help(name, &names, "codes"));
+            eprintln!("      `upkeep explain` lists every code");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: ScheduleFormat) -> u8 {
+    let from = match from {
+        Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(e) => {
+                eprintln!("error: `--from {s}` is not an RFC 3339 time ({e}); write e.g. `2027-01-01T00:00:00Z`");
+                return EXIT_USAGE;
+            }
+        },
+        None => chrono::Utc::now(),
+    };
+    let ws = match load(vec![path.to_path_buf()], false) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    if ws.errors() > 0 || ws.plans.is_empty() {
+        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        return exit_code(&ws).max(EXIT_ERRORS);
+    }
+    let n = n.min(1000);
+    let mut out = String::new();
+    for plan in &ws.plans {
+        let listing = crate::model::timeline::listing(plan, from, n);
+        match format {
+            ScheduleFormat::Table => out.push_str(&crate::model::timeline::table(plan, &listing)),
+            ScheduleFormat::Json => out.push_str(&crate::model::timeline::json(plan, &listing)),
+        }
+    }
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    EXIT_OK
+}

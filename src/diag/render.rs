@@ -1,0 +1,423 @@
+//! Rendering diagnostics for people (miette's graphical report) and for machines (JSON, GitHub
+//! workflow commands, SARIF 2.1.0).
+//!
+//! **Invariant:** rendering is a pure function of the diagnostics and the source map; the same
+//! input renders byte-identically (no timestamps, no absolute paths that were not given).
+
+use std::fmt::{self, Write as _};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan, SpanContents};
+use serde::Serialize;
+
+use super::{Code, Diagnostic, Severity};
+use crate::source::SourceMap;
+use crate::span::Span;
+
+/// Output format of `upkeep check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+/// Options for the human format.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions { color: false, width: 100 }
+    }
+}
+
+struct NamedText<'a> {
+    name: &'a str,
+    text: &'a str,
+}
+
+impl SourceCode for NamedText<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.to_owned(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+struct Report<'a> {
+    d: &'a Diagnostic,
+    source: Option<NamedText<'a>>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+fn source_span(span: Span) -> SourceSpan {
+    SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.d.code.name()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = self.d.span?;
+        let mut labels = vec![LabeledSpan::new_primary_with_span(self.d.label.clone(), source_span(primary))];
+        for l in &self.d.labels {
+            // miette draws one source per report; labels in other files are named in the help.
+            if l.span.file == primary.file {
+                labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), source_span(l.span)));
+            }
+        }
+        Some(Box::new(labels.into_iter()))
+    }
+}
+
+/// Notes for labels that point into another file than the primary span (miette shows one
+/// source per report).
+fn foreign_label_notes(d: &Diagnostic, sources: &SourceMap) -> Vec<String> {
+    let Some(primary) = d.span else { return Vec::new() };
+    d.labels
+        .iter()
+        .filter(|l| l.span.file != primary.file)
+        .map(|l| {
+            let f = sources.get(l.span.file);
+            let (line, col) = f.line_col(l.span.start);
+            format!("{}:{line}:{col}: {}", f.name, l.message)
+        })
+        .collect()
+}
+
+/// The graphical report of one diagnostic.
+pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> String {
+    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_links(false);
+    let notes = foreign_label_notes(d, sources);
+    let mut owned;
+    let d = if notes.is_empty() && d.span.is_some() || d.file.is_none() && notes.is_empty() {
+        d
+    } else {
+        owned = d.clone();
+        if d.span.is_none() {
+            if let Some(file) = &d.file {
+                owned.message = format!("{file}: {}", d.message);
+            }
+        }
+        for n in notes {
+            owned.help = Some(match owned.help.take() {
+                Some(h) => format!("{h}\n{n}"),
+                None => n,
+            });
+        }
+        &owned
+    };
+    let source = d.span.map(|s| {
+        let f = sources.get(s.file);
+        NamedText { name: &f.name, text: &f.text }
+    });
+    let report = Report { d, source };
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        // A span that does not fit its source would be a compiler bug; still say something.
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code.name(), d.message);
+    }
+    out
+}
+
+/// Every diagnostic as graphical reports followed by a summary line.
+pub fn human(diags: &[Diagnostic], sources: &SourceMap, files: usize, opts: HumanOptions) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&human_one(d, sources, opts));
+        out.push('\n');
+    }
+    out.push_str(&summary(diags, files));
+    out.push('\n');
+    out
+}
+
+/// "checked 5 files: 2 errors, 1 warning".
+pub fn summary(diags: &[Diagnostic], files: usize) -> String {
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    if diags.is_empty() {
+        format!("checked {}: no problems", plural(files, "file"))
+    } else {
+        format!("checked {}: {}, {}", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
+    }
+}
+
+/// A position as users count it: 1-based line and column (Unicode scalar values); the end is
+/// exclusive, as in SARIF.
+#[derive(Serialize, Clone, Copy)]
+struct Region {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn region(span: Span, sources: &SourceMap) -> Region {
+    let f = sources.get(span.file);
+    let (line, column) = f.line_col(span.start);
+    let (end_line, end_column) = f.line_col(span.end);
+    Region { line, column, end_line, end_column }
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    help: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+    files: usize,
+    errors: usize,
+    warnings: usize,
+}
+
+fn file_of<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Option<&'a str> {
+    d.span.map(|s| sources.get(s.file).name.as_str()).or(d.file.as_deref())
+}
+
+/// The JSON object of SPEC §7.
+pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
+    let items = diags
+        .iter()
+        .map(|d| {
+            let r = d.span.map(|s| region(s, sources));
+            JsonDiagnostic {
+                code: d.code.name(),
+                severity: d.severity.as_str(),
+                message: &d.message,
+                file: file_of(d, sources),
+                line: r.map(|r| r.line),
+                column: r.map(|r| r.column),
+                end_line: r.map(|r| r.end_line),
+                end_column: r.map(|r| r.end_column),
+                help: d.help.as_deref(),
+                labels: d
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let r = region(l.span, sources);
+                        JsonLabel {
+                            file: &sources.get(l.span.file).name,
+                            line: r.line,
+                            column: r.column,
+                            end_line: r.end_line,
+                            end_column: r.end_column,
+                            message: &l.message,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let report = JsonReport {
+        diagnostics: items,
+        files,
+        errors: diags.iter().filter(|d| d.severity == Severity::Error).count(),
+        warnings: diags.iter().filter(|d| d.severity == Severity::Warning).count(),
+    };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn gh_escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn gh_escape_prop(s: &str) -> String {
+    gh_escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions workflow commands, one per diagnostic.
+pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let kind = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(f) = file_of(d, sources) {
+            props.push(format!("file={}", gh_escape_prop(f)));
+        }
+        if let Some(span) = d.span {
+            let r = region(span, sources);
+            props.push(format!("line={}", r.line));
+            props.push(format!("col={}", r.column));
+            props.push(format!("endLine={}", r.end_line));
+            if r.end_line == r.line {
+                props.push(format!("endColumn={}", r.end_column));
+            }
+        }
+        props.push(format!("title={}", gh_escape_prop(d.code.name())));
+        let mut msg = d.message.clone();
+        if let Some(h) = &d.help {
+            msg.push_str("\nhelp: ");
+            msg.push_str(h);
+        }
+        let _ = writeln!(out, "::{kind} {}::{}", props.join(","), gh_escape_data(&msg));
+    }
+    out
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn sarif_location(span: Span, sources: &SourceMap) -> serde_json::Value {
+    let r = region(span, sources);
+    serde_json::json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": sources.get(span.file).name },
+            "region": {
+                "startLine": r.line,
+                "startColumn": r.column,
+                "endLine": r.end_line,
+                "endColumn": r.end_column,
+            }
+        }
+    })
+}
+
+/// A SARIF 2.1.0 log with one run; every code is a rule.
+pub fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let rules: Vec<serde_json::Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.name(),
+                "shortDescription": { "text": c.summary() },
+                "fullDescription": { "text": c.summary() },
+                "help": { "text": format!("upkeep explain {}", c.name()), "markdown": c.explain() },
+                "defaultConfiguration": { "level": sarif_level(c.default_severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(h) = &d.help {
+                let _ = write!(text, "\nhelp: {h}");
+            }
+            let mut result = serde_json::json!({
+                "ruleId": d.code.name(),
+                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+            });
+            if let Some(span) = d.span {
+                result["locations"] = serde_json::json!([sarif_location(span, sources)]);
+            } else if let Some(file) = &d.file {
+                result["locations"] = serde_json::json!([{
+                    "physicalLocation": { "artifactLocation": { "uri": file } }
+                }]);
+            }
+            if !d.labels.is_empty() {
+                let related: Vec<serde_json::Value> = d
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let mut loc = sarif_location(l.span, sources);
+                        loc["id"] = serde_json::json!(i);
+                        loc["message"] = serde_json::json!({ "text": l.message });
+                        loc
+                    })
+                    .collect();
+                result["relatedLocations"] = serde_json::Value::Array(related);
+            }
+            result
+        })
+        .collect();
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "upkeep",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}

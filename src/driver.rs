@@ -1,0 +1,168 @@
+//! The driver: runs the stages over a set of paths and collects the results.
+//!
+//! load → parse → schema → lower (per file) → imports loaded transitively → resolve → check.
+//! Stages after a failed stage still run where they can; the result always carries every
+//! diagnostic and every plan that could be built.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::load::{self, MissingPath};
+use crate::model::{DocKind, Document, Plan};
+use crate::resolve::{self, Import};
+use crate::source::SourceMap;
+use crate::span::FileId;
+
+/// Everything one run knows.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    pub sources: SourceMap,
+    pub plans: Vec<Plan>,
+    /// Diagnostics, sorted and with lint levels applied.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Plan and fragment files checked.
+    pub files: usize,
+}
+
+impl Workspace {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+    }
+
+    pub fn has_io_failure(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.code == Code::Unreadable)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `--deny warnings`.
+    pub deny_warnings: bool,
+}
+
+struct Loader {
+    sources: SourceMap,
+    docs: Vec<Option<Document>>,
+    imports: Vec<Import>,
+    diags: Diagnostics,
+}
+
+impl Loader {
+    /// Read, parse, validate and lower one file (once).
+    fn file(&mut self, path: &Path, explicit: bool) -> Option<FileId> {
+        let before = self.sources.len();
+        let id = load::read(path, &mut self.sources, &mut self.diags)?;
+        if self.sources.len() == before {
+            return Some(id); // already loaded
+        }
+        self.docs.push(None);
+        let source = self.sources.get(id);
+        let mut diags = Diagnostics::new();
+        let Some(root) = crate::parse::parse(id, source, &mut diags) else {
+            self.diags.extend(diags);
+            return Some(id);
+        };
+        if explicit && !declares_upkeep(&root) {
+            self.diags.push(
+                Diagnostic::new(Code::NotAPlan, format!("`{}` is not an upkeep plan", source.name))
+                    .at(crate::span::Span::file_start(id))
+                    .label("no `apiVersion: upkeep/v1` here")
+                    .help("an upkeep plan starts with `apiVersion: upkeep/v1` and `kind: Plan`; pass a directory to check only the plans in it"),
+            );
+            return Some(id);
+        }
+        let doc = crate::lower::lower(id, source, &root, &mut diags);
+        // The schema is an independent gate; keep what it finds where lowering said nothing.
+        for d in crate::schema::validate(id, &root) {
+            let covered = d.span.is_some_and(|s| {
+                diags.iter().any(|l| l.span.is_some_and(|ls| ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)))
+            });
+            if !covered {
+                diags.push(d);
+            }
+        }
+        self.diags.extend(diags);
+        self.docs[id.0 as usize] = doc;
+        Some(id)
+    }
+}
+
+fn declares_upkeep(root: &crate::parse::Node) -> bool {
+    root.get("apiVersion").and_then(crate::parse::Node::as_str).is_some_and(|v| v.starts_with("upkeep/"))
+}
+
+/// Load and check everything under `paths`.
+pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
+    let mut diags = Diagnostics::new();
+    let found = load::discover(paths, &mut diags)?;
+    let mut loader = Loader { sources: SourceMap::new(), docs: Vec::new(), imports: Vec::new(), diags };
+    let mut roots = Vec::new();
+    for (path, explicit) in &found {
+        if let Some(id) = loader.file(path, *explicit) {
+            if !roots.contains(&id) {
+                roots.push(id);
+            }
+        }
+    }
+    // Imports, breadth-first, each file once.
+    let mut queue: Vec<FileId> = roots.clone();
+    let mut done: HashSet<FileId> = HashSet::new();
+    while let Some(id) = queue.pop() {
+        if !done.insert(id) {
+            continue;
+        }
+        let Some(Some(doc)) = loader.docs.get(id.0 as usize) else { continue };
+        let base = loader.sources.get(id).path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let shown_base = Path::new(&loader.sources.get(id).name).parent().map(Path::to_path_buf).unwrap_or_default();
+        for entry in doc.imports.clone() {
+            let target = base.join(&entry.value);
+            if !target.is_file() {
+                loader.diags.push(
+                    Diagnostic::new(Code::ImportNotFound, format!("imported file `{}` does not exist", entry.value))
+                        .at(entry.span)
+                        .label("not found")
+                        .help(format!("imports are relative to this file's directory (`{}`)", crate::source::display_name(&shown_base))),
+                );
+                continue;
+            }
+            // Prefer the path relative to what the user gave, so names in reports stay short.
+            let shown = shown_base.join(&entry.value);
+            let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false) else { continue };
+            if let Some(Some(t)) = loader.docs.get(to.0 as usize) {
+                if t.kind == DocKind::Plan {
+                    loader.diags.push(
+                        Diagnostic::new(Code::ImportNotFragment, format!("`{}` is a plan, not a fragment", entry.value))
+                            .at(entry.span)
+                            .label("imports a plan")
+                            .help("only `kind: Fragment` files can be imported; move the shared sections into a fragment"),
+                    );
+                    continue;
+                }
+            }
+            loader.imports.push(Import { from: id, entry: entry.span, to });
+            queue.insert(0, to);
+        }
+    }
+    let mut diags = std::mem::take(&mut loader.diags);
+    let plans = resolve::resolve(&loader.docs, &loader.imports, &roots, &mut diags);
+    crate::check::run(&plans, &mut diags);
+
+    // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
+    for plan in &plans {
+        let files = HashSet::from([plan.file]);
+        diags = resolve::apply_lints(&plan.lints, &files, diags);
+    }
+    let mut diagnostics = diags.into_sorted();
+    if opts.deny_warnings {
+        for d in &mut diagnostics {
+            d.severity = Severity::Error;
+        }
+    }
+    let files = loader.docs.iter().filter(|d| d.is_some()).count().max(found.len().min(loader.sources.len()));
+    Ok(Workspace { sources: loader.sources, plans, diagnostics, files })
+}

@@ -1,0 +1,20 @@
+//! `upkeep`: a compiler for maintenance plans.
+//!
+//! The modules, in pipeline order: [`load`] (find and read files) → [`parse`] (YAML with spans)
+//! → [`schema`] (JSON Schema gate) → [`lower`] (typed [`model`], with [`value`] syntax) →
+//! [`resolve`] (imports, references) → [`check`] (semantic lints). [`driver`] runs them;
+//! [`diag`] is what they all report into; [`cli`] is the command line.
+
+pub mod check;
+pub mod cli;
+pub mod diag;
+pub mod driver;
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod parse;
+pub mod resolve;
+pub mod schema;
+pub mod source;
+pub mod span;
+pub mod value;

@@ -1,0 +1,656 @@
+//! The typed model of a plan: what `lower` builds from YAML and every later stage reads.
+//!
+//! Values are typed (durations, thresholds, schedules, percentages) and keep their spans, so
+//! checks can blame the exact text; references stay names (with spans) until `resolve` has
+//! checked them.
+//!
+//! **Invariant:** the model holds no YAML; emitters read it without knowing the source format.
+
+use chrono_tz::Tz;
+
+use crate::span::{FileId, Sp, Span};
+use crate::value::{Duration, KubeQuantity, Money, Number, Percent, Schedule, Threshold, TimeOfDay, Unit};
+
+/// Named entries in the order they were written.
+#[derive(Clone, Debug)]
+pub struct Entries<T> {
+    items: Vec<(Sp<String>, T)>,
+}
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries { items: Vec::new() }
+    }
+}
+
+impl<T> Entries<T> {
+    pub fn push(&mut self, name: Sp<String>, value: T) {
+        self.items.push((name, value));
+    }
+
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.items.iter().find(|(n, _)| n.value == name).map(|(_, v)| v)
+    }
+
+    pub fn name(&self, name: &str) -> Option<&Sp<String>> {
+        self.items.iter().find(|(n, _)| n.value == name).map(|(n, _)| n)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Sp<String>, &T)> {
+        self.items.iter().map(|(n, v)| (n, v))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.items.iter().map(|(n, _)| n.value.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocKind {
+    Plan,
+    Fragment,
+}
+
+/// One file, lowered. After `resolve`, a plan's document also holds what it imported.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub file: FileId,
+    pub kind: DocKind,
+    pub metadata: Metadata,
+    pub imports: Vec<Sp<String>>,
+    pub execution: Execution,
+    pub services: Entries<Service>,
+    pub kpis: Entries<Kpi>,
+    pub slos: Entries<Slo>,
+    pub severity: Option<Sp<Severity>>,
+    pub receivers: Entries<Receiver>,
+    pub oncall: Option<Sp<Oncall>>,
+    pub roles: Entries<Role>,
+    pub windows: Entries<Window>,
+    pub tasks: Entries<Task>,
+    pub backups: Entries<Backup>,
+    pub runbooks: Entries<Runbook>,
+    pub budget: Option<Sp<Budget>>,
+    pub environments: Entries<Environment>,
+    pub policies: Option<Sp<Policies>>,
+    pub lints: Vec<(Sp<String>, Sp<LintLevel>)>,
+}
+
+/// A resolved plan is a document of kind `Plan` with its imports merged.
+pub type Plan = Document;
+
+#[derive(Clone, Debug)]
+pub struct Metadata {
+    pub name: Sp<String>,
+    pub title: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub owner: Option<Sp<String>>,
+    pub timezone: Sp<Tz>,
+    pub labels: Vec<(Sp<String>, Sp<String>)>,
+    pub runbook_base_url: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Execution {
+    pub image: Option<Sp<String>>,
+    pub namespace: Option<Sp<String>>,
+    pub textfile_dir: Option<Sp<String>>,
+    pub service_account: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceKind {
+    Service,
+    Database,
+    Cache,
+    Queue,
+    Frontend,
+    Worker,
+    Storage,
+    External,
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub description: Option<Sp<String>>,
+    pub kind: ServiceKind,
+    /// Prometheus `job` label; defaults to the service name (span of the name).
+    pub job: Sp<String>,
+    pub port: Option<Sp<u16>>,
+    pub url: Option<Sp<String>>,
+    pub health: Option<Health>,
+    pub depends_on: Vec<Dependency>,
+    pub impact: Option<Sp<String>>,
+    pub owner: Option<Sp<String>>,
+    pub runbook: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    Http(String),
+    Tcp(String),
+    Command(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Health {
+    pub probe: Sp<Probe>,
+    pub interval: Sp<Duration>,
+    pub timeout: Sp<Duration>,
+    pub retries: Sp<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dependency {
+    pub service: Sp<String>,
+    pub hard: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kpi {
+    pub service: Sp<String>,
+    pub description: Option<Sp<String>>,
+    pub indicator: Sp<Indicator>,
+    pub unit: Sp<Unit>,
+    pub objective: Option<Sp<Threshold>>,
+    pub warning: Option<Sp<Threshold>>,
+    pub critical: Option<Sp<Threshold>>,
+    pub for_: Option<Sp<Duration>>,
+    pub runbook: Option<Sp<String>>,
+    pub levels: AlertLevels,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AlertLevels {
+    pub warning: Option<Sp<String>>,
+    pub critical: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    Cpu,
+    Memory,
+    Disk,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RatePer {
+    Second,
+    Minute,
+}
+
+#[derive(Clone, Debug)]
+pub enum Indicator {
+    Expr(Sp<String>),
+    Latency { histogram: Sp<String>, quantile: Sp<Number>, window: Sp<Duration>, selector: Option<Sp<String>> },
+    ErrorRatio { errors: Sp<String>, total: Sp<String>, window: Sp<Duration> },
+    Throughput { counter: Sp<String>, window: Sp<Duration>, per: RatePer, selector: Option<Sp<String>> },
+    Resource(Resource),
+    Up { job: Option<Sp<String>> },
+}
+
+impl Indicator {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Indicator::Expr(_) => "expr",
+            Indicator::Latency { .. } => "latency",
+            Indicator::ErrorRatio { .. } => "error_ratio",
+            Indicator::Throughput { .. } => "throughput",
+            Indicator::Resource(_) => "resource",
+            Indicator::Up { .. } => "up",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Slo {
+    pub service: Sp<String>,
+    pub description: Option<Sp<String>>,
+    pub objective: Sp<Percent>,
+    pub window: Sp<Duration>,
+    pub indicator: Sp<SloIndicator>,
+    pub page: Option<Sp<String>>,
+    pub ticket: Option<Sp<String>>,
+    pub runbook: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum SloIndicator {
+    ErrorRatio { errors: Sp<String>, total: Sp<String> },
+    /// Share of requests slower than `threshold` seconds.
+    Latency { histogram: Sp<String>, threshold: Sp<Number>, selector: Option<Sp<String>> },
+    Up { job: Option<Sp<String>> },
+}
+
+#[derive(Clone, Debug)]
+pub struct Severity {
+    /// Most urgent first.
+    pub levels: Vec<Level>,
+    pub matrix: Option<Matrix>,
+    pub likelihood_of: LikelihoodOf,
+    pub default_impact: Option<Sp<String>>,
+    pub require_runbook: Option<Vec<Sp<String>>>,
+}
+
+impl Severity {
+    pub fn level(&self, name: &str) -> Option<&Level> {
+        self.levels.iter().find(|l| l.name.value == name)
+    }
+
+    /// 0 is the most urgent.
+    pub fn rank(&self, name: &str) -> Option<usize> {
+        self.levels.iter().position(|l| l.name.value == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Level {
+    pub name: Sp<String>,
+    pub response: Sp<Duration>,
+    pub resolve: Option<Sp<Duration>>,
+    pub notify: Vec<Sp<String>>,
+    pub repeat: Option<Sp<Duration>>,
+    pub description: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    pub likelihood: Vec<Sp<String>>,
+    /// Rows in the order written; each row's span covers its list.
+    pub impact: Vec<(Sp<String>, Sp<Vec<Sp<String>>>)>,
+}
+
+impl Matrix {
+    /// The level at `impact` × `likelihood`.
+    pub fn cell(&self, impact: &str, likelihood: &str) -> Option<&Sp<String>> {
+        let col = self.likelihood.iter().position(|l| l.value == likelihood)?;
+        let (_, row) = self.impact.iter().find(|(r, _)| r.value == impact)?;
+        row.value.get(col)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct LikelihoodOf {
+    pub warning: Option<Sp<String>>,
+    pub critical: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Receiver {
+    pub kind: ReceiverKind,
+    /// Secret fields written inline (`api_url`, `routing_key`…): the field name and its span.
+    pub inline_secrets: Vec<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ReceiverKind {
+    Slack { channel: Sp<String>, api_url_file: Option<Sp<String>>, username: Option<Sp<String>>, send_resolved: bool },
+    Email { to: Sp<String>, from: Option<Sp<String>>, smarthost: Option<Sp<String>>, auth_username: Option<Sp<String>>, auth_password_file: Option<Sp<String>> },
+    PagerDuty { routing_key_file: Option<Sp<String>>, severity: Option<Sp<String>> },
+    Opsgenie { api_key_file: Option<Sp<String>>, priority: Option<Sp<String>>, responders: Vec<Sp<String>> },
+    Webhook { url_file: Option<Sp<String>>, max_alerts: Option<Sp<u32>> },
+}
+
+impl ReceiverKind {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ReceiverKind::Slack { .. } => "slack",
+            ReceiverKind::Email { .. } => "email",
+            ReceiverKind::PagerDuty { .. } => "pagerduty",
+            ReceiverKind::Opsgenie { .. } => "opsgenie",
+            ReceiverKind::Webhook { .. } => "webhook",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    Daily,
+    Weekly,
+    Biweekly,
+    Monthly,
+}
+
+#[derive(Clone, Debug)]
+pub struct Oncall {
+    pub rotation: Option<Sp<Rotation>>,
+    pub handoff: Option<Sp<Handoff>>,
+    pub primary: Option<Sp<String>>,
+    pub secondary: Option<Sp<String>>,
+    pub response: Option<Sp<Duration>>,
+    pub escalation: Vec<Escalation>,
+    pub tools: Vec<Sp<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handoff {
+    pub weekday: Option<chrono::Weekday>,
+    pub at: TimeOfDay,
+}
+
+#[derive(Clone, Debug)]
+pub struct Escalation {
+    pub after: Sp<Duration>,
+    pub to: Sp<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub fte: Option<Sp<Number>>,
+    pub description: Option<Sp<String>>,
+    pub contact: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    Maintenance,
+    Freeze,
+}
+
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub schedule: Sp<Schedule>,
+    pub duration: Sp<Duration>,
+    pub kind: WindowKind,
+    pub mute: bool,
+    pub downtime: Option<Downtime>,
+    pub description: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Downtime {
+    pub services: Vec<Sp<String>>,
+    pub per_occurrence: Sp<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskType {
+    Predictive,
+    Preventive,
+    Corrective,
+    Perfective,
+}
+
+impl TaskType {
+    pub const ALL: [TaskType; 4] = [TaskType::Predictive, TaskType::Preventive, TaskType::Corrective, TaskType::Perfective];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskType::Predictive => "predictive",
+            TaskType::Preventive => "preventive",
+            TaskType::Corrective => "corrective",
+            TaskType::Perfective => "perfective",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum When {
+    Window(Sp<String>),
+    Schedule(Sp<Schedule>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub when: When,
+    pub duration: Sp<Duration>,
+    pub command: Option<Sp<String>>,
+    pub manual: bool,
+    pub checklist: Vec<Sp<String>>,
+    pub service: Option<Sp<String>>,
+    pub kind: TaskType,
+    pub owner: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub runbook: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BackupKind {
+    Full,
+    Incremental,
+    Differential,
+    Snapshot,
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+impl BackupKind {
+    pub const ALL: [BackupKind; 7] = [
+        BackupKind::Full,
+        BackupKind::Incremental,
+        BackupKind::Differential,
+        BackupKind::Snapshot,
+        BackupKind::Weekly,
+        BackupKind::Monthly,
+        BackupKind::Yearly,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Incremental => "incremental",
+            BackupKind::Differential => "differential",
+            BackupKind::Snapshot => "snapshot",
+            BackupKind::Weekly => "weekly",
+            BackupKind::Monthly => "monthly",
+            BackupKind::Yearly => "yearly",
+        }
+    }
+}
+
+/// How long a backup is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retention {
+    For(Duration),
+    Forever,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupLevel {
+    pub kind: BackupKind,
+    pub key: Span,
+    pub schedule: Sp<Schedule>,
+    pub retain: Sp<Retention>,
+    pub command: Option<Sp<String>>,
+    pub manual: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backup {
+    pub service: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+    pub command: Option<Sp<String>>,
+    pub levels: Vec<BackupLevel>,
+    pub rpo: Option<Sp<Duration>>,
+    pub rto: Option<Sp<Duration>>,
+    pub restore_test: Option<RestoreTest>,
+    pub owner: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RestoreTest {
+    pub schedule: Sp<Schedule>,
+    pub duration: Option<Sp<Duration>>,
+    pub command: Option<Sp<String>>,
+    pub manual: bool,
+    pub runbook: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Runbook {
+    pub title: Sp<String>,
+    pub description: Option<Sp<String>>,
+    pub symptoms: Vec<Sp<String>>,
+    pub diagnosis: Vec<DiagnosisStep>,
+    pub actions: Vec<Sp<String>>,
+    pub verify: Option<Sp<String>>,
+    pub escalate: Option<Escalation>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DiagnosisStep {
+    pub run: Option<Sp<String>>,
+    pub explain: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    pub fn months(self) -> i64 {
+        match self {
+            Period::Month => 1,
+            Period::Quarter => 3,
+            Period::Year => 12,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub currency: Sp<String>,
+    pub period: Period,
+    pub total: Option<Sp<Money>>,
+    pub lines: Vec<BudgetCategory>,
+    pub allocation: Vec<(TaskType, Sp<Percent>)>,
+    pub value: Vec<(Sp<String>, Sp<Money>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BudgetCategory {
+    pub name: Sp<String>,
+    pub items: Vec<BudgetItem>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BudgetItem {
+    pub name: Sp<String>,
+    pub amount: Sp<Money>,
+    /// The period the amount is stated per (the budget's period for a bare amount).
+    pub per: Period,
+    pub note: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub namespace: Option<Sp<String>>,
+    pub replicas: Option<Sp<u32>>,
+    pub image: Option<Image>,
+    pub requests: ResourceSet,
+    pub limits: ResourceSet,
+    pub autoscaling: Option<Autoscaling>,
+    pub alerts: bool,
+    pub env: Vec<(Sp<String>, Sp<String>)>,
+    /// Free-form Helm values, merged last.
+    pub values: Option<Sp<serde_json::Value>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub repository: Sp<String>,
+    pub tag: Option<Sp<String>>,
+    pub pull_policy: Option<Sp<String>>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResourceSet {
+    pub cpu: Option<Sp<KubeQuantity>>,
+    pub memory: Option<Sp<KubeQuantity>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Autoscaling {
+    pub min: Sp<u32>,
+    pub max: Sp<u32>,
+    pub cpu: Option<Sp<Percent>>,
+    pub memory: Option<Sp<Percent>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cadence {
+    Daily,
+    Weekly,
+    Monthly,
+    Quarterly,
+    Semiannual,
+    Yearly,
+}
+
+impl Cadence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cadence::Daily => "daily",
+            Cadence::Weekly => "weekly",
+            Cadence::Monthly => "monthly",
+            Cadence::Quarterly => "quarterly",
+            Cadence::Semiannual => "semiannual",
+            Cadence::Yearly => "yearly",
+        }
+    }
+}
+
+/// "within 48h" or "monthly".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deadline {
+    Within(Duration),
+    Every(Cadence),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    pub updates: Vec<(Sp<String>, Sp<Deadline>)>,
+    pub retention: Vec<(Sp<String>, Sp<Retention>)>,
+    pub secrets_rotation: Option<Sp<Duration>>,
+    pub targets: Targets,
+    pub reviews: Entries<Review>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    pub uptime: Option<Sp<Percent>>,
+    pub mttr: Option<Sp<Duration>>,
+    pub mtbf: Option<Sp<Duration>>,
+    pub coverage: Option<Sp<Percent>>,
+    pub error_rate: Option<Sp<Percent>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Review {
+    pub schedule: Sp<Schedule>,
+    pub owner: Option<Sp<String>>,
+    pub description: Option<Sp<String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LintLevel {
+    Allow,
+    Warn,
+    Deny,
+}
+
+pub mod timeline;

@@ -1,0 +1,215 @@
+//! The JSON Schema stage: every file is validated against `schemas/plan.schema.json` (the same
+//! file editors use), and each violation is mapped back to the YAML node it concerns.
+//!
+//! Lowering checks the same rules with richer messages; the driver keeps a schema diagnostic
+//! only where lowering said nothing about that text, so users see one report per problem while
+//! the schema stays a real, independent gate (the test suite runs each on its own).
+//!
+//! **Invariant:** the schema is compiled once per process and never fetched: it is embedded.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind as K;
+use serde_json::Value as J;
+
+use crate::diag::{Code, Diagnostic, Diagnostics, suggestion_help};
+use crate::parse::{Node, to_json};
+use crate::span::{FileId, Span};
+
+/// The schema text, as committed.
+pub const SCHEMA: &str = include_str!("../schemas/plan.schema.json.placeholder");
+
+fn schema_json() -> &'static J {
+    static S: OnceLock<J> = OnceLock::new();
+    S.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(J::Bool(true)))
+}
+
+fn validator() -> Option<&'static jsonschema::Validator> {
+    static V: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    V.get_or_init(|| jsonschema::draft202012::new(schema_json()).ok()).as_ref()
+}
+
+/// Validate one file's tree; diagnostics point at YAML spans.
+pub fn validate(file: FileId, root: &Node) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let Some(v) = validator() else { return out };
+    let instance = to_json(root);
+    for err in v.iter_errors(&instance) {
+        let pointer: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();
+        let schema_path: Vec<String> = err.schema_path().iter().map(|s| s.to_string()).collect();
+        let (node, key_span) = locate(file, root, &pointer);
+        let path = dotted(&pointer);
+        let place = if path.is_empty() { "the plan".to_owned() } else { format!("`{path}`") };
+        let node_span = node.span(file);
+        let d = match err.kind() {
+            K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
+                let known = known_properties(&schema_path);
+                let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                for name in unexpected {
+                    let span = node.key(name).map_or(node_span, |k| k.span(file));
+                    out.push(
+                        Diagnostic::new(Code::UnknownField, format!("unknown field `{name}` in {place}"))
+                            .at(span)
+                            .label("unknown field")
+                            .help(suggestion_help(name, &known, "known fields")),
+                    );
+                }
+                continue;
+            }
+            K::Required { property } => {
+                let p = property.as_str().unwrap_or_default();
+                Diagnostic::new(Code::Missing, format!("missing field `{p}` in {place}"))
+                    .at(key_span)
+                    .label(format!("`{p}` is required here"))
+                    .help(format!("add `{p}:` to {place}"))
+            }
+            K::Type { kind } => Diagnostic::new(Code::Type, format!("{place} must be of type {}", type_name(kind)))
+                .at(node_span)
+                .label("wrong type")
+                .help(describe(&schema_path).unwrap_or_else(|| format!("write a value of type {}", type_name(kind)))),
+            K::Enum { options } => {
+                let opts: Vec<String> = options.as_array().map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+                let opts_ref: Vec<&str> = opts.iter().map(String::as_str).collect();
+                let found = node.scalar_text().unwrap_or_default();
+                Diagnostic::new(Code::Type, format!("`{found}` is not an allowed value for {place}"))
+                    .at(node_span)
+                    .label("not allowed")
+                    .help(suggestion_help(&found, &opts_ref, "allowed values"))
+            }
+            K::Constant { expected_value } => Diagnostic::new(Code::Type, format!("{place} must be `{}`", expected_value.as_str().unwrap_or_default()))
+                .at(node_span)
+                .label("unexpected value")
+                .help(format!("write `{}`", expected_value.as_str().unwrap_or_default())),
+            K::Pattern { .. } | K::Format { .. } => Diagnostic::new(Code::Type, format!("`{}` is not valid for {place}", node.scalar_text().unwrap_or_default()))
+                .at(node_span)
+                .label("malformed value")
+                .help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema` for the expected syntax".to_owned())),
+            K::Minimum { .. } | K::Maximum { .. } | K::ExclusiveMinimum { .. } | K::ExclusiveMaximum { .. } => {
+                Diagnostic::new(Code::Range, format!("{place} is out of range: {err}")).at(node_span).label("out of range").help(describe(&schema_path).unwrap_or_else(|| "use a value inside the allowed range".to_owned()))
+            }
+            K::MinProperties { .. } => Diagnostic::new(Code::Missing, format!("{place} is empty"))
+                .at(key_span)
+                .label("needs a value")
+                .help(describe(&schema_path).unwrap_or_else(|| "add one of its fields".to_owned())),
+            K::MaxProperties { .. } | K::OneOfMultipleValid { .. } => Diagnostic::new(Code::Exclusive, format!("{place} gives more than one alternative"))
+                .at(key_span)
+                .label("choose one")
+                .help(describe(&schema_path).unwrap_or_else(|| "keep exactly one of the alternatives".to_owned())),
+            K::PropertyNames { .. } => Diagnostic::new(Code::Type, format!("invalid name in {place}"))
+                .at(node_span)
+                .label("invalid name")
+                .help("names use lowercase letters, digits, `_` and `-`"),
+            K::MinItems { .. } | K::MaxItems { .. } | K::MinLength { .. } | K::MaxLength { .. } => {
+                Diagnostic::new(Code::Range, format!("{place}: {err}")).at(node_span).label("wrong size").help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema`".to_owned()))
+            }
+            _ => Diagnostic::new(Code::Type, format!("{place} does not match the plan format"))
+                .at(node_span)
+                .label("does not match")
+                .help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema` and the plan format reference".to_owned())),
+        };
+        out.push(d);
+    }
+    out
+}
+
+/// The node at a JSON pointer, and the span of the key that introduced it (what to blame for
+/// a missing field).
+fn locate<'n>(file: FileId, root: &'n Node, pointer: &[String]) -> (&'n Node, Span) {
+    let mut node = root;
+    let mut key = root.as_map().and_then(|m| m.first()).map_or(Span::file_start(file), |(k, _)| k.span(file));
+    for seg in pointer {
+        match &node.value {
+            crate::parse::Value::Map(entries) => {
+                let Some((k, v)) = entries.iter().find(|(k, _)| k.scalar_text().as_deref() == Some(seg.as_str())) else { break };
+                key = k.span(file);
+                node = v;
+            }
+            crate::parse::Value::Seq(items) => {
+                let Some(v) = seg.parse::<usize>().ok().and_then(|i| items.get(i)) else { break };
+                key = v.span(file);
+                node = v;
+            }
+            _ => break,
+        }
+    }
+    (node, key)
+}
+
+fn dotted(pointer: &[String]) -> String {
+    let mut s = String::new();
+    for seg in pointer {
+        if seg.parse::<usize>().is_ok() {
+            s.push_str(&format!("[{seg}]"));
+        } else {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(seg);
+        }
+    }
+    s
+}
+
+/// Walk the schema along a keyword path, following `$ref`s.
+fn walk<'s>(path: &[String]) -> Option<&'s J> {
+    let root = schema_json();
+    let mut cur = root;
+    for seg in path {
+        if seg == "$ref" {
+            let target = cur.get("$ref")?.as_str()?;
+            cur = root.pointer(target.strip_prefix('#')?)?;
+            continue;
+        }
+        cur = match cur {
+            J::Object(m) => m.get(seg)?,
+            J::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn deref(v: &J) -> &J {
+    let mut cur = v;
+    for _ in 0..8 {
+        match cur.get("$ref").and_then(J::as_str).and_then(|t| t.strip_prefix('#')).and_then(|t| schema_json().pointer(t)) {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    cur
+}
+
+fn known_properties(schema_path: &[String]) -> Vec<String> {
+    let parent = &schema_path[..schema_path.len().saturating_sub(1)];
+    walk(parent)
+        .map(deref)
+        .and_then(|s| s.get("properties"))
+        .and_then(J::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// A help line from the schema: the description and first example of the failing subschema.
+fn describe(schema_path: &[String]) -> Option<String> {
+    let parent = &schema_path[..schema_path.len().saturating_sub(1)];
+    let s = deref(walk(parent)?);
+    let desc = s.get("description").and_then(J::as_str)?;
+    let first = desc.split(". ").next().unwrap_or(desc).trim_end_matches('.');
+    let example = s.get("examples").and_then(J::as_array).and_then(|a| a.first()).map(|e| match e {
+        J::String(s) => format!(", e.g. `{s}`"),
+        other if !other.is_object() && !other.is_array() => format!(", e.g. `{other}`"),
+        _ => String::new(),
+    });
+    Some(format!("{first}{}", example.unwrap_or_default()))
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => t.to_string(),
+        jsonschema::error::TypeKind::Multiple(ts) => {
+            let names: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+            names.join(" or ")
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The source map: every file the compiler has read, its display name and text, and the
+//! conversion from byte offsets to the 1-based lines and character columns users see.
+//!
+//! **Invariant:** files are only added, never removed or changed, so a [`FileId`] stays valid for
+//! the whole run.
+
+use std::path::{Path, PathBuf};
+
+use crate::span::{FileId, Span};
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as given or discovered (used to resolve imports).
+    pub path: PathBuf,
+    /// Name shown in diagnostics: the path relative to the working directory when possible,
+    /// with `/` separators on every platform.
+    pub name: String,
+    pub text: String,
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, name: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| (i + 1) as u32),
+        );
+        SourceFile { path, name, text, line_starts }
+    }
+
+    /// 1-based line and 1-based column counted in Unicode scalar values.
+    pub fn line_col(&self, byte: u32) -> (usize, usize) {
+        let byte = (byte as usize).min(self.text.len());
+        let line = match self.line_starts.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line] as usize;
+        let col = self.text.get(start..byte).map_or(byte - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    /// Byte offset of a 1-based line and character column (used for parser errors that only
+    /// know the position in characters).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start as usize..];
+        let within = rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        start as usize + within
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+        let name = display_name(&path);
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile::new(path, name, text));
+        id
+    }
+
+    /// Add a file identified by `key` (its canonical path) and shown as `shown`.
+    pub fn add_with_key(&mut self, key: PathBuf, shown: &Path, text: String) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile::new(key, display_name(shown), text));
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+    }
+}
+
+/// A stable, platform-independent name for a path: relative to the current directory when it is
+/// inside it, with `/` separators and without a leading `./`.
+pub fn display_name(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let rel = cwd
+        .as_deref()
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    // Lexical normalisation: `plans/../common/x.yaml` is shown as `common/x.yaml`.
+    let mut parts: Vec<String> = Vec::new();
+    for c in rel.components() {
+        match c {
+            std::path::Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => {
+                if parts.last().is_some_and(|l| l != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..".to_owned());
+                }
+            }
+            std::path::Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            std::path::Component::RootDir | std::path::Component::CurDir => {}
+        }
+    }
+    let joined = parts.join("/");
+    if rel.has_root() { format!("/{joined}") } else { joined }
+}

@@ -1,0 +1,984 @@
+//! Schedules: a small English grammar (`monthly on first sunday at 01:00`) or a raw cron line,
+//! as one value that can list its occurrences in a time zone and compile itself to cron.
+//!
+//! Cron cannot say "first Sunday of the month" (it ORs day-of-month and day-of-week), "last
+//! day of the month", "every other day" or "in 2027". For those the cron line is the nearest
+//! superset and a [`Guard`] (a shell test run before the command) removes the extra runs. The
+//! guards are evaluated here too ([`Guard::holds`]) with the same arithmetic the shell does, so
+//! a test can prove cron + guard fires exactly when the schedule says.
+//!
+//! Local times that do not exist (the hour skipped when DST starts) are skipped; local times that
+//! happen twice (when DST ends) run once, at the first.
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use super::{Duration, TimeOfDay, ValueError};
+
+/// Why a schedule was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleErrorKind {
+    /// Unparseable or impossible.
+    Invalid,
+    /// An interval cron cannot repeat evenly (`every 7m`).
+    NotCron,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleError {
+    pub kind: ScheduleErrorKind,
+    pub error: ValueError,
+}
+
+/// A warning about a valid schedule (it skips months; cron ORs its day fields).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleWarning {
+    pub kind: WarningKind,
+    pub error: ValueError,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarningKind {
+    SkipsMonths,
+    CronDayOr,
+}
+
+/// Which day of the month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DaySpec {
+    Day(u8),
+    LastDay,
+    /// 1..=4 for first..fourth, 5 for last.
+    Nth(u8, Weekday),
+}
+
+/// A set of months as a bitmask (bit 1 = January).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Months(u16);
+
+impl Months {
+    pub const ALL: Months = Months(0b1_1111_1111_1110);
+    pub const QUARTERS: Months = Months((1 << 1) | (1 << 4) | (1 << 7) | (1 << 10));
+    pub const HALVES: Months = Months((1 << 1) | (1 << 7));
+
+    pub fn one(m: u32) -> Months {
+        Months(1 << m)
+    }
+    pub fn contains(self, m: u32) -> bool {
+        self.0 & (1 << m) != 0
+    }
+    fn list(self) -> Vec<u32> {
+        (1..=12).filter(|&m| self.contains(m)).collect()
+    }
+}
+
+/// A set of weekdays as a bitmask (bit 0 = Sunday, as in cron).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Days(u8);
+
+impl Days {
+    pub const ALL: Days = Days(0b111_1111);
+    pub const WEEKDAYS: Days = Days(0b011_1110);
+    pub const WEEKENDS: Days = Days(0b100_0001);
+
+    pub fn contains(self, d: Weekday) -> bool {
+        self.0 & (1 << d.num_days_from_sunday()) != 0
+    }
+    fn list(self) -> Vec<u32> {
+        (0..7).filter(|&d| self.0 & (1 << d) != 0).collect()
+    }
+}
+
+/// A raw 5-field cron expression, parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Cron {
+    pub text: String,
+    minutes: u64,
+    hours: u32,
+    dom: u32,
+    months: u16,
+    dow: u8,
+    dom_star: bool,
+    dow_star: bool,
+}
+
+/// When something happens.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Schedule {
+    /// `every 5m`, `every 6h`, `every 2d` (minutes divide the hour, hours the day).
+    Every(Duration),
+    /// `daily`, `weekdays`, `weekends`, `weekly on mon,thu` at a time.
+    Weekly { days: Days, at: TimeOfDay },
+    /// `monthly`, `quarterly`, `semiannually` on a day spec, or `yearly on MM-DD`.
+    Monthly { months: Months, day: DaySpec, at: TimeOfDay },
+    /// `once on 2027-01-15 at 09:00`.
+    Once { date: NaiveDate, at: TimeOfDay },
+    Cron(Cron),
+}
+
+/// A shell test that must pass before a cron-started command runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// ISO weekday (1 = Monday … 7 = Sunday).
+    Weekday(u32),
+    /// Tomorrow is the 1st: the last day of the month. `offset` seconds after the run lands
+    /// around noon of the next day whatever DST does.
+    LastDay { offset: i64 },
+    /// A week from now is in another month: the last seven days of the month.
+    LastWeek { offset: i64 },
+    /// The local date's day count since 1970-01-01 is a multiple of `n`.
+    EpochDay { n: u64 },
+    Year(i32),
+}
+
+/// A schedule compiled for cron: the expression and the guards that narrow it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CronPlan {
+    pub expr: String,
+    pub guards: Vec<Guard>,
+    /// Why guards are needed, for the comment above the line.
+    pub note: Option<String>,
+}
+
+struct Tok<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+fn tokens(s: &str) -> Vec<Tok<'_>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        if c.is_whitespace() {
+            if let Some(st) = start.take() {
+                out.push(Tok { text: &s[st..i], start: st });
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(st) = start {
+        out.push(Tok { text: &s[st..], start: st });
+    }
+    out
+}
+
+const GRAMMAR: &str = "schedules: `every 5m`, `daily at 02:00`, `weekdays at 06:00`, `weekly on sunday at 02:00`, `monthly on day 1 at 03:00`, `monthly on first sunday at 01:00`, `quarterly on first sunday at 01:00`, `yearly on 01-15 at 03:00`, `once on 2027-01-15 at 09:00`, `cron 0 2 * * 0`";
+
+fn invalid(start: usize, end: usize, msg: impl Into<String>, help: impl Into<String>) -> ScheduleError {
+    ScheduleError { kind: ScheduleErrorKind::Invalid, error: ValueError::new(start, end, msg, help) }
+}
+
+fn weekday(s: &str) -> Option<Weekday> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "monday" | "mon" => Weekday::Mon,
+        "tuesday" | "tue" | "tues" => Weekday::Tue,
+        "wednesday" | "wed" => Weekday::Wed,
+        "thursday" | "thu" | "thur" | "thurs" => Weekday::Thu,
+        "friday" | "fri" => Weekday::Fri,
+        "saturday" | "sat" => Weekday::Sat,
+        "sunday" | "sun" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+const NTH: [&str; 5] = ["first", "second", "third", "fourth", "last"];
+
+impl Schedule {
+    /// Parse a schedule; warnings are returned beside the value.
+    pub fn parse(text: &str) -> Result<(Schedule, Vec<ScheduleWarning>), ScheduleError> {
+        let toks = tokens(text);
+        let Some(first) = toks.first() else {
+            return Err(invalid(0, text.len(), "empty schedule", GRAMMAR));
+        };
+        let mut warnings = Vec::new();
+        let head = first.text.to_ascii_lowercase();
+        let end_of = |t: &Tok<'_>| t.start + t.text.len();
+        // `... at HH:MM` ending shared by most forms.
+        let at = |toks: &[Tok<'_>], idx: usize| -> Result<TimeOfDay, ScheduleError> {
+            let Some(kw) = toks.get(idx) else {
+                return Err(invalid(text.len(), text.len(), format!("`{text}` needs a time of day"), format!("add it: `{} at 02:00`", text.trim_end())));
+            };
+            if !kw.text.eq_ignore_ascii_case("at") {
+                return Err(invalid(kw.start, end_of(kw), format!("expected `at`, found `{}`", kw.text), format!("end the schedule with a time: `… at 02:00`; {GRAMMAR}")));
+            }
+            let Some(t) = toks.get(idx + 1) else {
+                return Err(invalid(end_of(kw), end_of(kw), "missing time after `at`", "write a 24-hour time, e.g. `at 02:00`"));
+            };
+            let time = TimeOfDay::parse(t.text).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(t.start) })?;
+            if let Some(extra) = toks.get(idx + 2) {
+                return Err(invalid(extra.start, text.trim_end().len(), format!("unexpected `{}` after the time", &text[extra.start..].trim_end()), "a schedule ends with its time of day"));
+            }
+            Ok(time)
+        };
+        let expect_on = |idx: usize| -> Result<(), ScheduleError> {
+            match toks.get(idx) {
+                Some(t) if t.text.eq_ignore_ascii_case("on") => Ok(()),
+                Some(t) => Err(invalid(t.start, end_of(t), format!("expected `on`, found `{}`", t.text), GRAMMAR)),
+                None => Err(invalid(text.len(), text.len(), format!("`{}` needs `on …`", text.trim_end()), GRAMMAR)),
+            }
+        };
+        let schedule = match head.as_str() {
+            "every" => return parse_every(text, &toks).map(|s| (s, warnings)),
+            "daily" => Schedule::Weekly { days: Days::ALL, at: at(&toks, 1)? },
+            "weekdays" => Schedule::Weekly { days: Days::WEEKDAYS, at: at(&toks, 1)? },
+            "weekends" => Schedule::Weekly { days: Days::WEEKENDS, at: at(&toks, 1)? },
+            "weekly" => {
+                expect_on(1)?;
+                let at_idx = toks.iter().position(|t| t.text.eq_ignore_ascii_case("at")).unwrap_or(toks.len());
+                if at_idx <= 2 {
+                    let p = toks.get(1).map_or(text.len(), end_of);
+                    return Err(invalid(p, p, "missing weekday", "name the days: `weekly on sunday at 02:00` or `weekly on mon,thu at 04:00`"));
+                }
+                let mut mask = 0u8;
+                for t in &toks[2..at_idx] {
+                    let mut off = t.start;
+                    for part in t.text.split(',') {
+                        if !part.is_empty() {
+                            let d = weekday(part).ok_or_else(|| {
+                                invalid(off, off + part.len(), format!("`{part}` is not a weekday"), "weekdays: `monday`…`sunday` or `mon`…`sun`, separated by commas")
+                            })?;
+                            mask |= 1 << d.num_days_from_sunday();
+                        }
+                        off += part.len() + 1;
+                    }
+                }
+                Schedule::Weekly { days: Days(mask), at: at(&toks, at_idx)? }
+            }
+            "monthly" | "quarterly" | "semiannually" | "semiannual" => {
+                expect_on(1)?;
+                let months = match head.as_str() {
+                    "monthly" => Months::ALL,
+                    "quarterly" => Months::QUARTERS,
+                    _ => Months::HALVES,
+                };
+                let (day, next) = parse_day_spec(text, &toks, 2)?;
+                if let DaySpec::Day(d) = day {
+                    if d > 28 {
+                        let t = &toks[3];
+                        warnings.push(ScheduleWarning {
+                            kind: WarningKind::SkipsMonths,
+                            error: ValueError::new(t.start, end_of(t), format!("day {d} does not exist in every month; those months are skipped"), "use `last day` to run at the end of every month"),
+                        });
+                    }
+                }
+                Schedule::Monthly { months, day, at: at(&toks, next)? }
+            }
+            "yearly" | "annually" => {
+                expect_on(1)?;
+                let Some(t) = toks.get(2) else {
+                    return Err(invalid(text.len(), text.len(), "missing date", "write the month and day: `yearly on 01-15 at 03:00`"));
+                };
+                let bad = || invalid(t.start, end_of(t), format!("`{}` is not a month and day", t.text), "write `MM-DD`, e.g. `yearly on 01-15 at 03:00`");
+                let (m, d) = t.text.split_once('-').ok_or_else(bad)?;
+                let (m, d): (u32, u32) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+                if NaiveDate::from_ymd_opt(2024, m, d).is_none() {
+                    return Err(invalid(t.start, end_of(t), format!("`{}` is not a day of the year", t.text), "write `MM-DD` with a real month and day"));
+                }
+                if m == 2 && d == 29 {
+                    warnings.push(ScheduleWarning {
+                        kind: WarningKind::SkipsMonths,
+                        error: ValueError::new(t.start, end_of(t), "February 29 exists only in leap years; other years are skipped", "use `02-28` or `03-01`"),
+                    });
+                }
+                Schedule::Monthly { months: Months::one(m), day: DaySpec::Day(d as u8), at: at(&toks, 3)? }
+            }
+            "once" => {
+                expect_on(1)?;
+                let Some(t) = toks.get(2) else {
+                    return Err(invalid(text.len(), text.len(), "missing date", "write `once on 2027-01-15 at 09:00`"));
+                };
+                let date = NaiveDate::parse_from_str(t.text, "%Y-%m-%d").map_err(|_| {
+                    invalid(t.start, end_of(t), format!("`{}` is not a date", t.text), "write `YYYY-MM-DD`, e.g. `once on 2027-01-15 at 09:00`")
+                })?;
+                if !(1970..=2200).contains(&date.year()) {
+                    return Err(invalid(t.start, end_of(t), format!("year {} is out of range", date.year()), "use a year between 1970 and 2200"));
+                }
+                Schedule::Once { date, at: at(&toks, 3)? }
+            }
+            "cron" => {
+                let body_start = toks.get(1).map_or(text.len(), |t| t.start);
+                let cron = Cron::parse(&text[body_start..]).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(body_start) })?;
+                if !cron.dom_star && !cron.dow_star {
+                    warnings.push(ScheduleWarning {
+                        kind: WarningKind::CronDayOr,
+                        error: ValueError::new(body_start, text.trim_end().len(), "both day-of-month and day-of-week are restricted; cron runs when EITHER matches", "to mean \"the first Sunday\" write `monthly on first sunday at HH:MM`, which compiles to a guarded cron line"),
+                    });
+                }
+                Schedule::Cron(cron)
+            }
+            _ => {
+                let known = ["every", "daily", "weekdays", "weekends", "weekly", "monthly", "quarterly", "semiannually", "yearly", "once", "cron"];
+                let help = match crate::diag::did_you_mean(&head, known) {
+                    Some(s) => format!("did you mean `{s}`? {GRAMMAR}"),
+                    None => GRAMMAR.to_owned(),
+                };
+                return Err(invalid(first.start, end_of(first), format!("unknown schedule `{}`", first.text), help));
+            }
+        };
+        Ok((schedule, warnings))
+    }
+
+    /// The occurrences after `after` (exclusive), in the time zone, in order. The iterator
+    /// ends when the schedule cannot occur again (a `once` in the past) or nothing occurs
+    /// for five years.
+    pub fn occurrences(&self, tz: Tz, after: DateTime<Utc>) -> Occurrences<'_> {
+        let start = after.with_timezone(&tz).date_naive();
+        Occurrences { schedule: self, tz, after, day: start, pending: Vec::new(), empty_days: 0 }
+    }
+
+    /// The next `n` occurrences after `after`.
+    pub fn next_n(&self, tz: Tz, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Tz>> {
+        self.occurrences(tz, after).take(n).collect()
+    }
+
+    /// Local wall-clock times on `date` (sorted) at which the schedule fires.
+    fn times_on(&self, date: NaiveDate) -> Vec<TimeOfDay> {
+        match self {
+            Schedule::Every(d) => {
+                let mins = d.as_mins();
+                if mins == 0 {
+                    return Vec::new();
+                }
+                if mins < 24 * 60 {
+                    (0..24 * 60).step_by(mins as usize).map(TimeOfDay::from_minutes).collect()
+                } else {
+                    let days = mins / (24 * 60);
+                    if epoch_day(date) % days as i64 == 0 { vec![TimeOfDay::MIDNIGHT] } else { Vec::new() }
+                }
+            }
+            Schedule::Weekly { days, at } => {
+                if days.contains(date.weekday()) { vec![*at] } else { Vec::new() }
+            }
+            Schedule::Monthly { months, day, at } => {
+                if months.contains(date.month()) && day_matches(*day, date) { vec![*at] } else { Vec::new() }
+            }
+            Schedule::Once { date: d, at } => {
+                if *d == date { vec![*at] } else { Vec::new() }
+            }
+            Schedule::Cron(c) => c.times_on(date),
+        }
+    }
+
+    /// The longest gap between two consecutive runs over a reference year (leap year and DST
+    /// included); `None` for a one-off. Used for freshness alerts and RPO checks.
+    pub fn max_gap(&self) -> Option<Duration> {
+        if let Schedule::Every(d) = self {
+            return Some(*d);
+        }
+        if matches!(self, Schedule::Once { .. }) {
+            return None;
+        }
+        let from = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single()?;
+        let until = from + ChronoDuration::days(2 * 366);
+        let mut prev: Option<DateTime<Tz>> = None;
+        let mut gap = 0i64;
+        for t in self.occurrences(Tz::UTC, from) {
+            if t.with_timezone(&Utc) > until {
+                break;
+            }
+            if let Some(p) = prev {
+                gap = gap.max((t - p).num_seconds());
+            }
+            prev = Some(t);
+        }
+        (gap > 0).then(|| Duration::from_secs(gap as u64))
+    }
+
+    /// The cron line and guards that run exactly at this schedule's occurrences.
+    pub fn to_cron(&self) -> CronPlan {
+        let plain = |expr: String| CronPlan { expr, guards: Vec::new(), note: None };
+        match self {
+            Schedule::Every(d) => {
+                let mins = d.as_mins();
+                if mins < 60 {
+                    plain(if mins <= 1 { "* * * * *".to_owned() } else { format!("*/{mins} * * * *") })
+                } else if mins < 24 * 60 {
+                    let h = mins / 60;
+                    plain(if h == 1 { "0 * * * *".to_owned() } else { format!("0 */{h} * * *") })
+                } else {
+                    let n = mins / (24 * 60);
+                    if n == 1 {
+                        plain("0 0 * * *".to_owned())
+                    } else {
+                        CronPlan {
+                            expr: "0 0 * * *".to_owned(),
+                            guards: vec![Guard::EpochDay { n }],
+                            note: Some(format!("cron cannot count days across months; runs on days whose number since 1970-01-01 is a multiple of {n}")),
+                        }
+                    }
+                }
+            }
+            Schedule::Weekly { days, at } => {
+                let dow = if *days == Days::ALL { "*".to_owned() } else { cron_list(&days.list()) };
+                plain(format!("{} {} * * {dow}", at.minute, at.hour))
+            }
+            Schedule::Monthly { months, day, at } => {
+                let mon = if *months == Months::ALL { "*".to_owned() } else { cron_list(&months.list()) };
+                let (m, h) = (at.minute, at.hour);
+                let noon_next = 36 * 3600 - i64::from(at.minutes()) * 60;
+                match day {
+                    DaySpec::Day(d) => plain(format!("{m} {h} {d} {mon} *")),
+                    DaySpec::LastDay => CronPlan {
+                        expr: format!("{m} {h} 28-31 {mon} *"),
+                        guards: vec![Guard::LastDay { offset: noon_next }],
+                        note: Some("cron has no \"last day of the month\"; runs on days 28-31 when tomorrow is the 1st".to_owned()),
+                    },
+                    DaySpec::Nth(k, wd) if *k <= 4 => {
+                        let lo = u32::from(*k) * 7 - 6;
+                        CronPlan {
+                            expr: format!("{m} {h} {lo}-{} {mon} *", lo + 6),
+                            guards: vec![Guard::Weekday(wd.number_from_monday())],
+                            note: Some(format!("cron ORs day-of-month and day-of-week; runs on days {lo}-{} only on a {}", lo + 6, weekday_name(*wd))),
+                        }
+                    }
+                    DaySpec::Nth(_, wd) => CronPlan {
+                        expr: format!("{m} {h} 22-31 {mon} *"),
+                        guards: vec![Guard::Weekday(wd.number_from_monday()), Guard::LastWeek { offset: noon_next + 6 * 86400 }],
+                        note: Some(format!("cron has no \"last {0} of the month\"; runs on days 22-31 on a {0} when a week later is next month", weekday_name(*wd))),
+                    },
+                }
+            }
+            Schedule::Once { date, at } => CronPlan {
+                expr: format!("{} {} {} {} *", at.minute, at.hour, date.day(), date.month()),
+                guards: vec![Guard::Year(date.year())],
+                note: Some(format!("a one-off: cron has no year field, so it is checked ({})", date.year())),
+            },
+            Schedule::Cron(c) => plain(c.text.clone()),
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a date (negative before it).
+pub fn epoch_day(date: NaiveDate) -> i64 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days()
+}
+
+fn days_in_month(date: NaiveDate) -> u32 {
+    let (y, m) = (date.year(), date.month());
+    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    next.and_then(|n| n.pred_opt()).map_or(28, |d| d.day())
+}
+
+fn day_matches(spec: DaySpec, date: NaiveDate) -> bool {
+    match spec {
+        DaySpec::Day(d) => date.day() == u32::from(d),
+        DaySpec::LastDay => date.day() == days_in_month(date),
+        DaySpec::Nth(k, wd) if k <= 4 => date.weekday() == wd && (date.day() - 1) / 7 + 1 == u32::from(k),
+        DaySpec::Nth(_, wd) => date.weekday() == wd && date.day() + 7 > days_in_month(date),
+    }
+}
+
+fn cron_list(items: &[u32]) -> String {
+    // Collapse runs into ranges: 1,2,3,4,5 → 1-5.
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        let mut j = i;
+        while j + 1 < items.len() && items[j + 1] == items[j] + 1 {
+            j += 1;
+        }
+        if j >= i + 2 {
+            out.push(format!("{}-{}", items[i], items[j]));
+        } else {
+            out.extend(items[i..=j].iter().map(u32::to_string));
+        }
+        i = j + 1;
+    }
+    out.join(",")
+}
+
+fn parse_every(text: &str, toks: &[Tok<'_>]) -> Result<Schedule, ScheduleError> {
+    let Some(t) = toks.get(1) else {
+        return Err(invalid(text.len(), text.len(), "missing interval after `every`", "write `every 5m`, `every 6h` or `every 2d`"));
+    };
+    if let Some(extra) = toks.get(2) {
+        let help = if extra.text.eq_ignore_ascii_case("at") {
+            "intervals start at midnight; for a time of day use `daily at 02:00`"
+        } else {
+            "write the interval alone: `every 6h`"
+        };
+        return Err(invalid(extra.start, text.trim_end().len(), format!("unexpected `{}` after the interval", extra.text), help));
+    }
+    let end = t.start + t.text.len();
+    let d = Duration::parse(t.text, false).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(t.start) })?;
+    let secs = d.as_secs();
+    let not_cron = |msg: String, help: String| ScheduleError { kind: ScheduleErrorKind::NotCron, error: ValueError::new(t.start, end, msg, help) };
+    if secs == 0 {
+        return Err(invalid(t.start, end, "an interval of zero", "write a positive interval such as `every 5m`"));
+    }
+    if secs % 60 != 0 {
+        return Err(not_cron(format!("`{}` is not whole minutes; cron runs at most once a minute", t.text), "use `every 1m` or a multiple of minutes".to_owned()));
+    }
+    let mins = secs / 60;
+    let nearest = |value: u64, options: &[u64], unit: &str| -> String {
+        let best = options.iter().min_by_key(|&&o| (o.abs_diff(value), o)).copied().unwrap_or(1);
+        let other = options.iter().filter(|&&o| o != best && o.abs_diff(value) == best.abs_diff(value)).copied().next();
+        let fmt = |o: u64| if unit == "m" && o == 60 { "`every 1h`".to_owned() } else if unit == "h" && o == 24 { "`every 1d`".to_owned() } else { format!("`every {o}{unit}`") };
+        match other {
+            Some(o) => format!("use {} or {}, which divide evenly", fmt(best.min(o)), fmt(best.max(o))),
+            None => format!("use {}, which divides evenly", fmt(best)),
+        }
+    };
+    if mins < 60 {
+        if 60 % mins != 0 {
+            return Err(not_cron(
+                format!("`every {}` does not divide the hour; `*/{mins}` would drift at each hour", t.text),
+                nearest(mins, &[1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60], "m"),
+            ));
+        }
+    } else if mins < 24 * 60 {
+        if mins % 60 != 0 {
+            return Err(not_cron(format!("`every {}` is not whole hours", t.text), nearest(mins / 60, &[1, 2, 3, 4, 6, 8, 12, 24], "h")));
+        }
+        if 24 % (mins / 60) != 0 {
+            return Err(not_cron(
+                format!("`every {}` does not divide the day; `*/{}` would drift at midnight", t.text, mins / 60),
+                nearest(mins / 60, &[1, 2, 3, 4, 6, 8, 12, 24], "h"),
+            ));
+        }
+    } else if mins % (24 * 60) != 0 {
+        return Err(not_cron(format!("`every {}` is not whole days", t.text), format!("use `every {}d`", (mins / (24 * 60)).max(1))));
+    } else if mins / (24 * 60) > 366 {
+        return Err(invalid(t.start, end, format!("`every {}` is longer than a year", t.text), "use `yearly on MM-DD at HH:MM`"));
+    }
+    Ok(Schedule::Every(d))
+}
+
+fn parse_day_spec(text: &str, toks: &[Tok<'_>], idx: usize) -> Result<(DaySpec, usize), ScheduleError> {
+    let end_of = |t: &Tok<'_>| t.start + t.text.len();
+    let help = "write `day 15`, `last day`, or `first|second|third|fourth|last WEEKDAY`";
+    let Some(t) = toks.get(idx) else {
+        return Err(invalid(text.len(), text.len(), "missing day", help));
+    };
+    let word = t.text.to_ascii_lowercase();
+    if word == "day" {
+        let Some(n) = toks.get(idx + 1) else {
+            return Err(invalid(end_of(t), end_of(t), "missing day number", "write e.g. `monthly on day 1 at 03:00`"));
+        };
+        let d: u8 = n.text.parse().ok().filter(|d| (1..=31).contains(d)).ok_or_else(|| {
+            invalid(n.start, end_of(n), format!("`{}` is not a day of the month", n.text), "days of the month are 1..31")
+        })?;
+        return Ok((DaySpec::Day(d), idx + 2));
+    }
+    let Some(k) = NTH.iter().position(|n| *n == word) else {
+        let hint = match crate::diag::did_you_mean(&word, NTH.iter().copied().chain(["day"])) {
+            Some(s) => format!("did you mean `{s}`? {help}"),
+            None => help.to_owned(),
+        };
+        return Err(invalid(t.start, end_of(t), format!("`{}` is not a day of the month", t.text), hint));
+    };
+    let Some(w) = toks.get(idx + 1) else {
+        return Err(invalid(end_of(t), end_of(t), format!("`{}` of what?", t.text), "add `day` or a weekday: `last day`, `first sunday`"));
+    };
+    if k == 4 && w.text.eq_ignore_ascii_case("day") {
+        return Ok((DaySpec::LastDay, idx + 2));
+    }
+    let wd = weekday(w.text).ok_or_else(|| {
+        invalid(w.start, end_of(w), format!("`{}` is not a weekday", w.text), "weekdays: `monday`…`sunday` or `mon`…`sun`")
+    })?;
+    Ok((DaySpec::Nth(k as u8 + 1, wd), idx + 2))
+}
+
+/// Iterator over a schedule's occurrences; see [`Schedule::occurrences`].
+pub struct Occurrences<'a> {
+    schedule: &'a Schedule,
+    tz: Tz,
+    after: DateTime<Utc>,
+    day: NaiveDate,
+    pending: Vec<DateTime<Tz>>,
+    empty_days: u32,
+}
+
+/// Days without an occurrence after which iteration stops (five years).
+const GIVE_UP_DAYS: u32 = 5 * 366;
+
+/// The instant of a local wall-clock time: `None` in a DST gap, the first of two in an overlap.
+pub fn local_instant(tz: Tz, date: NaiveDate, at: TimeOfDay) -> Option<DateTime<Tz>> {
+    match tz.from_local_datetime(&NaiveDateTime::new(date, at.naive())) {
+        LocalResult::Single(t) => Some(t),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b)),
+        LocalResult::None => None,
+    }
+}
+
+impl Iterator for Occurrences<'_> {
+    type Item = DateTime<Tz>;
+
+    fn next(&mut self) -> Option<DateTime<Tz>> {
+        loop {
+            if !self.pending.is_empty() {
+                return Some(self.pending.remove(0));
+            }
+            if self.empty_days > GIVE_UP_DAYS {
+                return None;
+            }
+            if let Schedule::Once { date, .. } = self.schedule {
+                if self.day > *date {
+                    return None;
+                }
+            }
+            let date = self.day;
+            self.day = date.succ_opt()?;
+            let after = self.after;
+            self.pending = self
+                .schedule
+                .times_on(date)
+                .into_iter()
+                .filter_map(|t| local_instant(self.tz, date, t))
+                .filter(|t| t.with_timezone(&Utc) > after)
+                .collect();
+            if self.pending.is_empty() {
+                self.empty_days += 1;
+            } else {
+                self.empty_days = 0;
+            }
+        }
+    }
+}
+
+impl Guard {
+    /// The shell test, with `tz` set explicitly for `date` (the command's own `TZ` is not the
+    /// schedule's). `%` is not escaped here; crontab lines must escape it.
+    pub fn shell(&self, tz: &str) -> String {
+        match self {
+            Guard::Weekday(d) => format!("[ \"$(TZ={tz} date +%u)\" = {d} ]"),
+            Guard::LastDay { offset } => format!("[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%d)\" = 01 ]"),
+            Guard::LastWeek { offset } => format!("[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%m)\" != \"$(TZ={tz} date +%m)\" ]"),
+            Guard::EpochDay { n } => format!("[ $(( $(TZ=UTC0 date -d \"$(TZ={tz} date +%Y-%m-%d) 12:00\" +%s) / 86400 % {n} )) -eq 0 ]"),
+            Guard::Year(y) => format!("[ \"$(TZ={tz} date +%Y)\" = {y} ]"),
+        }
+    }
+
+    /// Whether the shell test passes when run at `at`, evaluated the way the shell does.
+    pub fn holds(&self, at: DateTime<Tz>) -> bool {
+        let tz = at.timezone();
+        match *self {
+            Guard::Weekday(d) => at.weekday().number_from_monday() == d,
+            Guard::LastDay { offset } => (at + ChronoDuration::seconds(offset)).with_timezone(&tz).day() == 1,
+            Guard::LastWeek { offset } => (at + ChronoDuration::seconds(offset)).with_timezone(&tz).month() != at.month(),
+            Guard::EpochDay { n } => epoch_day(at.date_naive()).rem_euclid(n as i64) == 0,
+            Guard::Year(y) => at.year() == y,
+        }
+    }
+}
+
+impl CronPlan {
+    /// The runs of this cron line, guards applied, after `after` — the reference the schedule
+    /// expansion must agree with.
+    pub fn occurrences(&self, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Tz>> {
+        let Ok(cron) = Cron::parse(&self.expr) else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut day = after.with_timezone(&tz).date_naive();
+        let last = until.with_timezone(&tz).date_naive();
+        while day <= last {
+            for t in cron.times_on(day) {
+                if let Some(i) = local_instant(tz, day, t) {
+                    let u = i.with_timezone(&Utc);
+                    if u > after && u <= until && self.guards.iter().all(|g| g.holds(i)) {
+                        out.push(i);
+                    }
+                }
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+        }
+        out
+    }
+}
+
+impl Cron {
+    /// Parse five cron fields (`0 2 * * 0`, names, ranges, steps, lists) or a macro (`@daily`).
+    pub fn parse(text: &str) -> Result<Cron, ValueError> {
+        let trimmed = text.trim();
+        let expanded = match trimmed {
+            "@hourly" => "0 * * * *",
+            "@daily" | "@midnight" => "0 0 * * *",
+            "@weekly" => "0 0 * * 0",
+            "@monthly" => "0 0 1 * *",
+            "@yearly" | "@annually" => "0 0 1 1 *",
+            t if t.starts_with('@') => {
+                return Err(ValueError::whole(text, format!("unknown cron macro `{t}`"), "macros: `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`"));
+            }
+            t => t,
+        };
+        let fields = tokens(expanded);
+        let lead = text.len() - text.trim_start().len();
+        if fields.len() != 5 {
+            return Err(ValueError::whole(
+                text,
+                format!("a cron line has 5 fields (minute hour day-of-month month day-of-week), found {}", fields.len()),
+                "e.g. `cron 0 2 * * 0` for Sundays at 02:00",
+            ));
+        }
+        let macro_off = |f: &Tok<'_>| if expanded == trimmed { lead + f.start } else { lead };
+        let field = |i: usize, lo: u32, hi: u32, names: &[&str]| -> Result<(u64, bool), ValueError> {
+            let f = &fields[i];
+            parse_field(f.text, lo, hi, names).map_err(|(s, e, m)| {
+                let off = macro_off(f);
+                if expanded == trimmed { ValueError::new(off + s, off + e, m.0, m.1) } else { ValueError::whole(text, m.0, m.1) }
+            })
+        };
+        const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+        const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+        let (minutes, _) = field(0, 0, 59, &[])?;
+        let (hours, _) = field(1, 0, 23, &[])?;
+        let (dom, dom_star) = field(2, 1, 31, &[])?;
+        let (months, _) = field(3, 1, 12, MONTHS)?;
+        let (dow, dow_star) = field(4, 0, 7, DAYS)?;
+        // 7 is Sunday too.
+        let dow = (dow | (dow >> 7)) & 0x7f;
+        Ok(Cron {
+            text: fields.iter().map(|f| f.text).collect::<Vec<_>>().join(" "),
+            minutes,
+            hours: hours as u32,
+            dom: dom as u32,
+            months: months as u16,
+            dow: dow as u8,
+            dom_star,
+            dow_star,
+        })
+    }
+
+    fn times_on(&self, date: NaiveDate) -> Vec<TimeOfDay> {
+        if self.months & (1 << date.month()) == 0 {
+            return Vec::new();
+        }
+        let dom_ok = self.dom & (1 << date.day()) != 0;
+        let dow_ok = self.dow & (1 << date.weekday().num_days_from_sunday()) != 0;
+        let day_ok = if self.dom_star || self.dow_star { dom_ok && dow_ok } else { dom_ok || dow_ok };
+        if !day_ok {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for h in 0..24u32 {
+            if self.hours & (1 << h) == 0 {
+                continue;
+            }
+            for m in 0..60u32 {
+                if self.minutes & (1 << m) != 0 {
+                    out.push(TimeOfDay { hour: h as u8, minute: m as u8 });
+                }
+            }
+        }
+        out
+    }
+}
+
+type FieldError = (usize, usize, (String, String));
+
+/// One cron field into a bitmask; `star` is whether it starts with `*` (cron's rule for ORing
+/// the day fields).
+fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, bool), FieldError> {
+    let mut mask = 0u64;
+    let mut off = 0;
+    let value = |s: &str, at: usize| -> Result<u32, FieldError> {
+        if let Ok(v) = s.parse::<u32>() {
+            if v < lo || v > hi {
+                return Err((at, at + s.len(), (format!("`{s}` is out of range {lo}-{hi}"), format!("this field takes {lo}-{hi}"))));
+            }
+            return Ok(v);
+        }
+        let lower = s.to_ascii_lowercase();
+        if let Some(i) = names.iter().position(|n| *n == lower) {
+            return Ok(i as u32 + lo.max(u32::from(lo == 0 && names.len() == 7).saturating_sub(1)) + u32::from(names.len() == 12));
+        }
+        let help = if names.is_empty() { format!("this field takes numbers {lo}-{hi}") } else { format!("this field takes {lo}-{hi} or names like `{}`", names[0]) };
+        Err((at, at + s.len(), (format!("`{s}` is not a valid value"), help)))
+    };
+    for item in text.split(',') {
+        let at = off;
+        off += item.len() + 1;
+        if item.is_empty() {
+            return Err((at, at + 1, ("empty item in cron list".to_owned(), "remove the extra comma".to_owned())));
+        }
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => {
+                let step: u32 = s.parse().ok().filter(|&s| s > 0 && s <= hi).ok_or_else(|| {
+                    (at + r.len() + 1, at + item.len(), (format!("`{s}` is not a valid step"), format!("a step is a number 1-{hi}")))
+                })?;
+                (r, step)
+            }
+            None => (item, 1),
+        };
+        let (a, b) = if range == "*" {
+            (lo, hi)
+        } else if let Some((x, y)) = range.split_once('-') {
+            let a = value(x, at)?;
+            let b = value(y, at + x.len() + 1)?;
+            if a > b {
+                return Err((at, at + range.len(), (format!("range `{range}` goes backwards"), "write the smaller value first".to_owned())));
+            }
+            (a, b)
+        } else {
+            let a = value(range, at)?;
+            (a, if step > 1 { hi } else { a })
+        };
+        let mut v = a;
+        while v <= b {
+            mask |= 1 << v;
+            v += step;
+        }
+    }
+    Ok((mask, text.starts_with('*')))
+}
+
+impl fmt::Display for Schedule {
+    /// The canonical grammar text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Every(d) => write!(f, "every {}", d.prometheus()),
+            Schedule::Weekly { days, at } => {
+                if *days == Days::ALL {
+                    write!(f, "daily at {at}")
+                } else if *days == Days::WEEKDAYS {
+                    write!(f, "weekdays at {at}")
+                } else if *days == Days::WEEKENDS {
+                    write!(f, "weekends at {at}")
+                } else {
+                    let names: Vec<&str> = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
+                        .into_iter()
+                        .filter(|d| days.contains(*d))
+                        .map(|d| if days.list().len() == 1 { weekday_name(d) } else { &weekday_name(d)[..3] })
+                        .collect();
+                    write!(f, "weekly on {} at {at}", names.join(","))
+                }
+            }
+            Schedule::Monthly { months, day, at } => {
+                let head = if *months == Months::ALL {
+                    "monthly"
+                } else if *months == Months::QUARTERS {
+                    "quarterly"
+                } else if *months == Months::HALVES {
+                    "semiannually"
+                } else if let (Some(m), DaySpec::Day(d)) = (months.list().first(), day) {
+                    if months.list().len() == 1 {
+                        return write!(f, "yearly on {m:02}-{d:02} at {at}");
+                    }
+                    "monthly"
+                } else {
+                    "monthly"
+                };
+                match day {
+                    DaySpec::Day(d) => write!(f, "{head} on day {d} at {at}"),
+                    DaySpec::LastDay => write!(f, "{head} on last day at {at}"),
+                    DaySpec::Nth(k, wd) => write!(f, "{head} on {} {} at {at}", NTH[usize::from(*k - 1)], weekday_name(*wd)),
+                }
+            }
+            Schedule::Once { date, at } => write!(f, "once on {} at {at}", date.format("%Y-%m-%d")),
+            Schedule::Cron(c) => write!(f, "cron {}", c.text),
+        }
+    }
+}
+
+impl TimeOfDay {
+    /// Local time of an instant, to the minute.
+    pub fn of<T: Timelike>(t: &T) -> TimeOfDay {
+        TimeOfDay { hour: t.hour() as u8, minute: t.minute() as u8 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Schedule {
+        Schedule::parse(s).unwrap_or_else(|e| panic!("{s}: {e:?}")).0
+    }
+
+    fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn grammar_round_trips() {
+        for s in [
+            "every 5m", "every 6h", "every 2d", "daily at 02:00", "weekdays at 06:00", "weekends at 03:00",
+            "weekly on sunday at 02:00", "weekly on mon,thu at 04:00", "monthly on day 1 at 03:00",
+            "monthly on last day at 23:00", "monthly on first sunday at 01:00", "quarterly on first sunday at 01:00",
+            "yearly on 01-15 at 03:00", "once on 2027-01-15 at 09:00", "cron 0 2 * * 0", "semiannually on second monday at 09:00",
+        ] {
+            assert_eq!(p(s).to_string(), s);
+        }
+    }
+
+    #[test]
+    fn first_sunday() {
+        let tz: Tz = "America/Guayaquil".parse().unwrap();
+        let next = p("monthly on first sunday at 01:00").next_n(tz, utc(2027, 1, 1), 3);
+        let days: Vec<String> = next.iter().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).collect();
+        assert_eq!(days, ["2027-01-03 01:00", "2027-02-07 01:00", "2027-03-07 01:00"]);
+        let plan = p("monthly on first sunday at 01:00").to_cron();
+        assert_eq!(plan.expr, "0 1 1-7 * *");
+        assert_eq!(plan.guards, vec![Guard::Weekday(7)]);
+    }
+
+    #[test]
+    fn dst_gap_is_skipped() {
+        let tz: Tz = "Europe/Madrid".parse().unwrap();
+        // 2027-03-28 02:30 does not exist in Madrid.
+        let next = p("daily at 02:30").next_n(tz, utc(2027, 3, 27), 3);
+        let days: Vec<String> = next.iter().map(|t| t.format("%m-%d").to_string()).collect();
+        assert_eq!(days, ["03-27", "03-29", "03-30"]);
+    }
+
+    #[test]
+    fn interval_errors() {
+        let e = Schedule::parse("every 7m").unwrap_err();
+        assert_eq!(e.kind, ScheduleErrorKind::NotCron);
+        assert!(e.error.help.contains("`every 6m`"), "{}", e.error.help);
+        assert_eq!((e.error.start, e.error.end), (6, 8));
+        let e = Schedule::parse("every 5h").unwrap_err();
+        assert!(e.error.help.contains("every 4h") && e.error.help.contains("every 6h"), "{}", e.error.help);
+        assert!(Schedule::parse("every 45s").is_err());
+    }
+
+    #[test]
+    fn invalid_points_inside() {
+        let e = Schedule::parse("weekly on sundy at 02:00").unwrap_err();
+        assert_eq!((e.error.start, e.error.end), (10, 15));
+        let e = Schedule::parse("daily at 25:00").unwrap_err();
+        assert_eq!((e.error.start, e.error.end), (9, 11));
+        let e = Schedule::parse("cron 0 2 * * 8").unwrap_err();
+        assert_eq!((e.error.start, e.error.end), (13, 14));
+        let e = Schedule::parse("dayly at 02:00").unwrap_err();
+        assert!(e.error.help.contains("daily"));
+        let (_, w) = Schedule::parse("monthly on day 31 at 02:00").unwrap();
+        assert_eq!(w[0].kind, WarningKind::SkipsMonths);
+        let (_, w) = Schedule::parse("cron 0 2 1-7 * 0").unwrap();
+        assert_eq!(w[0].kind, WarningKind::CronDayOr);
+    }
+
+    #[test]
+    fn max_gaps() {
+        assert_eq!(p("every 6h").max_gap(), Some(Duration::from_hours(6)));
+        assert_eq!(p("daily at 02:00").max_gap(), Some(Duration::from_days(1)));
+        assert_eq!(p("weekdays at 02:00").max_gap(), Some(Duration::from_days(3)));
+        assert_eq!(p("weekly on sunday at 02:00").max_gap(), Some(Duration::from_days(7)));
+        assert_eq!(p("once on 2027-01-15 at 09:00").max_gap(), None);
+    }
+
+    #[test]
+    fn cron_names_and_macros() {
+        let c = Cron::parse("0 4 * jan-mar mon,thu").unwrap();
+        assert_eq!(c.months, 0b1110);
+        assert_eq!(c.dow, 0b10010);
+        assert_eq!(Cron::parse("@daily").unwrap().text, "0 0 * * *");
+        assert_eq!(Cron::parse("0 0 * * 7").unwrap().dow, 1);
+    }
+}
