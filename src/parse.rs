@@ -309,7 +309,10 @@ fn check_duplicate_keys(file: FileId, node: &mut Node, diags: &mut Diagnostics) 
 fn yaml_error(file: FileId, source: &SourceFile, e: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach as B;
-    let inner = e.without_snippet();
+    let mut inner = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
     let at = e.location().map_or(0, |loc| {
         loc.span()
             .byte_offset()
@@ -356,7 +359,13 @@ fn yaml_error(file: FileId, source: &SourceFile, e: &serde_saphyr::Error) -> Dia
             (Code::Syntax, text, help.to_owned())
         }
     };
-    Diagnostic::new(code, message).at(span).help(help)
+    let label = match code {
+        Code::Aliases => "expansion limit reached here",
+        Code::Depth => "nesting limit reached here",
+        Code::Size => "size limit reached here",
+        _ => "here",
+    };
+    Diagnostic::new(code, message).at(span).label(label).help(help)
 }
 
 fn next_char_boundary(s: &str, at: usize) -> usize {
@@ -377,7 +386,9 @@ pub fn inner_span(file: FileId, source: &str, node: &Node, start: usize, end: us
     let whole = node.span(file);
     let Some(decoded) = node.as_str() else { return whole };
     let raw = source.get(node.start as usize..node.end as usize).unwrap_or("");
-    let Some(map) = decode_map(raw, decoded) else { return whole };
+    let line_start = source[..node.start as usize].rfind('\n').map_or(0, |i| i + 1);
+    let indent = node.start as usize - line_start;
+    let Some(map) = decode_map(raw, decoded, indent) else { return whole };
     let pos = |i: usize| -> usize { map.get(i).copied().unwrap_or(raw.len()) };
     let s = pos(start.min(decoded.len()));
     let mut e = if end > start { pos(end - 1) + 1 } else { s };
@@ -389,7 +400,7 @@ pub fn inner_span(file: FileId, source: &str, node: &Node, start: usize, end: us
 
 /// For every byte of `decoded`, the byte of `raw` it came from. `None` when `raw` does not
 /// decode to `decoded` under the rules tried here.
-fn decode_map(raw: &str, decoded: &str) -> Option<Vec<usize>> {
+fn decode_map(raw: &str, decoded: &str, indent: usize) -> Option<Vec<usize>> {
     let mut out: Vec<usize> = Vec::with_capacity(decoded.len());
     let mut text = String::with_capacity(decoded.len());
     let push = |text: &mut String, out: &mut Vec<usize>, c: char, at: usize| {
@@ -448,7 +459,7 @@ fn decode_map(raw: &str, decoded: &str) -> Option<Vec<usize>> {
         _ => {
             // Plain scalars fold lines; block scalars (whose range starts at the content) keep
             // them and strip the indentation of the first line.
-            if let Some(m) = try_block(raw, decoded) {
+            if let Some(m) = try_block(raw, decoded, indent) {
                 return Some(m);
             }
             let mut chars = raw.char_indices().peekable();
@@ -503,13 +514,15 @@ fn fold_lines<I: Iterator<Item = (usize, char)>>(
     }
 }
 
-fn try_block(raw: &str, decoded: &str) -> Option<Vec<usize>> {
-    let indent = raw.len() - raw.trim_start_matches(' ').len();
+/// A literal block scalar: the range starts at the content of the first line, which sits at
+/// column `indent`; later lines carry that indentation in the source.
+fn try_block(raw: &str, decoded: &str, indent: usize) -> Option<Vec<usize>> {
     let mut text = String::new();
     let mut out = Vec::new();
     let mut offset = 0;
-    for line in raw.split_inclusive('\n') {
-        let strip = line.len().min(indent).min(line.len() - line.trim_start_matches(' ').len());
+    for (n, line) in raw.split_inclusive('\n').enumerate() {
+        let want = if n == 0 { 0 } else { indent };
+        let strip = line.len().min(want).min(line.len() - line.trim_start_matches(' ').len());
         for (i, c) in line[strip..].char_indices() {
             text.push(c);
             out.extend(std::iter::repeat_n(offset + strip + i, c.len_utf8()));

@@ -17,22 +17,45 @@ use crate::parse::{Node, to_json};
 use crate::span::{FileId, Span};
 
 /// The schema text, as committed.
-pub const SCHEMA: &str = include_str!("../schemas/plan.schema.json.placeholder");
+pub const SCHEMA: &str = include_str!("../schemas/plan.schema.json");
 
 fn schema_json() -> &'static J {
     static S: OnceLock<J> = OnceLock::new();
     S.get_or_init(|| serde_json::from_str(SCHEMA).unwrap_or(J::Bool(true)))
 }
 
-fn validator() -> Option<&'static jsonschema::Validator> {
-    static V: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    V.get_or_init(|| jsonschema::draft202012::new(schema_json()).ok()).as_ref()
+/// A validator for one definition (`Plan` or `Fragment`): validating against the top-level
+/// `oneOf` would bury every error under "not valid under any of the given schemas".
+fn validator_for(def: &str) -> Option<jsonschema::Validator> {
+    let mut s = schema_json().clone();
+    let obj = s.as_object_mut()?;
+    obj.remove("oneOf");
+    obj.remove("properties");
+    obj.remove("required");
+    obj.insert("$ref".to_owned(), J::String(format!("#/$defs/{def}")));
+    jsonschema::draft202012::new(&s).ok()
+}
+
+fn validator(fragment: bool) -> Option<&'static jsonschema::Validator> {
+    static PLAN: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    static FRAGMENT: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    if fragment {
+        FRAGMENT.get_or_init(|| validator_for("Fragment")).as_ref()
+    } else {
+        PLAN.get_or_init(|| validator_for("Plan")).as_ref()
+    }
+}
+
+/// The whole schema, as editors use it (for tests and `upkeep schema`).
+pub fn full_validator() -> Option<jsonschema::Validator> {
+    jsonschema::draft202012::new(schema_json()).ok()
 }
 
 /// Validate one file's tree; diagnostics point at YAML spans.
 pub fn validate(file: FileId, root: &Node) -> Diagnostics {
     let mut out = Diagnostics::new();
-    let Some(v) = validator() else { return out };
+    let fragment = root.get("kind").and_then(Node::as_str) == Some("Fragment");
+    let Some(v) = validator(fragment) else { return out };
     let instance = to_json(root);
     for err in v.iter_errors(&instance) {
         let pointer: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();

@@ -14,7 +14,7 @@ pub const TOP_PLAN: &[&str] = &[
     "apiVersion", "kind", "metadata", "imports", "execution", "services", "kpis", "slos", "severity", "receivers",
     "oncall", "roles", "windows", "tasks", "backups", "runbooks", "budget", "environments", "policies", "lints",
 ];
-pub const TOP_FRAGMENT: &[&str] = &["apiVersion", "kind", "metadata", "severity", "receivers", "oncall", "roles", "runbooks", "windows"];
+pub const TOP_FRAGMENT: &[&str] = &["apiVersion", "kind", "metadata", "imports", "severity", "receivers", "oncall", "roles", "runbooks", "windows"];
 pub const METADATA: &[&str] = &["name", "title", "description", "owner", "timezone", "labels", "runbook_base_url"];
 pub const FRAGMENT_METADATA: &[&str] = &["name", "description"];
 pub const EXECUTION: &[&str] = &["image", "namespace", "textfile_dir", "service_account"];
@@ -220,7 +220,7 @@ fn unknown_top_fields<'n>(cx: &mut Cx<'_>, root: &'n Node, at: Span, kind: DocKi
         let d = if TOP_PLAN.contains(&name) {
             Diagnostic::new(Code::UnknownField, format!("`{name}` is not allowed in a fragment"))
                 .label("only plans have this section")
-                .help("fragments hold `severity`, `receivers`, `oncall`, `roles`, `runbooks` and `windows`; move this section into the plan")
+                .help("fragments hold `imports`, `severity`, `receivers`, `oncall`, `roles`, `runbooks` and `windows`; move this section into the plan")
         } else {
             Diagnostic::new(Code::UnknownField, format!("unknown field `{name}` in a fragment"))
                 .label("unknown field")

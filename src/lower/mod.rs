@@ -47,8 +47,15 @@ impl<'a> Cx<'a> {
     fn type_error(&mut self, n: &Node, path: &str, expected: &str) {
         let found = n.kind_name();
         let msg = format!("`{path}` must be {expected}, found {found}");
+        let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
         let help = match &n.value {
             Value::Null => format!("give `{path}` a value or remove the key"),
+            Value::Str(s) if (expected.contains("integer") || expected.contains("number")) && numeric(s) => {
+                format!("remove the quotes: `{}`", s.trim())
+            }
+            Value::Str(s) if expected.contains("`true`") && matches!(s.as_str(), "yes" | "no" | "on" | "off" | "true" | "false") => {
+                "write `true` or `false` without quotes".to_owned()
+            }
             Value::Int(_) | Value::Float(_) | Value::Bool(_) if expected.contains("string") || expected.contains('`') => {
                 "quote the value: `\"…\"`".to_owned()
             }
@@ -384,30 +391,34 @@ impl<'n> Obj<'n> {
 
     /// Exactly one of `names` must be present; returns which and its node.
     pub fn one_of(&self, cx: &mut Cx<'_>, names: &[&str], what: &str) -> Option<(usize, &'n Node)> {
-        let present: Vec<(usize, &Node)> = names.iter().enumerate().filter_map(|(i, n)| self.get(n).map(|v| (i, v))).collect();
+        let mut present: Vec<(usize, &Node, Span)> = names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((i, self.get(n)?, self.key_span(n)?)))
+            .collect();
+        present.sort_by_key(|(_, _, s)| s.start);
         match present.as_slice() {
-            [one] => Some(*one),
+            [(i, node, _)] => Some((*i, *node)),
             [] => {
                 let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
                 cx.report(
-                    Diagnostic::new(Code::Missing, format!("`{}` needs {what}", self.path))
+                    Diagnostic::new(Code::Missing, format!("{} needs {what}", place(&self.path)))
                         .at(self.at)
                         .label("nothing given here")
                         .help(format!("add one of {}", list.join(", "))),
                 );
                 None
             }
-            [first, rest @ ..] => {
-                let first_key = self.key_span(names[first.0]).unwrap_or(self.at);
-                let mut d = Diagnostic::new(Code::Exclusive, format!("`{}` gives {what} more than once", self.path))
-                    .at(first_key)
-                    .label(format!("`{}` given here", names[first.0]));
-                for (i, _) in rest {
-                    if let Some(s) = self.key_span(names[*i]) {
-                        d = d.with_label(s, format!("and `{}` here", names[*i]));
-                    }
+            [(first, _, first_span), rest @ ..] => {
+                let mut d = Diagnostic::new(Code::Exclusive, format!("{} gives {what} more than once", place(&self.path)))
+                    .at(*first_span)
+                    .label(format!("`{}` given here", names[*first]));
+                let mut given = vec![format!("`{}`", names[*first])];
+                for (i, _, span) in rest {
+                    d = d.with_label(*span, format!("and `{}` here", names[*i]));
+                    given.push(format!("`{}`", names[*i]));
                 }
-                cx.report(d.help(format!("keep exactly one; {what} is one of these")));
+                cx.report(d.help(format!("keep exactly one of {}", given.join(" and "))));
                 None
             }
         }

@@ -240,16 +240,19 @@ fn money(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Money>> {
 
 pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
     let o = cx.object(n, key, "budget", BUDGET)?;
-    let currency = match o.get("currency") {
-        Some(c) => cx.parse(c, "budget.currency", "an ISO 4217 code such as `USD`", |s| {
-            if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-                Ok(s.to_owned())
-            } else {
-                Err(crate::value::ValueError::whole(s, format!("`{s}` is not an ISO 4217 currency code"), "write a three-letter code such as `USD` or `EUR`"))
-            }
-        })?,
-        None => Sp::new("USD".to_owned(), key),
-    };
+    // A bad currency is reported and the rest of the budget is still checked.
+    let currency = o
+        .get("currency")
+        .and_then(|c| {
+            cx.parse(c, "budget.currency", "an ISO 4217 code such as `USD`", |s| {
+                if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+                    Ok(s.to_owned())
+                } else {
+                    Err(crate::value::ValueError::whole(s, format!("`{s}` is not an ISO 4217 currency code"), "write a three-letter code such as `USD` or `EUR`"))
+                }
+            })
+        })
+        .unwrap_or_else(|| Sp::new("USD".to_owned(), key));
     let period = o
         .get("period")
         .and_then(|p| cx.choice(p, "budget.period", &[("year", Period::Year), ("quarter", Period::Quarter), ("month", Period::Month)]))

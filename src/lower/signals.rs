@@ -163,8 +163,8 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
             None => None,
         };
         let unit = match (&indicator, unit) {
-            (Some(ind), unit) => resolve_unit(cx, ind, unit, obj.key_span("unit"), key, &path),
-            (None, _) => None,
+            (Some(ind), unit) if unit.is_some() || obj.get("unit").is_none() => resolve_unit(cx, ind, unit, key, &path),
+            _ => None,
         };
         let threshold = |cx: &mut Cx<'_>, field: &str, require_op: bool| {
             obj.get(field).and_then(|t| cx.parse(t, &obj.path(field), "a threshold such as `\"> 300ms\"`", |s| Threshold::parse(s, require_op)))
@@ -200,7 +200,7 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
 
 /// The indicator's unit: the kind's own, or the one written (which must be of the same family
 /// for built-in kinds, and is required for `expr`).
-fn resolve_unit(cx: &mut Cx<'_>, ind: &Sp<Indicator>, written: Option<Sp<Unit>>, unit_key: Option<Span>, key: Span, path: &str) -> Option<Sp<Unit>> {
+fn resolve_unit(cx: &mut Cx<'_>, ind: &Sp<Indicator>, written: Option<Sp<Unit>>, key: Span, path: &str) -> Option<Sp<Unit>> {
     let native = match &ind.value {
         Indicator::Expr(_) => None,
         Indicator::Latency { .. } => Unit::parse("s"),
@@ -228,7 +228,7 @@ fn resolve_unit(cx: &mut Cx<'_>, ind: &Sp<Indicator>, written: Option<Sp<Unit>>,
             } else {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("a `{}` indicator measures `{}`, not `{}`", ind.value.kind_name(), n.symbol, w.value.symbol))
-                        .at(unit_key.map_or(w.span, |_| w.span))
+                        .at(w.span)
                         .label("does not match the indicator")
                         .with_label(ind.span, "indicator defined here")
                         .help(format!("remove `unit` (it is `{}`) or use an `expr` indicator", n.symbol)),

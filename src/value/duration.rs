@@ -140,7 +140,12 @@ impl Duration {
                     "year" | "years" | "Y" => Some("y"),
                     _ => None,
                 };
-                let help = suggestion.map_or_else(|| help.to_owned(), |s| format!("write `{n}{s}`"));
+                let zero = text.replace(['O', 'o'], "0");
+                let help = if unit.contains(['O', 'o']) && zero != text && Duration::parse(&zero, allow_ms).is_ok() {
+                    format!("`O` is a letter; did you mean `{zero}`?")
+                } else {
+                    suggestion.map_or_else(|| help.to_owned(), |s| format!("write `{n}{s}`"))
+                };
                 return Err(ValueError::new(ustart, i, format!("unknown duration unit `{unit}`"), help));
             };
             if UNITS[idx].0 == "ms" && !allow_ms {
@@ -209,7 +214,7 @@ mod tests {
     #[test]
     fn errors_point_inside() {
         let e = Duration::parse("1h3Om", false).unwrap_err();
-        assert_eq!((e.start, e.end), (2, 4));
+        assert_eq!((e.start, e.end), (3, 5));
         let e = Duration::parse("5 m", false).unwrap_err();
         assert_eq!(e.start, 1);
         let e = Duration::parse("1.5h", false).unwrap_err();

@@ -69,7 +69,7 @@ impl Unit {
             "d" => time(Number::int(86400)),
             "%" => Some(Unit { family: Family::Ratio, scale: n(1, 100), symbol: "%".to_owned() }),
             "ratio" => Some(Unit { family: Family::Ratio, scale: Number::ONE, symbol: "ratio".to_owned() }),
-            "B" => bytes(Number::ONE),
+            "B" | "bytes" => bytes(Number::ONE),
             "KB" | "kB" => bytes(Number::int(1000)),
             "MB" => bytes(Number::int(1_000_000)),
             "GB" => bytes(Number::int(1_000_000_000)),
@@ -81,6 +81,8 @@ impl Unit {
             "TiB" => bytes(Number::int(1 << 40)),
             "PiB" => bytes(Number::int(1 << 50)),
             "count" => Some(Unit { family: Family::Count(None), scale: Number::ONE, symbol: "count".to_owned() }),
+            // Spellings of real units that must not be read as a counted noun.
+            "sec" | "secs" | "seconds" | "mins" | "minutes" | "hours" | "mb" | "gb" | "kb" | "rps" | "rpm" | "qps" | "percent" => None,
             _ => {
                 if let Some((noun, per)) = symbol.split_once('/') {
                     let scale = match per {
@@ -95,7 +97,12 @@ impl Unit {
                         symbol: symbol.to_owned(),
                     });
                 }
-                is_noun(symbol).then(|| Unit {
+                // A short word one letter away from a unit is a typo, not a noun (`mss`).
+                let near_unit = symbol.len() <= 4
+                    && ["ms", "s", "min", "h", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "count"]
+                        .iter()
+                        .any(|u| crate::diag::edit_distance(symbol, u) == 1);
+                (is_noun(symbol) && !near_unit).then(|| Unit {
                     family: Family::Count(Some(symbol.to_owned())),
                     scale: Number::ONE,
                     symbol: symbol.to_owned(),

@@ -184,6 +184,14 @@ fn weekday(s: &str) -> Option<Weekday> {
     })
 }
 
+fn weekday_help(word: &str) -> String {
+    let names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    match crate::diag::did_you_mean(&word.to_ascii_lowercase(), names) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "weekdays: `monday`…`sunday` or `mon`…`sun`, separated by commas".to_owned(),
+    }
+}
+
 fn weekday_name(d: Weekday) -> &'static str {
     match d {
         Weekday::Mon => "monday",
@@ -249,9 +257,7 @@ impl Schedule {
                     let mut off = t.start;
                     for part in t.text.split(',') {
                         if !part.is_empty() {
-                            let d = weekday(part).ok_or_else(|| {
-                                invalid(off, off + part.len(), format!("`{part}` is not a weekday"), "weekdays: `monday`…`sunday` or `mon`…`sun`, separated by commas")
-                            })?;
+                            let d = weekday(part).ok_or_else(|| invalid(off, off + part.len(), format!("`{part}` is not a weekday"), weekday_help(part)))?;
                             mask |= 1 << d.num_days_from_sunday();
                         }
                         off += part.len() + 1;
@@ -589,9 +595,7 @@ fn parse_day_spec(text: &str, toks: &[Tok<'_>], idx: usize) -> Result<(DaySpec, 
     if k == 4 && w.text.eq_ignore_ascii_case("day") {
         return Ok((DaySpec::LastDay, idx + 2));
     }
-    let wd = weekday(w.text).ok_or_else(|| {
-        invalid(w.start, end_of(w), format!("`{}` is not a weekday", w.text), "weekdays: `monday`…`sunday` or `mon`…`sun`")
-    })?;
+    let wd = weekday(w.text).ok_or_else(|| invalid(w.start, end_of(w), format!("`{}` is not a weekday", w.text), weekday_help(w.text)))?;
     Ok((DaySpec::Nth(k as u8 + 1, wd), idx + 2))
 }
 
@@ -796,7 +800,8 @@ fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, boo
         }
         let lower = s.to_ascii_lowercase();
         if let Some(i) = names.iter().position(|n| *n == lower) {
-            return Ok(i as u32 + lo.max(u32::from(lo == 0 && names.len() == 7).saturating_sub(1)) + u32::from(names.len() == 12));
+            // Names count from the field's lowest value: `sun` is 0, `jan` is 1.
+            return Ok(i as u32 + lo);
         }
         let help = if names.is_empty() { format!("this field takes numbers {lo}-{hi}") } else { format!("this field takes {lo}-{hi} or names like `{}`", names[0]) };
         Err((at, at + s.len(), (format!("`{s}` is not a valid value"), help)))
