@@ -94,30 +94,53 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command) -> u8 {
     match command {
-        Command::Check { paths, format, deny } => check(paths, format, deny.is_some()),
+        Command::Check {
+            paths,
+            format,
+            deny,
+        } => check(paths, format, deny.is_some()),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Schema => {
             print!("{}", crate::schema::SCHEMA);
             EXIT_OK
         }
-        Command::Schedule { plan, next, from, format } => schedule(&plan, next, from.as_deref(), format),
+        Command::Schedule {
+            plan,
+            next,
+            from,
+            format,
+        } => schedule(&plan, next, from.as_deref(), format),
     }
 }
 
 fn stderr_human() -> HumanOptions {
     let tty = std::io::stderr().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let width = if tty { terminal_width().unwrap_or(100) } else { 100 };
-    HumanOptions { color: tty && !no_color, width }
+    let width = if tty {
+        terminal_width().unwrap_or(100)
+    } else {
+        100
+    };
+    HumanOptions {
+        color: tty && !no_color,
+        width,
+    }
 }
 
 fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w: &usize| w >= 40)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &usize| w >= 40)
 }
 
 /// Load and check; a missing path is a usage error.
 fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
-    let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
     driver::check(&paths, driver::Options { deny_warnings }).map_err(|missing| {
         eprintln!("error: `{}` does not exist", missing.0.display());
         EXIT_USAGE
@@ -164,7 +187,12 @@ fn explain(code: Option<&str>) -> u8 {
     let Some(name) = code else {
         let width = Code::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
         for c in Code::ALL {
-            println!("{:width$}  {:7}  {}", c.name(), c.default_severity().as_str(), c.summary());
+            println!(
+                "{:width$}  {:7}  {}",
+                c.name(),
+                c.default_severity().as_str(),
+                c.summary()
+            );
         }
         return EXIT_OK;
     };
@@ -176,7 +204,10 @@ fn explain(code: Option<&str>) -> u8 {
         None => {
             let names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
             eprintln!("error: unknown code `{name}`");
-            eprintln!("help: {}", crate::diag::suggestion_help(name, &names, "codes"));
+            eprintln!(
+                "help: {}",
+                crate::diag::suggestion_help(name, &names, "codes")
+            );
             eprintln!("      `upkeep explain` lists every code");
             EXIT_USAGE
         }
@@ -188,7 +219,9 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
         Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
             Ok(t) => t.with_timezone(&chrono::Utc),
             Err(e) => {
-                eprintln!("error: `--from {s}` is not an RFC 3339 time ({e}); write e.g. `2027-01-01T00:00:00Z`");
+                eprintln!(
+                    "error: `--from {s}` is not an RFC 3339 time ({e}); write e.g. `2027-01-01T00:00:00Z`"
+                );
                 return EXIT_USAGE;
             }
         },

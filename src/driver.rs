@@ -27,11 +27,17 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn errors(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     pub fn warnings(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 
     pub fn has_io_failure(&self) -> bool {
@@ -80,7 +86,11 @@ impl Loader {
         // The schema is an independent gate; keep what it finds where lowering said nothing.
         for d in crate::schema::validate(id, &root) {
             let covered = d.span.is_some_and(|s| {
-                diags.iter().any(|l| l.span.is_some_and(|ls| ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)))
+                diags.iter().any(|l| {
+                    l.span.is_some_and(|ls| {
+                        ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)
+                    })
+                })
             });
             if !covered {
                 diags.push(d);
@@ -93,14 +103,39 @@ impl Loader {
 }
 
 fn declares_upkeep(root: &crate::parse::Node) -> bool {
-    root.get("apiVersion").and_then(crate::parse::Node::as_str).is_some_and(|v| v.starts_with("upkeep/"))
+    root.get("apiVersion")
+        .and_then(crate::parse::Node::as_str)
+        .is_some_and(|v| v.starts_with("upkeep/"))
 }
 
-/// Load and check everything under `paths`.
+/// Stack for the pipeline: parsing recurses once per YAML level (bounded by
+/// [`crate::parse::MAX_DEPTH`]), and debug builds use large frames.
+const STACK: usize = 64 * 1024 * 1024;
+
+/// Load and check everything under `paths`, on a thread whose stack is known to be enough for
+/// the deepest input the parser accepts, whatever thread the caller is on.
 pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("upkeep-check".to_owned())
+            .stack_size(STACK)
+            .spawn_scoped(s, || check_here(paths, opts))
+            .map_or_else(
+                |_| check_here(paths, opts),
+                |h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+    })
+}
+
+fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
     let mut diags = Diagnostics::new();
     let found = load::discover(paths, &mut diags)?;
-    let mut loader = Loader { sources: SourceMap::new(), docs: Vec::new(), imports: Vec::new(), diags };
+    let mut loader = Loader {
+        sources: SourceMap::new(),
+        docs: Vec::new(),
+        imports: Vec::new(),
+        diags,
+    };
     let mut roots = Vec::new();
     for (path, explicit) in &found {
         if let Some(id) = loader.file(path, *explicit) {
@@ -116,23 +151,43 @@ pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath>
         if !done.insert(id) {
             continue;
         }
-        let Some(Some(doc)) = loader.docs.get(id.0 as usize) else { continue };
-        let base = loader.sources.get(id).path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let shown_base = Path::new(&loader.sources.get(id).name).parent().map(Path::to_path_buf).unwrap_or_default();
+        let Some(Some(doc)) = loader.docs.get(id.0 as usize) else {
+            continue;
+        };
+        let base = loader
+            .sources
+            .get(id)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let shown_base = Path::new(&loader.sources.get(id).name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for entry in doc.imports.clone() {
             let target = base.join(&entry.value);
             if !target.is_file() {
                 loader.diags.push(
-                    Diagnostic::new(Code::ImportNotFound, format!("imported file `{}` does not exist", entry.value))
-                        .at(entry.span)
-                        .label("not found")
-                        .help(format!("imports are relative to this file's directory (`{}`)", crate::source::display_name(&shown_base))),
+                    Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!("imported file `{}` does not exist", entry.value),
+                    )
+                    .at(entry.span)
+                    .label("not found")
+                    .help(format!(
+                        "imports are relative to this file's directory (`{}`)",
+                        crate::source::display_name(&shown_base)
+                    )),
                 );
                 continue;
             }
             // Prefer the path relative to what the user gave, so names in reports stay short.
             let shown = shown_base.join(&entry.value);
-            let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false) else { continue };
+            let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false)
+            else {
+                continue;
+            };
             if let Some(Some(t)) = loader.docs.get(to.0 as usize) {
                 if t.kind == DocKind::Plan {
                     loader.diags.push(
@@ -144,7 +199,11 @@ pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath>
                     continue;
                 }
             }
-            loader.imports.push(Import { from: id, entry: entry.span, to });
+            loader.imports.push(Import {
+                from: id,
+                entry: entry.span,
+                to,
+            });
             queue.insert(0, to);
         }
     }
@@ -163,6 +222,16 @@ pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath>
             d.severity = Severity::Error;
         }
     }
-    let files = loader.docs.iter().filter(|d| d.is_some()).count().max(found.len().min(loader.sources.len()));
-    Ok(Workspace { sources: loader.sources, plans, diagnostics, files })
+    let files = loader
+        .docs
+        .iter()
+        .filter(|d| d.is_some())
+        .count()
+        .max(found.len().min(loader.sources.len()));
+    Ok(Workspace {
+        sources: loader.sources,
+        plans,
+        diagnostics,
+        files,
+    })
 }

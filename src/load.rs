@@ -22,7 +22,10 @@ pub struct MissingPath(pub PathBuf);
 
 /// The plan files under `paths`, in a stable order (sorted within each directory), each with
 /// whether it was named explicitly.
-pub fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> Result<Vec<(PathBuf, bool)>, MissingPath> {
+pub fn discover(
+    paths: &[PathBuf],
+    diags: &mut Diagnostics,
+) -> Result<Vec<(PathBuf, bool)>, MissingPath> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|_| MissingPath(p.clone()))?;
@@ -41,9 +44,12 @@ pub fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> Result<Vec<(PathB
                 Err(e) => {
                     let path = e.path().map_or_else(|| p.clone(), Path::to_path_buf);
                     diags.push(
-                        Diagnostic::new(Code::Unreadable, format!("cannot read `{}`: {e}", crate::source::display_name(&path)))
-                            .in_file(crate::source::display_name(&path))
-                            .help("check the permissions of the directory"),
+                        Diagnostic::new(
+                            Code::Unreadable,
+                            format!("cannot read `{}`: {e}", crate::source::display_name(&path)),
+                        )
+                        .in_file(crate::source::display_name(&path))
+                        .help("check the permissions of the directory"),
                     );
                     continue;
                 }
@@ -60,9 +66,15 @@ pub fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> Result<Vec<(PathB
     }
     if out.len() > MAX_FILES {
         diags.push(
-            Diagnostic::new(Code::Files, format!("found {} plan files, more than the limit of {MAX_FILES}", out.len()))
-                .in_file(crate::source::display_name(&paths[0]))
-                .help("check a smaller tree, or split the run"),
+            Diagnostic::new(
+                Code::Files,
+                format!(
+                    "found {} plan files, more than the limit of {MAX_FILES}",
+                    out.len()
+                ),
+            )
+            .in_file(crate::source::display_name(&paths[0]))
+            .help("check a smaller tree, or split the run"),
         );
         out.truncate(MAX_FILES);
     }
@@ -70,13 +82,18 @@ pub fn discover(paths: &[PathBuf], diags: &mut Diagnostics) -> Result<Vec<(PathB
 }
 
 fn is_skipped_dir(e: &walkdir::DirEntry) -> bool {
-    e.file_type().is_dir() && e.file_name().to_str().is_some_and(|n| n.starts_with('.') || n == "target" || n == "node_modules")
+    e.file_type().is_dir()
+        && e.file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with('.') || n == "target" || n == "node_modules")
 }
 
 /// Whether a YAML file says `apiVersion: upkeep/...` near its top. Reads at most 64 KiB.
 fn declares_upkeep(path: &Path) -> bool {
     use std::io::Read;
-    let Ok(f) = std::fs::File::open(path) else { return true };
+    let Ok(f) = std::fs::File::open(path) else {
+        return true;
+    };
     let mut buf = Vec::with_capacity(4096);
     if f.take(64 * 1024).read_to_end(&mut buf).is_err() {
         return true;
@@ -84,7 +101,8 @@ fn declares_upkeep(path: &Path) -> bool {
     let text = String::from_utf8_lossy(&buf);
     text.lines().any(|l| {
         let l = l.trim_start_matches('\u{feff}');
-        l.strip_prefix("apiVersion:").is_some_and(|v| v.trim().trim_matches(['"', '\'']).starts_with("upkeep/"))
+        l.strip_prefix("apiVersion:")
+            .is_some_and(|v| v.trim().trim_matches(['"', '\'']).starts_with("upkeep/"))
     })
 }
 
@@ -96,19 +114,26 @@ pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Op
         return Some(id);
     }
     let name = crate::source::display_name(path);
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
     if size > MAX_FILE_BYTES as u64 {
         diags.push(
-            Diagnostic::new(Code::FileSize, format!("`{name}` is {size} bytes, more than the limit of {MAX_FILE_BYTES}"))
-                .in_file(name)
-                .help("split the plan into fragments with `imports:`"),
+            Diagnostic::new(
+                Code::FileSize,
+                format!("`{name}` is {size} bytes, more than the limit of {MAX_FILE_BYTES}"),
+            )
+            .in_file(name)
+            .help("split the plan into fragments with `imports:`"),
         );
         return None;
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(Diagnostic::new(Code::Unreadable, format!("cannot read `{name}`: {e}")).in_file(name).help("check that the file exists and is readable"));
+            diags.push(
+                Diagnostic::new(Code::Unreadable, format!("cannot read `{name}`: {e}"))
+                    .in_file(name)
+                    .help("check that the file exists and is readable"),
+            );
             return None;
         }
     };
@@ -116,14 +141,23 @@ pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Op
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::new(Code::NotUtf8, format!("`{name}` is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()))
-                    .in_file(name)
-                    .help("save the file as UTF-8"),
+                Diagnostic::new(
+                    Code::NotUtf8,
+                    format!(
+                        "`{name}` is not UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+                .in_file(name)
+                .help("save the file as UTF-8"),
             );
             return None;
         }
     };
-    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text);
     Some(sources.add_with_key(key, path, text))
 }
 

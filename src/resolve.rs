@@ -24,11 +24,18 @@ pub struct Import {
 }
 
 /// Merge each plan with its imports and check its references. `docs` is indexed by file id.
-pub fn resolve(docs: &[Option<Document>], imports: &[Import], roots: &[FileId], diags: &mut Diagnostics) -> Vec<Plan> {
+pub fn resolve(
+    docs: &[Option<Document>],
+    imports: &[Import],
+    roots: &[FileId],
+    diags: &mut Diagnostics,
+) -> Vec<Plan> {
     let in_cycle = report_cycles(imports, diags);
     let mut plans = Vec::new();
     for &root in roots {
-        let Some(Some(doc)) = docs.get(root.0 as usize) else { continue };
+        let Some(Some(doc)) = docs.get(root.0 as usize) else {
+            continue;
+        };
         if doc.kind != DocKind::Plan {
             continue;
         }
@@ -47,7 +54,11 @@ pub fn resolve(docs: &[Option<Document>], imports: &[Import], roots: &[FileId], 
 
 /// Fragments reachable from `root` through imports, depth-first in the order written, each
 /// once; edges inside a cycle are not followed (the cycle is reported instead).
-fn reachable(root: FileId, imports: &[Import], in_cycle: &HashSet<(FileId, FileId)>) -> Vec<FileId> {
+fn reachable(
+    root: FileId,
+    imports: &[Import],
+    in_cycle: &HashSet<(FileId, FileId)>,
+) -> Vec<FileId> {
     let mut seen = HashSet::from([root]);
     let mut order = Vec::new();
     let mut stack = vec![root];
@@ -70,7 +81,8 @@ fn reachable(root: FileId, imports: &[Import], in_cycle: &HashSet<(FileId, FileI
 fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId, FileId)> {
     let mut g: DiGraph<FileId, Span> = DiGraph::new();
     let mut idx: HashMap<FileId, NodeIndex> = HashMap::new();
-    let mut node = |g: &mut DiGraph<FileId, Span>, f: FileId| *idx.entry(f).or_insert_with(|| g.add_node(f));
+    let mut node =
+        |g: &mut DiGraph<FileId, Span>, f: FileId| *idx.entry(f).or_insert_with(|| g.add_node(f));
     for i in imports {
         let a = node(&mut g, i.from);
         let b = node(&mut g, i.to);
@@ -97,7 +109,11 @@ fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId
         let (_, _, first) = edges[0];
         let mut d = Diagnostic::new(Code::ImportCycle, "import cycle")
             .at(first)
-            .label(if edges.len() == 1 { "this file imports itself" } else { "this import starts a cycle" });
+            .label(if edges.len() == 1 {
+                "this file imports itself"
+            } else {
+                "this import starts a cycle"
+            });
         for (_, _, span) in &edges[1..] {
             d = d.with_label(*span, "which imports back here");
         }
@@ -106,15 +122,26 @@ fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId
     in_cycle
 }
 
-fn merge_entries<T: Clone>(what: &str, into: &mut Entries<T>, from: &Entries<T>, diags: &mut Diagnostics) {
+fn merge_entries<T: Clone>(
+    what: &str,
+    into: &mut Entries<T>,
+    from: &Entries<T>,
+    diags: &mut Diagnostics,
+) {
     for (name, v) in from.iter() {
         if let Some(first) = into.name(&name.value) {
             diags.push(
-                Diagnostic::new(Code::ImportConflict, format!("{what} `{}` is defined in two files", name.value))
-                    .at(name.span)
-                    .label("defined again here")
-                    .with_label(first.span, "first defined here")
-                    .help(format!("keep one definition of `{}`, or rename one of them", name.value)),
+                Diagnostic::new(
+                    Code::ImportConflict,
+                    format!("{what} `{}` is defined in two files", name.value),
+                )
+                .at(name.span)
+                .label("defined again here")
+                .with_label(first.span, "first defined here")
+                .help(format!(
+                    "keep one definition of `{}`, or rename one of them",
+                    name.value
+                )),
             );
         } else {
             into.push(name.clone(), v.clone());
@@ -122,23 +149,38 @@ fn merge_entries<T: Clone>(what: &str, into: &mut Entries<T>, from: &Entries<T>,
     }
 }
 
-fn merge_single<T: Clone>(what: &str, into: &mut Option<Sp<T>>, from: &Option<Sp<T>>, diags: &mut Diagnostics) {
+fn merge_single<T: Clone>(
+    what: &str,
+    into: &mut Option<Sp<T>>,
+    from: Option<&Sp<T>>,
+    diags: &mut Diagnostics,
+) {
     let Some(f) = from else { return };
     match into {
         Some(first) => diags.push(
-            Diagnostic::new(Code::ImportConflict, format!("`{what}` is defined in two files"))
-                .at(f.span)
-                .label("defined again here")
-                .with_label(first.span, "first defined here")
-                .help(format!("a plan has one `{what}` section; keep it in the plan or in one fragment")),
+            Diagnostic::new(
+                Code::ImportConflict,
+                format!("`{what}` is defined in two files"),
+            )
+            .at(f.span)
+            .label("defined again here")
+            .with_label(first.span, "first defined here")
+            .help(format!(
+                "a plan has one `{what}` section; keep it in the plan or in one fragment"
+            )),
         ),
         None => *into = Some(f.clone()),
     }
 }
 
 fn merge(plan: &mut Plan, frag: &Document, diags: &mut Diagnostics) {
-    merge_single("severity", &mut plan.severity, &frag.severity, diags);
-    merge_single("oncall", &mut plan.oncall, &frag.oncall, diags);
+    merge_single(
+        "severity",
+        &mut plan.severity,
+        frag.severity.as_ref(),
+        diags,
+    );
+    merge_single("oncall", &mut plan.oncall, frag.oncall.as_ref(), diags);
     merge_entries("receiver", &mut plan.receivers, &frag.receivers, diags);
     merge_entries("role", &mut plan.roles, &frag.roles, diags);
     merge_entries("runbook", &mut plan.runbooks, &frag.runbooks, diags);
@@ -157,7 +199,10 @@ impl Refs<'_> {
             return;
         }
         let help = if names.is_empty() {
-            format!("the plan defines no {what}s; define `{}` or remove the reference", r.value)
+            format!(
+                "the plan defines no {what}s; define `{}` or remove the reference",
+                r.value
+            )
         } else {
             suggestion_help(&r.value, names, &format!("{what}s defined"))
         };
@@ -169,7 +214,12 @@ impl Refs<'_> {
         );
     }
 
-    fn check_all<'r>(&mut self, refs: impl IntoIterator<Item = &'r Sp<String>>, what: &str, names: &[&str]) {
+    fn check_all<'r>(
+        &mut self,
+        refs: impl IntoIterator<Item = &'r Sp<String>>,
+        what: &str,
+        names: &[&str],
+    ) {
         for r in refs {
             self.check(Some(r), what, names);
         }
@@ -184,10 +234,16 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
     let windows: Vec<&str> = plan.windows.names().collect();
     let roles: Vec<&str> = plan.roles.names().collect();
     let sev = plan.severity.as_ref().map(|s| &s.value);
-    let levels: Vec<&str> = sev.map(|s| s.levels.iter().map(|l| l.name.value.as_str()).collect()).unwrap_or_default();
+    let levels: Vec<&str> = sev
+        .map(|s| s.levels.iter().map(|l| l.name.value.as_str()).collect())
+        .unwrap_or_default();
     let matrix = sev.and_then(|s| s.matrix.as_ref());
-    let rows: Vec<&str> = matrix.map(|m| m.impact.iter().map(|(r, _)| r.value.as_str()).collect()).unwrap_or_default();
-    let columns: Vec<&str> = matrix.map(|m| m.likelihood.iter().map(|l| l.value.as_str()).collect()).unwrap_or_default();
+    let rows: Vec<&str> = matrix
+        .map(|m| m.impact.iter().map(|(r, _)| r.value.as_str()).collect())
+        .unwrap_or_default();
+    let columns: Vec<&str> = matrix
+        .map(|m| m.likelihood.iter().map(|l| l.value.as_str()).collect())
+        .unwrap_or_default();
     let mut targets: Vec<&str> = vec!["primary", "secondary"];
     targets.extend(&roles);
     targets.extend(&receivers);
@@ -195,15 +251,22 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
 
     let mut r = Refs { diags };
     for (_, s) in plan.services.iter() {
-        r.check_all(s.depends_on.iter().map(|d| &d.service), "service", &services);
+        r.check_all(
+            s.depends_on.iter().map(|d| &d.service),
+            "service",
+            &services,
+        );
         if matrix.is_some() {
             r.check(s.impact.as_ref(), "impact row", &rows);
         } else if let Some(i) = &s.impact {
             r.diags.push(
-                Diagnostic::new(Code::RefUnknown, format!("impact `{}` but the plan has no severity matrix", i.value))
-                    .at(i.span)
-                    .label("no matrix row to look up")
-                    .help("add `severity.matrix` with this impact row, or remove `impact`"),
+                Diagnostic::new(
+                    Code::RefUnknown,
+                    format!("impact `{}` but the plan has no severity matrix", i.value),
+                )
+                .at(i.span)
+                .label("no matrix row to look up")
+                .help("add `severity.matrix` with this impact row, or remove `impact`"),
             );
         }
         r.check(s.owner.as_ref(), "role", &roles);
@@ -230,8 +293,16 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
                 r.check_all(cells.value.iter(), "severity level", &levels);
             }
         }
-        r.check(s.likelihood_of.warning.as_ref(), "likelihood column", &columns);
-        r.check(s.likelihood_of.critical.as_ref(), "likelihood column", &columns);
+        r.check(
+            s.likelihood_of.warning.as_ref(),
+            "likelihood column",
+            &columns,
+        );
+        r.check(
+            s.likelihood_of.critical.as_ref(),
+            "likelihood column",
+            &columns,
+        );
         r.check(s.default_impact.as_ref(), "impact row", &rows);
         if let Some(req) = &s.require_runbook {
             r.check_all(req.iter(), "severity level", &levels);
@@ -240,7 +311,11 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
     if let Some(o) = &plan.oncall {
         r.check(o.primary.as_ref(), "role", &roles);
         r.check(o.secondary.as_ref(), "role", &roles);
-        r.check_all(o.escalation.iter().map(|e| &e.to), "escalation target", &targets);
+        r.check_all(
+            o.escalation.iter().map(|e| &e.to),
+            "escalation target",
+            &targets,
+        );
     }
     for (_, w) in plan.windows.iter() {
         if let Some(d) = &w.downtime {
@@ -258,13 +333,25 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
     for (_, b) in plan.backups.iter() {
         r.check(b.service.as_ref(), "service", &services);
         r.check(b.owner.as_ref(), "role", &roles);
-        r.check(b.restore_test.as_ref().and_then(|t| t.runbook.as_ref()), "runbook", &runbooks);
+        r.check(
+            b.restore_test.as_ref().and_then(|t| t.runbook.as_ref()),
+            "runbook",
+            &runbooks,
+        );
     }
     for (_, rb) in plan.runbooks.iter() {
-        r.check(rb.escalate.as_ref().map(|e| &e.to), "escalation target", &targets);
+        r.check(
+            rb.escalate.as_ref().map(|e| &e.to),
+            "escalation target",
+            &targets,
+        );
     }
     if let Some(p) = &plan.policies {
-        r.check_all(p.reviews.iter().filter_map(|(_, v)| v.owner.as_ref()), "role", &roles);
+        r.check_all(
+            p.reviews.iter().filter_map(|(_, v)| v.owner.as_ref()),
+            "role",
+            &roles,
+        );
     }
 }
 
@@ -294,12 +381,24 @@ fn check_lint_config(plan: &Plan, diags: &mut Diagnostics) {
 
 /// Apply a plan's `lints:` and `--deny warnings` to the diagnostics in its files: `allow`
 /// drops a warning, `deny` makes it an error; errors stay errors.
-pub fn apply_lints(lints: &[(Sp<String>, Sp<crate::model::LintLevel>)], files: &HashSet<FileId>, diags: Diagnostics) -> Diagnostics {
+pub fn apply_lints(
+    lints: &[(Sp<String>, Sp<crate::model::LintLevel>)],
+    files: &HashSet<FileId, impl std::hash::BuildHasher>,
+    diags: Diagnostics,
+) -> Diagnostics {
     use crate::model::LintLevel;
     let mut out = Diagnostics::new();
     for mut d in diags {
         let in_plan = d.span.is_some_and(|s| files.contains(&s.file));
-        let level = if in_plan { lints.iter().rev().find(|(c, _)| c.value == d.code.name()).map(|(_, l)| l.value) } else { None };
+        let level = if in_plan {
+            lints
+                .iter()
+                .rev()
+                .find(|(c, _)| c.value == d.code.name())
+                .map(|(_, l)| l.value)
+        } else {
+            None
+        };
         if d.severity == Severity::Warning {
             match level {
                 Some(LintLevel::Allow) => continue,

@@ -7,6 +7,7 @@
 //!
 //! **Invariant:** the schema is compiled once per process and never fetched: it is embedded.
 
+use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind as K;
@@ -55,14 +56,20 @@ pub fn full_validator() -> Option<jsonschema::Validator> {
 pub fn validate(file: FileId, root: &Node) -> Diagnostics {
     let mut out = Diagnostics::new();
     let fragment = root.get("kind").and_then(Node::as_str) == Some("Fragment");
-    let Some(v) = validator(fragment) else { return out };
+    let Some(v) = validator(fragment) else {
+        return out;
+    };
     let instance = to_json(root);
     for err in v.iter_errors(&instance) {
         let pointer: Vec<String> = err.instance_path().iter().map(|s| s.to_string()).collect();
         let schema_path: Vec<String> = err.schema_path().iter().map(|s| s.to_string()).collect();
         let (node, key_span) = locate(file, root, &pointer);
         let path = dotted(&pointer);
-        let place = if path.is_empty() { "the plan".to_owned() } else { format!("`{path}`") };
+        let place = if path.is_empty() {
+            "the plan".to_owned()
+        } else {
+            format!("`{path}`")
+        };
         let node_span = node.span(file);
         let d = match err.kind() {
             K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
@@ -71,10 +78,17 @@ pub fn validate(file: FileId, root: &Node) -> Diagnostics {
                 for name in unexpected {
                     let span = node.key(name).map_or(node_span, |k| k.span(file));
                     out.push(
-                        Diagnostic::new(Code::UnknownField, format!("unknown field `{name}` in {place}"))
-                            .at(span)
-                            .label("unknown field")
-                            .help(suggestion_help(name, &known, "known fields")),
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            format!("unknown field `{name}` in {place}"),
+                        )
+                        .at(span)
+                        .label("unknown field")
+                        .help(suggestion_help(
+                            name,
+                            &known,
+                            "known fields",
+                        )),
                     );
                 }
                 continue;
@@ -86,49 +100,112 @@ pub fn validate(file: FileId, root: &Node) -> Diagnostics {
                     .label(format!("`{p}` is required here"))
                     .help(format!("add `{p}:` to {place}"))
             }
-            K::Type { kind } => Diagnostic::new(Code::Type, format!("{place} must be of type {}", type_name(kind)))
-                .at(node_span)
-                .label("wrong type")
-                .help(describe(&schema_path).unwrap_or_else(|| format!("write a value of type {}", type_name(kind)))),
+            K::Type { kind } => Diagnostic::new(
+                Code::Type,
+                format!("{place} must be of type {}", type_name(kind)),
+            )
+            .at(node_span)
+            .label("wrong type")
+            .help(
+                describe(&schema_path)
+                    .unwrap_or_else(|| format!("write a value of type {}", type_name(kind))),
+            ),
             K::Enum { options } => {
-                let opts: Vec<String> = options.as_array().map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|o| o.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let opts_ref: Vec<&str> = opts.iter().map(String::as_str).collect();
                 let found = node.scalar_text().unwrap_or_default();
-                Diagnostic::new(Code::Type, format!("`{found}` is not an allowed value for {place}"))
-                    .at(node_span)
-                    .label("not allowed")
-                    .help(suggestion_help(&found, &opts_ref, "allowed values"))
+                Diagnostic::new(
+                    Code::Type,
+                    format!("`{found}` is not an allowed value for {place}"),
+                )
+                .at(node_span)
+                .label("not allowed")
+                .help(suggestion_help(&found, &opts_ref, "allowed values"))
             }
-            K::Constant { expected_value } => Diagnostic::new(Code::Type, format!("{place} must be `{}`", expected_value.as_str().unwrap_or_default()))
-                .at(node_span)
-                .label("unexpected value")
-                .help(format!("write `{}`", expected_value.as_str().unwrap_or_default())),
-            K::Pattern { .. } | K::Format { .. } => Diagnostic::new(Code::Type, format!("`{}` is not valid for {place}", node.scalar_text().unwrap_or_default()))
-                .at(node_span)
-                .label("malformed value")
-                .help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema` for the expected syntax".to_owned())),
-            K::Minimum { .. } | K::Maximum { .. } | K::ExclusiveMinimum { .. } | K::ExclusiveMaximum { .. } => {
-                Diagnostic::new(Code::Range, format!("{place} is out of range: {err}")).at(node_span).label("out of range").help(describe(&schema_path).unwrap_or_else(|| "use a value inside the allowed range".to_owned()))
+            K::Constant { expected_value } => Diagnostic::new(
+                Code::Type,
+                format!(
+                    "{place} must be `{}`",
+                    expected_value.as_str().unwrap_or_default()
+                ),
+            )
+            .at(node_span)
+            .label("unexpected value")
+            .help(format!(
+                "write `{}`",
+                expected_value.as_str().unwrap_or_default()
+            )),
+            K::Pattern { .. } | K::Format { .. } => Diagnostic::new(
+                Code::Type,
+                format!(
+                    "`{}` is not valid for {place}",
+                    node.scalar_text().unwrap_or_default()
+                ),
+            )
+            .at(node_span)
+            .label("malformed value")
+            .help(
+                describe(&schema_path)
+                    .unwrap_or_else(|| "see `upkeep schema` for the expected syntax".to_owned()),
+            ),
+            K::Minimum { .. }
+            | K::Maximum { .. }
+            | K::ExclusiveMinimum { .. }
+            | K::ExclusiveMaximum { .. } => {
+                Diagnostic::new(Code::Range, format!("{place} is out of range: {err}"))
+                    .at(node_span)
+                    .label("out of range")
+                    .help(
+                        describe(&schema_path)
+                            .unwrap_or_else(|| "use a value inside the allowed range".to_owned()),
+                    )
             }
             K::MinProperties { .. } => Diagnostic::new(Code::Missing, format!("{place} is empty"))
                 .at(key_span)
                 .label("needs a value")
                 .help(describe(&schema_path).unwrap_or_else(|| "add one of its fields".to_owned())),
-            K::MaxProperties { .. } | K::OneOfMultipleValid { .. } => Diagnostic::new(Code::Exclusive, format!("{place} gives more than one alternative"))
-                .at(key_span)
-                .label("choose one")
-                .help(describe(&schema_path).unwrap_or_else(|| "keep exactly one of the alternatives".to_owned())),
-            K::PropertyNames { .. } => Diagnostic::new(Code::Type, format!("invalid name in {place}"))
-                .at(node_span)
-                .label("invalid name")
-                .help("names use lowercase letters, digits, `_` and `-`"),
-            K::MinItems { .. } | K::MaxItems { .. } | K::MinLength { .. } | K::MaxLength { .. } => {
-                Diagnostic::new(Code::Range, format!("{place}: {err}")).at(node_span).label("wrong size").help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema`".to_owned()))
+            K::MaxProperties { .. } | K::OneOfMultipleValid { .. } => Diagnostic::new(
+                Code::Exclusive,
+                format!("{place} gives more than one alternative"),
+            )
+            .at(key_span)
+            .label("choose one")
+            .help(
+                describe(&schema_path)
+                    .unwrap_or_else(|| "keep exactly one of the alternatives".to_owned()),
+            ),
+            K::PropertyNames { .. } => {
+                Diagnostic::new(Code::Type, format!("invalid name in {place}"))
+                    .at(node_span)
+                    .label("invalid name")
+                    .help("names use lowercase letters, digits, `_` and `-`")
             }
-            _ => Diagnostic::new(Code::Type, format!("{place} does not match the plan format"))
+            K::MinItems { .. } | K::MaxItems { .. } | K::MinLength { .. } | K::MaxLength { .. } => {
+                Diagnostic::new(Code::Range, format!("{place}: {err}"))
+                    .at(node_span)
+                    .label("wrong size")
+                    .help(
+                        describe(&schema_path).unwrap_or_else(|| "see `upkeep schema`".to_owned()),
+                    )
+            }
+            _ => {
+                Diagnostic::new(
+                    Code::Type,
+                    format!("{place} does not match the plan format"),
+                )
                 .at(node_span)
                 .label("does not match")
-                .help(describe(&schema_path).unwrap_or_else(|| "see `upkeep schema` and the plan format reference".to_owned())),
+                .help(describe(&schema_path).unwrap_or_else(|| {
+                    "see `upkeep schema` and the plan format reference".to_owned()
+                }))
+            }
         };
         out.push(d);
     }
@@ -139,16 +216,26 @@ pub fn validate(file: FileId, root: &Node) -> Diagnostics {
 /// a missing field).
 fn locate<'n>(file: FileId, root: &'n Node, pointer: &[String]) -> (&'n Node, Span) {
     let mut node = root;
-    let mut key = root.as_map().and_then(|m| m.first()).map_or(Span::file_start(file), |(k, _)| k.span(file));
+    let mut key = root
+        .as_map()
+        .and_then(|m| m.first())
+        .map_or(Span::file_start(file), |(k, _)| k.span(file));
     for seg in pointer {
         match &node.value {
             crate::parse::Value::Map(entries) => {
-                let Some((k, v)) = entries.iter().find(|(k, _)| k.scalar_text().as_deref() == Some(seg.as_str())) else { break };
+                let Some((k, v)) = entries
+                    .iter()
+                    .find(|(k, _)| k.scalar_text().as_deref() == Some(seg.as_str()))
+                else {
+                    break;
+                };
                 key = k.span(file);
                 node = v;
             }
             crate::parse::Value::Seq(items) => {
-                let Some(v) = seg.parse::<usize>().ok().and_then(|i| items.get(i)) else { break };
+                let Some(v) = seg.parse::<usize>().ok().and_then(|i| items.get(i)) else {
+                    break;
+                };
                 key = v.span(file);
                 node = v;
             }
@@ -162,7 +249,7 @@ fn dotted(pointer: &[String]) -> String {
     let mut s = String::new();
     for seg in pointer {
         if seg.parse::<usize>().is_ok() {
-            s.push_str(&format!("[{seg}]"));
+            let _ = write!(s, "[{seg}]");
         } else {
             if !s.is_empty() {
                 s.push('.');
@@ -195,7 +282,12 @@ fn walk<'s>(path: &[String]) -> Option<&'s J> {
 fn deref(v: &J) -> &J {
     let mut cur = v;
     for _ in 0..8 {
-        match cur.get("$ref").and_then(J::as_str).and_then(|t| t.strip_prefix('#')).and_then(|t| schema_json().pointer(t)) {
+        match cur
+            .get("$ref")
+            .and_then(J::as_str)
+            .and_then(|t| t.strip_prefix('#'))
+            .and_then(|t| schema_json().pointer(t))
+        {
             Some(next) => cur = next,
             None => break,
         }
@@ -218,12 +310,20 @@ fn describe(schema_path: &[String]) -> Option<String> {
     let parent = &schema_path[..schema_path.len().saturating_sub(1)];
     let s = deref(walk(parent)?);
     let desc = s.get("description").and_then(J::as_str)?;
-    let first = desc.split(". ").next().unwrap_or(desc).trim_end_matches('.');
-    let example = s.get("examples").and_then(J::as_array).and_then(|a| a.first()).map(|e| match e {
-        J::String(s) => format!(", e.g. `{s}`"),
-        other if !other.is_object() && !other.is_array() => format!(", e.g. `{other}`"),
-        _ => String::new(),
-    });
+    let first = desc
+        .split(". ")
+        .next()
+        .unwrap_or(desc)
+        .trim_end_matches('.');
+    let example = s
+        .get("examples")
+        .and_then(J::as_array)
+        .and_then(|a| a.first())
+        .map(|e| match e {
+            J::String(s) => format!(", e.g. `{s}`"),
+            other if !other.is_object() && !other.is_array() => format!(", e.g. `{other}`"),
+            _ => String::new(),
+        });
     Some(format!("{first}{}", example.unwrap_or_default()))
 }
 

@@ -23,9 +23,17 @@ impl SourceFile {
     pub fn new(path: PathBuf, name: String, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(
-            text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| (i + 1) as u32),
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| (i + 1) as u32),
         );
-        SourceFile { path, name, text, line_starts }
+        SourceFile {
+            path,
+            name,
+            text,
+            line_starts,
+        }
     }
 
     /// 1-based line and 1-based column counted in Unicode scalar values.
@@ -36,7 +44,10 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line] as usize;
-        let col = self.text.get(start..byte).map_or(byte - start, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..byte)
+            .map_or(byte - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
@@ -55,7 +66,9 @@ impl SourceFile {
     }
 
     pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 }
 
@@ -79,7 +92,8 @@ impl SourceMap {
     /// Add a file identified by `key` (its canonical path) and shown as `shown`.
     pub fn add_with_key(&mut self, key: PathBuf, shown: &Path, text: String) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(key, display_name(shown), text));
+        self.files
+            .push(SourceFile::new(key, display_name(shown), text));
         id
     }
 
@@ -88,7 +102,10 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files.iter().position(|f| f.path == path).map(|i| FileId(i as u32))
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
     }
 
     pub fn len(&self) -> usize {
@@ -100,7 +117,10 @@ impl SourceMap {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files.iter().enumerate().map(|(i, f)| (FileId(i as u32), f))
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
     }
 }
 
@@ -124,10 +144,16 @@ pub fn display_name(path: &Path) -> String {
                     parts.push("..".to_owned());
                 }
             }
-            std::path::Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            std::path::Component::Prefix(p) => {
+                parts.push(p.as_os_str().to_string_lossy().into_owned());
+            }
             std::path::Component::RootDir | std::path::Component::CurDir => {}
         }
     }
     let joined = parts.join("/");
-    if rel.has_root() { format!("/{joined}") } else { joined }
+    if rel.has_root() {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }

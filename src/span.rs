@@ -28,7 +28,11 @@ impl Span {
 
     /// An empty span at the start of a file, for problems that concern a whole file.
     pub fn file_start(file: FileId) -> Self {
-        Span { file, start: 0, end: 0 }
+        Span {
+            file,
+            start: 0,
+            end: 0,
+        }
     }
 
     pub fn len(self) -> usize {
@@ -40,11 +44,16 @@ impl Span {
     }
 
     /// The smallest span covering both.
+    #[must_use]
     pub fn to(self, other: Span) -> Span {
         if self.file != other.file {
             return self;
         }
-        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 
@@ -64,11 +73,17 @@ impl<T> Sp<T> {
     }
 
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sp<U> {
-        Sp { value: f(self.value), span: self.span }
+        Sp {
+            value: f(self.value),
+            span: self.span,
+        }
     }
 
     pub fn as_ref(&self) -> Sp<&T> {
-        Sp { value: &self.value, span: self.span }
+        Sp {
+            value: &self.value,
+            span: self.span,
+        }
     }
 }
 

@@ -80,7 +80,10 @@ impl Diagnostic {
 
     #[must_use]
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -148,17 +151,29 @@ impl Diagnostics {
 
     /// Whether a diagnostic of this code already blames a span starting where `span` starts.
     pub fn contains_at(&self, code: Code, span: Span) -> bool {
-        self.items
-            .iter()
-            .any(|d| d.code == code && d.span.is_some_and(|s| s.file == span.file && s.start == span.start))
+        self.items.iter().any(|d| {
+            d.code == code
+                && d.span
+                    .is_some_and(|s| s.file == span.file && s.start == span.start)
+        })
     }
 
     /// Sorted by file, position and code, with exact repeats removed: the order users read
     /// and the order that makes output deterministic.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| {
-            let ka = (a.span.map(|s| (s.file, s.start, s.end)), &a.file, a.code, &a.message);
-            let kb = (b.span.map(|s| (s.file, s.start, s.end)), &b.file, b.code, &b.message);
+            let ka = (
+                a.span.map(|s| (s.file, s.start, s.end)),
+                &a.file,
+                a.code,
+                &a.message,
+            );
+            let kb = (
+                b.span.map(|s| (s.file, s.start, s.end)),
+                &b.file,
+                b.code,
+                &b.message,
+            );
             ka.cmp(&kb)
         });
         self.items.dedup_by(|a, b| {
@@ -177,7 +192,10 @@ impl IntoIterator for Diagnostics {
 }
 
 /// The nearest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word_l = word.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
@@ -217,7 +235,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// "did you mean `x`?" help text, or a list of what is allowed when nothing is close.
-pub fn suggestion_help<'a>(word: &str, candidates: &[&'a str], what: &str) -> String {
+pub fn suggestion_help(word: &str, candidates: &[&str], what: &str) -> String {
     if let Some(s) = did_you_mean(word, candidates.iter().copied()) {
         return format!("did you mean `{s}`?");
     }
@@ -228,6 +246,9 @@ pub fn suggestion_help<'a>(word: &str, candidates: &[&'a str], what: &str) -> St
         let list: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
         format!("{what}: {}", list.join(", "))
     } else {
-        format!("none of the {} {what} is close to `{word}`", candidates.len())
+        format!(
+            "none of the {} {what} is close to `{word}`",
+            candidates.len()
+        )
     }
 }

@@ -6,7 +6,10 @@
 
 use std::fmt::{self, Write as _};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan, SpanContents};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, SourceCode, SourceSpan,
+    SpanContents,
+};
 use serde::Serialize;
 
 use super::{Code, Diagnostic, Severity};
@@ -31,7 +34,10 @@ pub struct HumanOptions {
 
 impl Default for HumanOptions {
     fn default() -> Self {
-        HumanOptions { color: false, width: 100 }
+        HumanOptions {
+            color: false,
+            width: 100,
+        }
     }
 }
 
@@ -95,7 +101,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -104,11 +113,17 @@ impl miette::Diagnostic for Report<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let primary = self.d.span?;
-        let mut labels = vec![LabeledSpan::new_primary_with_span(self.d.label.clone(), source_span(primary))];
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            self.d.label.clone(),
+            source_span(primary),
+        )];
         for l in &self.d.labels {
             // miette draws one source per report; labels in other files are named in the help.
             if l.span.file == primary.file {
-                labels.push(LabeledSpan::new_with_span(Some(l.message.clone()), source_span(l.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    Some(l.message.clone()),
+                    source_span(l.span),
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))
@@ -118,7 +133,9 @@ impl miette::Diagnostic for Report<'_> {
 /// Notes for labels that point into another file than the primary span (miette shows one
 /// source per report).
 fn foreign_label_notes(d: &Diagnostic, sources: &SourceMap) -> Vec<String> {
-    let Some(primary) = d.span else { return Vec::new() };
+    let Some(primary) = d.span else {
+        return Vec::new();
+    };
     d.labels
         .iter()
         .filter(|l| l.span.file != primary.file)
@@ -132,8 +149,14 @@ fn foreign_label_notes(d: &Diagnostic, sources: &SourceMap) -> Vec<String> {
 
 /// The graphical report of one diagnostic.
 pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> String {
-    let theme = if opts.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_links(false);
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_links(false);
     let notes = foreign_label_notes(d, sources);
     let mut owned;
     let d = if notes.is_empty() && d.span.is_some() || d.file.is_none() && notes.is_empty() {
@@ -155,19 +178,33 @@ pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> Str
     };
     let source = d.span.map(|s| {
         let f = sources.get(s.file);
-        NamedText { name: &f.name, text: &f.text }
+        NamedText {
+            name: &f.name,
+            text: &f.text,
+        }
     });
     let report = Report { d, source };
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         // A span that does not fit its source would be a compiler bug; still say something.
-        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code.name(), d.message);
+        let _ = writeln!(
+            out,
+            "{}[{}]: {}",
+            d.severity.as_str(),
+            d.code.name(),
+            d.message
+        );
     }
     out
 }
 
 /// Every diagnostic as graphical reports followed by a summary line.
-pub fn human(diags: &[Diagnostic], sources: &SourceMap, files: usize, opts: HumanOptions) -> String {
+pub fn human(
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    files: usize,
+    opts: HumanOptions,
+) -> String {
     let mut out = String::new();
     for d in diags {
         out.push_str(&human_one(d, sources, opts));
@@ -180,13 +217,27 @@ pub fn human(diags: &[Diagnostic], sources: &SourceMap, files: usize, opts: Huma
 
 /// "checked 5 files: 2 errors, 1 warning".
 pub fn summary(diags: &[Diagnostic], files: usize) -> String {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = diags.len() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("{n} {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("{n} {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     if diags.is_empty() {
         format!("checked {}: no problems", plural(files, "file"))
     } else {
-        format!("checked {}: {}, {}", plural(files, "file"), plural(errors, "error"), plural(warnings, "warning"))
+        format!(
+            "checked {}: {}, {}",
+            plural(files, "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -204,7 +255,12 @@ fn region(span: Span, sources: &SourceMap) -> Region {
     let f = sources.get(span.file);
     let (line, column) = f.line_col(span.start);
     let (end_line, end_column) = f.line_col(span.end);
-    Region { line, column, end_line, end_column }
+    Region {
+        line,
+        column,
+        end_line,
+        end_column,
+    }
 }
 
 #[derive(Serialize)]
@@ -240,7 +296,9 @@ struct JsonReport<'a> {
 }
 
 fn file_of<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Option<&'a str> {
-    d.span.map(|s| sources.get(s.file).name.as_str()).or(d.file.as_deref())
+    d.span
+        .map(|s| sources.get(s.file).name.as_str())
+        .or(d.file.as_deref())
 }
 
 /// The JSON object of SPEC §7.
@@ -280,8 +338,14 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
     let report = JsonReport {
         diagnostics: items,
         files,
-        errors: diags.iter().filter(|d| d.severity == Severity::Error).count(),
-        warnings: diags.iter().filter(|d| d.severity == Severity::Warning).count(),
+        errors: diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count(),
+        warnings: diags
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count(),
     };
     let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
     s.push('\n');
@@ -289,7 +353,9 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
 }
 
 fn gh_escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn gh_escape_prop(s: &str) -> String {
@@ -323,7 +389,12 @@ pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             msg.push_str("\nhelp: ");
             msg.push_str(h);
         }
-        let _ = writeln!(out, "::{kind} {}::{}", props.join(","), gh_escape_data(&msg));
+        let _ = writeln!(
+            out,
+            "::{kind} {}::{}",
+            props.join(","),
+            gh_escape_data(&msg)
+        );
     }
     out
 }

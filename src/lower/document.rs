@@ -11,11 +11,48 @@ use crate::span::{FileId, Sp, Span};
 use crate::value::time::parse_zone;
 
 pub const TOP_PLAN: &[&str] = &[
-    "apiVersion", "kind", "metadata", "imports", "execution", "services", "kpis", "slos", "severity", "receivers",
-    "oncall", "roles", "windows", "tasks", "backups", "runbooks", "budget", "environments", "policies", "lints",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "imports",
+    "execution",
+    "services",
+    "kpis",
+    "slos",
+    "severity",
+    "receivers",
+    "oncall",
+    "roles",
+    "windows",
+    "tasks",
+    "backups",
+    "runbooks",
+    "budget",
+    "environments",
+    "policies",
+    "lints",
 ];
-pub const TOP_FRAGMENT: &[&str] = &["apiVersion", "kind", "metadata", "imports", "severity", "receivers", "oncall", "roles", "runbooks", "windows"];
-pub const METADATA: &[&str] = &["name", "title", "description", "owner", "timezone", "labels", "runbook_base_url"];
+pub const TOP_FRAGMENT: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "imports",
+    "severity",
+    "receivers",
+    "oncall",
+    "roles",
+    "runbooks",
+    "windows",
+];
+pub const METADATA: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "owner",
+    "timezone",
+    "labels",
+    "runbook_base_url",
+];
 pub const FRAGMENT_METADATA: &[&str] = &["name", "description"];
 pub const EXECUTION: &[&str] = &["image", "namespace", "textfile_dir", "service_account"];
 
@@ -78,19 +115,38 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
 /// Lower one parsed file. Returns `None` only when the file is not a usable plan or fragment at
 /// all (not a mapping, wrong `apiVersion` or `kind`); every other problem is a diagnostic
 /// beside a partial document.
-pub fn lower(file: FileId, source: &SourceFile, root: &Node, diags: &mut Diagnostics) -> Option<Document> {
-    let mut cx = Cx { file, src: &source.text, diags };
-    let at = root.as_map().and_then(|m| m.first()).map_or(Span::file_start(file), |(k, _)| cx.span(k));
+pub fn lower(
+    file: FileId,
+    source: &SourceFile,
+    root: &Node,
+    diags: &mut Diagnostics,
+) -> Option<Document> {
+    let mut cx = Cx {
+        file,
+        src: &source.text,
+        diags,
+    };
+    let at = root
+        .as_map()
+        .and_then(|m| m.first())
+        .map_or(Span::file_start(file), |(k, _)| cx.span(k));
     if root.as_map().is_none() {
         cx.report(
-            Diagnostic::new(Code::Type, format!("a plan must be a mapping, found {}", root.kind_name()))
-                .at(cx.span(root))
-                .help("start the file with `apiVersion: upkeep/v1` and `kind: Plan`"),
+            Diagnostic::new(
+                Code::Type,
+                format!("a plan must be a mapping, found {}", root.kind_name()),
+            )
+            .at(cx.span(root))
+            .help("start the file with `apiVersion: upkeep/v1` and `kind: Plan`"),
         );
         return None;
     }
     let kind = read_header(&mut cx, root, at)?;
-    let fields = if kind == DocKind::Plan { TOP_PLAN } else { TOP_FRAGMENT };
+    let fields = if kind == DocKind::Plan {
+        TOP_PLAN
+    } else {
+        TOP_FRAGMENT
+    };
     let top = unknown_top_fields(&mut cx, root, at, kind, fields)?;
     let metadata = read_metadata(&mut cx, &top, kind, source);
 
@@ -203,10 +259,21 @@ fn read_header(cx: &mut Cx<'_>, root: &Node, at: Span) -> Option<DocKind> {
         );
         return None;
     };
-    cx.choice(k, "kind", &[("Plan", DocKind::Plan), ("Fragment", DocKind::Fragment)]).map(|k| k.value)
+    cx.choice(
+        k,
+        "kind",
+        &[("Plan", DocKind::Plan), ("Fragment", DocKind::Fragment)],
+    )
+    .map(|k| k.value)
 }
 
-fn unknown_top_fields<'n>(cx: &mut Cx<'_>, root: &'n Node, at: Span, kind: DocKind, fields: &[&str]) -> Option<Obj<'n>> {
+fn unknown_top_fields<'n>(
+    cx: &mut Cx<'_>,
+    root: &'n Node,
+    at: Span,
+    kind: DocKind,
+    fields: &[&str],
+) -> Option<Obj<'n>> {
     if kind == DocKind::Plan {
         return cx.object(root, at, "", fields);
     }
@@ -222,18 +289,28 @@ fn unknown_top_fields<'n>(cx: &mut Cx<'_>, root: &'n Node, at: Span, kind: DocKi
                 .label("only plans have this section")
                 .help("fragments hold `imports`, `severity`, `receivers`, `oncall`, `roles`, `runbooks` and `windows`; move this section into the plan")
         } else {
-            Diagnostic::new(Code::UnknownField, format!("unknown field `{name}` in a fragment"))
-                .label("unknown field")
-                .help(crate::diag::suggestion_help(name, fields, "known fields"))
+            Diagnostic::new(
+                Code::UnknownField,
+                format!("unknown field `{name}` in a fragment"),
+            )
+            .label("unknown field")
+            .help(crate::diag::suggestion_help(name, fields, "known fields"))
         };
         cx.report(d.at(cx.span(k)));
     }
-    Some(Obj { node: root, at, path: String::new() })
+    Some(Obj {
+        node: root,
+        at,
+        path: String::new(),
+    })
 }
 
 fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceFile) -> Metadata {
     let fallback_name = Sp::new(
-        source.path.file_stem().map_or_else(|| "plan".to_owned(), |s| s.to_string_lossy().into_owned()),
+        source
+            .path
+            .file_stem()
+            .map_or_else(|| "plan".to_owned(), |s| s.to_string_lossy().into_owned()),
         Span::file_start(cx.file),
     );
     let mut md = Metadata {
@@ -251,8 +328,14 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
     };
     let Some(node) = node else { return md };
     let key = top.key_span("metadata").unwrap_or(top.at);
-    let fields = if kind == DocKind::Plan { METADATA } else { FRAGMENT_METADATA };
-    let Some(obj) = cx.object(node, key, "metadata", fields) else { return md };
+    let fields = if kind == DocKind::Plan {
+        METADATA
+    } else {
+        FRAGMENT_METADATA
+    };
+    let Some(obj) = cx.object(node, key, "metadata", fields) else {
+        return md;
+    };
     let name = match kind {
         DocKind::Plan => obj.req_string(cx, "name"),
         DocKind::Fragment => obj.opt_string(cx, "name"),
@@ -273,7 +356,12 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
     md.description = obj.opt_string(cx, "description");
     md.owner = obj.opt_string(cx, "owner");
     if let Some(n) = obj.get("timezone") {
-        if let Some(tz) = cx.parse(n, "metadata.timezone", "an IANA time zone such as `America/Guayaquil`", parse_zone) {
+        if let Some(tz) = cx.parse(
+            n,
+            "metadata.timezone",
+            "an IANA time zone such as `America/Guayaquil`",
+            parse_zone,
+        ) {
             md.timezone = tz;
         }
     }
@@ -282,13 +370,19 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
         for (k, _) in &md.labels {
             if !is_label_name(&k.value) || k.value.starts_with("__") {
                 cx.report(
-                    Diagnostic::new(Code::Type, format!("`{}` is not a valid Prometheus label name", k.value))
-                        .at(k.span)
-                        .label("invalid label name")
-                        .help("label names match `[a-zA-Z_][a-zA-Z0-9_]*` and do not start with `__`"),
+                    Diagnostic::new(
+                        Code::Type,
+                        format!("`{}` is not a valid Prometheus label name", k.value),
+                    )
+                    .at(k.span)
+                    .label("invalid label name")
+                    .help("label names match `[a-zA-Z_][a-zA-Z0-9_]*` and do not start with `__`"),
                 );
             }
-            if matches!(k.value.as_str(), "severity" | "plan" | "service" | "alertname") {
+            if matches!(
+                k.value.as_str(),
+                "severity" | "plan" | "service" | "alertname"
+            ) {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("label `{}` is set by upkeep on every alert", k.value))
                         .at(k.span)
@@ -303,7 +397,9 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
 }
 
 fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
-    let Some(obj) = cx.object(n, key, "execution", EXECUTION) else { return Execution::default() };
+    let Some(obj) = cx.object(n, key, "execution", EXECUTION) else {
+        return Execution::default();
+    };
     Execution {
         image: obj.opt_string(cx, "image"),
         namespace: obj.opt_string(cx, "namespace"),
@@ -317,7 +413,8 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
 pub fn is_plan_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -325,5 +422,7 @@ pub fn is_plan_name(s: &str) -> bool {
 /// A Prometheus label name.
 pub fn is_label_name(s: &str) -> bool {
     let mut b = s.bytes();
-    b.next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
 }

@@ -11,8 +11,8 @@ mod document;
 mod ops;
 mod signals;
 
-pub use document::lower;
 pub use document::FIELD_TABLE;
+pub use document::lower;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, suggestion_help};
 use crate::parse::{Node, Value, inner_span};
@@ -35,7 +35,7 @@ pub struct Obj<'n> {
     pub path: String,
 }
 
-impl<'a> Cx<'a> {
+impl Cx<'_> {
     pub fn span(&self, n: &Node) -> Span {
         n.span(self.file)
     }
@@ -50,22 +50,40 @@ impl<'a> Cx<'a> {
         let numeric = |s: &str| s.trim().parse::<f64>().is_ok();
         let help = match &n.value {
             Value::Null => format!("give `{path}` a value or remove the key"),
-            Value::Str(s) if (expected.contains("integer") || expected.contains("number")) && numeric(s) => {
+            Value::Str(s)
+                if (expected.contains("integer") || expected.contains("number")) && numeric(s) =>
+            {
                 format!("remove the quotes: `{}`", s.trim())
             }
-            Value::Str(s) if expected.contains("`true`") && matches!(s.as_str(), "yes" | "no" | "on" | "off" | "true" | "false") => {
+            Value::Str(s)
+                if expected.contains("`true`")
+                    && matches!(s.as_str(), "yes" | "no" | "on" | "off" | "true" | "false") =>
+            {
                 "write `true` or `false` without quotes".to_owned()
             }
-            Value::Int(_) | Value::Float(_) | Value::Bool(_) if expected.contains("string") || expected.contains('`') => {
+            Value::Int(_) | Value::Float(_) | Value::Bool(_)
+                if expected.contains("string") || expected.contains('`') =>
+            {
                 "quote the value: `\"…\"`".to_owned()
             }
             _ => format!("write {expected} here"),
         };
-        self.report(Diagnostic::new(Code::Type, msg).at(self.span(n)).label(format!("expected {expected}")).help(help));
+        self.report(
+            Diagnostic::new(Code::Type, msg)
+                .at(self.span(n))
+                .label(format!("expected {expected}"))
+                .help(help),
+        );
     }
 
     /// The node as a mapping with known `fields`; unknown keys are reported with "did you mean".
-    pub fn object<'n>(&mut self, n: &'n Node, at: Span, path: &str, fields: &[&str]) -> Option<Obj<'n>> {
+    pub fn object<'n>(
+        &mut self,
+        n: &'n Node,
+        at: Span,
+        path: &str,
+        fields: &[&str],
+    ) -> Option<Obj<'n>> {
         let Some(entries) = n.as_map() else {
             self.type_error(n, path, "a mapping");
             return None;
@@ -76,20 +94,32 @@ impl<'a> Cx<'a> {
                 Some(name) => {
                     let help = suggestion_help(name, fields, "known fields");
                     self.report(
-                        Diagnostic::new(Code::UnknownField, format!("unknown field `{name}` in {}", place(path)))
-                            .at(self.span(k))
-                            .label("unknown field")
-                            .help(help),
+                        Diagnostic::new(
+                            Code::UnknownField,
+                            format!("unknown field `{name}` in {}", place(path)),
+                        )
+                        .at(self.span(k))
+                        .label("unknown field")
+                        .help(help),
                     );
                 }
                 None => self.type_error(k, &format!("a key in `{path}`"), "a string"),
             }
         }
-        Some(Obj { node: n, at, path: path.to_owned() })
+        Some(Obj {
+            node: n,
+            at,
+            path: path.to_owned(),
+        })
     }
 
     /// A mapping of user-chosen names to entries (`services:`, `kpis:`…).
-    pub fn named<'n>(&mut self, n: &'n Node, path: &str, level_names: bool) -> Vec<(Sp<String>, &'n Node, Span)> {
+    pub fn named<'n>(
+        &mut self,
+        n: &'n Node,
+        path: &str,
+        level_names: bool,
+    ) -> Vec<(Sp<String>, &'n Node, Span)> {
         let Some(entries) = n.as_map() else {
             self.type_error(n, path, "a mapping of names to entries");
             return Vec::new();
@@ -100,18 +130,30 @@ impl<'a> Cx<'a> {
                 self.type_error(k, &format!("a name in `{path}`"), "a string");
                 continue;
             };
-            let ok = if level_names { valid_level_name(&name) } else { valid_name(&name) };
+            let ok = if level_names {
+                valid_level_name(&name)
+            } else {
+                valid_name(&name)
+            };
             if !ok {
                 let (rule, example) = if level_names {
                     ("letters, digits, `_` and `-`", "`P0`, `critical`")
                 } else {
-                    ("lowercase letters, digits, `_` and `-`, starting with a letter or digit", "`backend`, `disk-full`")
+                    (
+                        "lowercase letters, digits, `_` and `-`, starting with a letter or digit",
+                        "`backend`, `disk-full`",
+                    )
                 };
                 self.report(
-                    Diagnostic::new(Code::Type, format!("`{name}` is not a valid name in `{path}`"))
-                        .at(self.span(k))
-                        .label("invalid name")
-                        .help(format!("names use {rule} (at most 63 characters), e.g. {example}")),
+                    Diagnostic::new(
+                        Code::Type,
+                        format!("`{name}` is not a valid name in `{path}`"),
+                    )
+                    .at(self.span(k))
+                    .label("invalid name")
+                    .help(format!(
+                        "names use {rule} (at most 63 characters), e.g. {example}"
+                    )),
                 );
                 continue;
             }
@@ -137,7 +179,10 @@ impl<'a> Cx<'a> {
             Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
                 let raw = match &n.value {
                     Value::Str(s) => s.clone(),
-                    _ => self.src.get(n.start as usize..n.end as usize).map_or_else(|| n.scalar_text().unwrap_or_default(), str::to_owned),
+                    _ => self
+                        .src
+                        .get(n.start as usize..n.end as usize)
+                        .map_or_else(|| n.scalar_text().unwrap_or_default(), str::to_owned),
                 };
                 Some(Sp::new(raw, self.span(n)))
             }
@@ -152,7 +197,12 @@ impl<'a> Cx<'a> {
     pub fn string(&mut self, n: &Node, path: &str) -> Option<Sp<String>> {
         let s = self.text(n, path)?;
         if s.value.trim().is_empty() {
-            self.report(Diagnostic::new(Code::Type, format!("`{path}` is empty")).at(s.span).label("empty").help(format!("write a value for `{path}` or remove it")));
+            self.report(
+                Diagnostic::new(Code::Type, format!("`{path}` is empty"))
+                    .at(s.span)
+                    .label("empty")
+                    .help(format!("write a value for `{path}` or remove it")),
+            );
             return None;
         }
         Some(s)
@@ -183,10 +233,13 @@ impl<'a> Cx<'a> {
         };
         if v < min || v > max {
             self.report(
-                Diagnostic::new(Code::Range, format!("`{path}` is {v}, outside {min}..={max}"))
-                    .at(self.span(n))
-                    .label("out of range")
-                    .help(format!("use a value from {min} to {max}")),
+                Diagnostic::new(
+                    Code::Range,
+                    format!("`{path}` is {v}, outside {min}..={max}"),
+                )
+                .at(self.span(n))
+                .label("out of range")
+                .help(format!("use a value from {min} to {max}")),
             );
             return None;
         }
@@ -197,7 +250,10 @@ impl<'a> Cx<'a> {
     pub fn number(&mut self, n: &Node, path: &str) -> Option<Sp<Number>> {
         let parsed = match &n.value {
             Value::Int(i) => Some(Number::int(*i)),
-            Value::Float(_) => self.src.get(n.start as usize..n.end as usize).and_then(Number::parse),
+            Value::Float(_) => self
+                .src
+                .get(n.start as usize..n.end as usize)
+                .and_then(Number::parse),
             Value::Str(s) => Number::parse(s.trim()),
             _ => None,
         };
@@ -208,7 +264,13 @@ impl<'a> Cx<'a> {
     }
 
     /// Parse a value-syntax string, blaming the exact characters on error.
-    pub fn parse<T>(&mut self, n: &Node, path: &str, expected: &str, parser: impl FnOnce(&str) -> value::Result<T>) -> Option<Sp<T>> {
+    pub fn parse<T>(
+        &mut self,
+        n: &Node,
+        path: &str,
+        expected: &str,
+        parser: impl FnOnce(&str) -> value::Result<T>,
+    ) -> Option<Sp<T>> {
         let text = match &n.value {
             Value::Str(s) => s.clone(),
             Value::Int(_) | Value::Float(_) => n.scalar_text().unwrap_or_default(),
@@ -230,8 +292,19 @@ impl<'a> Cx<'a> {
         self.value_issue(code, Severity::Error, n, path, e);
     }
 
-    pub fn value_issue(&mut self, code: Code, severity: Severity, n: &Node, path: &str, e: &ValueError) {
-        let span = if matches!(n.value, Value::Str(_)) { inner_span(self.file, self.src, n, e.start, e.end) } else { self.span(n) };
+    pub fn value_issue(
+        &mut self,
+        code: Code,
+        severity: Severity,
+        n: &Node,
+        path: &str,
+        e: &ValueError,
+    ) {
+        let span = if matches!(n.value, Value::Str(_)) {
+            inner_span(self.file, self.src, n, e.start, e.end)
+        } else {
+            self.span(n)
+        };
         self.report(
             Diagnostic::new(code, format!("{} in `{path}`", e.message))
                 .severity(severity)
@@ -242,7 +315,9 @@ impl<'a> Cx<'a> {
     }
 
     pub fn duration(&mut self, n: &Node, path: &str) -> Option<Sp<Duration>> {
-        self.parse(n, path, "a duration such as `5m` or `1h30m`", |s| Duration::parse(s, false))
+        self.parse(n, path, "a duration such as `5m` or `1h30m`", |s| {
+            Duration::parse(s, false)
+        })
     }
 
     pub fn percent(&mut self, n: &Node, path: &str) -> Option<Sp<Percent>> {
@@ -277,7 +352,12 @@ impl<'a> Cx<'a> {
     }
 
     /// One of a fixed set of words.
-    pub fn choice<T: Copy>(&mut self, n: &Node, path: &str, options: &[(&str, T)]) -> Option<Sp<T>> {
+    pub fn choice<T: Copy>(
+        &mut self,
+        n: &Node,
+        path: &str,
+        options: &[(&str, T)],
+    ) -> Option<Sp<T>> {
         let names: Vec<&str> = options.iter().map(|(o, _)| *o).collect();
         let Some(s) = n.as_str() else {
             let list: Vec<String> = names.iter().map(|o| format!("`{o}`")).collect();
@@ -289,10 +369,13 @@ impl<'a> Cx<'a> {
         }
         let help = suggestion_help(s, &names, "allowed values");
         self.report(
-            Diagnostic::new(Code::Type, format!("`{s}` is not a valid value for `{path}`"))
-                .at(self.span(n))
-                .label("not allowed here")
-                .help(help),
+            Diagnostic::new(
+                Code::Type,
+                format!("`{s}` is not a valid value for `{path}`"),
+            )
+            .at(self.span(n))
+            .label("not allowed here")
+            .help(help),
         );
         None
     }
@@ -317,7 +400,9 @@ impl<'a> Cx<'a> {
         };
         let mut out = Vec::new();
         for (k, v) in entries {
-            let Some(key) = self.string(k, &format!("a key in `{path}`")) else { continue };
+            let Some(key) = self.string(k, &format!("a key in `{path}`")) else {
+                continue;
+            };
             if let Some(val) = self.text(v, &format!("{path}.{}", key.value)) {
                 out.push((key, val));
             }
@@ -340,17 +425,24 @@ impl<'n> Obj<'n> {
         let v = self.get(name);
         if v.is_none() {
             cx.report(
-                Diagnostic::new(Code::Missing, format!("missing field `{name}` in {}", place(&self.path)))
-                    .at(self.at)
-                    .label(format!("`{name}` is required here"))
-                    .help(format!("add `{name}:` to {}", place(&self.path))),
+                Diagnostic::new(
+                    Code::Missing,
+                    format!("missing field `{name}` in {}", place(&self.path)),
+                )
+                .at(self.at)
+                .label(format!("`{name}` is required here"))
+                .help(format!("add `{name}:` to {}", place(&self.path))),
             );
         }
         v
     }
 
     pub fn path(&self, field: &str) -> String {
-        if self.path.is_empty() { field.to_owned() } else { format!("{}.{field}", self.path) }
+        if self.path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{}.{field}", self.path)
+        }
     }
 
     pub fn opt_string(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
@@ -362,15 +454,18 @@ impl<'n> Obj<'n> {
     }
 
     pub fn req_string(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
-        self.req(cx, name).and_then(|n| cx.string(n, &self.path(name)))
+        self.req(cx, name)
+            .and_then(|n| cx.string(n, &self.path(name)))
     }
 
     pub fn opt_duration(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<Duration>> {
-        self.get(name).and_then(|n| cx.duration(n, &self.path(name)))
+        self.get(name)
+            .and_then(|n| cx.duration(n, &self.path(name)))
     }
 
     pub fn req_duration(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<Duration>> {
-        self.req(cx, name).and_then(|n| cx.duration(n, &self.path(name)))
+        self.req(cx, name)
+            .and_then(|n| cx.duration(n, &self.path(name)))
     }
 
     pub fn opt_bool(&self, cx: &mut Cx<'_>, name: &str) -> Option<bool> {
@@ -378,15 +473,19 @@ impl<'n> Obj<'n> {
     }
 
     pub fn opt_strings(&self, cx: &mut Cx<'_>, name: &str) -> Vec<Sp<String>> {
-        self.get(name).map(|n| cx.strings(n, &self.path(name))).unwrap_or_default()
+        self.get(name)
+            .map(|n| cx.strings(n, &self.path(name)))
+            .unwrap_or_default()
     }
 
     pub fn opt_schedule(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<Schedule>> {
-        self.get(name).and_then(|n| cx.schedule(n, &self.path(name)))
+        self.get(name)
+            .and_then(|n| cx.schedule(n, &self.path(name)))
     }
 
     pub fn req_schedule(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<Schedule>> {
-        self.req(cx, name).and_then(|n| cx.schedule(n, &self.path(name)))
+        self.req(cx, name)
+            .and_then(|n| cx.schedule(n, &self.path(name)))
     }
 
     /// Exactly one of `names` must be present; returns which and its node.
@@ -410,9 +509,12 @@ impl<'n> Obj<'n> {
                 None
             }
             [(first, _, first_span), rest @ ..] => {
-                let mut d = Diagnostic::new(Code::Exclusive, format!("{} gives {what} more than once", place(&self.path)))
-                    .at(*first_span)
-                    .label(format!("`{}` given here", names[*first]));
+                let mut d = Diagnostic::new(
+                    Code::Exclusive,
+                    format!("{} gives {what} more than once", place(&self.path)),
+                )
+                .at(*first_span)
+                .label(format!("`{}` given here", names[*first]));
                 let mut given = vec![format!("`{}`", names[*first])];
                 for (i, _, span) in rest {
                     d = d.with_label(*span, format!("and `{}` here", names[*i]));
@@ -427,18 +529,28 @@ impl<'n> Obj<'n> {
 
 /// "`services.api`", or "the plan" for the top level.
 fn place(path: &str) -> String {
-    if path.is_empty() { "the plan".to_owned() } else { format!("`{path}`") }
+    if path.is_empty() {
+        "the plan".to_owned()
+    } else {
+        format!("`{path}`")
+    }
 }
 
 /// Entry names: `[a-z0-9][a-z0-9_-]*`, at most 63 characters.
 pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// Severity level names: `[A-Za-z0-9_-]+`.
 pub fn valid_level_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

@@ -5,37 +5,97 @@ use super::Cx;
 use super::signals::escalation_step;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    Autoscaling, Backup, BackupKind, BackupLevel, Budget, BudgetCategory, BudgetItem, Cadence, Deadline, DiagnosisStep, Downtime,
-    Entries, Environment, Image, LintLevel, Period, Policies, ResourceSet, RestoreTest, Retention, Review, Role, Runbook, Targets,
-    Task, TaskType, When, Window, WindowKind,
+    Autoscaling, Backup, BackupKind, BackupLevel, Budget, BudgetCategory, BudgetItem, Cadence,
+    Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, LintLevel, Period, Policies,
+    ResourceSet, RestoreTest, Retention, Review, Role, Runbook, Targets, Task, TaskType, When,
+    Window, WindowKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, KubeQuantity, Money};
 
 pub const ROLE: &[&str] = &["fte", "description", "contact"];
-pub const WINDOW: &[&str] = &["schedule", "duration", "kind", "mute", "downtime", "description"];
+pub const WINDOW: &[&str] = &[
+    "schedule",
+    "duration",
+    "kind",
+    "mute",
+    "downtime",
+    "description",
+];
 pub const DOWNTIME: &[&str] = &["services", "per_occurrence"];
 pub const TASK: &[&str] = &[
-    "window", "schedule", "duration", "command", "manual", "checklist", "service", "type", "owner", "description", "runbook",
+    "window",
+    "schedule",
+    "duration",
+    "command",
+    "manual",
+    "checklist",
+    "service",
+    "type",
+    "owner",
+    "description",
+    "runbook",
 ];
 pub const BACKUP: &[&str] = &[
-    "service", "description", "command", "full", "incremental", "differential", "snapshot", "weekly", "monthly", "yearly", "rpo", "rto",
-    "restore_test", "owner",
+    "service",
+    "description",
+    "command",
+    "full",
+    "incremental",
+    "differential",
+    "snapshot",
+    "weekly",
+    "monthly",
+    "yearly",
+    "rpo",
+    "rto",
+    "restore_test",
+    "owner",
 ];
 pub const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
 pub const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
-pub const RUNBOOK: &[&str] = &["title", "description", "symptoms", "diagnosis", "actions", "verify", "escalate"];
+pub const RUNBOOK: &[&str] = &[
+    "title",
+    "description",
+    "symptoms",
+    "diagnosis",
+    "actions",
+    "verify",
+    "escalate",
+];
 pub const DIAGNOSIS: &[&str] = &["run", "explain"];
-pub const BUDGET: &[&str] = &["currency", "period", "total", "lines", "allocation", "value"];
+pub const BUDGET: &[&str] = &[
+    "currency",
+    "period",
+    "total",
+    "lines",
+    "allocation",
+    "value",
+];
 pub const BUDGET_ITEM: &[&str] = &["monthly", "quarterly", "yearly", "note"];
 pub const ALLOCATION: &[&str] = &["predictive", "preventive", "corrective", "perfective"];
-pub const ENVIRONMENT: &[&str] = &["namespace", "replicas", "image", "resources", "autoscaling", "alerts", "env", "values"];
+pub const ENVIRONMENT: &[&str] = &[
+    "namespace",
+    "replicas",
+    "image",
+    "resources",
+    "autoscaling",
+    "alerts",
+    "env",
+    "values",
+];
 pub const IMAGE: &[&str] = &["repository", "tag", "pullPolicy"];
 pub const RESOURCES: &[&str] = &["requests", "limits"];
 pub const RESOURCE_SET: &[&str] = &["cpu", "memory"];
 pub const AUTOSCALING: &[&str] = &["min", "max", "cpu", "memory"];
-pub const POLICIES: &[&str] = &["updates", "retention", "secrets_rotation", "targets", "reviews"];
+pub const POLICIES: &[&str] = &[
+    "updates",
+    "retention",
+    "secrets_rotation",
+    "targets",
+    "reviews",
+];
 pub const TARGETS: &[&str] = &["uptime", "mttr", "mtbf", "coverage", "error_rate"];
 pub const REVIEW: &[&str] = &["schedule", "owner", "description"];
 
@@ -50,14 +110,31 @@ pub fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "roles", false) {
         let path = format!("roles.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, ROLE) else { continue };
+        let Some(o) = cx.object(node, key, &path, ROLE) else {
+            continue;
+        };
         let fte = o.get("fte").and_then(|f| cx.number(f, &o.path("fte")));
         if let Some(f) = &fte {
             if f.value.is_negative() || f.value > crate::value::Number::int(1000) {
-                cx.report(Diagnostic::new(Code::Range, format!("`{}` is {}, outside 0..=1000", o.path("fte"), f.value)).at(f.span).label("out of range").help("FTE is the number of full-time people, e.g. `0.5` or `2`"));
+                cx.report(
+                    Diagnostic::new(
+                        Code::Range,
+                        format!("`{}` is {}, outside 0..=1000", o.path("fte"), f.value),
+                    )
+                    .at(f.span)
+                    .label("out of range")
+                    .help("FTE is the number of full-time people, e.g. `0.5` or `2`"),
+                );
             }
         }
-        out.push(name, Role { fte, description: o.opt_string(cx, "description"), contact: o.opt_string(cx, "contact") });
+        out.push(
+            name,
+            Role {
+                fte,
+                description: o.opt_string(cx, "description"),
+                contact: o.opt_string(cx, "contact"),
+            },
+        );
     }
     out
 }
@@ -66,27 +143,68 @@ pub fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "windows", false) {
         let path = format!("windows.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, WINDOW) else { continue };
+        let Some(o) = cx.object(node, key, &path, WINDOW) else {
+            continue;
+        };
         let schedule = o.req_schedule(cx, "schedule");
         let duration = o.req_duration(cx, "duration");
         let kind = o
             .get("kind")
-            .and_then(|k| cx.choice(k, &o.path("kind"), &[("maintenance", WindowKind::Maintenance), ("freeze", WindowKind::Freeze)]))
+            .and_then(|k| {
+                cx.choice(
+                    k,
+                    &o.path("kind"),
+                    &[
+                        ("maintenance", WindowKind::Maintenance),
+                        ("freeze", WindowKind::Freeze),
+                    ],
+                )
+            })
             .map_or(WindowKind::Maintenance, |k| k.value);
         let mute = o.opt_bool(cx, "mute").unwrap_or(false);
         let downtime = o.get("downtime").and_then(|d| {
-            let dobj = cx.object(d, o.key_span("downtime").unwrap_or(key), &o.path("downtime"), DOWNTIME)?;
-            let services = dobj.req(cx, "services").map(|s| cx.strings(s, &dobj.path("services")));
+            let dobj = cx.object(
+                d,
+                o.key_span("downtime").unwrap_or(key),
+                &o.path("downtime"),
+                DOWNTIME,
+            )?;
+            let services = dobj
+                .req(cx, "services")
+                .map(|s| cx.strings(s, &dobj.path("services")));
             let per = dobj.req_duration(cx, "per_occurrence");
-            Some(Downtime { services: services?, per_occurrence: per? })
+            Some(Downtime {
+                services: services?,
+                per_occurrence: per?,
+            })
         });
         if let Some(d) = &duration {
             if d.value.is_zero() {
-                cx.report(Diagnostic::new(Code::Range, format!("`{}` must be longer than zero", o.path("duration"))).at(d.span).label("zero").help("give the window's length, e.g. `2h`"));
+                cx.report(
+                    Diagnostic::new(
+                        Code::Range,
+                        format!("`{}` must be longer than zero", o.path("duration")),
+                    )
+                    .at(d.span)
+                    .label("zero")
+                    .help("give the window's length, e.g. `2h`"),
+                );
             }
         }
-        let (Some(schedule), Some(duration)) = (schedule, duration) else { continue };
-        out.push(name, Window { schedule, duration, kind, mute, downtime, description: o.opt_string(cx, "description") });
+        let (Some(schedule), Some(duration)) = (schedule, duration) else {
+            continue;
+        };
+        out.push(
+            name,
+            Window {
+                schedule,
+                duration,
+                kind,
+                mute,
+                downtime,
+                description: o.opt_string(cx, "description"),
+            },
+        );
     }
     out
 }
@@ -95,7 +213,9 @@ pub fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "tasks", false) {
         let path = format!("tasks.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, TASK) else { continue };
+        let Some(o) = cx.object(node, key, &path, TASK) else {
+            continue;
+        };
         let when = match o.one_of(cx, &["window", "schedule"], "a `window` or a `schedule`") {
             Some((0, w)) => cx.reference(w, &o.path("window")).map(When::Window),
             Some((_, s)) => cx.schedule(s, &o.path("schedule")).map(When::Schedule),
@@ -112,21 +232,29 @@ pub fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
                     .help("add `command:` with what cron should run, or `manual: true` for a checklist item"),
             );
         }
-        let kind = o.get("type").and_then(|t| cx.choice(t, &o.path("type"), TASK_TYPES)).map_or(TaskType::Preventive, |t| t.value);
+        let kind = o
+            .get("type")
+            .and_then(|t| cx.choice(t, &o.path("type"), TASK_TYPES))
+            .map_or(TaskType::Preventive, |t| t.value);
         let checklist = o.opt_strings(cx, "checklist");
-        let (Some(when), Some(duration)) = (when, duration) else { continue };
-        out.push(name, Task {
-            when,
-            duration,
-            command,
-            manual,
-            checklist,
-            service: o.opt_string(cx, "service"),
-            kind,
-            owner: o.opt_string(cx, "owner"),
-            description: o.opt_string(cx, "description"),
-            runbook: o.opt_string(cx, "runbook"),
-        });
+        let (Some(when), Some(duration)) = (when, duration) else {
+            continue;
+        };
+        out.push(
+            name,
+            Task {
+                when,
+                duration,
+                command,
+                manual,
+                checklist,
+                service: o.opt_string(cx, "service"),
+                kind,
+                owner: o.opt_string(cx, "owner"),
+                description: o.opt_string(cx, "description"),
+                runbook: o.opt_string(cx, "runbook"),
+            },
+        );
     }
     out
 }
@@ -135,24 +263,37 @@ fn retention(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Retention>> {
     if n.as_str() == Some("forever") {
         return Some(Sp::new(Retention::Forever, cx.span(n)));
     }
-    cx.parse(n, path, "a duration such as `30d`, or `forever`", |s| Duration::parse(s, false)).map(|d| d.map(Retention::For))
+    cx.parse(n, path, "a duration such as `30d`, or `forever`", |s| {
+        Duration::parse(s, false)
+    })
+    .map(|d| d.map(Retention::For))
 }
 
 pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "backups", false) {
         let path = format!("backups.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, BACKUP) else { continue };
+        let Some(o) = cx.object(node, key, &path, BACKUP) else {
+            continue;
+        };
         let command = o.opt_string(cx, "command");
         let mut levels = Vec::new();
         for kind in BackupKind::ALL {
-            let Some(l) = o.get(kind.name()) else { continue };
+            let Some(l) = o.get(kind.name()) else {
+                continue;
+            };
             let lkey = o.key_span(kind.name()).unwrap_or(key);
             let lpath = o.path(kind.name());
-            let Some(lo) = cx.object(l, lkey, &lpath, BACKUP_LEVEL) else { continue };
+            let Some(lo) = cx.object(l, lkey, &lpath, BACKUP_LEVEL) else {
+                continue;
+            };
             let schedule = lo.req_schedule(cx, "schedule");
-            let retain = lo.req(cx, "retain").and_then(|r| retention(cx, r, &lo.path("retain")));
-            let (Some(schedule), Some(retain)) = (schedule, retain) else { continue };
+            let retain = lo
+                .req(cx, "retain")
+                .and_then(|r| retention(cx, r, &lo.path("retain")));
+            let (Some(schedule), Some(retain)) = (schedule, retain) else {
+                continue;
+            };
             levels.push(BackupLevel {
                 kind,
                 key: lkey,
@@ -171,7 +312,12 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
             );
         }
         let restore_test = o.get("restore_test").and_then(|r| {
-            let ro = cx.object(r, o.key_span("restore_test").unwrap_or(key), &o.path("restore_test"), RESTORE_TEST)?;
+            let ro = cx.object(
+                r,
+                o.key_span("restore_test").unwrap_or(key),
+                &o.path("restore_test"),
+                RESTORE_TEST,
+            )?;
             let schedule = ro.req_schedule(cx, "schedule")?;
             Some(RestoreTest {
                 schedule,
@@ -181,16 +327,19 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 runbook: ro.opt_string(cx, "runbook"),
             })
         });
-        out.push(name, Backup {
-            service: o.opt_string(cx, "service"),
-            description: o.opt_string(cx, "description"),
-            command,
-            levels,
-            rpo: o.opt_duration(cx, "rpo"),
-            rto: o.opt_duration(cx, "rto"),
-            restore_test,
-            owner: o.opt_string(cx, "owner"),
-        });
+        out.push(
+            name,
+            Backup {
+                service: o.opt_string(cx, "service"),
+                description: o.opt_string(cx, "description"),
+                command,
+                levels,
+                rpo: o.opt_duration(cx, "rpo"),
+                rto: o.opt_duration(cx, "rto"),
+                restore_test,
+                owner: o.opt_string(cx, "owner"),
+            },
+        );
     }
     out
 }
@@ -199,7 +348,9 @@ pub fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "runbooks", false) {
         let path = format!("runbooks.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, RUNBOOK) else { continue };
+        let Some(o) = cx.object(node, key, &path, RUNBOOK) else {
+            continue;
+        };
         let title = o.req_string(cx, "title");
         let mut diagnosis = Vec::new();
         if let Some(d) = o.get("diagnosis") {
@@ -215,27 +366,45 @@ pub fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {
                         diagnosis.push(DiagnosisStep { run, explain });
                     }
                 } else if let Some(text) = cx.string(item, &p) {
-                    diagnosis.push(DiagnosisStep { run: None, explain: Some(text) });
+                    diagnosis.push(DiagnosisStep {
+                        run: None,
+                        explain: Some(text),
+                    });
                 }
             }
         }
-        let escalate = o.get("escalate").and_then(|e| escalation_step(cx, e, o.key_span("escalate").unwrap_or(key), &o.path("escalate")));
-        let Some(title) = title else { continue };
-        out.push(name, Runbook {
-            title,
-            description: o.opt_string(cx, "description"),
-            symptoms: o.opt_strings(cx, "symptoms"),
-            diagnosis,
-            actions: o.opt_strings(cx, "actions"),
-            verify: o.opt_string(cx, "verify"),
-            escalate,
+        let escalate = o.get("escalate").and_then(|e| {
+            escalation_step(
+                cx,
+                e,
+                o.key_span("escalate").unwrap_or(key),
+                &o.path("escalate"),
+            )
         });
+        let Some(title) = title else { continue };
+        out.push(
+            name,
+            Runbook {
+                title,
+                description: o.opt_string(cx, "description"),
+                symptoms: o.opt_strings(cx, "symptoms"),
+                diagnosis,
+                actions: o.opt_strings(cx, "actions"),
+                verify: o.opt_string(cx, "verify"),
+                escalate,
+            },
+        );
     }
     out
 }
 
 fn money(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Money>> {
-    cx.parse(n, path, "an amount such as `4000` or `$4,000`", Money::parse)
+    cx.parse(
+        n,
+        path,
+        "an amount such as `4000` or `$4,000`",
+        Money::parse,
+    )
 }
 
 pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
@@ -244,18 +413,37 @@ pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
     let currency = o
         .get("currency")
         .and_then(|c| {
-            cx.parse(c, "budget.currency", "an ISO 4217 code such as `USD`", |s| {
-                if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-                    Ok(s.to_owned())
-                } else {
-                    Err(crate::value::ValueError::whole(s, format!("`{s}` is not an ISO 4217 currency code"), "write a three-letter code such as `USD` or `EUR`"))
-                }
-            })
+            cx.parse(
+                c,
+                "budget.currency",
+                "an ISO 4217 code such as `USD`",
+                |s| {
+                    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+                        Ok(s.to_owned())
+                    } else {
+                        Err(crate::value::ValueError::whole(
+                            s,
+                            format!("`{s}` is not an ISO 4217 currency code"),
+                            "write a three-letter code such as `USD` or `EUR`",
+                        ))
+                    }
+                },
+            )
         })
         .unwrap_or_else(|| Sp::new("USD".to_owned(), key));
     let period = o
         .get("period")
-        .and_then(|p| cx.choice(p, "budget.period", &[("year", Period::Year), ("quarter", Period::Quarter), ("month", Period::Month)]))
+        .and_then(|p| {
+            cx.choice(
+                p,
+                "budget.period",
+                &[
+                    ("year", Period::Year),
+                    ("quarter", Period::Quarter),
+                    ("month", Period::Month),
+                ],
+            )
+        })
         .map_or(Period::Year, |p| p.value);
     let total = o.get("total").and_then(|t| money(cx, t, "budget.total"));
     let mut lines = Vec::new();
@@ -266,13 +454,37 @@ pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
             for (item, inode, ikey) in cx.named(cnode, &cpath, false) {
                 let ipath = format!("{cpath}.{}", item.value);
                 if inode.as_map().is_some() {
-                    let Some(io) = cx.object(inode, ikey, &ipath, BUDGET_ITEM) else { continue };
-                    let Some((which, amount)) = io.one_of(cx, &["monthly", "quarterly", "yearly"], "an amount per period") else { continue };
+                    let Some(io) = cx.object(inode, ikey, &ipath, BUDGET_ITEM) else {
+                        continue;
+                    };
+                    let Some((which, amount)) = io.one_of(
+                        cx,
+                        &["monthly", "quarterly", "yearly"],
+                        "an amount per period",
+                    ) else {
+                        continue;
+                    };
                     let per = [Period::Month, Period::Quarter, Period::Year][which];
-                    let Some(amount) = money(cx, amount, &io.path(["monthly", "quarterly", "yearly"][which])) else { continue };
-                    items.push(BudgetItem { name: item, amount, per, note: io.opt_string(cx, "note") });
+                    let Some(amount) = money(
+                        cx,
+                        amount,
+                        &io.path(["monthly", "quarterly", "yearly"][which]),
+                    ) else {
+                        continue;
+                    };
+                    items.push(BudgetItem {
+                        name: item,
+                        amount,
+                        per,
+                        note: io.opt_string(cx, "note"),
+                    });
                 } else if let Some(amount) = money(cx, inode, &ipath) {
-                    items.push(BudgetItem { name: item, amount, per: period, note: None });
+                    items.push(BudgetItem {
+                        name: item,
+                        amount,
+                        per: period,
+                        note: None,
+                    });
                 }
             }
             lines.push(BudgetCategory { name: cat, items });
@@ -280,7 +492,12 @@ pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
     }
     let mut allocation = Vec::new();
     if let Some(a) = o.get("allocation") {
-        if let Some(ao) = cx.object(a, o.key_span("allocation").unwrap_or(key), "budget.allocation", ALLOCATION) {
+        if let Some(ao) = cx.object(
+            a,
+            o.key_span("allocation").unwrap_or(key),
+            "budget.allocation",
+            ALLOCATION,
+        ) {
             for (name, t) in TASK_TYPES {
                 if let Some(p) = ao.get(name).and_then(|v| cx.percent(v, &ao.path(name))) {
                     allocation.push((*t, p));
@@ -296,48 +513,113 @@ pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
             }
         }
     }
-    Some(Budget { currency, period, total, lines, allocation, value })
+    Some(Budget {
+        currency,
+        period,
+        total,
+        lines,
+        allocation,
+        value,
+    })
 }
 
 pub fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "environments", false) {
         let path = format!("environments.{}", name.value);
-        let Some(o) = cx.object(node, key, &path, ENVIRONMENT) else { continue };
-        let replicas = o.get("replicas").and_then(|r| cx.integer(r, &o.path("replicas"), 0, 10_000)).map(|r| r.map(|v| v as u32));
+        let Some(o) = cx.object(node, key, &path, ENVIRONMENT) else {
+            continue;
+        };
+        let replicas = o
+            .get("replicas")
+            .and_then(|r| cx.integer(r, &o.path("replicas"), 0, 10_000))
+            .map(|r| r.map(|v| v as u32));
         let image = o.get("image").and_then(|i| {
-            let io = cx.object(i, o.key_span("image").unwrap_or(key), &o.path("image"), IMAGE)?;
+            let io = cx.object(
+                i,
+                o.key_span("image").unwrap_or(key),
+                &o.path("image"),
+                IMAGE,
+            )?;
             let repository = io.req_string(cx, "repository")?;
             let pull_policy = io.get("pullPolicy").and_then(|p| {
-                cx.choice(p, &io.path("pullPolicy"), &[("Always", "Always"), ("IfNotPresent", "IfNotPresent"), ("Never", "Never")])
-                    .map(|p| p.map(str::to_owned))
+                cx.choice(
+                    p,
+                    &io.path("pullPolicy"),
+                    &[
+                        ("Always", "Always"),
+                        ("IfNotPresent", "IfNotPresent"),
+                        ("Never", "Never"),
+                    ],
+                )
+                .map(|p| p.map(str::to_owned))
             });
-            Some(Image { repository, tag: io.opt_text(cx, "tag"), pull_policy })
+            Some(Image {
+                repository,
+                tag: io.opt_text(cx, "tag"),
+                pull_policy,
+            })
         });
         let (mut requests, mut limits) = (ResourceSet::default(), ResourceSet::default());
         if let Some(r) = o.get("resources") {
-            if let Some(ro) = cx.object(r, o.key_span("resources").unwrap_or(key), &o.path("resources"), RESOURCES) {
+            if let Some(ro) = cx.object(
+                r,
+                o.key_span("resources").unwrap_or(key),
+                &o.path("resources"),
+                RESOURCES,
+            ) {
                 for (field, set) in [("requests", &mut requests), ("limits", &mut limits)] {
                     let Some(s) = ro.get(field) else { continue };
-                    let Some(so) = cx.object(s, ro.key_span(field).unwrap_or(key), &ro.path(field), RESOURCE_SET) else { continue };
+                    let Some(so) = cx.object(
+                        s,
+                        ro.key_span(field).unwrap_or(key),
+                        &ro.path(field),
+                        RESOURCE_SET,
+                    ) else {
+                        continue;
+                    };
                     for (res, slot) in [("cpu", &mut set.cpu), ("memory", &mut set.memory)] {
                         if let Some(q) = so.get(res) {
-                            *slot = cx.parse(q, &so.path(res), "a Kubernetes quantity such as `500m` or `1Gi`", KubeQuantity::parse);
+                            *slot = cx.parse(
+                                q,
+                                &so.path(res),
+                                "a Kubernetes quantity such as `500m` or `1Gi`",
+                                KubeQuantity::parse,
+                            );
                         }
                     }
                 }
             }
         }
         let autoscaling = o.get("autoscaling").and_then(|a| {
-            let ao = cx.object(a, o.key_span("autoscaling").unwrap_or(key), &o.path("autoscaling"), AUTOSCALING)?;
-            let min = ao.req(cx, "min").and_then(|m| cx.integer(m, &ao.path("min"), 0, 10_000));
-            let max = ao.req(cx, "max").and_then(|m| cx.integer(m, &ao.path("max"), 1, 10_000));
+            let ao = cx.object(
+                a,
+                o.key_span("autoscaling").unwrap_or(key),
+                &o.path("autoscaling"),
+                AUTOSCALING,
+            )?;
+            let min = ao
+                .req(cx, "min")
+                .and_then(|m| cx.integer(m, &ao.path("min"), 0, 10_000));
+            let max = ao
+                .req(cx, "max")
+                .and_then(|m| cx.integer(m, &ao.path("max"), 1, 10_000));
             let cpu = ao.get("cpu").and_then(|c| cx.percent(c, &ao.path("cpu")));
-            let memory = ao.get("memory").and_then(|c| cx.percent(c, &ao.path("memory")));
-            Some(Autoscaling { min: min?.map(|v| v as u32), max: max?.map(|v| v as u32), cpu, memory })
+            let memory = ao
+                .get("memory")
+                .and_then(|c| cx.percent(c, &ao.path("memory")));
+            Some(Autoscaling {
+                min: min?.map(|v| v as u32),
+                max: max?.map(|v| v as u32),
+                cpu,
+                memory,
+            })
         });
         let alerts = o.opt_bool(cx, "alerts").unwrap_or(true);
-        let env = o.get("env").map(|e| cx.string_map(e, &o.path("env"))).unwrap_or_default();
+        let env = o
+            .get("env")
+            .map(|e| cx.string_map(e, &o.path("env")))
+            .unwrap_or_default();
         let values = o.get("values").and_then(|v| {
             if v.as_map().is_none() {
                 cx.report(Diagnostic::new(Code::Type, format!("`{}` must be a mapping, found {}", o.path("values"), v.kind_name())).at(cx.span(v)).help("write Helm values as a mapping, e.g. `values: {podAnnotations: {team: ops}}`"));
@@ -345,17 +627,20 @@ pub fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
             }
             Some(Sp::new(crate::parse::to_json(v), cx.span(v)))
         });
-        out.push(name, Environment {
-            namespace: o.opt_string(cx, "namespace"),
-            replicas,
-            image,
-            requests,
-            limits,
-            autoscaling,
-            alerts,
-            env,
-            values,
-        });
+        out.push(
+            name,
+            Environment {
+                namespace: o.opt_string(cx, "namespace"),
+                replicas,
+                image,
+                requests,
+                limits,
+                autoscaling,
+                alerts,
+                env,
+                values,
+            },
+        );
     }
     out
 }
@@ -374,7 +659,13 @@ fn deadline(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Deadline>> {
             return cx.choice(n, path, CADENCES).map(|c| c.map(Deadline::Every));
         }
     }
-    cx.parse(n, path, "a duration such as `48h` or a cadence such as `monthly`", |s| Duration::parse(s, false)).map(|d| d.map(Deadline::Within))
+    cx.parse(
+        n,
+        path,
+        "a duration such as `48h` or a cadence such as `monthly`",
+        |s| Duration::parse(s, false),
+    )
+    .map(|d| d.map(Deadline::Within))
 }
 
 pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
@@ -396,22 +687,44 @@ pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
     }
     p.secrets_rotation = o.opt_duration(cx, "secrets_rotation");
     if let Some(t) = o.get("targets") {
-        if let Some(to) = cx.object(t, o.key_span("targets").unwrap_or(key), "policies.targets", TARGETS) {
+        if let Some(to) = cx.object(
+            t,
+            o.key_span("targets").unwrap_or(key),
+            "policies.targets",
+            TARGETS,
+        ) {
             p.targets = Targets {
-                uptime: to.get("uptime").and_then(|v| cx.percent(v, "policies.targets.uptime")),
+                uptime: to
+                    .get("uptime")
+                    .and_then(|v| cx.percent(v, "policies.targets.uptime")),
                 mttr: to.opt_duration(cx, "mttr"),
                 mtbf: to.opt_duration(cx, "mtbf"),
-                coverage: to.get("coverage").and_then(|v| cx.percent(v, "policies.targets.coverage")),
-                error_rate: to.get("error_rate").and_then(|v| cx.percent(v, "policies.targets.error_rate")),
+                coverage: to
+                    .get("coverage")
+                    .and_then(|v| cx.percent(v, "policies.targets.coverage")),
+                error_rate: to
+                    .get("error_rate")
+                    .and_then(|v| cx.percent(v, "policies.targets.error_rate")),
             };
         }
     }
     if let Some(r) = o.get("reviews") {
         for (name, node, rkey) in cx.named(r, "policies.reviews", false) {
             let path = format!("policies.reviews.{}", name.value);
-            let Some(ro) = cx.object(node, rkey, &path, REVIEW) else { continue };
-            let Some(schedule) = ro.req_schedule(cx, "schedule") else { continue };
-            p.reviews.push(name, Review { schedule, owner: ro.opt_string(cx, "owner"), description: ro.opt_string(cx, "description") });
+            let Some(ro) = cx.object(node, rkey, &path, REVIEW) else {
+                continue;
+            };
+            let Some(schedule) = ro.req_schedule(cx, "schedule") else {
+                continue;
+            };
+            p.reviews.push(
+                name,
+                Review {
+                    schedule,
+                    owner: ro.opt_string(cx, "owner"),
+                    description: ro.opt_string(cx, "description"),
+                },
+            );
         }
     }
     Some(p)
@@ -419,13 +732,30 @@ pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
 
 pub fn lints(cx: &mut Cx<'_>, n: &Node) -> Vec<(Sp<String>, Sp<LintLevel>)> {
     let Some(entries) = n.as_map() else {
-        cx.report(Diagnostic::new(Code::Type, format!("`lints` must be a mapping, found {}", n.kind_name())).at(cx.span(n)).help("write e.g. `lints: {alert/no-runbook: deny}`"));
+        cx.report(
+            Diagnostic::new(
+                Code::Type,
+                format!("`lints` must be a mapping, found {}", n.kind_name()),
+            )
+            .at(cx.span(n))
+            .help("write e.g. `lints: {alert/no-runbook: deny}`"),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in entries {
-        let Some(code) = cx.string(k, "a code in `lints`") else { continue };
-        let Some(level) = cx.choice(v, &format!("lints.{}", code.value), &[("allow", LintLevel::Allow), ("warn", LintLevel::Warn), ("deny", LintLevel::Deny)]) else {
+        let Some(code) = cx.string(k, "a code in `lints`") else {
+            continue;
+        };
+        let Some(level) = cx.choice(
+            v,
+            &format!("lints.{}", code.value),
+            &[
+                ("allow", LintLevel::Allow),
+                ("warn", LintLevel::Warn),
+                ("deny", LintLevel::Deny),
+            ],
+        ) else {
             continue;
         };
         out.push((code, level));

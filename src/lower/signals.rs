@@ -4,43 +4,115 @@
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    AlertLevels, Dependency, Entries, Escalation, Handoff, Health, Indicator, Kpi, Level, LikelihoodOf, Matrix, Oncall,
-    Probe, RatePer, Receiver, ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, Slo, SloIndicator,
+    AlertLevels, Dependency, Entries, Escalation, Handoff, Health, Indicator, Kpi, Level,
+    LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver, ReceiverKind, Resource, Rotation,
+    Service, ServiceKind, Severity, Slo, SloIndicator,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, Family, Number, Quantity, Threshold, TimeOfDay, Unit};
 
-pub const SERVICE: &[&str] = &["description", "kind", "job", "port", "url", "health", "depends_on", "impact", "owner", "runbook"];
+pub const SERVICE: &[&str] = &[
+    "description",
+    "kind",
+    "job",
+    "port",
+    "url",
+    "health",
+    "depends_on",
+    "impact",
+    "owner",
+    "runbook",
+];
 pub const HEALTH: &[&str] = &["http", "tcp", "command", "interval", "timeout", "retries"];
 pub const DEPENDENCY: &[&str] = &["service", "hard"];
-pub const KPI: &[&str] = &["service", "description", "indicator", "unit", "objective", "warning", "critical", "for", "runbook", "levels"];
-pub const INDICATOR: &[&str] = &["expr", "latency", "error_ratio", "throughput", "resource", "up"];
+pub const KPI: &[&str] = &[
+    "service",
+    "description",
+    "indicator",
+    "unit",
+    "objective",
+    "warning",
+    "critical",
+    "for",
+    "runbook",
+    "levels",
+];
+pub const INDICATOR: &[&str] = &[
+    "expr",
+    "latency",
+    "error_ratio",
+    "throughput",
+    "resource",
+    "up",
+];
 pub const LATENCY: &[&str] = &["histogram", "quantile", "window", "selector"];
 pub const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
 pub const THROUGHPUT: &[&str] = &["counter", "window", "per", "selector"];
 pub const UP: &[&str] = &["job"];
 pub const KPI_LEVELS: &[&str] = &["warning", "critical"];
-pub const SLO: &[&str] = &["service", "description", "objective", "window", "indicator", "alerting", "runbook"];
+pub const SLO: &[&str] = &[
+    "service",
+    "description",
+    "objective",
+    "window",
+    "indicator",
+    "alerting",
+    "runbook",
+];
 pub const SLO_INDICATOR: &[&str] = &["error_ratio", "latency", "up"];
 pub const SLO_ERROR_RATIO: &[&str] = &["errors", "total"];
 pub const SLO_LATENCY: &[&str] = &["histogram", "threshold", "selector"];
 pub const SLO_ALERTING: &[&str] = &["page", "ticket"];
-pub const SEVERITY: &[&str] = &["levels", "matrix", "likelihood_of", "default_impact", "require_runbook"];
+pub const SEVERITY: &[&str] = &[
+    "levels",
+    "matrix",
+    "likelihood_of",
+    "default_impact",
+    "require_runbook",
+];
 pub const LEVEL: &[&str] = &["response", "resolve", "notify", "repeat", "description"];
 pub const MATRIX: &[&str] = &["likelihood", "impact"];
 pub const LIKELIHOOD_OF: &[&str] = &["warning", "critical"];
 pub const RECEIVER: &[&str] = &["slack", "email", "pagerduty", "opsgenie", "webhook"];
-pub const SLACK: &[&str] = &["channel", "api_url_file", "api_url", "username", "send_resolved"];
-pub const EMAIL: &[&str] = &["to", "from", "smarthost", "auth_username", "auth_password_file", "auth_password"];
+pub const SLACK: &[&str] = &[
+    "channel",
+    "api_url_file",
+    "api_url",
+    "username",
+    "send_resolved",
+];
+pub const EMAIL: &[&str] = &[
+    "to",
+    "from",
+    "smarthost",
+    "auth_username",
+    "auth_password_file",
+    "auth_password",
+];
 pub const PAGERDUTY: &[&str] = &["routing_key_file", "routing_key", "service_key", "severity"];
 pub const OPSGENIE: &[&str] = &["api_key_file", "api_key", "priority", "responders"];
 pub const WEBHOOK: &[&str] = &["url_file", "url", "max_alerts"];
-pub const ONCALL: &[&str] = &["rotation", "handoff", "primary", "secondary", "response", "escalation", "tools"];
+pub const ONCALL: &[&str] = &[
+    "rotation",
+    "handoff",
+    "primary",
+    "secondary",
+    "response",
+    "escalation",
+    "tools",
+];
 pub const ESCALATION: &[&str] = &["after", "to"];
 
 /// Fields that hold a secret when written inline.
-pub const INLINE_SECRETS: &[&str] = &["api_url", "auth_password", "routing_key", "service_key", "api_key", "url"];
+pub const INLINE_SECRETS: &[&str] = &[
+    "api_url",
+    "auth_password",
+    "routing_key",
+    "service_key",
+    "api_key",
+    "url",
+];
 
 const FIVE_MINUTES: Duration = Duration::from_millis(5 * 60 * 1000);
 
@@ -48,36 +120,62 @@ pub fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "services", false) {
         let path = format!("services.{}", name.value);
-        let Some(obj) = cx.object(node, key, &path, SERVICE) else { continue };
+        let Some(obj) = cx.object(node, key, &path, SERVICE) else {
+            continue;
+        };
         let kind = obj
             .get("kind")
             .and_then(|k| {
-                cx.choice(k, &obj.path("kind"), &[
-                    ("service", ServiceKind::Service),
-                    ("database", ServiceKind::Database),
-                    ("cache", ServiceKind::Cache),
-                    ("queue", ServiceKind::Queue),
-                    ("frontend", ServiceKind::Frontend),
-                    ("worker", ServiceKind::Worker),
-                    ("storage", ServiceKind::Storage),
-                    ("external", ServiceKind::External),
-                ])
+                cx.choice(
+                    k,
+                    &obj.path("kind"),
+                    &[
+                        ("service", ServiceKind::Service),
+                        ("database", ServiceKind::Database),
+                        ("cache", ServiceKind::Cache),
+                        ("queue", ServiceKind::Queue),
+                        ("frontend", ServiceKind::Frontend),
+                        ("worker", ServiceKind::Worker),
+                        ("storage", ServiceKind::Storage),
+                        ("external", ServiceKind::External),
+                    ],
+                )
             })
             .map_or(ServiceKind::Service, |k| k.value);
         let job = obj.opt_string(cx, "job").unwrap_or_else(|| name.clone());
-        let port = obj.get("port").and_then(|p| cx.integer(p, &obj.path("port"), 1, 65535)).map(|p| p.map(|v| v as u16));
-        let health = obj.get("health").and_then(|h| health(cx, h, obj.key_span("health").unwrap_or(key), &obj.path("health")));
+        let port = obj
+            .get("port")
+            .and_then(|p| cx.integer(p, &obj.path("port"), 1, 65535))
+            .map(|p| p.map(|v| v as u16));
+        let health = obj.get("health").and_then(|h| {
+            health(
+                cx,
+                h,
+                obj.key_span("health").unwrap_or(key),
+                &obj.path("health"),
+            )
+        });
         let mut depends_on = Vec::new();
         if let Some(d) = obj.get("depends_on") {
             for (i, item) in cx.list(d, &obj.path("depends_on")).iter().enumerate() {
                 let p = format!("{}[{i}]", obj.path("depends_on"));
                 if matches!(item.value, Value::Map(_)) {
-                    let Some(o) = cx.object(item, cx.span(item), &p, DEPENDENCY) else { continue };
-                    let Some(service) = o.req(cx, "service").and_then(|s| cx.reference(s, &o.path("service"))) else { continue };
+                    let Some(o) = cx.object(item, cx.span(item), &p, DEPENDENCY) else {
+                        continue;
+                    };
+                    let Some(service) = o
+                        .req(cx, "service")
+                        .and_then(|s| cx.reference(s, &o.path("service")))
+                    else {
+                        continue;
+                    };
                     let hard = o.opt_bool(cx, "hard").unwrap_or(true);
                     depends_on.push(Dependency { service, hard });
                 } else if let Some(service) = cx.reference(item, &p) {
-                    depends_on.push(Dependency { service, hard: true });
+                    depends_on.push(Dependency {
+                        service,
+                        hard: true,
+                    });
                 }
             }
         }
@@ -100,7 +198,11 @@ pub fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
 
 fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     let obj = cx.object(n, key, path, HEALTH)?;
-    let (which, node) = obj.one_of(cx, &["http", "tcp", "command"], "a probe (`http`, `tcp` or `command`)")?;
+    let (which, node) = obj.one_of(
+        cx,
+        &["http", "tcp", "command"],
+        "a probe (`http`, `tcp` or `command`)",
+    )?;
     let target = cx.string(node, &obj.path(["http", "tcp", "command"][which]))?;
     let probe = match which {
         0 => {
@@ -116,7 +218,11 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             Probe::Http(target.value.clone())
         }
         1 => {
-            if target.value.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
+            if target
+                .value
+                .rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("`{}` is not `host:port`", target.value))
                         .at(target.span)
@@ -130,26 +236,48 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
         _ => Probe::Command(target.value.clone()),
     };
     let span = target.span;
-    let interval = obj.opt_duration(cx, "interval").unwrap_or(Sp::new(Duration::from_mins(1), key));
-    let timeout = obj.opt_duration(cx, "timeout").unwrap_or(Sp::new(Duration::from_secs(10), key));
+    let interval = obj
+        .opt_duration(cx, "interval")
+        .unwrap_or(Sp::new(Duration::from_mins(1), key));
+    let timeout = obj
+        .opt_duration(cx, "timeout")
+        .unwrap_or(Sp::new(Duration::from_secs(10), key));
     let retries = obj
         .get("retries")
         .and_then(|r| cx.integer(r, &obj.path("retries"), 1, 100))
         .map_or(Sp::new(3, key), |r| r.map(|v| v as u32));
     if interval.value.is_zero() {
-        cx.report(Diagnostic::new(Code::Range, format!("`{}` must be longer than zero", obj.path("interval"))).at(interval.span).help("probe at least every few minutes, e.g. `interval: 1m`"));
+        cx.report(
+            Diagnostic::new(
+                Code::Range,
+                format!("`{}` must be longer than zero", obj.path("interval")),
+            )
+            .at(interval.span)
+            .help("probe at least every few minutes, e.g. `interval: 1m`"),
+        );
     }
-    Some(Health { probe: Sp::new(probe, span), interval, timeout, retries })
+    Some(Health {
+        probe: Sp::new(probe, span),
+        interval,
+        timeout,
+        retries,
+    })
 }
 
 pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "kpis", false) {
         let path = format!("kpis.{}", name.value);
-        let Some(obj) = cx.object(node, key, &path, KPI) else { continue };
-        let service = obj.req(cx, "service").and_then(|s| cx.reference(s, &obj.path("service")));
+        let Some(obj) = cx.object(node, key, &path, KPI) else {
+            continue;
+        };
+        let service = obj
+            .req(cx, "service")
+            .and_then(|s| cx.reference(s, &obj.path("service")));
         let ind_key = obj.key_span("indicator").unwrap_or(key);
-        let indicator = obj.req(cx, "indicator").and_then(|i| indicator(cx, i, ind_key, &obj.path("indicator")));
+        let indicator = obj
+            .req(cx, "indicator")
+            .and_then(|i| indicator(cx, i, ind_key, &obj.path("indicator")));
         let unit = match obj.get("unit") {
             Some(u) => cx.parse(u, &obj.path("unit"), "a unit such as `s`, `%` or `req/min`", |s| {
                 Unit::parse(s).ok_or_else(|| {
@@ -163,11 +291,20 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
             None => None,
         };
         let unit = match (&indicator, unit) {
-            (Some(ind), unit) if unit.is_some() || obj.get("unit").is_none() => resolve_unit(cx, ind, unit, key, &path),
+            (Some(ind), unit) if unit.is_some() || obj.get("unit").is_none() => {
+                resolve_unit(cx, ind, unit, key, &path)
+            }
             _ => None,
         };
         let threshold = |cx: &mut Cx<'_>, field: &str, require_op: bool| {
-            obj.get(field).and_then(|t| cx.parse(t, &obj.path(field), "a threshold such as `\"> 300ms\"`", |s| Threshold::parse(s, require_op)))
+            obj.get(field).and_then(|t| {
+                cx.parse(
+                    t,
+                    &obj.path(field),
+                    "a threshold such as `\"> 300ms\"`",
+                    |s| Threshold::parse(s, require_op),
+                )
+            })
         };
         let objective = threshold(cx, "objective", false);
         let warning = threshold(cx, "warning", true);
@@ -176,37 +313,59 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
         let runbook = obj.opt_string(cx, "runbook");
         let mut levels = AlertLevels::default();
         if let Some(l) = obj.get("levels") {
-            if let Some(lo) = cx.object(l, obj.key_span("levels").unwrap_or(key), &obj.path("levels"), KPI_LEVELS) {
+            if let Some(lo) = cx.object(
+                l,
+                obj.key_span("levels").unwrap_or(key),
+                &obj.path("levels"),
+                KPI_LEVELS,
+            ) {
                 levels.warning = lo.opt_string(cx, "warning");
                 levels.critical = lo.opt_string(cx, "critical");
             }
         }
-        let (Some(service), Some(indicator), Some(unit)) = (service, indicator, unit) else { continue };
-        out.push(name, Kpi {
-            service,
-            description: obj.opt_string(cx, "description"),
-            indicator,
-            unit,
-            objective,
-            warning,
-            critical,
-            for_,
-            runbook,
-            levels,
-        });
+        let (Some(service), Some(indicator), Some(unit)) = (service, indicator, unit) else {
+            continue;
+        };
+        out.push(
+            name,
+            Kpi {
+                service,
+                description: obj.opt_string(cx, "description"),
+                indicator,
+                unit,
+                objective,
+                warning,
+                critical,
+                for_,
+                runbook,
+                levels,
+            },
+        );
     }
     out
 }
 
 /// The indicator's unit: the kind's own, or the one written (which must be of the same family
 /// for built-in kinds, and is required for `expr`).
-fn resolve_unit(cx: &mut Cx<'_>, ind: &Sp<Indicator>, written: Option<Sp<Unit>>, key: Span, path: &str) -> Option<Sp<Unit>> {
+fn resolve_unit(
+    cx: &mut Cx<'_>,
+    ind: &Sp<Indicator>,
+    written: Option<Sp<Unit>>,
+    key: Span,
+    path: &str,
+) -> Option<Sp<Unit>> {
     let native = match &ind.value {
         Indicator::Expr(_) => None,
         Indicator::Latency { .. } => Unit::parse("s"),
         Indicator::ErrorRatio { .. } | Indicator::Resource(_) => Unit::parse("%"),
-        Indicator::Throughput { per: RatePer::Second, .. } => Unit::parse("req/s"),
-        Indicator::Throughput { per: RatePer::Minute, .. } => Unit::parse("req/min"),
+        Indicator::Throughput {
+            per: RatePer::Second,
+            ..
+        } => Unit::parse("req/s"),
+        Indicator::Throughput {
+            per: RatePer::Minute,
+            ..
+        } => Unit::parse("req/min"),
         Indicator::Up { .. } => Unit::parse("count"),
     };
     match (native, written) {
@@ -227,11 +386,22 @@ fn resolve_unit(cx: &mut Cx<'_>, ind: &Sp<Indicator>, written: Option<Sp<Unit>>,
                 Some(w)
             } else {
                 cx.report(
-                    Diagnostic::new(Code::Type, format!("a `{}` indicator measures `{}`, not `{}`", ind.value.kind_name(), n.symbol, w.value.symbol))
-                        .at(w.span)
-                        .label("does not match the indicator")
-                        .with_label(ind.span, "indicator defined here")
-                        .help(format!("remove `unit` (it is `{}`) or use an `expr` indicator", n.symbol)),
+                    Diagnostic::new(
+                        Code::Type,
+                        format!(
+                            "a `{}` indicator measures `{}`, not `{}`",
+                            ind.value.kind_name(),
+                            n.symbol,
+                            w.value.symbol
+                        ),
+                    )
+                    .at(w.span)
+                    .label("does not match the indicator")
+                    .with_label(ind.span, "indicator defined here")
+                    .help(format!(
+                        "remove `unit` (it is `{}`) or use an `expr` indicator",
+                        n.symbol
+                    )),
                 );
                 None
             }
@@ -244,13 +414,20 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
     let (which, node) = obj.one_of(cx, INDICATOR, "an indicator kind")?;
     let sub_key = obj.key_span(INDICATOR[which]).unwrap_or(key);
     let sub_path = obj.path(INDICATOR[which]);
-    let window = |cx: &mut Cx<'_>, o: &super::Obj<'_>| o.opt_duration(cx, "window").unwrap_or(Sp::new(FIVE_MINUTES, sub_key));
+    let window = |cx: &mut Cx<'_>, o: &super::Obj<'_>| {
+        o.opt_duration(cx, "window")
+            .unwrap_or(Sp::new(FIVE_MINUTES, sub_key))
+    };
     let ind = match which {
         0 => Indicator::Expr(cx.string(node, &sub_path)?),
         1 => {
             let o = cx.object(node, sub_key, &sub_path, LATENCY)?;
-            let histogram = o.req_string(cx, "histogram").and_then(|h| metric_name(cx, h, &o.path("histogram")));
-            let quantile = o.req(cx, "quantile").and_then(|q| cx.number(q, &o.path("quantile")));
+            let histogram = o
+                .req_string(cx, "histogram")
+                .and_then(|h| metric_name(cx, h, &o.path("histogram")));
+            let quantile = o
+                .req(cx, "quantile")
+                .and_then(|q| cx.number(q, &o.path("quantile")));
             if let Some(q) = &quantile {
                 if q.value <= Number::ZERO || q.value >= Number::ONE {
                     cx.report(
@@ -263,28 +440,59 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
             }
             let window = window(cx, &o);
             let selector = o.opt_string(cx, "selector");
-            Indicator::Latency { histogram: histogram?, quantile: quantile?, window, selector }
+            Indicator::Latency {
+                histogram: histogram?,
+                quantile: quantile?,
+                window,
+                selector,
+            }
         }
         2 => {
             let o = cx.object(node, sub_key, &sub_path, ERROR_RATIO)?;
             let errors = o.req_string(cx, "errors");
             let total = o.req_string(cx, "total");
             let window = window(cx, &o);
-            Indicator::ErrorRatio { errors: errors?, total: total?, window }
+            Indicator::ErrorRatio {
+                errors: errors?,
+                total: total?,
+                window,
+            }
         }
         3 => {
             let o = cx.object(node, sub_key, &sub_path, THROUGHPUT)?;
-            let counter = o.req_string(cx, "counter").and_then(|c| metric_name(cx, c, &o.path("counter")));
+            let counter = o
+                .req_string(cx, "counter")
+                .and_then(|c| metric_name(cx, c, &o.path("counter")));
             let window = window(cx, &o);
             let per = o
                 .get("per")
-                .and_then(|p| cx.choice(p, &o.path("per"), &[("s", RatePer::Second), ("min", RatePer::Minute)]))
+                .and_then(|p| {
+                    cx.choice(
+                        p,
+                        &o.path("per"),
+                        &[("s", RatePer::Second), ("min", RatePer::Minute)],
+                    )
+                })
                 .map_or(RatePer::Second, |p| p.value);
             let selector = o.opt_string(cx, "selector");
-            Indicator::Throughput { counter: counter?, window, per, selector }
+            Indicator::Throughput {
+                counter: counter?,
+                window,
+                per,
+                selector,
+            }
         }
         4 => Indicator::Resource(
-            cx.choice(node, &sub_path, &[("cpu", Resource::Cpu), ("memory", Resource::Memory), ("disk", Resource::Disk)])?.value,
+            cx.choice(
+                node,
+                &sub_path,
+                &[
+                    ("cpu", Resource::Cpu),
+                    ("memory", Resource::Memory),
+                    ("disk", Resource::Disk),
+                ],
+            )?
+            .value,
         ),
         _ => {
             let job = if matches!(node.value, Value::Null) {
@@ -301,8 +509,14 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
 
 /// A Prometheus metric name; a histogram named with its `_bucket` suffix gets a precise hint.
 fn metric_name(cx: &mut Cx<'_>, s: Sp<String>, path: &str) -> Option<Sp<String>> {
-    let valid = s.value.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
-        && s.value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+    let valid = s
+        .value
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && s.value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
     if !valid {
         cx.report(
             Diagnostic::new(Code::Type, format!("`{}` is not a Prometheus metric name in `{path}`", s.value))
@@ -314,10 +528,16 @@ fn metric_name(cx: &mut Cx<'_>, s: Sp<String>, path: &str) -> Option<Sp<String>>
     }
     if path.ends_with("histogram") && s.value.ends_with("_bucket") {
         cx.report(
-            Diagnostic::new(Code::Type, format!("write the histogram `{}` without `_bucket`", s.value))
-                .at(s.span)
-                .label("includes the series suffix")
-                .help(format!("use `{}`; upkeep adds `_bucket`, `_sum` and `_count` where needed", s.value.trim_end_matches("_bucket"))),
+            Diagnostic::new(
+                Code::Type,
+                format!("write the histogram `{}` without `_bucket`", s.value),
+            )
+            .at(s.span)
+            .label("includes the series suffix")
+            .help(format!(
+                "use `{}`; upkeep adds `_bucket`, `_sum` and `_count` where needed",
+                s.value.trim_end_matches("_bucket")
+            )),
         );
         return None;
     }
@@ -328,30 +548,51 @@ pub fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "slos", false) {
         let path = format!("slos.{}", name.value);
-        let Some(obj) = cx.object(node, key, &path, SLO) else { continue };
-        let service = obj.req(cx, "service").and_then(|s| cx.reference(s, &obj.path("service")));
-        let objective = obj.req(cx, "objective").and_then(|o| cx.percent(o, &obj.path("objective")));
-        let window = obj.opt_duration(cx, "window").unwrap_or(Sp::new(Duration::from_days(30), key));
+        let Some(obj) = cx.object(node, key, &path, SLO) else {
+            continue;
+        };
+        let service = obj
+            .req(cx, "service")
+            .and_then(|s| cx.reference(s, &obj.path("service")));
+        let objective = obj
+            .req(cx, "objective")
+            .and_then(|o| cx.percent(o, &obj.path("objective")));
+        let window = obj
+            .opt_duration(cx, "window")
+            .unwrap_or(Sp::new(Duration::from_days(30), key));
         let ind_key = obj.key_span("indicator").unwrap_or(key);
-        let indicator = obj.req(cx, "indicator").and_then(|i| slo_indicator(cx, i, ind_key, &obj.path("indicator")));
+        let indicator = obj
+            .req(cx, "indicator")
+            .and_then(|i| slo_indicator(cx, i, ind_key, &obj.path("indicator")));
         let (mut page, mut ticket) = (None, None);
         if let Some(a) = obj.get("alerting") {
-            if let Some(ao) = cx.object(a, obj.key_span("alerting").unwrap_or(key), &obj.path("alerting"), SLO_ALERTING) {
+            if let Some(ao) = cx.object(
+                a,
+                obj.key_span("alerting").unwrap_or(key),
+                &obj.path("alerting"),
+                SLO_ALERTING,
+            ) {
                 page = ao.opt_string(cx, "page");
                 ticket = ao.opt_string(cx, "ticket");
             }
         }
-        let (Some(service), Some(objective), Some(indicator)) = (service, objective, indicator) else { continue };
-        out.push(name, Slo {
-            service,
-            description: obj.opt_string(cx, "description"),
-            objective,
-            window,
-            indicator,
-            page,
-            ticket,
-            runbook: obj.opt_string(cx, "runbook"),
-        });
+        let (Some(service), Some(objective), Some(indicator)) = (service, objective, indicator)
+        else {
+            continue;
+        };
+        out.push(
+            name,
+            Slo {
+                service,
+                description: obj.opt_string(cx, "description"),
+                objective,
+                window,
+                indicator,
+                page,
+                ticket,
+                runbook: obj.opt_string(cx, "runbook"),
+            },
+        );
     }
     out
 }
@@ -366,11 +607,16 @@ fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<
             let o = cx.object(node, sub_key, &sub_path, SLO_ERROR_RATIO)?;
             let errors = o.req_string(cx, "errors");
             let total = o.req_string(cx, "total");
-            SloIndicator::ErrorRatio { errors: errors?, total: total? }
+            SloIndicator::ErrorRatio {
+                errors: errors?,
+                total: total?,
+            }
         }
         1 => {
             let o = cx.object(node, sub_key, &sub_path, SLO_LATENCY)?;
-            let histogram = o.req_string(cx, "histogram").and_then(|h| metric_name(cx, h, &o.path("histogram")));
+            let histogram = o
+                .req_string(cx, "histogram")
+                .and_then(|h| metric_name(cx, h, &o.path("histogram")));
             let threshold = o.req(cx, "threshold").and_then(|t| {
                 let q = cx.parse(t, &o.path("threshold"), "a latency such as `300ms`", Quantity::parse)?;
                 let secs = Unit::parse("s")?;
@@ -388,13 +634,18 @@ fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<
                 }
             });
             let selector = o.opt_string(cx, "selector");
-            SloIndicator::Latency { histogram: histogram?, threshold: threshold?, selector }
+            SloIndicator::Latency {
+                histogram: histogram?,
+                threshold: threshold?,
+                selector,
+            }
         }
         _ => {
             let job = if matches!(node.value, Value::Null) {
                 None
             } else {
-                cx.object(node, sub_key, &sub_path, UP)?.opt_string(cx, "job")
+                cx.object(node, sub_key, &sub_path, UP)?
+                    .opt_string(cx, "job")
             };
             SloIndicator::Up { job }
         }
@@ -408,10 +659,14 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
     if let Some(l) = obj.req(cx, "levels") {
         for (name, node, lkey) in cx.named(l, "severity.levels", true) {
             let path = format!("severity.levels.{}", name.value);
-            let Some(lo) = cx.object(node, lkey, &path, LEVEL) else { continue };
+            let Some(lo) = cx.object(node, lkey, &path, LEVEL) else {
+                continue;
+            };
             let response = lo.req_duration(cx, "response");
             let notify = lo.opt_strings(cx, "notify");
-            let (Some(response),) = (response,) else { continue };
+            let (Some(response),) = (response,) else {
+                continue;
+            };
             levels.push(Level {
                 name,
                 response,
@@ -423,8 +678,15 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
         }
     }
     let matrix = obj.get("matrix").and_then(|m| {
-        let mo = cx.object(m, obj.key_span("matrix").unwrap_or(key), "severity.matrix", MATRIX)?;
-        let likelihood = mo.req(cx, "likelihood").map(|l| cx.strings(l, "severity.matrix.likelihood"));
+        let mo = cx.object(
+            m,
+            obj.key_span("matrix").unwrap_or(key),
+            "severity.matrix",
+            MATRIX,
+        )?;
+        let likelihood = mo
+            .req(cx, "likelihood")
+            .map(|l| cx.strings(l, "severity.matrix.likelihood"));
         let mut impact = Vec::new();
         if let Some(rows) = mo.req(cx, "impact") {
             for (row, node, _) in cx.named(rows, "severity.matrix.impact", false) {
@@ -432,29 +694,55 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
                 impact.push((row, Sp::new(cells, cx.span(node))));
             }
         }
-        Some(Matrix { likelihood: likelihood?, impact })
+        Some(Matrix {
+            likelihood: likelihood?,
+            impact,
+        })
     });
     let mut likelihood_of = LikelihoodOf::default();
     if let Some(l) = obj.get("likelihood_of") {
-        if let Some(lo) = cx.object(l, obj.key_span("likelihood_of").unwrap_or(key), "severity.likelihood_of", LIKELIHOOD_OF) {
+        if let Some(lo) = cx.object(
+            l,
+            obj.key_span("likelihood_of").unwrap_or(key),
+            "severity.likelihood_of",
+            LIKELIHOOD_OF,
+        ) {
             likelihood_of.warning = lo.opt_string(cx, "warning");
             likelihood_of.critical = lo.opt_string(cx, "critical");
         }
     }
-    let require_runbook = obj.get("require_runbook").map(|r| cx.strings(r, "severity.require_runbook"));
-    Some(Severity { levels, matrix, likelihood_of, default_impact: obj.opt_string(cx, "default_impact"), require_runbook })
+    let require_runbook = obj
+        .get("require_runbook")
+        .map(|r| cx.strings(r, "severity.require_runbook"));
+    Some(Severity {
+        levels,
+        matrix,
+        likelihood_of,
+        default_impact: obj.opt_string(cx, "default_impact"),
+        require_runbook,
+    })
 }
 
 pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "receivers", false) {
         let path = format!("receivers.{}", name.value);
-        let Some(obj) = cx.object(node, key, &path, RECEIVER) else { continue };
-        let Some((which, body)) = obj.one_of(cx, RECEIVER, "a channel (`slack`, `email`, `pagerduty`, `opsgenie` or `webhook`)") else { continue };
+        let Some(obj) = cx.object(node, key, &path, RECEIVER) else {
+            continue;
+        };
+        let Some((which, body)) = obj.one_of(
+            cx,
+            RECEIVER,
+            "a channel (`slack`, `email`, `pagerduty`, `opsgenie` or `webhook`)",
+        ) else {
+            continue;
+        };
         let sub_key = obj.key_span(RECEIVER[which]).unwrap_or(key);
         let sub_path = obj.path(RECEIVER[which]);
         let fields = [SLACK, EMAIL, PAGERDUTY, OPSGENIE, WEBHOOK][which];
-        let Some(o) = cx.object(body, sub_key, &sub_path, fields) else { continue };
+        let Some(o) = cx.object(body, sub_key, &sub_path, fields) else {
+            continue;
+        };
         let inline_secrets: Vec<Sp<String>> = INLINE_SECRETS
             .iter()
             .filter(|f| fields.contains(f))
@@ -462,7 +750,9 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
             .collect();
         let kind = match which {
             0 => {
-                let Some(channel) = o.req_string(cx, "channel") else { continue };
+                let Some(channel) = o.req_string(cx, "channel") else {
+                    continue;
+                };
                 ReceiverKind::Slack {
                     channel,
                     api_url_file: o.opt_string(cx, "api_url_file"),
@@ -471,7 +761,9 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 }
             }
             1 => {
-                let Some(to) = o.req_string(cx, "to") else { continue };
+                let Some(to) = o.req_string(cx, "to") else {
+                    continue;
+                };
                 ReceiverKind::Email {
                     to,
                     from: o.opt_string(cx, "from"),
@@ -480,7 +772,10 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     auth_password_file: o.opt_string(cx, "auth_password_file"),
                 }
             }
-            2 => ReceiverKind::PagerDuty { routing_key_file: o.opt_string(cx, "routing_key_file"), severity: o.opt_string(cx, "severity") },
+            2 => ReceiverKind::PagerDuty {
+                routing_key_file: o.opt_string(cx, "routing_key_file"),
+                severity: o.opt_string(cx, "severity"),
+            },
             3 => ReceiverKind::Opsgenie {
                 api_key_file: o.opt_string(cx, "api_key_file"),
                 priority: o.opt_string(cx, "priority"),
@@ -488,7 +783,10 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
             },
             _ => ReceiverKind::Webhook {
                 url_file: o.opt_string(cx, "url_file"),
-                max_alerts: o.get("max_alerts").and_then(|m| cx.integer(m, &o.path("max_alerts"), 0, 10_000)).map(|m| m.map(|v| v as u32)),
+                max_alerts: o
+                    .get("max_alerts")
+                    .and_then(|m| cx.integer(m, &o.path("max_alerts"), 0, 10_000))
+                    .map(|m| m.map(|v| v as u32)),
             },
         };
         // A receiver needs its secret from a file unless it is e-mail.
@@ -504,7 +802,13 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 o.req(cx, field);
             }
         }
-        out.push(name, Receiver { kind, inline_secrets });
+        out.push(
+            name,
+            Receiver {
+                kind,
+                inline_secrets,
+            },
+        );
     }
     out
 }
@@ -512,18 +816,31 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
 pub fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
     let obj = cx.object(n, key, "oncall", ONCALL)?;
     let rotation = obj.get("rotation").and_then(|r| {
-        cx.choice(r, "oncall.rotation", &[
-            ("daily", Rotation::Daily),
-            ("weekly", Rotation::Weekly),
-            ("biweekly", Rotation::Biweekly),
-            ("monthly", Rotation::Monthly),
-        ])
+        cx.choice(
+            r,
+            "oncall.rotation",
+            &[
+                ("daily", Rotation::Daily),
+                ("weekly", Rotation::Weekly),
+                ("biweekly", Rotation::Biweekly),
+                ("monthly", Rotation::Monthly),
+            ],
+        )
     });
-    let handoff = obj.get("handoff").and_then(|h| cx.parse(h, "oncall.handoff", "a handoff such as `monday 09:00`", parse_handoff));
+    let handoff = obj.get("handoff").and_then(|h| {
+        cx.parse(
+            h,
+            "oncall.handoff",
+            "a handoff such as `monday 09:00`",
+            parse_handoff,
+        )
+    });
     let mut escalation = Vec::new();
     if let Some(e) = obj.get("escalation") {
         for (i, item) in cx.list(e, "oncall.escalation").iter().enumerate() {
-            if let Some(step) = escalation_step(cx, item, cx.span(item), &format!("oncall.escalation[{i}]")) {
+            if let Some(step) =
+                escalation_step(cx, item, cx.span(item), &format!("oncall.escalation[{i}]"))
+            {
                 escalation.push(step);
             }
         }
@@ -543,7 +860,10 @@ pub fn escalation_step(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Opti
     let o = cx.object(n, key, path, ESCALATION)?;
     let after = o.req_duration(cx, "after");
     let to = o.req_string(cx, "to");
-    Some(Escalation { after: after?, to: to? })
+    Some(Escalation {
+        after: after?,
+        to: to?,
+    })
 }
 
 fn parse_handoff(s: &str) -> crate::value::Result<Handoff> {
@@ -553,7 +873,12 @@ fn parse_handoff(s: &str) -> crate::value::Result<Handoff> {
     };
     let weekday = match day {
         Some(d) => Some(d.parse::<chrono::Weekday>().map_err(|_| {
-            crate::value::ValueError::new(0, d.len(), format!("`{d}` is not a weekday"), "write e.g. `monday 09:00`")
+            crate::value::ValueError::new(
+                0,
+                d.len(),
+                format!("`{d}` is not a weekday"),
+                "write e.g. `monday 09:00`",
+            )
         })?),
         None => None,
     };

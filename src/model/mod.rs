@@ -9,7 +9,9 @@
 use chrono_tz::Tz;
 
 use crate::span::{FileId, Sp, Span};
-use crate::value::{Duration, KubeQuantity, Money, Number, Percent, Schedule, Threshold, TimeOfDay, Unit};
+use crate::value::{
+    Duration, KubeQuantity, Money, Number, Percent, Schedule, Threshold, TimeOfDay, Unit,
+};
 
 /// Named entries in the order they were written.
 #[derive(Clone, Debug)]
@@ -29,11 +31,17 @@ impl<T> Entries<T> {
     }
 
     pub fn get(&self, name: &str) -> Option<&T> {
-        self.items.iter().find(|(n, _)| n.value == name).map(|(_, v)| v)
+        self.items
+            .iter()
+            .find(|(n, _)| n.value == name)
+            .map(|(_, v)| v)
     }
 
     pub fn name(&self, name: &str) -> Option<&Sp<String>> {
-        self.items.iter().find(|(n, _)| n.value == name).map(|(n, _)| n)
+        self.items
+            .iter()
+            .find(|(n, _)| n.value == name)
+            .map(|(n, _)| n)
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -194,11 +202,27 @@ pub enum RatePer {
 #[derive(Clone, Debug)]
 pub enum Indicator {
     Expr(Sp<String>),
-    Latency { histogram: Sp<String>, quantile: Sp<Number>, window: Sp<Duration>, selector: Option<Sp<String>> },
-    ErrorRatio { errors: Sp<String>, total: Sp<String>, window: Sp<Duration> },
-    Throughput { counter: Sp<String>, window: Sp<Duration>, per: RatePer, selector: Option<Sp<String>> },
+    Latency {
+        histogram: Sp<String>,
+        quantile: Sp<Number>,
+        window: Sp<Duration>,
+        selector: Option<Sp<String>>,
+    },
+    ErrorRatio {
+        errors: Sp<String>,
+        total: Sp<String>,
+        window: Sp<Duration>,
+    },
+    Throughput {
+        counter: Sp<String>,
+        window: Sp<Duration>,
+        per: RatePer,
+        selector: Option<Sp<String>>,
+    },
     Resource(Resource),
-    Up { job: Option<Sp<String>> },
+    Up {
+        job: Option<Sp<String>>,
+    },
 }
 
 impl Indicator {
@@ -228,10 +252,19 @@ pub struct Slo {
 
 #[derive(Clone, Debug)]
 pub enum SloIndicator {
-    ErrorRatio { errors: Sp<String>, total: Sp<String> },
+    ErrorRatio {
+        errors: Sp<String>,
+        total: Sp<String>,
+    },
     /// Share of requests slower than `threshold` seconds.
-    Latency { histogram: Sp<String>, threshold: Sp<Number>, selector: Option<Sp<String>> },
-    Up { job: Option<Sp<String>> },
+    Latency {
+        histogram: Sp<String>,
+        threshold: Sp<Number>,
+        selector: Option<Sp<String>>,
+    },
+    Up {
+        job: Option<Sp<String>>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -269,7 +302,7 @@ pub struct Level {
 pub struct Matrix {
     pub likelihood: Vec<Sp<String>>,
     /// Rows in the order written; each row's span covers its list.
-    pub impact: Vec<(Sp<String>, Sp<Vec<Sp<String>>>)>,
+    pub impact: Vec<MatrixRow>,
 }
 
 impl Matrix {
@@ -280,6 +313,9 @@ impl Matrix {
         row.value.get(col)
     }
 }
+
+/// An impact row: its name and its cells (levels), one per likelihood column.
+pub type MatrixRow = (Sp<String>, Sp<Vec<Sp<String>>>);
 
 #[derive(Clone, Debug, Default)]
 pub struct LikelihoodOf {
@@ -296,11 +332,32 @@ pub struct Receiver {
 
 #[derive(Clone, Debug)]
 pub enum ReceiverKind {
-    Slack { channel: Sp<String>, api_url_file: Option<Sp<String>>, username: Option<Sp<String>>, send_resolved: bool },
-    Email { to: Sp<String>, from: Option<Sp<String>>, smarthost: Option<Sp<String>>, auth_username: Option<Sp<String>>, auth_password_file: Option<Sp<String>> },
-    PagerDuty { routing_key_file: Option<Sp<String>>, severity: Option<Sp<String>> },
-    Opsgenie { api_key_file: Option<Sp<String>>, priority: Option<Sp<String>>, responders: Vec<Sp<String>> },
-    Webhook { url_file: Option<Sp<String>>, max_alerts: Option<Sp<u32>> },
+    Slack {
+        channel: Sp<String>,
+        api_url_file: Option<Sp<String>>,
+        username: Option<Sp<String>>,
+        send_resolved: bool,
+    },
+    Email {
+        to: Sp<String>,
+        from: Option<Sp<String>>,
+        smarthost: Option<Sp<String>>,
+        auth_username: Option<Sp<String>>,
+        auth_password_file: Option<Sp<String>>,
+    },
+    PagerDuty {
+        routing_key_file: Option<Sp<String>>,
+        severity: Option<Sp<String>>,
+    },
+    Opsgenie {
+        api_key_file: Option<Sp<String>>,
+        priority: Option<Sp<String>>,
+        responders: Vec<Sp<String>>,
+    },
+    Webhook {
+        url_file: Option<Sp<String>>,
+        max_alerts: Option<Sp<u32>>,
+    },
 }
 
 impl ReceiverKind {
@@ -384,7 +441,12 @@ pub enum TaskType {
 }
 
 impl TaskType {
-    pub const ALL: [TaskType; 4] = [TaskType::Predictive, TaskType::Preventive, TaskType::Corrective, TaskType::Perfective];
+    pub const ALL: [TaskType; 4] = [
+        TaskType::Predictive,
+        TaskType::Preventive,
+        TaskType::Corrective,
+        TaskType::Perfective,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

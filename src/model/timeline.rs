@@ -44,7 +44,7 @@ pub struct Item<'p> {
     /// Delay after each occurrence of `schedule` (a task's place in its window).
     pub offset: Duration,
     pub duration: Option<Duration>,
-    /// Runs by itself (cron / CronJob) rather than being a person's checklist or a period.
+    /// Runs by itself (cron or a Kubernetes `CronJob`) rather than being a person's checklist or a period.
     pub automated: bool,
     pub span: Span,
 }
@@ -54,7 +54,9 @@ impl Item<'_> {
     pub fn starts(&self, tz: Tz, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Tz>> + '_ {
         let offset = chrono::Duration::milliseconds(self.offset.as_millis() as i64);
         let shifted_after = after - offset;
-        self.schedule.occurrences(tz, shifted_after).map(move |t| t + offset)
+        self.schedule
+            .occurrences(tz, shifted_after)
+            .map(move |t| t + offset)
     }
 }
 
@@ -78,7 +80,9 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
         let (schedule, offset) = match &t.when {
             When::Schedule(s) => (&s.value, Duration::ZERO),
             When::Window(w) => {
-                let Some(win) = plan.windows.get(&w.value) else { continue };
+                let Some(win) = plan.windows.get(&w.value) else {
+                    continue;
+                };
                 let slot = match used.iter_mut().find(|(n, _)| *n == w.value) {
                     Some(slot) => slot,
                     None => {
@@ -172,8 +176,18 @@ fn describe(item: &Item<'_>) -> String {
 /// A table for people: one block per item.
 pub fn table(plan: &Plan, listing: &Listing<'_>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} ({})", plan.metadata.name.value, plan.metadata.timezone.value.name());
-    let width = listing.rows.iter().map(|(i, _)| i.kind.name().len() + 1 + i.name.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "{} ({})",
+        plan.metadata.name.value,
+        plan.metadata.timezone.value.name()
+    );
+    let width = listing
+        .rows
+        .iter()
+        .map(|(i, _)| i.kind.name().len() + 1 + i.name.len())
+        .max()
+        .unwrap_or(0);
     for (item, next) in &listing.rows {
         let label = format!("{} {}", item.kind.name(), item.name);
         let _ = writeln!(out, "  {label:width$}  {}", describe(item));
@@ -181,7 +195,12 @@ pub fn table(plan: &Plan, listing: &Listing<'_>) -> String {
             let _ = writeln!(out, "  {:width$}    (no further occurrence)", "");
         }
         for t in next {
-            let _ = writeln!(out, "  {:width$}    {}", "", t.format("%a %Y-%m-%d %H:%M %Z"));
+            let _ = writeln!(
+                out,
+                "  {:width$}    {}",
+                "",
+                t.format("%a %Y-%m-%d %H:%M %Z")
+            );
         }
     }
     out

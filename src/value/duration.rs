@@ -1,7 +1,7 @@
 //! Durations: `30s`, `5m`, `2h`, `1d`, `1w`, `90d`, `1y` (365 days), compounds such as `1h30m`,
 //! rendered the way Prometheus reads them.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use super::{Result, ValueError};
 
@@ -18,8 +18,15 @@ const WEEK: u64 = 7 * DAY;
 const YEAR: u64 = 365 * DAY;
 
 /// Units in the order a compound must use them.
-const UNITS: &[(&str, u64)] =
-    &[("y", YEAR), ("w", WEEK), ("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", SECOND), ("ms", MS)];
+const UNITS: &[(&str, u64)] = &[
+    ("y", YEAR),
+    ("w", WEEK),
+    ("d", DAY),
+    ("h", HOUR),
+    ("m", MINUTE),
+    ("s", SECOND),
+    ("ms", MS),
+];
 
 /// Longest duration a plan may state (100 years): beyond it arithmetic stops meaning anything.
 const MAX: u64 = 100 * YEAR;
@@ -84,7 +91,10 @@ impl Duration {
                 i,
                 i + 1,
                 format!("space in duration `{text}`"),
-                format!("write compounds without spaces: `{}`", text.split_whitespace().collect::<String>()),
+                format!(
+                    "write compounds without spaces: `{}`",
+                    text.split_whitespace().collect::<String>()
+                ),
             ));
         }
         let bytes = text.as_bytes();
@@ -101,12 +111,20 @@ impl Duration {
                 let (msg, help) = if bytes[start] == b'-' {
                     ("a duration cannot be negative".to_owned(), help.to_owned())
                 } else {
-                    (format!("expected a number in duration `{text}`"), help.to_owned())
+                    (
+                        format!("expected a number in duration `{text}`"),
+                        help.to_owned(),
+                    )
                 };
                 return Err(ValueError::new(start, end.max(start + 1), msg, help));
             }
             if i < bytes.len() && bytes[i] == b'.' {
-                let frac_end = i + 1 + bytes[i + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let frac_end = i
+                    + 1
+                    + bytes[i + 1..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_digit())
+                        .count();
                 return Err(ValueError::new(
                     start,
                     frac_end,
@@ -114,9 +132,9 @@ impl Duration {
                     "use a smaller unit or a compound, e.g. `1h30m` instead of `1.5h`",
                 ));
             }
-            let n: u64 = text[start..i].parse().map_err(|_| {
-                ValueError::new(start, i, "number too large in duration", help)
-            })?;
+            let n: u64 = text[start..i]
+                .parse()
+                .map_err(|_| ValueError::new(start, i, "number too large in duration", help))?;
             let ustart = i;
             while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                 i += 1;
@@ -141,12 +159,20 @@ impl Duration {
                     _ => None,
                 };
                 let zero = text.replace(['O', 'o'], "0");
-                let help = if unit.contains(['O', 'o']) && zero != text && Duration::parse(&zero, allow_ms).is_ok() {
+                let help = if unit.contains(['O', 'o'])
+                    && zero != text
+                    && Duration::parse(&zero, allow_ms).is_ok()
+                {
                     format!("`O` is a letter; did you mean `{zero}`?")
                 } else {
                     suggestion.map_or_else(|| help.to_owned(), |s| format!("write `{n}{s}`"))
                 };
-                return Err(ValueError::new(ustart, i, format!("unknown duration unit `{unit}`"), help));
+                return Err(ValueError::new(
+                    ustart,
+                    i,
+                    format!("unknown duration unit `{unit}`"),
+                    help,
+                ));
             };
             if UNITS[idx].0 == "ms" && !allow_ms {
                 return Err(ValueError::new(
@@ -171,7 +197,13 @@ impl Duration {
                 .checked_mul(UNITS[idx].1)
                 .and_then(|v| total.checked_add(v))
                 .filter(|&t| t <= MAX)
-                .ok_or_else(|| ValueError::whole(text, "duration longer than 100 years", "use a shorter duration"))?;
+                .ok_or_else(|| {
+                    ValueError::whole(
+                        text,
+                        "duration longer than 100 years",
+                        "use a shorter duration",
+                    )
+                })?;
         }
         Ok(Duration(total))
     }
@@ -183,9 +215,15 @@ impl Duration {
         }
         let mut rest = self.0;
         let mut out = String::new();
-        for (u, len) in [("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", SECOND), ("ms", MS)] {
+        for (u, len) in [
+            ("d", DAY),
+            ("h", HOUR),
+            ("m", MINUTE),
+            ("s", SECOND),
+            ("ms", MS),
+        ] {
             if rest >= len {
-                out.push_str(&format!("{}{u}", rest / len));
+                let _ = write!(out, "{}{u}", rest / len);
                 rest %= len;
             }
         }
@@ -205,10 +243,22 @@ mod tests {
 
     #[test]
     fn parses_and_renders() {
-        for (s, r) in [("30s", "30s"), ("5m", "5m"), ("1h30m", "1h30m"), ("90d", "90d"), ("1w", "7d"), ("1y", "365d"), ("0s", "0s"), ("2d12h", "2d12h")] {
+        for (s, r) in [
+            ("30s", "30s"),
+            ("5m", "5m"),
+            ("1h30m", "1h30m"),
+            ("90d", "90d"),
+            ("1w", "7d"),
+            ("1y", "365d"),
+            ("0s", "0s"),
+            ("2d12h", "2d12h"),
+        ] {
             assert_eq!(Duration::parse(s, false).unwrap().prometheus(), r, "{s}");
         }
-        assert_eq!(Duration::parse("250ms", true).unwrap().prometheus(), "250ms");
+        assert_eq!(
+            Duration::parse("250ms", true).unwrap().prometheus(),
+            "250ms"
+        );
     }
 
     #[test]
@@ -226,6 +276,9 @@ mod tests {
         assert!(Duration::parse("99999999999999999999s", false).is_err());
         assert!(Duration::parse("", false).is_err());
         assert!(Duration::parse("-5m", false).is_err());
-        assert_eq!(Duration::parse("10mins", false).unwrap_err().help, "write `10m`");
+        assert_eq!(
+            Duration::parse("10mins", false).unwrap_err().help,
+            "write `10m`"
+        );
     }
 }

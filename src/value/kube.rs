@@ -40,19 +40,30 @@ impl KubeQuantity {
             .map_or(t.len(), |(i, _)| i);
         let (num, suffix) = t.split_at(digits_end);
         if num.is_empty() {
-            return Err(ValueError::whole(text, format!("`{text}` is not a Kubernetes quantity"), help));
+            return Err(ValueError::whole(
+                text,
+                format!("`{text}` is not a Kubernetes quantity"),
+                help,
+            ));
         }
-        let value = Number::parse(num)
-            .ok_or_else(|| ValueError::new(0, digits_end, format!("malformed number `{num}`"), help))?;
+        let value = Number::parse(num).ok_or_else(|| {
+            ValueError::new(0, digits_end, format!("malformed number `{num}`"), help)
+        })?;
         let value = if suffix.is_empty() {
             value
         } else if let Some(&(_, mul, div)) = SUFFIXES.iter().find(|(s, _, _)| *s == suffix) {
             value
-                .mul(Number::new(mul, div).unwrap_or(Number::ONE))
+                .checked_mul(Number::new(mul, div).unwrap_or(Number::ONE))
                 .ok_or_else(|| ValueError::whole(text, "quantity too large", help))?
         } else if let Some(exp) = suffix.strip_prefix(['e', 'E']) {
-            Number::parse(&format!("{num}e{exp}"))
-                .ok_or_else(|| ValueError::new(digits_end, t.len(), format!("malformed exponent `{suffix}`"), help))?
+            Number::parse(&format!("{num}e{exp}")).ok_or_else(|| {
+                ValueError::new(
+                    digits_end,
+                    t.len(),
+                    format!("malformed exponent `{suffix}`"),
+                    help,
+                )
+            })?
         } else {
             let hint = match suffix {
                 "Gb" | "GB" | "gb" => "; Kubernetes writes `G` (10^9) or `Gi` (2^30)",
@@ -67,7 +78,10 @@ impl KubeQuantity {
                 "suffixes: `m` (milli), `k` `M` `G` `T` (decimal), `Ki` `Mi` `Gi` `Ti` (binary)",
             ));
         };
-        Ok(KubeQuantity { text: text.to_owned(), value })
+        Ok(KubeQuantity {
+            text: text.to_owned(),
+            value,
+        })
     }
 }
 
@@ -83,9 +97,15 @@ mod tests {
 
     #[test]
     fn parses() {
-        assert_eq!(KubeQuantity::parse("500m").unwrap().value.to_string(), "0.5");
+        assert_eq!(
+            KubeQuantity::parse("500m").unwrap().value.to_string(),
+            "0.5"
+        );
         assert_eq!(KubeQuantity::parse("2000m").unwrap().value, Number::int(2));
-        assert_eq!(KubeQuantity::parse("1Gi").unwrap().value, Number::int(1 << 30));
+        assert_eq!(
+            KubeQuantity::parse("1Gi").unwrap().value,
+            Number::int(1 << 30)
+        );
         assert_eq!(KubeQuantity::parse("1.5").unwrap().value.to_string(), "1.5");
         assert_eq!(KubeQuantity::parse("1e3").unwrap().value, Number::int(1000));
         let e = KubeQuantity::parse("4GB").unwrap_err();

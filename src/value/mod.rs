@@ -32,8 +32,18 @@ pub struct ValueError {
 }
 
 impl ValueError {
-    pub fn new(start: usize, end: usize, message: impl Into<String>, help: impl Into<String>) -> Self {
-        ValueError { start, end: end.max(start), message: message.into(), help: help.into() }
+    pub fn new(
+        start: usize,
+        end: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        ValueError {
+            start,
+            end: end.max(start),
+            message: message.into(),
+            help: help.into(),
+        }
     }
 
     /// An error about the whole text.

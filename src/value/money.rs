@@ -18,7 +18,12 @@ impl Money {
         let t = text.trim();
         let lead = text.len() - text.trim_start().len();
         let (dollar, body, off) = match t.strip_prefix('$') {
-            Some(b) => (true, b.trim_start(), lead + (t.len() - t.strip_prefix('$').map_or(0, str::len)) + (b.len() - b.trim_start().len())),
+            Some(b) => (
+                true,
+                b.trim_start(),
+                lead + (t.len() - t.strip_prefix('$').map_or(0, str::len))
+                    + (b.len() - b.trim_start().len()),
+            ),
             None => (false, t, lead),
         };
         let (num, cur) = match body.rsplit_once(' ') {
@@ -28,14 +33,29 @@ impl Money {
         if let Some(c) = cur {
             if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase()) {
                 let s = off + body.len() - c.len();
-                return Err(ValueError::new(s, s + c.len(), format!("`{c}` is not an ISO 4217 currency code"), "write a three-letter code such as `USD` or `EUR`"));
+                return Err(ValueError::new(
+                    s,
+                    s + c.len(),
+                    format!("`{c}` is not an ISO 4217 currency code"),
+                    "write a three-letter code such as `USD` or `EUR`",
+                ));
             }
         }
         let plain = if num.contains(',') {
-            let (int, frac) = num.split_once('.').map_or((num, None), |(a, b)| (a, Some(b)));
+            let (int, frac) = num
+                .split_once('.')
+                .map_or((num, None), |(a, b)| (a, Some(b)));
             let groups: Vec<&str> = int.split(',').collect();
-            if groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3) {
-                return Err(ValueError::new(off, off + num.len(), format!("malformed amount `{num}`"), "commas must separate groups of three digits: `4,000`"));
+            if groups[0].is_empty()
+                || groups[0].len() > 3
+                || groups[1..].iter().any(|g| g.len() != 3)
+            {
+                return Err(ValueError::new(
+                    off,
+                    off + num.len(),
+                    format!("malformed amount `{num}`"),
+                    "commas must separate groups of three digits: `4,000`",
+                ));
             }
             let mut s = groups.concat();
             if let Some(f) = frac {
@@ -48,8 +68,19 @@ impl Money {
         };
         let amount = Number::parse(&plain)
             .filter(|n| !plain.contains(['e', 'E']) && !n.is_negative())
-            .ok_or_else(|| ValueError::new(off, off + num.len().max(1), format!("malformed amount `{num}`"), help))?;
-        Ok(Money { amount, currency: cur.map(str::to_owned), dollar_sign: dollar })
+            .ok_or_else(|| {
+                ValueError::new(
+                    off,
+                    off + num.len().max(1),
+                    format!("malformed amount `{num}`"),
+                    help,
+                )
+            })?;
+        Ok(Money {
+            amount,
+            currency: cur.map(str::to_owned),
+            dollar_sign: dollar,
+        })
     }
 }
 
@@ -65,8 +96,14 @@ impl fmt::Display for Money {
 
 /// `258000` → `258,000`; `1234.5` → `1,234.50`.
 pub fn group(n: Number) -> String {
-    let s = if n.is_integer() { n.to_string() } else { format!("{:.2}", n.to_f64()) };
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let s = if n.is_integer() {
+        n.to_string()
+    } else {
+        format!("{:.2}", n.to_f64())
+    };
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -41,7 +41,10 @@ impl Number {
     }
 
     pub fn int(n: i64) -> Number {
-        Number { num: i128::from(n), den: 1 }
+        Number {
+            num: i128::from(n),
+            den: 1,
+        }
     }
 
     /// Parse a decimal literal: `42`, `-1.5`, `0.05`, `1e3`, `2.5E-2`. No thousands separators.
@@ -63,14 +66,17 @@ impl Number {
         {
             return None;
         }
-        let digits: i128 = format!("{int}{frac}").trim_start_matches('0').parse().unwrap_or(0);
+        let digits: i128 = format!("{int}{frac}")
+            .trim_start_matches('0')
+            .parse()
+            .unwrap_or(0);
         let scale = frac.len() as i32 - exp;
         let n = if scale >= 0 {
             Number::new(digits, 10_i128.pow(scale as u32))?
         } else {
             Number::new(digits.checked_mul(10_i128.pow((-scale) as u32))?, 1)?
         };
-        Some(if neg { n.neg() } else { n })
+        Some(if neg { n.negated() } else { n })
     }
 
     pub fn from_f64(v: f64) -> Option<Number> {
@@ -81,36 +87,51 @@ impl Number {
     }
 
     #[must_use]
-    pub fn neg(self) -> Number {
-        Number { num: -self.num, den: self.den }
+    pub fn negated(self) -> Number {
+        Number {
+            num: -self.num,
+            den: self.den,
+        }
     }
 
-    pub fn mul(self, o: Number) -> Option<Number> {
+    pub fn checked_mul(self, o: Number) -> Option<Number> {
         let g1 = gcd(self.num, o.den);
         let g2 = gcd(o.num, self.den);
-        Number::new((self.num / g1).checked_mul(o.num / g2)?, (self.den / g2).checked_mul(o.den / g1)?)
+        Number::new(
+            (self.num / g1).checked_mul(o.num / g2)?,
+            (self.den / g2).checked_mul(o.den / g1)?,
+        )
     }
 
-    pub fn div(self, o: Number) -> Option<Number> {
+    pub fn checked_div(self, o: Number) -> Option<Number> {
         if o.num == 0 {
             return None;
         }
-        self.mul(Number { num: o.den, den: o.num }.normalized()?)
+        self.checked_mul(
+            Number {
+                num: o.den,
+                den: o.num,
+            }
+            .normalized()?,
+        )
     }
 
     fn normalized(self) -> Option<Number> {
         Number::new(self.num, self.den)
     }
 
-    pub fn add(self, o: Number) -> Option<Number> {
+    pub fn checked_add(self, o: Number) -> Option<Number> {
         let g = gcd(self.den, o.den);
         let den = (self.den / g).checked_mul(o.den)?;
-        let num = self.num.checked_mul(o.den / g)?.checked_add(o.num.checked_mul(self.den / g)?)?;
+        let num = self
+            .num
+            .checked_mul(o.den / g)?
+            .checked_add(o.num.checked_mul(self.den / g)?)?;
         Number::new(num, den)
     }
 
-    pub fn sub(self, o: Number) -> Option<Number> {
-        self.add(o.neg())
+    pub fn checked_sub(self, o: Number) -> Option<Number> {
+        self.checked_add(o.negated())
     }
 
     pub fn is_zero(self) -> bool {
@@ -134,7 +155,9 @@ impl Number {
     }
 
     pub fn to_i64(self) -> Option<i64> {
-        self.is_integer().then(|| i64::try_from(self.num).ok()).flatten()
+        self.is_integer()
+            .then(|| i64::try_from(self.num).ok())
+            .flatten()
     }
 
     /// The decimal expansion when it terminates (denominator of the form 2^a·5^b).
@@ -161,7 +184,11 @@ impl Number {
         let s = if scale == 0 {
             digits
         } else if digits.len() > scale {
-            format!("{}.{}", &digits[..digits.len() - scale], &digits[digits.len() - scale..])
+            format!(
+                "{}.{}",
+                &digits[..digits.len() - scale],
+                &digits[digits.len() - scale..]
+            )
         } else {
             format!("0.{}{}", "0".repeat(scale - digits.len()), digits)
         };
@@ -187,7 +214,10 @@ impl PartialOrd for Number {
 
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
-        match (self.num.checked_mul(other.den), other.num.checked_mul(self.den)) {
+        match (
+            self.num.checked_mul(other.den),
+            other.num.checked_mul(self.den),
+        ) {
             (Some(a), Some(b)) => a.cmp(&b),
             _ => self.to_f64().total_cmp(&other.to_f64()),
         }
@@ -200,14 +230,17 @@ mod tests {
 
     #[test]
     fn exact_and_canonical() {
-        let p = Number::parse("99.9").unwrap().div(Number::int(100)).unwrap();
+        let p = Number::parse("99.9")
+            .unwrap()
+            .checked_div(Number::int(100))
+            .unwrap();
         assert_eq!(p.to_string(), "0.999");
-        let ms = Number::int(300).div(Number::int(1000)).unwrap();
+        let ms = Number::int(300).checked_div(Number::int(1000)).unwrap();
         assert_eq!(ms.to_string(), "0.3");
         assert_eq!(Number::parse("1e3").unwrap().to_string(), "1000");
         assert_eq!(Number::parse("2.50").unwrap().to_string(), "2.5");
         assert_eq!(Number::parse("-0.05").unwrap().to_string(), "-0.05");
-        let third = Number::int(800).div(Number::int(60)).unwrap();
+        let third = Number::int(800).checked_div(Number::int(60)).unwrap();
         assert_eq!(third.to_string(), "13.333333333333334");
         assert!(Number::parse("1.2.3").is_none());
         assert!(Number::parse("").is_none());

@@ -57,8 +57,20 @@ impl Unit {
     /// Parse a unit symbol: `ms`, `s`, `m`, `min`, `h`, `d`; `%`, `ratio`; `B`, `KB`…`PB`,
     /// `KiB`…`PiB`; `NOUN/s`, `NOUN/min`, `NOUN/h`; `count` or another word (a count).
     pub fn parse(symbol: &str) -> Option<Unit> {
-        let time = |scale| Some(Unit { family: Family::Time, scale, symbol: symbol.to_owned() });
-        let bytes = |scale| Some(Unit { family: Family::Bytes, scale, symbol: symbol.to_owned() });
+        let time = |scale| {
+            Some(Unit {
+                family: Family::Time,
+                scale,
+                symbol: symbol.to_owned(),
+            })
+        };
+        let bytes = |scale| {
+            Some(Unit {
+                family: Family::Bytes,
+                scale,
+                symbol: symbol.to_owned(),
+            })
+        };
         match symbol {
             "ns" => time(n(1, 1_000_000_000)),
             "us" | "µs" => time(n(1, 1_000_000)),
@@ -67,8 +79,16 @@ impl Unit {
             "m" | "min" => time(Number::int(60)),
             "h" => time(Number::int(3600)),
             "d" => time(Number::int(86400)),
-            "%" => Some(Unit { family: Family::Ratio, scale: n(1, 100), symbol: "%".to_owned() }),
-            "ratio" => Some(Unit { family: Family::Ratio, scale: Number::ONE, symbol: "ratio".to_owned() }),
+            "%" => Some(Unit {
+                family: Family::Ratio,
+                scale: n(1, 100),
+                symbol: "%".to_owned(),
+            }),
+            "ratio" => Some(Unit {
+                family: Family::Ratio,
+                scale: Number::ONE,
+                symbol: "ratio".to_owned(),
+            }),
             "B" | "bytes" => bytes(Number::ONE),
             "KB" | "kB" => bytes(Number::int(1000)),
             "MB" => bytes(Number::int(1_000_000)),
@@ -80,9 +100,14 @@ impl Unit {
             "GiB" => bytes(Number::int(1 << 30)),
             "TiB" => bytes(Number::int(1 << 40)),
             "PiB" => bytes(Number::int(1 << 50)),
-            "count" => Some(Unit { family: Family::Count(None), scale: Number::ONE, symbol: "count".to_owned() }),
+            "count" => Some(Unit {
+                family: Family::Count(None),
+                scale: Number::ONE,
+                symbol: "count".to_owned(),
+            }),
             // Spellings of real units that must not be read as a counted noun.
-            "sec" | "secs" | "seconds" | "mins" | "minutes" | "hours" | "mb" | "gb" | "kb" | "rps" | "rpm" | "qps" | "percent" => None,
+            "sec" | "secs" | "seconds" | "mins" | "minutes" | "hours" | "mb" | "gb" | "kb"
+            | "rps" | "rpm" | "qps" | "percent" => None,
             _ => {
                 if let Some((noun, per)) = symbol.split_once('/') {
                     let scale = match per {
@@ -99,9 +124,12 @@ impl Unit {
                 }
                 // A short word one letter away from a unit is a typo, not a noun (`mss`).
                 let near_unit = symbol.len() <= 4
-                    && ["ms", "s", "min", "h", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "count"]
-                        .iter()
-                        .any(|u| crate::diag::edit_distance(symbol, u) == 1);
+                    && [
+                        "ms", "s", "min", "h", "B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB",
+                        "TiB", "count",
+                    ]
+                    .iter()
+                    .any(|u| crate::diag::edit_distance(symbol, u) == 1);
                 (is_noun(symbol) && !near_unit).then(|| Unit {
                     family: Family::Count(Some(symbol.to_owned())),
                     scale: Number::ONE,
@@ -113,13 +141,14 @@ impl Unit {
 
     /// Convert a value in this unit to `to` (same family).
     pub fn convert(&self, value: Number, to: &Unit) -> Option<Number> {
-        value.mul(self.scale)?.div(to.scale)
+        value.checked_mul(self.scale)?.checked_div(to.scale)
     }
 }
 
 /// A counted noun: a lowercase word (`req`, `messages`) or a currency code (`USD`).
 fn is_noun(s: &str) -> bool {
-    let word = (2..=24).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let word =
+        (2..=24).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     let currency = s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase());
     word || currency
 }
@@ -162,13 +191,28 @@ impl Quantity {
             .map_or(t.len(), |(i, _)| i);
         let num_text = &t[..num_end];
         if num_text.is_empty() {
-            return Err(ValueError::new(lead, lead + t.len(), format!("`{t}` does not start with a number"), help));
+            return Err(ValueError::new(
+                lead,
+                lead + t.len(),
+                format!("`{t}` does not start with a number"),
+                help,
+            ));
         }
         let plain = thousands(num_text).ok_or_else(|| {
-            ValueError::new(lead, lead + num_end, format!("malformed number `{num_text}`"), "write digits with an optional decimal point, e.g. `1500` or `0.25`")
+            ValueError::new(
+                lead,
+                lead + num_end,
+                format!("malformed number `{num_text}`"),
+                "write digits with an optional decimal point, e.g. `1500` or `0.25`",
+            )
         })?;
         let value = Number::parse(&plain).ok_or_else(|| {
-            ValueError::new(lead, lead + num_end, format!("malformed number `{num_text}`"), "write digits with an optional decimal point, e.g. `1500` or `0.25`")
+            ValueError::new(
+                lead,
+                lead + num_end,
+                format!("malformed number `{num_text}`"),
+                "write digits with an optional decimal point, e.g. `1500` or `0.25`",
+            )
         })?;
         let rest = &t[num_end..];
         let unit_text = rest.trim_start();
@@ -192,10 +236,21 @@ impl Quantity {
                 "units: `ms` `s` `m` `h` (time), `%` (percent), `B` `KB` `MB` `GB` `KiB` `MiB` `GiB` (bytes), `req/s` `req/min` (rates), or a word for a count",
             )
         })?;
-        if unit.family == Family::Ratio && unit.symbol == "%" && (value > Number::int(100) || value.is_negative()) {
-            return Err(ValueError::new(lead, lead + t.len(), format!("`{t}` is outside 0%..100%"), "a percentage is between 0% and 100%"));
+        if unit.family == Family::Ratio
+            && unit.symbol == "%"
+            && (value > Number::int(100) || value.is_negative())
+        {
+            return Err(ValueError::new(
+                lead,
+                lead + t.len(),
+                format!("`{t}` is outside 0%..100%"),
+                "a percentage is between 0% and 100%",
+            ));
         }
-        Ok(Quantity { value, unit: Some(unit) })
+        Ok(Quantity {
+            value,
+            unit: Some(unit),
+        })
     }
 
     /// The value expressed in `to` (a bare number is already in it).
@@ -211,7 +266,7 @@ impl Quantity {
     pub fn base(&self) -> Option<Number> {
         match &self.unit {
             None => Some(self.value),
-            Some(u) => self.value.mul(u.scale),
+            Some(u) => self.value.checked_mul(u.scale),
         }
     }
 }
@@ -264,12 +319,23 @@ impl Percent {
             ));
         };
         let value = Number::parse(num.trim_end()).ok_or_else(|| {
-            ValueError::new(0, num.len(), format!("malformed number `{num}`"), "write e.g. `99.9%`")
+            ValueError::new(
+                0,
+                num.len(),
+                format!("malformed number `{num}`"),
+                "write e.g. `99.9%`",
+            )
         })?;
         if value.is_negative() || value > Number::int(100) {
-            return Err(ValueError::whole(text, format!("`{t}` is outside 0%..100%"), "a percentage is between 0% and 100%"));
+            return Err(ValueError::whole(
+                text,
+                format!("`{t}` is outside 0%..100%"),
+                "a percentage is between 0% and 100%",
+            ));
         }
-        Ok(Percent(value.div(Number::int(100)).unwrap_or(Number::ZERO)))
+        Ok(Percent(
+            value.checked_div(Number::int(100)).unwrap_or(Number::ZERO),
+        ))
     }
 
     pub fn ratio(self) -> Number {
@@ -277,7 +343,7 @@ impl Percent {
     }
 
     pub fn points(self) -> Number {
-        self.0.mul(Number::int(100)).unwrap_or(Number::ZERO)
+        self.0.checked_mul(Number::int(100)).unwrap_or(Number::ZERO)
     }
 }
 
@@ -413,18 +479,29 @@ mod tests {
         assert_eq!(q.convert_to(&s).unwrap().to_string(), "0.3");
         let q = Quantity::parse("1,000 req/min").unwrap();
         let rps = Unit::parse("req/s").unwrap();
-        assert_eq!(q.convert_to(&rps).unwrap().to_string(), "16.666666666666668");
+        assert_eq!(
+            q.convert_to(&rps).unwrap().to_string(),
+            "16.666666666666668"
+        );
         let q = Quantity::parse("20 req/s").unwrap();
         let rpm = Unit::parse("req/min").unwrap();
         assert_eq!(q.convert_to(&rpm).unwrap().to_string(), "1200");
         let q = Quantity::parse("512MiB").unwrap();
         assert_eq!(q.base().unwrap().to_string(), "536870912");
         let q = Quantity::parse("0.5%").unwrap();
-        assert_eq!(q.convert_to(&Unit::parse("ratio").unwrap()).unwrap().to_string(), "0.005");
+        assert_eq!(
+            q.convert_to(&Unit::parse("ratio").unwrap())
+                .unwrap()
+                .to_string(),
+            "0.005"
+        );
         assert!(Quantity::parse("80%").unwrap().convert_to(&s).is_none());
         assert_eq!(Quantity::parse("1000").unwrap().unit, None);
         assert_eq!(Quantity::parse("1000").unwrap().to_string(), "1000");
-        assert_eq!(Quantity::parse("5 messages").unwrap().to_string(), "5 messages");
+        assert_eq!(
+            Quantity::parse("5 messages").unwrap().to_string(),
+            "5 messages"
+        );
     }
 
     #[test]
@@ -435,7 +512,12 @@ mod tests {
         assert!(Quantity::parse("ms").is_err());
         assert!(Quantity::parse("1,00").is_err());
         assert!(Quantity::parse("").is_err());
-        assert!(Quantity::parse("10 rps").unwrap_err().message.contains("req/s"));
+        assert!(
+            Quantity::parse("10 rps")
+                .unwrap_err()
+                .message
+                .contains("req/s")
+        );
     }
 
     #[test]
@@ -449,12 +531,18 @@ mod tests {
         assert!(Threshold::parse("200ms", true).is_err());
         assert!(Threshold::parse("99.9%", false).is_ok());
         assert!(Threshold::parse("== 1", true).is_err());
-        assert_eq!(Threshold::parse("≤ 800ms", true).unwrap().op, Some(Comparator::Le));
+        assert_eq!(
+            Threshold::parse("≤ 800ms", true).unwrap().op,
+            Some(Comparator::Le)
+        );
     }
 
     #[test]
     fn percents() {
-        assert_eq!(Percent::parse("99.9%").unwrap().ratio().to_string(), "0.999");
+        assert_eq!(
+            Percent::parse("99.9%").unwrap().ratio().to_string(),
+            "0.999"
+        );
         assert_eq!(Percent::parse("99.9%").unwrap().to_string(), "99.9%");
         assert!(Percent::parse("101%").is_err());
         assert!(Percent::parse("-1%").is_err());

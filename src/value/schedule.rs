@@ -12,7 +12,10 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Duration as ChronoDuration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration as ChronoDuration, LocalResult, NaiveDate, NaiveDateTime,
+    TimeZone, Timelike, Utc, Weekday,
+};
 use chrono_tz::Tz;
 
 use super::{Duration, TimeOfDay, ValueError};
@@ -110,11 +113,21 @@ pub enum Schedule {
     /// `every 5m`, `every 6h`, `every 2d` (minutes divide the hour, hours the day).
     Every(Duration),
     /// `daily`, `weekdays`, `weekends`, `weekly on mon,thu` at a time.
-    Weekly { days: Days, at: TimeOfDay },
+    Weekly {
+        days: Days,
+        at: TimeOfDay,
+    },
     /// `monthly`, `quarterly`, `semiannually` on a day spec, or `yearly on MM-DD`.
-    Monthly { months: Months, day: DaySpec, at: TimeOfDay },
+    Monthly {
+        months: Months,
+        day: DaySpec,
+        at: TimeOfDay,
+    },
     /// `once on 2027-01-15 at 09:00`.
-    Once { date: NaiveDate, at: TimeOfDay },
+    Once {
+        date: NaiveDate,
+        at: TimeOfDay,
+    },
     Cron(Cron),
 }
 
@@ -125,11 +138,17 @@ pub enum Guard {
     Weekday(u32),
     /// Tomorrow is the 1st: the last day of the month. `offset` seconds after the run lands
     /// around noon of the next day whatever DST does.
-    LastDay { offset: i64 },
+    LastDay {
+        offset: i64,
+    },
     /// A week from now is in another month: the last seven days of the month.
-    LastWeek { offset: i64 },
+    LastWeek {
+        offset: i64,
+    },
     /// The local date's day count since 1970-01-01 is a multiple of `n`.
-    EpochDay { n: u64 },
+    EpochDay {
+        n: u64,
+    },
     Year(i32),
 }
 
@@ -153,22 +172,36 @@ fn tokens(s: &str) -> Vec<Tok<'_>> {
     for (i, c) in s.char_indices() {
         if c.is_whitespace() {
             if let Some(st) = start.take() {
-                out.push(Tok { text: &s[st..i], start: st });
+                out.push(Tok {
+                    text: &s[st..i],
+                    start: st,
+                });
             }
         } else if start.is_none() {
             start = Some(i);
         }
     }
     if let Some(st) = start {
-        out.push(Tok { text: &s[st..], start: st });
+        out.push(Tok {
+            text: &s[st..],
+            start: st,
+        });
     }
     out
 }
 
 const GRAMMAR: &str = "schedules: `every 5m`, `daily at 02:00`, `weekdays at 06:00`, `weekly on sunday at 02:00`, `monthly on day 1 at 03:00`, `monthly on first sunday at 01:00`, `quarterly on first sunday at 01:00`, `yearly on 01-15 at 03:00`, `once on 2027-01-15 at 09:00`, `cron 0 2 * * 0`";
 
-fn invalid(start: usize, end: usize, msg: impl Into<String>, help: impl Into<String>) -> ScheduleError {
-    ScheduleError { kind: ScheduleErrorKind::Invalid, error: ValueError::new(start, end, msg, help) }
+fn invalid(
+    start: usize,
+    end: usize,
+    msg: impl Into<String>,
+    help: impl Into<String>,
+) -> ScheduleError {
+    ScheduleError {
+        kind: ScheduleErrorKind::Invalid,
+        error: ValueError::new(start, end, msg, help),
+    }
 }
 
 fn weekday(s: &str) -> Option<Weekday> {
@@ -185,7 +218,15 @@ fn weekday(s: &str) -> Option<Weekday> {
 }
 
 fn weekday_help(word: &str) -> String {
-    let names = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let names = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
     match crate::diag::did_you_mean(&word.to_ascii_lowercase(), names) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "weekdays: `monday`…`sunday` or `mon`…`sun`, separated by commas".to_owned(),
@@ -219,51 +260,114 @@ impl Schedule {
         // `... at HH:MM` ending shared by most forms.
         let at = |toks: &[Tok<'_>], idx: usize| -> Result<TimeOfDay, ScheduleError> {
             let Some(kw) = toks.get(idx) else {
-                return Err(invalid(text.len(), text.len(), format!("`{text}` needs a time of day"), format!("add it: `{} at 02:00`", text.trim_end())));
+                return Err(invalid(
+                    text.len(),
+                    text.len(),
+                    format!("`{text}` needs a time of day"),
+                    format!("add it: `{} at 02:00`", text.trim_end()),
+                ));
             };
             if !kw.text.eq_ignore_ascii_case("at") {
-                return Err(invalid(kw.start, end_of(kw), format!("expected `at`, found `{}`", kw.text), format!("end the schedule with a time: `… at 02:00`; {GRAMMAR}")));
+                return Err(invalid(
+                    kw.start,
+                    end_of(kw),
+                    format!("expected `at`, found `{}`", kw.text),
+                    format!("end the schedule with a time: `… at 02:00`; {GRAMMAR}"),
+                ));
             }
             let Some(t) = toks.get(idx + 1) else {
-                return Err(invalid(end_of(kw), end_of(kw), "missing time after `at`", "write a 24-hour time, e.g. `at 02:00`"));
+                return Err(invalid(
+                    end_of(kw),
+                    end_of(kw),
+                    "missing time after `at`",
+                    "write a 24-hour time, e.g. `at 02:00`",
+                ));
             };
-            let time = TimeOfDay::parse(t.text).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(t.start) })?;
+            let time = TimeOfDay::parse(t.text).map_err(|e| ScheduleError {
+                kind: ScheduleErrorKind::Invalid,
+                error: e.shift(t.start),
+            })?;
             if let Some(extra) = toks.get(idx + 2) {
-                return Err(invalid(extra.start, text.trim_end().len(), format!("unexpected `{}` after the time", &text[extra.start..].trim_end()), "a schedule ends with its time of day"));
+                return Err(invalid(
+                    extra.start,
+                    text.trim_end().len(),
+                    format!(
+                        "unexpected `{}` after the time",
+                        &text[extra.start..].trim_end()
+                    ),
+                    "a schedule ends with its time of day",
+                ));
             }
             Ok(time)
         };
         let expect_on = |idx: usize| -> Result<(), ScheduleError> {
             match toks.get(idx) {
                 Some(t) if t.text.eq_ignore_ascii_case("on") => Ok(()),
-                Some(t) => Err(invalid(t.start, end_of(t), format!("expected `on`, found `{}`", t.text), GRAMMAR)),
-                None => Err(invalid(text.len(), text.len(), format!("`{}` needs `on …`", text.trim_end()), GRAMMAR)),
+                Some(t) => Err(invalid(
+                    t.start,
+                    end_of(t),
+                    format!("expected `on`, found `{}`", t.text),
+                    GRAMMAR,
+                )),
+                None => Err(invalid(
+                    text.len(),
+                    text.len(),
+                    format!("`{}` needs `on …`", text.trim_end()),
+                    GRAMMAR,
+                )),
             }
         };
         let schedule = match head.as_str() {
             "every" => return parse_every(text, &toks).map(|s| (s, warnings)),
-            "daily" => Schedule::Weekly { days: Days::ALL, at: at(&toks, 1)? },
-            "weekdays" => Schedule::Weekly { days: Days::WEEKDAYS, at: at(&toks, 1)? },
-            "weekends" => Schedule::Weekly { days: Days::WEEKENDS, at: at(&toks, 1)? },
+            "daily" => Schedule::Weekly {
+                days: Days::ALL,
+                at: at(&toks, 1)?,
+            },
+            "weekdays" => Schedule::Weekly {
+                days: Days::WEEKDAYS,
+                at: at(&toks, 1)?,
+            },
+            "weekends" => Schedule::Weekly {
+                days: Days::WEEKENDS,
+                at: at(&toks, 1)?,
+            },
             "weekly" => {
                 expect_on(1)?;
-                let at_idx = toks.iter().position(|t| t.text.eq_ignore_ascii_case("at")).unwrap_or(toks.len());
+                let at_idx = toks
+                    .iter()
+                    .position(|t| t.text.eq_ignore_ascii_case("at"))
+                    .unwrap_or(toks.len());
                 if at_idx <= 2 {
                     let p = toks.get(1).map_or(text.len(), end_of);
-                    return Err(invalid(p, p, "missing weekday", "name the days: `weekly on sunday at 02:00` or `weekly on mon,thu at 04:00`"));
+                    return Err(invalid(
+                        p,
+                        p,
+                        "missing weekday",
+                        "name the days: `weekly on sunday at 02:00` or `weekly on mon,thu at 04:00`",
+                    ));
                 }
                 let mut mask = 0u8;
                 for t in &toks[2..at_idx] {
                     let mut off = t.start;
                     for part in t.text.split(',') {
                         if !part.is_empty() {
-                            let d = weekday(part).ok_or_else(|| invalid(off, off + part.len(), format!("`{part}` is not a weekday"), weekday_help(part)))?;
+                            let d = weekday(part).ok_or_else(|| {
+                                invalid(
+                                    off,
+                                    off + part.len(),
+                                    format!("`{part}` is not a weekday"),
+                                    weekday_help(part),
+                                )
+                            })?;
                             mask |= 1 << d.num_days_from_sunday();
                         }
                         off += part.len() + 1;
                     }
                 }
-                Schedule::Weekly { days: Days(mask), at: at(&toks, at_idx)? }
+                Schedule::Weekly {
+                    days: Days(mask),
+                    at: at(&toks, at_idx)?,
+                }
             }
             "monthly" | "quarterly" | "semiannually" | "semiannual" => {
                 expect_on(1)?;
@@ -282,43 +386,95 @@ impl Schedule {
                         });
                     }
                 }
-                Schedule::Monthly { months, day, at: at(&toks, next)? }
+                Schedule::Monthly {
+                    months,
+                    day,
+                    at: at(&toks, next)?,
+                }
             }
             "yearly" | "annually" => {
                 expect_on(1)?;
                 let Some(t) = toks.get(2) else {
-                    return Err(invalid(text.len(), text.len(), "missing date", "write the month and day: `yearly on 01-15 at 03:00`"));
+                    return Err(invalid(
+                        text.len(),
+                        text.len(),
+                        "missing date",
+                        "write the month and day: `yearly on 01-15 at 03:00`",
+                    ));
                 };
-                let bad = || invalid(t.start, end_of(t), format!("`{}` is not a month and day", t.text), "write `MM-DD`, e.g. `yearly on 01-15 at 03:00`");
+                let bad = || {
+                    invalid(
+                        t.start,
+                        end_of(t),
+                        format!("`{}` is not a month and day", t.text),
+                        "write `MM-DD`, e.g. `yearly on 01-15 at 03:00`",
+                    )
+                };
                 let (m, d) = t.text.split_once('-').ok_or_else(bad)?;
-                let (m, d): (u32, u32) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+                let (m, d): (u32, u32) =
+                    (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
                 if NaiveDate::from_ymd_opt(2024, m, d).is_none() {
-                    return Err(invalid(t.start, end_of(t), format!("`{}` is not a day of the year", t.text), "write `MM-DD` with a real month and day"));
+                    return Err(invalid(
+                        t.start,
+                        end_of(t),
+                        format!("`{}` is not a day of the year", t.text),
+                        "write `MM-DD` with a real month and day",
+                    ));
                 }
                 if m == 2 && d == 29 {
                     warnings.push(ScheduleWarning {
                         kind: WarningKind::SkipsMonths,
-                        error: ValueError::new(t.start, end_of(t), "February 29 exists only in leap years; other years are skipped", "use `02-28` or `03-01`"),
+                        error: ValueError::new(
+                            t.start,
+                            end_of(t),
+                            "February 29 exists only in leap years; other years are skipped",
+                            "use `02-28` or `03-01`",
+                        ),
                     });
                 }
-                Schedule::Monthly { months: Months::one(m), day: DaySpec::Day(d as u8), at: at(&toks, 3)? }
+                Schedule::Monthly {
+                    months: Months::one(m),
+                    day: DaySpec::Day(d as u8),
+                    at: at(&toks, 3)?,
+                }
             }
             "once" => {
                 expect_on(1)?;
                 let Some(t) = toks.get(2) else {
-                    return Err(invalid(text.len(), text.len(), "missing date", "write `once on 2027-01-15 at 09:00`"));
+                    return Err(invalid(
+                        text.len(),
+                        text.len(),
+                        "missing date",
+                        "write `once on 2027-01-15 at 09:00`",
+                    ));
                 };
                 let date = NaiveDate::parse_from_str(t.text, "%Y-%m-%d").map_err(|_| {
-                    invalid(t.start, end_of(t), format!("`{}` is not a date", t.text), "write `YYYY-MM-DD`, e.g. `once on 2027-01-15 at 09:00`")
+                    invalid(
+                        t.start,
+                        end_of(t),
+                        format!("`{}` is not a date", t.text),
+                        "write `YYYY-MM-DD`, e.g. `once on 2027-01-15 at 09:00`",
+                    )
                 })?;
                 if !(1970..=2200).contains(&date.year()) {
-                    return Err(invalid(t.start, end_of(t), format!("year {} is out of range", date.year()), "use a year between 1970 and 2200"));
+                    return Err(invalid(
+                        t.start,
+                        end_of(t),
+                        format!("year {} is out of range", date.year()),
+                        "use a year between 1970 and 2200",
+                    ));
                 }
-                Schedule::Once { date, at: at(&toks, 3)? }
+                Schedule::Once {
+                    date,
+                    at: at(&toks, 3)?,
+                }
             }
             "cron" => {
                 let body_start = toks.get(1).map_or(text.len(), |t| t.start);
-                let cron = Cron::parse(&text[body_start..]).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(body_start) })?;
+                let cron = Cron::parse(&text[body_start..]).map_err(|e| ScheduleError {
+                    kind: ScheduleErrorKind::Invalid,
+                    error: e.shift(body_start),
+                })?;
                 if !cron.dom_star && !cron.dow_star {
                     warnings.push(ScheduleWarning {
                         kind: WarningKind::CronDayOr,
@@ -328,12 +484,29 @@ impl Schedule {
                 Schedule::Cron(cron)
             }
             _ => {
-                let known = ["every", "daily", "weekdays", "weekends", "weekly", "monthly", "quarterly", "semiannually", "yearly", "once", "cron"];
+                let known = [
+                    "every",
+                    "daily",
+                    "weekdays",
+                    "weekends",
+                    "weekly",
+                    "monthly",
+                    "quarterly",
+                    "semiannually",
+                    "yearly",
+                    "once",
+                    "cron",
+                ];
                 let help = match crate::diag::did_you_mean(&head, known) {
                     Some(s) => format!("did you mean `{s}`? {GRAMMAR}"),
                     None => GRAMMAR.to_owned(),
                 };
-                return Err(invalid(first.start, end_of(first), format!("unknown schedule `{}`", first.text), help));
+                return Err(invalid(
+                    first.start,
+                    end_of(first),
+                    format!("unknown schedule `{}`", first.text),
+                    help,
+                ));
             }
         };
         Ok((schedule, warnings))
@@ -344,7 +517,14 @@ impl Schedule {
     /// for five years.
     pub fn occurrences(&self, tz: Tz, after: DateTime<Utc>) -> Occurrences<'_> {
         let start = after.with_timezone(&tz).date_naive();
-        Occurrences { schedule: self, tz, after, day: start, pending: Vec::new(), empty_days: 0 }
+        Occurrences {
+            schedule: self,
+            tz,
+            after,
+            day: start,
+            pending: Vec::new(),
+            empty_days: 0,
+        }
     }
 
     /// The next `n` occurrences after `after`.
@@ -361,20 +541,39 @@ impl Schedule {
                     return Vec::new();
                 }
                 if mins < 24 * 60 {
-                    (0..24 * 60).step_by(mins as usize).map(TimeOfDay::from_minutes).collect()
+                    (0..24 * 60)
+                        .step_by(mins as usize)
+                        .map(TimeOfDay::from_minutes)
+                        .collect()
                 } else {
                     let days = mins / (24 * 60);
-                    if epoch_day(date) % days as i64 == 0 { vec![TimeOfDay::MIDNIGHT] } else { Vec::new() }
+                    if epoch_day(date) % days as i64 == 0 {
+                        vec![TimeOfDay::MIDNIGHT]
+                    } else {
+                        Vec::new()
+                    }
                 }
             }
             Schedule::Weekly { days, at } => {
-                if days.contains(date.weekday()) { vec![*at] } else { Vec::new() }
+                if days.contains(date.weekday()) {
+                    vec![*at]
+                } else {
+                    Vec::new()
+                }
             }
             Schedule::Monthly { months, day, at } => {
-                if months.contains(date.month()) && day_matches(*day, date) { vec![*at] } else { Vec::new() }
+                if months.contains(date.month()) && day_matches(*day, date) {
+                    vec![*at]
+                } else {
+                    Vec::new()
+                }
             }
             Schedule::Once { date: d, at } => {
-                if *d == date { vec![*at] } else { Vec::new() }
+                if *d == date {
+                    vec![*at]
+                } else {
+                    Vec::new()
+                }
             }
             Schedule::Cron(c) => c.times_on(date),
         }
@@ -407,15 +606,27 @@ impl Schedule {
 
     /// The cron line and guards that run exactly at this schedule's occurrences.
     pub fn to_cron(&self) -> CronPlan {
-        let plain = |expr: String| CronPlan { expr, guards: Vec::new(), note: None };
+        let plain = |expr: String| CronPlan {
+            expr,
+            guards: Vec::new(),
+            note: None,
+        };
         match self {
             Schedule::Every(d) => {
                 let mins = d.as_mins();
                 if mins < 60 {
-                    plain(if mins <= 1 { "* * * * *".to_owned() } else { format!("*/{mins} * * * *") })
+                    plain(if mins <= 1 {
+                        "* * * * *".to_owned()
+                    } else {
+                        format!("*/{mins} * * * *")
+                    })
                 } else if mins < 24 * 60 {
                     let h = mins / 60;
-                    plain(if h == 1 { "0 * * * *".to_owned() } else { format!("0 */{h} * * *") })
+                    plain(if h == 1 {
+                        "0 * * * *".to_owned()
+                    } else {
+                        format!("0 */{h} * * *")
+                    })
                 } else {
                     let n = mins / (24 * 60);
                     if n == 1 {
@@ -424,17 +635,27 @@ impl Schedule {
                         CronPlan {
                             expr: "0 0 * * *".to_owned(),
                             guards: vec![Guard::EpochDay { n }],
-                            note: Some(format!("cron cannot count days across months; runs on days whose number since 1970-01-01 is a multiple of {n}")),
+                            note: Some(format!(
+                                "cron cannot count days across months; runs on days whose number since 1970-01-01 is a multiple of {n}"
+                            )),
                         }
                     }
                 }
             }
             Schedule::Weekly { days, at } => {
-                let dow = if *days == Days::ALL { "*".to_owned() } else { cron_list(&days.list()) };
+                let dow = if *days == Days::ALL {
+                    "*".to_owned()
+                } else {
+                    cron_list(&days.list())
+                };
                 plain(format!("{} {} * * {dow}", at.minute, at.hour))
             }
             Schedule::Monthly { months, day, at } => {
-                let mon = if *months == Months::ALL { "*".to_owned() } else { cron_list(&months.list()) };
+                let mon = if *months == Months::ALL {
+                    "*".to_owned()
+                } else {
+                    cron_list(&months.list())
+                };
                 let (m, h) = (at.minute, at.hour);
                 let noon_next = 36 * 3600 - i64::from(at.minutes()) * 60;
                 match day {
@@ -460,9 +681,18 @@ impl Schedule {
                 }
             }
             Schedule::Once { date, at } => CronPlan {
-                expr: format!("{} {} {} {} *", at.minute, at.hour, date.day(), date.month()),
+                expr: format!(
+                    "{} {} {} {} *",
+                    at.minute,
+                    at.hour,
+                    date.day(),
+                    date.month()
+                ),
                 guards: vec![Guard::Year(date.year())],
-                note: Some(format!("a one-off: cron has no year field, so it is checked ({})", date.year())),
+                note: Some(format!(
+                    "a one-off: cron has no year field, so it is checked ({})",
+                    date.year()
+                )),
             },
             Schedule::Cron(c) => plain(c.text.clone()),
         }
@@ -477,7 +707,11 @@ pub fn epoch_day(date: NaiveDate) -> i64 {
 
 fn days_in_month(date: NaiveDate) -> u32 {
     let (y, m) = (date.year(), date.month());
-    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
     next.and_then(|n| n.pred_opt()).map_or(28, |d| d.day())
 }
 
@@ -485,7 +719,9 @@ fn day_matches(spec: DaySpec, date: NaiveDate) -> bool {
     match spec {
         DaySpec::Day(d) => date.day() == u32::from(d),
         DaySpec::LastDay => date.day() == days_in_month(date),
-        DaySpec::Nth(k, wd) if k <= 4 => date.weekday() == wd && (date.day() - 1) / 7 + 1 == u32::from(k),
+        DaySpec::Nth(k, wd) if k <= 4 => {
+            date.weekday() == wd && (date.day() - 1) / 7 + 1 == u32::from(k)
+        }
         DaySpec::Nth(_, wd) => date.weekday() == wd && date.day() + 7 > days_in_month(date),
     }
 }
@@ -511,7 +747,12 @@ fn cron_list(items: &[u32]) -> String {
 
 fn parse_every(text: &str, toks: &[Tok<'_>]) -> Result<Schedule, ScheduleError> {
     let Some(t) = toks.get(1) else {
-        return Err(invalid(text.len(), text.len(), "missing interval after `every`", "write `every 5m`, `every 6h` or `every 2d`"));
+        return Err(invalid(
+            text.len(),
+            text.len(),
+            "missing interval after `every`",
+            "write `every 5m`, `every 6h` or `every 2d`",
+        ));
     };
     if let Some(extra) = toks.get(2) {
         let help = if extra.text.eq_ignore_ascii_case("at") {
@@ -519,54 +760,118 @@ fn parse_every(text: &str, toks: &[Tok<'_>]) -> Result<Schedule, ScheduleError> 
         } else {
             "write the interval alone: `every 6h`"
         };
-        return Err(invalid(extra.start, text.trim_end().len(), format!("unexpected `{}` after the interval", extra.text), help));
+        return Err(invalid(
+            extra.start,
+            text.trim_end().len(),
+            format!("unexpected `{}` after the interval", extra.text),
+            help,
+        ));
     }
     let end = t.start + t.text.len();
-    let d = Duration::parse(t.text, false).map_err(|e| ScheduleError { kind: ScheduleErrorKind::Invalid, error: e.shift(t.start) })?;
+    let d = Duration::parse(t.text, false).map_err(|e| ScheduleError {
+        kind: ScheduleErrorKind::Invalid,
+        error: e.shift(t.start),
+    })?;
     let secs = d.as_secs();
-    let not_cron = |msg: String, help: String| ScheduleError { kind: ScheduleErrorKind::NotCron, error: ValueError::new(t.start, end, msg, help) };
+    let not_cron = |msg: String, help: String| ScheduleError {
+        kind: ScheduleErrorKind::NotCron,
+        error: ValueError::new(t.start, end, msg, help),
+    };
     if secs == 0 {
-        return Err(invalid(t.start, end, "an interval of zero", "write a positive interval such as `every 5m`"));
+        return Err(invalid(
+            t.start,
+            end,
+            "an interval of zero",
+            "write a positive interval such as `every 5m`",
+        ));
     }
     if secs % 60 != 0 {
-        return Err(not_cron(format!("`{}` is not whole minutes; cron runs at most once a minute", t.text), "use `every 1m` or a multiple of minutes".to_owned()));
+        return Err(not_cron(
+            format!(
+                "`{}` is not whole minutes; cron runs at most once a minute",
+                t.text
+            ),
+            "use `every 1m` or a multiple of minutes".to_owned(),
+        ));
     }
     let mins = secs / 60;
     let nearest = |value: u64, options: &[u64], unit: &str| -> String {
-        let best = options.iter().min_by_key(|&&o| (o.abs_diff(value), o)).copied().unwrap_or(1);
-        let other = options.iter().filter(|&&o| o != best && o.abs_diff(value) == best.abs_diff(value)).copied().next();
-        let fmt = |o: u64| if unit == "m" && o == 60 { "`every 1h`".to_owned() } else if unit == "h" && o == 24 { "`every 1d`".to_owned() } else { format!("`every {o}{unit}`") };
+        let best = options
+            .iter()
+            .min_by_key(|&&o| (o.abs_diff(value), o))
+            .copied()
+            .unwrap_or(1);
+        let other = options
+            .iter()
+            .filter(|&&o| o != best && o.abs_diff(value) == best.abs_diff(value))
+            .copied()
+            .next();
+        let fmt = |o: u64| {
+            if unit == "m" && o == 60 {
+                "`every 1h`".to_owned()
+            } else if unit == "h" && o == 24 {
+                "`every 1d`".to_owned()
+            } else {
+                format!("`every {o}{unit}`")
+            }
+        };
         match other {
-            Some(o) => format!("use {} or {}, which divide evenly", fmt(best.min(o)), fmt(best.max(o))),
+            Some(o) => format!(
+                "use {} or {}, which divide evenly",
+                fmt(best.min(o)),
+                fmt(best.max(o))
+            ),
             None => format!("use {}, which divides evenly", fmt(best)),
         }
     };
     if mins < 60 {
         if 60 % mins != 0 {
             return Err(not_cron(
-                format!("`every {}` does not divide the hour; `*/{mins}` would drift at each hour", t.text),
+                format!(
+                    "`every {}` does not divide the hour; `*/{mins}` would drift at each hour",
+                    t.text
+                ),
                 nearest(mins, &[1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60], "m"),
             ));
         }
     } else if mins < 24 * 60 {
         if mins % 60 != 0 {
-            return Err(not_cron(format!("`every {}` is not whole hours", t.text), nearest(mins / 60, &[1, 2, 3, 4, 6, 8, 12, 24], "h")));
+            return Err(not_cron(
+                format!("`every {}` is not whole hours", t.text),
+                nearest(mins / 60, &[1, 2, 3, 4, 6, 8, 12, 24], "h"),
+            ));
         }
         if 24 % (mins / 60) != 0 {
             return Err(not_cron(
-                format!("`every {}` does not divide the day; `*/{}` would drift at midnight", t.text, mins / 60),
+                format!(
+                    "`every {}` does not divide the day; `*/{}` would drift at midnight",
+                    t.text,
+                    mins / 60
+                ),
                 nearest(mins / 60, &[1, 2, 3, 4, 6, 8, 12, 24], "h"),
             ));
         }
     } else if mins % (24 * 60) != 0 {
-        return Err(not_cron(format!("`every {}` is not whole days", t.text), format!("use `every {}d`", (mins / (24 * 60)).max(1))));
+        return Err(not_cron(
+            format!("`every {}` is not whole days", t.text),
+            format!("use `every {}d`", (mins / (24 * 60)).max(1)),
+        ));
     } else if mins / (24 * 60) > 366 {
-        return Err(invalid(t.start, end, format!("`every {}` is longer than a year", t.text), "use `yearly on MM-DD at HH:MM`"));
+        return Err(invalid(
+            t.start,
+            end,
+            format!("`every {}` is longer than a year", t.text),
+            "use `yearly on MM-DD at HH:MM`",
+        ));
     }
     Ok(Schedule::Every(d))
 }
 
-fn parse_day_spec(text: &str, toks: &[Tok<'_>], idx: usize) -> Result<(DaySpec, usize), ScheduleError> {
+fn parse_day_spec(
+    text: &str,
+    toks: &[Tok<'_>],
+    idx: usize,
+) -> Result<(DaySpec, usize), ScheduleError> {
     let end_of = |t: &Tok<'_>| t.start + t.text.len();
     let help = "write `day 15`, `last day`, or `first|second|third|fourth|last WEEKDAY`";
     let Some(t) = toks.get(idx) else {
@@ -575,11 +880,26 @@ fn parse_day_spec(text: &str, toks: &[Tok<'_>], idx: usize) -> Result<(DaySpec, 
     let word = t.text.to_ascii_lowercase();
     if word == "day" {
         let Some(n) = toks.get(idx + 1) else {
-            return Err(invalid(end_of(t), end_of(t), "missing day number", "write e.g. `monthly on day 1 at 03:00`"));
+            return Err(invalid(
+                end_of(t),
+                end_of(t),
+                "missing day number",
+                "write e.g. `monthly on day 1 at 03:00`",
+            ));
         };
-        let d: u8 = n.text.parse().ok().filter(|d| (1..=31).contains(d)).ok_or_else(|| {
-            invalid(n.start, end_of(n), format!("`{}` is not a day of the month", n.text), "days of the month are 1..31")
-        })?;
+        let d: u8 = n
+            .text
+            .parse()
+            .ok()
+            .filter(|d| (1..=31).contains(d))
+            .ok_or_else(|| {
+                invalid(
+                    n.start,
+                    end_of(n),
+                    format!("`{}` is not a day of the month", n.text),
+                    "days of the month are 1..31",
+                )
+            })?;
         return Ok((DaySpec::Day(d), idx + 2));
     }
     let Some(k) = NTH.iter().position(|n| *n == word) else {
@@ -587,15 +907,32 @@ fn parse_day_spec(text: &str, toks: &[Tok<'_>], idx: usize) -> Result<(DaySpec, 
             Some(s) => format!("did you mean `{s}`? {help}"),
             None => help.to_owned(),
         };
-        return Err(invalid(t.start, end_of(t), format!("`{}` is not a day of the month", t.text), hint));
+        return Err(invalid(
+            t.start,
+            end_of(t),
+            format!("`{}` is not a day of the month", t.text),
+            hint,
+        ));
     };
     let Some(w) = toks.get(idx + 1) else {
-        return Err(invalid(end_of(t), end_of(t), format!("`{}` of what?", t.text), "add `day` or a weekday: `last day`, `first sunday`"));
+        return Err(invalid(
+            end_of(t),
+            end_of(t),
+            format!("`{}` of what?", t.text),
+            "add `day` or a weekday: `last day`, `first sunday`",
+        ));
     };
     if k == 4 && w.text.eq_ignore_ascii_case("day") {
         return Ok((DaySpec::LastDay, idx + 2));
     }
-    let wd = weekday(w.text).ok_or_else(|| invalid(w.start, end_of(w), format!("`{}` is not a weekday", w.text), weekday_help(w.text)))?;
+    let wd = weekday(w.text).ok_or_else(|| {
+        invalid(
+            w.start,
+            end_of(w),
+            format!("`{}` is not a weekday", w.text),
+            weekday_help(w.text),
+        )
+    })?;
     Ok((DaySpec::Nth(k as u8 + 1, wd), idx + 2))
 }
 
@@ -662,9 +999,15 @@ impl Guard {
     pub fn shell(&self, tz: &str) -> String {
         match self {
             Guard::Weekday(d) => format!("[ \"$(TZ={tz} date +%u)\" = {d} ]"),
-            Guard::LastDay { offset } => format!("[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%d)\" = 01 ]"),
-            Guard::LastWeek { offset } => format!("[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%m)\" != \"$(TZ={tz} date +%m)\" ]"),
-            Guard::EpochDay { n } => format!("[ $(( $(TZ=UTC0 date -d \"$(TZ={tz} date +%Y-%m-%d) 12:00\" +%s) / 86400 % {n} )) -eq 0 ]"),
+            Guard::LastDay { offset } => {
+                format!("[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%d)\" = 01 ]")
+            }
+            Guard::LastWeek { offset } => format!(
+                "[ \"$(TZ={tz} date -d @$(( $(date +%s) + {offset} )) +%m)\" != \"$(TZ={tz} date +%m)\" ]"
+            ),
+            Guard::EpochDay { n } => format!(
+                "[ $(( $(TZ=UTC0 date -d \"$(TZ={tz} date +%Y-%m-%d) 12:00\" +%s) / 86400 % {n} )) -eq 0 ]"
+            ),
             Guard::Year(y) => format!("[ \"$(TZ={tz} date +%Y)\" = {y} ]"),
         }
     }
@@ -674,8 +1017,18 @@ impl Guard {
         let tz = at.timezone();
         match *self {
             Guard::Weekday(d) => at.weekday().number_from_monday() == d,
-            Guard::LastDay { offset } => (at + ChronoDuration::seconds(offset)).with_timezone(&tz).day() == 1,
-            Guard::LastWeek { offset } => (at + ChronoDuration::seconds(offset)).with_timezone(&tz).month() != at.month(),
+            Guard::LastDay { offset } => {
+                (at + ChronoDuration::seconds(offset))
+                    .with_timezone(&tz)
+                    .day()
+                    == 1
+            }
+            Guard::LastWeek { offset } => {
+                (at + ChronoDuration::seconds(offset))
+                    .with_timezone(&tz)
+                    .month()
+                    != at.month()
+            }
             Guard::EpochDay { n } => epoch_day(at.date_naive()).rem_euclid(n as i64) == 0,
             Guard::Year(y) => at.year() == y,
         }
@@ -685,8 +1038,15 @@ impl Guard {
 impl CronPlan {
     /// The runs of this cron line, guards applied, after `after` — the reference the schedule
     /// expansion must agree with.
-    pub fn occurrences(&self, tz: Tz, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Tz>> {
-        let Ok(cron) = Cron::parse(&self.expr) else { return Vec::new() };
+    pub fn occurrences(
+        &self,
+        tz: Tz,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<DateTime<Tz>> {
+        let Ok(cron) = Cron::parse(&self.expr) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         let mut day = after.with_timezone(&tz).date_naive();
         let last = until.with_timezone(&tz).date_naive();
@@ -717,7 +1077,11 @@ impl Cron {
             "@monthly" => "0 0 1 * *",
             "@yearly" | "@annually" => "0 0 1 1 *",
             t if t.starts_with('@') => {
-                return Err(ValueError::whole(text, format!("unknown cron macro `{t}`"), "macros: `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`"));
+                return Err(ValueError::whole(
+                    text,
+                    format!("unknown cron macro `{t}`"),
+                    "macros: `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`",
+                ));
             }
             t => t,
         };
@@ -726,19 +1090,35 @@ impl Cron {
         if fields.len() != 5 {
             return Err(ValueError::whole(
                 text,
-                format!("a cron line has 5 fields (minute hour day-of-month month day-of-week), found {}", fields.len()),
+                format!(
+                    "a cron line has 5 fields (minute hour day-of-month month day-of-week), found {}",
+                    fields.len()
+                ),
                 "e.g. `cron 0 2 * * 0` for Sundays at 02:00",
             ));
         }
-        let macro_off = |f: &Tok<'_>| if expanded == trimmed { lead + f.start } else { lead };
-        let field = |i: usize, lo: u32, hi: u32, names: &[&str]| -> Result<(u64, bool), ValueError> {
-            let f = &fields[i];
-            parse_field(f.text, lo, hi, names).map_err(|(s, e, m)| {
-                let off = macro_off(f);
-                if expanded == trimmed { ValueError::new(off + s, off + e, m.0, m.1) } else { ValueError::whole(text, m.0, m.1) }
-            })
+        let macro_off = |f: &Tok<'_>| {
+            if expanded == trimmed {
+                lead + f.start
+            } else {
+                lead
+            }
         };
-        const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+        let field =
+            |i: usize, lo: u32, hi: u32, names: &[&str]| -> Result<(u64, bool), ValueError> {
+                let f = &fields[i];
+                parse_field(f.text, lo, hi, names).map_err(|(s, e, m)| {
+                    let off = macro_off(f);
+                    if expanded == trimmed {
+                        ValueError::new(off + s, off + e, m.0, m.1)
+                    } else {
+                        ValueError::whole(text, m.0, m.1)
+                    }
+                })
+            };
+        const MONTHS: &[&str] = &[
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
         const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
         let (minutes, _) = field(0, 0, 59, &[])?;
         let (hours, _) = field(1, 0, 23, &[])?;
@@ -765,7 +1145,11 @@ impl Cron {
         }
         let dom_ok = self.dom & (1 << date.day()) != 0;
         let dow_ok = self.dow & (1 << date.weekday().num_days_from_sunday()) != 0;
-        let day_ok = if self.dom_star || self.dow_star { dom_ok && dow_ok } else { dom_ok || dow_ok };
+        let day_ok = if self.dom_star || self.dow_star {
+            dom_ok && dow_ok
+        } else {
+            dom_ok || dow_ok
+        };
         if !day_ok {
             return Vec::new();
         }
@@ -776,7 +1160,10 @@ impl Cron {
             }
             for m in 0..60u32 {
                 if self.minutes & (1 << m) != 0 {
-                    out.push(TimeOfDay { hour: h as u8, minute: m as u8 });
+                    out.push(TimeOfDay {
+                        hour: h as u8,
+                        minute: m as u8,
+                    });
                 }
             }
         }
@@ -786,7 +1173,7 @@ impl Cron {
 
 type FieldError = (usize, usize, (String, String));
 
-/// One cron field into a bitmask; `star` is whether it starts with `*` (cron's rule for ORing
+/// One cron field into a bitmask; `star` is whether it starts with `*` (cron's rule for OR-ing
 /// the day fields).
 fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, bool), FieldError> {
     let mut mask = 0u64;
@@ -794,7 +1181,14 @@ fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, boo
     let value = |s: &str, at: usize| -> Result<u32, FieldError> {
         if let Ok(v) = s.parse::<u32>() {
             if v < lo || v > hi {
-                return Err((at, at + s.len(), (format!("`{s}` is out of range {lo}-{hi}"), format!("this field takes {lo}-{hi}"))));
+                return Err((
+                    at,
+                    at + s.len(),
+                    (
+                        format!("`{s}` is out of range {lo}-{hi}"),
+                        format!("this field takes {lo}-{hi}"),
+                    ),
+                ));
             }
             return Ok(v);
         }
@@ -803,20 +1197,46 @@ fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, boo
             // Names count from the field's lowest value: `sun` is 0, `jan` is 1.
             return Ok(i as u32 + lo);
         }
-        let help = if names.is_empty() { format!("this field takes numbers {lo}-{hi}") } else { format!("this field takes {lo}-{hi} or names like `{}`", names[0]) };
-        Err((at, at + s.len(), (format!("`{s}` is not a valid value"), help)))
+        let help = if names.is_empty() {
+            format!("this field takes numbers {lo}-{hi}")
+        } else {
+            format!("this field takes {lo}-{hi} or names like `{}`", names[0])
+        };
+        Err((
+            at,
+            at + s.len(),
+            (format!("`{s}` is not a valid value"), help),
+        ))
     };
     for item in text.split(',') {
         let at = off;
         off += item.len() + 1;
         if item.is_empty() {
-            return Err((at, at + 1, ("empty item in cron list".to_owned(), "remove the extra comma".to_owned())));
+            return Err((
+                at,
+                at + 1,
+                (
+                    "empty item in cron list".to_owned(),
+                    "remove the extra comma".to_owned(),
+                ),
+            ));
         }
         let (range, step) = match item.split_once('/') {
             Some((r, s)) => {
-                let step: u32 = s.parse().ok().filter(|&s| s > 0 && s <= hi).ok_or_else(|| {
-                    (at + r.len() + 1, at + item.len(), (format!("`{s}` is not a valid step"), format!("a step is a number 1-{hi}")))
-                })?;
+                let step: u32 = s
+                    .parse()
+                    .ok()
+                    .filter(|&s| s > 0 && s <= hi)
+                    .ok_or_else(|| {
+                        (
+                            at + r.len() + 1,
+                            at + item.len(),
+                            (
+                                format!("`{s}` is not a valid step"),
+                                format!("a step is a number 1-{hi}"),
+                            ),
+                        )
+                    })?;
                 (r, step)
             }
             None => (item, 1),
@@ -827,7 +1247,14 @@ fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, boo
             let a = value(x, at)?;
             let b = value(y, at + x.len() + 1)?;
             if a > b {
-                return Err((at, at + range.len(), (format!("range `{range}` goes backwards"), "write the smaller value first".to_owned())));
+                return Err((
+                    at,
+                    at + range.len(),
+                    (
+                        format!("range `{range}` goes backwards"),
+                        "write the smaller value first".to_owned(),
+                    ),
+                ));
             }
             (a, b)
         } else {
@@ -856,11 +1283,25 @@ impl fmt::Display for Schedule {
                 } else if *days == Days::WEEKENDS {
                     write!(f, "weekends at {at}")
                 } else {
-                    let names: Vec<&str> = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun]
-                        .into_iter()
-                        .filter(|d| days.contains(*d))
-                        .map(|d| if days.list().len() == 1 { weekday_name(d) } else { &weekday_name(d)[..3] })
-                        .collect();
+                    let names: Vec<&str> = [
+                        Weekday::Mon,
+                        Weekday::Tue,
+                        Weekday::Wed,
+                        Weekday::Thu,
+                        Weekday::Fri,
+                        Weekday::Sat,
+                        Weekday::Sun,
+                    ]
+                    .into_iter()
+                    .filter(|d| days.contains(*d))
+                    .map(|d| {
+                        if days.list().len() == 1 {
+                            weekday_name(d)
+                        } else {
+                            &weekday_name(d)[..3]
+                        }
+                    })
+                    .collect();
                     write!(f, "weekly on {} at {at}", names.join(","))
                 }
             }
@@ -882,7 +1323,12 @@ impl fmt::Display for Schedule {
                 match day {
                     DaySpec::Day(d) => write!(f, "{head} on day {d} at {at}"),
                     DaySpec::LastDay => write!(f, "{head} on last day at {at}"),
-                    DaySpec::Nth(k, wd) => write!(f, "{head} on {} {} at {at}", NTH[usize::from(*k - 1)], weekday_name(*wd)),
+                    DaySpec::Nth(k, wd) => write!(
+                        f,
+                        "{head} on {} {} at {at}",
+                        NTH[usize::from(*k - 1)],
+                        weekday_name(*wd)
+                    ),
                 }
             }
             Schedule::Once { date, at } => write!(f, "once on {} at {at}", date.format("%Y-%m-%d")),
@@ -894,7 +1340,10 @@ impl fmt::Display for Schedule {
 impl TimeOfDay {
     /// Local time of an instant, to the minute.
     pub fn of<T: Timelike>(t: &T) -> TimeOfDay {
-        TimeOfDay { hour: t.hour() as u8, minute: t.minute() as u8 }
+        TimeOfDay {
+            hour: t.hour() as u8,
+            minute: t.minute() as u8,
+        }
     }
 }
 
@@ -903,7 +1352,9 @@ mod tests {
     use super::*;
 
     fn p(s: &str) -> Schedule {
-        Schedule::parse(s).unwrap_or_else(|e| panic!("{s}: {e:?}")).0
+        Schedule::parse(s)
+            .unwrap_or_else(|e| panic!("{s}: {e:?}"))
+            .0
     }
 
     fn utc(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -913,10 +1364,22 @@ mod tests {
     #[test]
     fn grammar_round_trips() {
         for s in [
-            "every 5m", "every 6h", "every 2d", "daily at 02:00", "weekdays at 06:00", "weekends at 03:00",
-            "weekly on sunday at 02:00", "weekly on mon,thu at 04:00", "monthly on day 1 at 03:00",
-            "monthly on last day at 23:00", "monthly on first sunday at 01:00", "quarterly on first sunday at 01:00",
-            "yearly on 01-15 at 03:00", "once on 2027-01-15 at 09:00", "cron 0 2 * * 0", "semiannually on second monday at 09:00",
+            "every 5m",
+            "every 6h",
+            "every 2d",
+            "daily at 02:00",
+            "weekdays at 06:00",
+            "weekends at 03:00",
+            "weekly on sunday at 02:00",
+            "weekly on mon,thu at 04:00",
+            "monthly on day 1 at 03:00",
+            "monthly on last day at 23:00",
+            "monthly on first sunday at 01:00",
+            "quarterly on first sunday at 01:00",
+            "yearly on 01-15 at 03:00",
+            "once on 2027-01-15 at 09:00",
+            "cron 0 2 * * 0",
+            "semiannually on second monday at 09:00",
         ] {
             assert_eq!(p(s).to_string(), s);
         }
@@ -926,8 +1389,14 @@ mod tests {
     fn first_sunday() {
         let tz: Tz = "America/Guayaquil".parse().unwrap();
         let next = p("monthly on first sunday at 01:00").next_n(tz, utc(2027, 1, 1), 3);
-        let days: Vec<String> = next.iter().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).collect();
-        assert_eq!(days, ["2027-01-03 01:00", "2027-02-07 01:00", "2027-03-07 01:00"]);
+        let days: Vec<String> = next
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .collect();
+        assert_eq!(
+            days,
+            ["2027-01-03 01:00", "2027-02-07 01:00", "2027-03-07 01:00"]
+        );
         let plan = p("monthly on first sunday at 01:00").to_cron();
         assert_eq!(plan.expr, "0 1 1-7 * *");
         assert_eq!(plan.guards, vec![Guard::Weekday(7)]);
@@ -949,7 +1418,11 @@ mod tests {
         assert!(e.error.help.contains("`every 6m`"), "{}", e.error.help);
         assert_eq!((e.error.start, e.error.end), (6, 8));
         let e = Schedule::parse("every 5h").unwrap_err();
-        assert!(e.error.help.contains("every 4h") && e.error.help.contains("every 6h"), "{}", e.error.help);
+        assert!(
+            e.error.help.contains("every 4h") && e.error.help.contains("every 6h"),
+            "{}",
+            e.error.help
+        );
         assert!(Schedule::parse("every 45s").is_err());
     }
 
@@ -973,8 +1446,14 @@ mod tests {
     fn max_gaps() {
         assert_eq!(p("every 6h").max_gap(), Some(Duration::from_hours(6)));
         assert_eq!(p("daily at 02:00").max_gap(), Some(Duration::from_days(1)));
-        assert_eq!(p("weekdays at 02:00").max_gap(), Some(Duration::from_days(3)));
-        assert_eq!(p("weekly on sunday at 02:00").max_gap(), Some(Duration::from_days(7)));
+        assert_eq!(
+            p("weekdays at 02:00").max_gap(),
+            Some(Duration::from_days(3))
+        );
+        assert_eq!(
+            p("weekly on sunday at 02:00").max_gap(),
+            Some(Duration::from_days(7))
+        );
         assert_eq!(p("once on 2027-01-15 at 09:00").max_gap(), None);
     }
 

@@ -19,19 +19,38 @@ impl TimeOfDay {
     pub fn parse(text: &str) -> Result<TimeOfDay> {
         let help = "write a 24-hour time `HH:MM`, e.g. `02:00` or `23:30`";
         let Some((h, m)) = text.split_once(':') else {
-            return Err(ValueError::whole(text, format!("`{text}` is not a time of day"), help));
+            return Err(ValueError::whole(
+                text,
+                format!("`{text}` is not a time of day"),
+                help,
+            ));
         };
-        let valid = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+        let valid =
+            |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
         if !valid(h) || m.len() != 2 || !valid(m) {
-            return Err(ValueError::whole(text, format!("`{text}` is not a time of day"), help));
+            return Err(ValueError::whole(
+                text,
+                format!("`{text}` is not a time of day"),
+                help,
+            ));
         }
         let hour: u8 = h.parse().unwrap_or(99);
         let minute: u8 = m.parse().unwrap_or(99);
         if hour > 23 {
-            return Err(ValueError::new(0, h.len(), format!("hour `{h}` is not in 00..23"), help));
+            return Err(ValueError::new(
+                0,
+                h.len(),
+                format!("hour `{h}` is not in 00..23"),
+                help,
+            ));
         }
         if minute > 59 {
-            return Err(ValueError::new(h.len() + 1, text.len(), format!("minute `{m}` is not in 00..59"), help));
+            return Err(ValueError::new(
+                h.len() + 1,
+                text.len(),
+                format!("minute `{m}` is not in 00..59"),
+                help,
+            ));
         }
         Ok(TimeOfDay { hour, minute })
     }
@@ -42,11 +61,15 @@ impl TimeOfDay {
 
     pub fn from_minutes(m: u32) -> TimeOfDay {
         let m = m % (24 * 60);
-        TimeOfDay { hour: (m / 60) as u8, minute: (m % 60) as u8 }
+        TimeOfDay {
+            hour: (m / 60) as u8,
+            minute: (m % 60) as u8,
+        }
     }
 
     pub fn naive(self) -> chrono::NaiveTime {
-        chrono::NaiveTime::from_hms_opt(u32::from(self.hour), u32::from(self.minute), 0).unwrap_or_default()
+        chrono::NaiveTime::from_hms_opt(u32::from(self.hour), u32::from(self.minute), 0)
+            .unwrap_or_default()
     }
 }
 
@@ -63,15 +86,23 @@ pub fn parse_zone(text: &str) -> Result<Tz> {
     }
     let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
     let lower = text.to_lowercase();
-    let exact_ci = chrono_tz::TZ_VARIANTS.iter().find(|t| t.name().to_lowercase() == lower);
+    let exact_ci = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|t| t.name().to_lowercase() == lower);
     let help = match exact_ci {
         Some(t) => format!("time zone names are case-sensitive: `{}`", t.name()),
         None => match crate::diag::did_you_mean(text, names) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => "use an IANA name such as `America/Guayaquil`, `Europe/Madrid` or `UTC`".to_owned(),
+            None => {
+                "use an IANA name such as `America/Guayaquil`, `Europe/Madrid` or `UTC`".to_owned()
+            }
         },
     };
-    Err(ValueError::whole(text, format!("unknown time zone `{text}`"), help))
+    Err(ValueError::whole(
+        text,
+        format!("unknown time zone `{text}`"),
+        help,
+    ))
 }
 
 #[cfg(test)]
@@ -80,7 +111,10 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(TimeOfDay::parse("02:00").unwrap(), TimeOfDay { hour: 2, minute: 0 });
+        assert_eq!(
+            TimeOfDay::parse("02:00").unwrap(),
+            TimeOfDay { hour: 2, minute: 0 }
+        );
         assert_eq!(TimeOfDay::parse("9:05").unwrap().to_string(), "09:05");
         assert_eq!(TimeOfDay::parse("24:00").unwrap_err().end, 2);
         assert_eq!(TimeOfDay::parse("23:60").unwrap_err().start, 3);
@@ -91,7 +125,17 @@ mod tests {
     #[test]
     fn zones() {
         assert!(parse_zone("America/Guayaquil").is_ok());
-        assert!(parse_zone("america/guayaquil").unwrap_err().help.contains("case-sensitive"));
-        assert!(parse_zone("America/Guayakil").unwrap_err().help.contains("America/Guayaquil"));
+        assert!(
+            parse_zone("america/guayaquil")
+                .unwrap_err()
+                .help
+                .contains("case-sensitive")
+        );
+        assert!(
+            parse_zone("America/Guayakil")
+                .unwrap_err()
+                .help
+                .contains("America/Guayaquil")
+        );
     }
 }

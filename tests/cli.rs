@@ -1,0 +1,268 @@
+//! The command line as users and CI run it: exit codes, every output format (SARIF validated by
+//! the official SARIF 2.1.0 schema and Microsoft's validator), `explain`, `schema`, `schedule`,
+//! colour only on a terminal.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn upkeep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .args(args)
+        .current_dir(common::root())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run upkeep")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const FORMATS: &str = "tests/fixtures/formats";
+
+#[test]
+fn bundled_plans_are_clean() {
+    let o = upkeep(&["check", "plans/"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no problems"), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_codes() {
+    assert_eq!(
+        code(&upkeep(&["check", "tests/fixtures/check/ok_minimal.yaml"])),
+        0
+    );
+    assert_eq!(
+        code(&upkeep(&[
+            "check",
+            "tests/fixtures/check/err_unknown_field.yaml"
+        ])),
+        1
+    );
+    assert_eq!(
+        code(&upkeep(&[
+            "check",
+            "tests/fixtures/check/warn_cron_day_or.yaml"
+        ])),
+        0
+    );
+    assert_eq!(
+        code(&upkeep(&[
+            "check",
+            "--deny",
+            "warnings",
+            "tests/fixtures/check/warn_cron_day_or.yaml"
+        ])),
+        1
+    );
+    assert_eq!(code(&upkeep(&["check", "no/such/dir"])), 2);
+    assert_eq!(code(&upkeep(&["check", "--format", "xml", "plans/"])), 2);
+    assert_eq!(code(&upkeep(&["frobnicate"])), 2);
+    assert_eq!(code(&upkeep(&["explain", "kpi/nonsense"])), 2);
+    assert_eq!(code(&upkeep(&["--version"])), 0);
+}
+
+#[test]
+fn human_format() {
+    let o = upkeep(&["check", FORMATS]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).is_empty(), "human reports go to stderr");
+    insta::assert_snapshot!(stderr(&o));
+}
+
+#[test]
+fn json_format() {
+    let o = upkeep(&["check", "--format", "json", FORMATS]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    for key in ["diagnostics", "files", "errors", "warnings"] {
+        assert!(v.get(key).is_some(), "missing `{key}`");
+    }
+    for d in v["diagnostics"].as_array().expect("array") {
+        for key in [
+            "code",
+            "severity",
+            "message",
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "help",
+            "labels",
+        ] {
+            assert!(d.get(key).is_some(), "diagnostic without `{key}`: {d}");
+        }
+    }
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn github_format() {
+    let o = upkeep(&["check", "--format", "github", FORMATS]);
+    assert_eq!(code(&o), 1);
+    for line in stdout(&o).lines() {
+        assert!(
+            line.starts_with("::error file=") || line.starts_with("::warning file="),
+            "{line}"
+        );
+        assert!(line.contains(",title="), "{line}");
+    }
+    insta::assert_snapshot!(stdout(&o));
+}
+
+fn sarif_package() -> Option<PathBuf> {
+    let out = Command::new("npm").args(["root", "-g"]).output().ok()?;
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        .join("@microsoft/sarif-multitool-linux");
+    if dir.join("sarif-2.1.0.json").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the SARIF schema package is not installed and CI is set; run ./scripts/install-validators.sh"
+    );
+    eprintln!("SKIPPED: @microsoft/sarif-multitool-linux is not installed");
+    None
+}
+
+#[test]
+fn sarif_format_is_valid_sarif_2_1_0() {
+    let o = upkeep(&["check", "--format", "sarif", FORMATS]);
+    assert_eq!(code(&o), 1);
+    let text = stdout(&o);
+    insta::assert_snapshot!(text);
+    let dir = std::env::temp_dir().join(format!("upkeep-sarif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let file = dir.join("check.sarif");
+    std::fs::write(&file, &text).expect("write sarif");
+    let (Some(validator), Some(pkg)) = (common::tool("check-jsonschema"), sarif_package()) else {
+        return;
+    };
+    common::run_ok(
+        Command::new(validator)
+            .arg("--schemafile")
+            .arg(pkg.join("sarif-2.1.0.json"))
+            .arg(&file),
+    );
+    // Microsoft's validator also applies the SARIF rules beyond the schema.
+    let out = common::run_ok(
+        Command::new(pkg.join("Sarif.Multitool"))
+            .arg("validate")
+            .arg(&file)
+            .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1"),
+    );
+    assert!(
+        !out.contains(" error "),
+        "SARIF validator reports errors:\n{out}"
+    );
+}
+
+#[test]
+fn explain_every_code() {
+    for c in upkeep::diag::Code::ALL {
+        let o = upkeep(&["explain", c.name()]);
+        assert_eq!(code(&o), 0);
+        assert_eq!(stdout(&o), c.explain());
+        assert!(
+            c.explain().starts_with(&format!("# `{}`", c.name())),
+            "{} page has no title",
+            c.name()
+        );
+        for section in ["## Why", "## Example", "## Fix"] {
+            assert!(
+                c.explain().contains(section),
+                "{} page lacks `{section}`",
+                c.name()
+            );
+        }
+    }
+    let list = stdout(&upkeep(&["explain"]));
+    assert_eq!(list.lines().count(), upkeep::diag::Code::ALL.len());
+}
+
+#[test]
+fn schema_command() {
+    let o = upkeep(&["schema"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o), upkeep::schema::SCHEMA);
+}
+
+#[test]
+fn schedule_command() {
+    let o = upkeep(&[
+        "schedule",
+        "plans/ecplacas.yaml",
+        "--next",
+        "3",
+        "--from",
+        "2027-03-01T00:00:00Z",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+    let o = upkeep(&[
+        "schedule",
+        "plans/conecta360.yaml",
+        "--next",
+        "2",
+        "--from",
+        "2027-03-01T00:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert!(v["items"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(
+        code(&upkeep(&[
+            "schedule",
+            "plans/ecplacas.yaml",
+            "--from",
+            "yesterday"
+        ])),
+        2
+    );
+}
+
+/// Colour appears on a terminal and disappears with `NO_COLOR` (a pseudo-terminal from
+/// `script`).
+#[test]
+fn colour_only_on_a_terminal() {
+    let Some(script) = common::tool("script") else {
+        return;
+    };
+    let bin = env!("CARGO_BIN_EXE_upkeep");
+    let run = |no_color: bool| {
+        let mut cmd = Command::new(&script);
+        cmd.args([
+            "-qec",
+            &format!("{bin} check tests/fixtures/check/err_unknown_field.yaml"),
+            "/dev/null",
+        ])
+        .current_dir(common::root());
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        String::from_utf8_lossy(&cmd.output().expect("script").stdout).into_owned()
+    };
+    assert!(run(false).contains("\u{1b}["), "no colour on a terminal");
+    assert!(!run(true).contains("\u{1b}["), "colour despite NO_COLOR");
+    let piped = upkeep(&["check", "tests/fixtures/check/err_unknown_field.yaml"]);
+    assert!(
+        !stderr(&piped).contains("\u{1b}["),
+        "colour when not a terminal"
+    );
+}
