@@ -144,9 +144,13 @@ fn sarif_format_is_valid_sarif_2_1_0() {
     let text = stdout(&o);
     let log: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
     // Rules carry every explain page; the results are what this run says.
-    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
     assert_eq!(rules.len(), upkeep::diag::Code::ALL.len());
-    insta::assert_snapshot!(serde_json::to_string_pretty(&log["runs"][0]["results"]).expect("json"));
+    insta::assert_snapshot!(
+        serde_json::to_string_pretty(&log["runs"][0]["results"]).expect("json")
+    );
     let dir = std::env::temp_dir().join(format!("upkeep-sarif-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
     let file = dir.join("check.sarif");
