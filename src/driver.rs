@@ -209,7 +209,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
     }
     let mut diags = std::mem::take(&mut loader.diags);
     let plans = resolve::resolve(&loader.docs, &loader.imports, &roots, &mut diags);
-    crate::check::run(&plans, &mut diags);
+    crate::check::run(&plans, &loader.sources, &mut diags);
 
     // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
     for plan in &plans {

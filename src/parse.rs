@@ -432,6 +432,86 @@ pub fn inner_span(file: FileId, source: &str, node: &Node, start: usize, end: us
     )
 }
 
+/// Like [`inner_span`] for a scalar known only by its span: the decoded text is `decoded` when
+/// given (block scalars need it), else re-decoded from a plain or quoted scalar.
+pub fn span_within(
+    file: FileId,
+    source: &str,
+    scalar: Span,
+    decoded: Option<&str>,
+    start: usize,
+    end: usize,
+) -> Span {
+    let raw = source
+        .get(scalar.start as usize..scalar.end as usize)
+        .unwrap_or("");
+    let text = match decoded {
+        Some(d) => d.to_owned(),
+        None => match decode_flow(raw) {
+            Some((t, _)) => t,
+            None => return scalar,
+        },
+    };
+    let node = Node {
+        start: scalar.start,
+        end: scalar.end,
+        value: Value::Str(text),
+    };
+    inner_span(file, source, &node, start, end)
+}
+
+/// Decode a plain or quoted (flow) scalar: its text and, for every byte of it, the byte of
+/// `raw` it came from.
+fn decode_flow(raw: &str) -> Option<(String, Vec<usize>)> {
+    if matches!(raw.as_bytes().first(), Some(b'|' | b'>')) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let push = |text: &mut String, out: &mut Vec<usize>, c: char, at: usize| {
+        text.push(c);
+        out.extend(std::iter::repeat_n(at, c.len_utf8()));
+    };
+    match raw.as_bytes().first() {
+        Some(b'"' | b'\'') => {
+            let quote = char::from(raw.as_bytes()[0]);
+            let mut chars = raw.char_indices().skip(1).peekable();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' if quote == '"' => {
+                        let (_, e) = chars.next()?;
+                        let c = match e {
+                            'n' => '\n',
+                            't' => '\t',
+                            '"' => '"',
+                            '\\' => '\\',
+                            '/' => '/',
+                            _ => return None,
+                        };
+                        push(&mut text, &mut out, c, i);
+                    }
+                    '\'' if quote == '\'' && chars.peek().map(|&(_, c)| c) == Some('\'') => {
+                        chars.next();
+                        push(&mut text, &mut out, '\'', i);
+                    }
+                    c if c == quote => break,
+                    '\n' => return None,
+                    c => push(&mut text, &mut out, c, i),
+                }
+            }
+        }
+        _ => {
+            if raw.contains('\n') {
+                return None;
+            }
+            for (i, c) in raw.char_indices() {
+                push(&mut text, &mut out, c, i);
+            }
+        }
+    }
+    Some((text, out))
+}
+
 /// For every byte of `decoded`, the byte of `raw` it came from. `None` when `raw` does not
 /// decode to `decoded` under the rules tried here.
 fn decode_map(raw: &str, decoded: &str, indent: usize) -> Option<Vec<usize>> {

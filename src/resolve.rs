@@ -338,6 +338,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
             "runbook",
             &runbooks,
         );
+        r.check(b.runbook.as_ref(), "runbook", &runbooks);
     }
     for (_, rb) in plan.runbooks.iter() {
         r.check(
@@ -346,6 +347,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
             &targets,
         );
     }
+    r.check(plan.execution.runbook.as_ref(), "runbook", &runbooks);
     if let Some(p) = &plan.policies {
         r.check_all(
             p.reviews.iter().filter_map(|(_, v)| v.owner.as_ref()),

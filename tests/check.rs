@@ -73,3 +73,81 @@ fn single_file_fixtures() {
 fn multi_file_fixtures() {
     insta::glob!("fixtures/check/*/plan.yaml", run);
 }
+
+/// `kpi/threshold-order` → `kpi_threshold_order`.
+fn slug(code: &str) -> String {
+    code.replace(['/', '-'], "_")
+}
+
+/// Codes whose situation cannot live in a committed file; each is produced by the named test.
+const MADE_BY_TESTS: &[(&str, &str)] = &[
+    ("file/unreadable", "fn unreadable_file"),
+    ("limit/file-size", "fn file_too_large"),
+    ("limit/size", "fn too_many_nodes"),
+    ("limit/files", "fn too_many_files"),
+];
+
+/// Families about reading a plan at all: their boundary is every clean fixture.
+const READING: &[&str] = &["syntax", "limit", "file", "import", "schema"];
+
+#[test]
+fn every_code_has_a_failing_and_a_passing_fixture() {
+    let dir = common::root().join("tests/fixtures/check");
+    let tests: String = ["tests/cli.rs", "tests/check.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(common::root().join(f)).unwrap_or_default())
+        .collect();
+    for code in upkeep::diag::Code::ALL {
+        let s = slug(code.name());
+        let has = |prefix: &str| {
+            dir.join(format!("{prefix}_{s}.yaml")).is_file()
+                || dir.join(format!("{prefix}_{s}/plan.yaml")).is_file()
+        };
+        let made = MADE_BY_TESTS.iter().find(|(c, _)| *c == code.name());
+        match made {
+            Some((_, test)) => {
+                assert!(tests.contains(test), "{}: `{test}` is missing", code.name());
+            }
+            None => assert!(
+                has("err") || has("warn"),
+                "{} has no failing fixture (err_{s}.yaml or warn_{s}.yaml)",
+                code.name()
+            ),
+        }
+        if !READING.contains(&code.family()) {
+            assert!(
+                has("ok"),
+                "{} has no passing fixture just inside its boundary (ok_{s}.yaml)",
+                code.name()
+            );
+        }
+    }
+}
+
+/// The bundled plans as first translated from the seed documents, before their findings were
+/// resolved: the checks find the seeds' own contradictions, and only those.
+#[test]
+fn seed_findings() {
+    let expected: &[(&str, &[&str])] = &[
+        ("conecta360", &["backup/rpo-unmet"]),
+        (
+            "diabetes",
+            &[
+                "backup/no-restore-test",
+                "kpi/objective-breached-by-warning",
+            ],
+        ),
+        (
+            "ecplacas",
+            &["kpi/objective-breached-by-warning", "task/overlap"],
+        ),
+    ];
+    for (plan, codes) in expected {
+        let ws = common::check(&common::root().join(format!("tests/fixtures/seeds/{plan}.yaml")));
+        let mut found: Vec<&str> = ws.diagnostics.iter().map(|d| d.code.name()).collect();
+        found.sort_unstable();
+        found.dedup();
+        assert_eq!(&found, codes, "{plan}:\n{}", common::human(&ws));
+        insta::assert_snapshot!(format!("seed_{plan}"), common::human(&ws));
+    }
+}

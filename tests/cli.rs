@@ -46,14 +46,14 @@ fn exit_codes() {
     assert_eq!(
         code(&upkeep(&[
             "check",
-            "tests/fixtures/check/err_unknown_field.yaml"
+            "tests/fixtures/check/err_schema_unknown_field.yaml"
         ])),
         1
     );
     assert_eq!(
         code(&upkeep(&[
             "check",
-            "tests/fixtures/check/warn_cron_day_or.yaml"
+            "tests/fixtures/check/warn_schedule_cron_day_or.yaml"
         ])),
         0
     );
@@ -62,7 +62,7 @@ fn exit_codes() {
             "check",
             "--deny",
             "warnings",
-            "tests/fixtures/check/warn_cron_day_or.yaml"
+            "tests/fixtures/check/warn_schedule_cron_day_or.yaml"
         ])),
         1
     );
@@ -255,7 +255,7 @@ fn colour_only_on_a_terminal() {
         let mut cmd = Command::new(&script);
         cmd.args([
             "-qec",
-            &format!("{bin} check tests/fixtures/check/err_unknown_field.yaml"),
+            &format!("{bin} check tests/fixtures/check/err_schema_unknown_field.yaml"),
             "/dev/null",
         ])
         .current_dir(common::root());
@@ -268,9 +268,84 @@ fn colour_only_on_a_terminal() {
     };
     assert!(run(false).contains("\u{1b}["), "no colour on a terminal");
     assert!(!run(true).contains("\u{1b}["), "colour despite NO_COLOR");
-    let piped = upkeep(&["check", "tests/fixtures/check/err_unknown_field.yaml"]);
+    let piped = upkeep(&[
+        "check",
+        "tests/fixtures/check/err_schema_unknown_field.yaml",
+    ]);
     assert!(
         !stderr(&piped).contains("\u{1b}["),
         "colour when not a terminal"
     );
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("upkeep-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn json_codes(o: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(&stdout(o)).expect("json");
+    v["diagnostics"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A file whose read fails after it was found (on Linux, /proc/self/mem cannot be read at
+/// offset 0): an I/O failure, exit code 2.
+#[test]
+fn unreadable_file() {
+    if !std::path::Path::new("/proc/self/mem").exists() {
+        eprintln!("SKIPPED: no /proc on this system");
+        return;
+    }
+    let o = upkeep(&["check", "--format", "json", "/proc/self/mem"]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(json_codes(&o), ["file/unreadable"]);
+}
+
+#[test]
+fn file_too_large() {
+    let dir = scratch("large");
+    let mut text = String::from("apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: big}\n");
+    while text.len() <= upkeep::parse::MAX_FILE_BYTES {
+        text.push_str(
+            "# padding padding padding padding padding padding padding padding padding\n",
+        );
+    }
+    std::fs::write(dir.join("big.yaml"), text).expect("write");
+    let o = upkeep(&["check", "--format", "json", dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json_codes(&o), ["limit/file-size"]);
+}
+
+#[test]
+fn too_many_nodes() {
+    let dir = scratch("nodes");
+    let mut text = String::from(
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: nodes}\ntasks:\n  t:\n    checklist:\n",
+    );
+    for _ in 0..=upkeep::parse::MAX_NODES {
+        text.push_str("      - x\n");
+    }
+    std::fs::write(dir.join("plan.yaml"), text).expect("write");
+    let o = upkeep(&["check", "--format", "json", dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json_codes(&o), ["limit/size"]);
+}
+
+#[test]
+fn too_many_files() {
+    let dir = scratch("files");
+    for i in 0..=upkeep::load::MAX_FILES {
+        std::fs::write(dir.join(format!("p{i}.yaml")), "apiVersion: upkeep/v1\n").expect("write");
+    }
+    let o = upkeep(&["check", "--format", "json", dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json_codes(&o), ["limit/files"]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,14 +1,65 @@
-//! Semantic checks over resolved plans. Each check is its own module and reports with its own
-//! code; see `upkeep explain CODE`.
+//! Semantic checks over resolved plans: what parses can still page someone at 3am or lose data.
+//! One module per family; each reports with its own code (see `upkeep explain CODE`).
 //!
-//! **Invariant:** checks do no I/O and never modify a plan.
+//! **Invariant:** checks do no I/O, never read the clock (time-based checks use a fixed
+//! reference year) and never modify a plan.
+
+mod backups;
+mod budget;
+mod environments;
+mod graph;
+mod promql;
+mod refs;
+mod secrets;
+mod severity;
+mod slo;
+mod thresholds;
+mod time;
 
 use crate::diag::Diagnostics;
 use crate::model::Plan;
+use crate::source::SourceMap;
+use crate::span::Span;
+
+/// What a check of one plan sees.
+pub struct Cx<'a> {
+    pub plan: &'a Plan,
+    pub sources: &'a SourceMap,
+    pub diags: &'a mut Diagnostics,
+}
+
+impl Cx<'_> {
+    /// The span of bytes `start..end` of a scalar's decoded text (for blaming part of a string).
+    pub fn within(&self, scalar: Span, decoded: Option<&str>, start: usize, end: usize) -> Span {
+        crate::parse::span_within(
+            scalar.file,
+            &self.sources.get(scalar.file).text,
+            scalar,
+            decoded,
+            start,
+            end,
+        )
+    }
+}
 
 /// Run every check on every plan.
-pub fn run(plans: &[Plan], diags: &mut Diagnostics) {
-    for _plan in plans {
-        let _ = &diags;
+pub fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
+    for plan in plans {
+        let mut cx = Cx {
+            plan,
+            sources,
+            diags,
+        };
+        thresholds::check(&mut cx);
+        promql::check(&mut cx);
+        slo::check(&mut cx);
+        graph::check(&mut cx);
+        severity::check(&mut cx);
+        time::check(&mut cx);
+        backups::check(&mut cx);
+        budget::check(&mut cx);
+        secrets::check(&mut cx);
+        environments::check(&mut cx);
     }
+    refs::unused(plans, diags);
 }

@@ -68,6 +68,33 @@ codes! {
     ImportNotFound = "import/not-found", Error, "an imported file does not exist";
     ImportNotFragment = "import/not-a-fragment", Error, "an import names a file that is not a fragment";
     RefUnknown = "ref/unknown", Error, "a reference to something the plan does not define";
+    RefUnused = "ref/unused", Warning, "a runbook, receiver, window or role that nothing uses";
+    DependencyCycle = "service/dependency-cycle", Error, "services depend on each other in a cycle";
+    ThresholdOrder = "kpi/threshold-order", Error, "a KPI's warning threshold is beyond its critical one";
+    DirectionMismatch = "kpi/direction-mismatch", Error, "a KPI's objective, warning and critical disagree on which side is bad";
+    UnitMismatch = "kpi/unit-mismatch", Error, "a threshold's unit is of another family than the KPI's";
+    ObjectiveBreached = "kpi/objective-breached-by-warning", Warning, "the objective is breached before the warning fires";
+    PromqlSyntax = "promql/syntax", Error, "an expression or selector that is not valid PromQL";
+    SloObjectiveRange = "slo/objective-range", Error, "an SLO objective of 0% or 100%";
+    SloUnachievable = "slo/unachievable", Warning, "an SLO stricter than what its hard dependencies allow";
+    MatrixIncomplete = "severity/matrix-incomplete", Error, "a severity matrix row with missing or extra cells";
+    MatrixNotMonotonic = "severity/matrix-not-monotonic", Warning, "more impact or likelihood gives a less urgent level";
+    ResponseOrder = "severity/response-order", Error, "a more urgent level with a longer response time";
+    NoRunbook = "alert/no-runbook", Warning, "an urgent alert without a runbook";
+    NoReceiver = "alert/no-receiver", Error, "a severity level that notifies nobody";
+    NoLevel = "alert/no-level", Error, "an alert whose severity level cannot be determined";
+    WindowOverflow = "window/overflow", Error, "tasks in a window need longer than the window";
+    FreezeOverlap = "window/freeze-overlap", Error, "a task, backup or window overlaps a freeze window";
+    TaskOverlap = "task/overlap", Warning, "two automated tasks on one service run at the same time";
+    WindowBudget = "window/budget", Error, "planned downtime eats the error budget of a service's SLO";
+    RpoUnmet = "backup/rpo-unmet", Error, "the most frequent backup runs less often than the RPO allows";
+    RetentionShort = "backup/retention-short", Error, "backups are deleted before the next one is taken";
+    NoRestoreTest = "backup/no-restore-test", Warning, "backups that are never restore-tested";
+    BudgetSum = "budget/sum-mismatch", Error, "budget lines do not add up to the total";
+    AllocationSum = "budget/allocation-sum", Error, "allocation percentages do not add up to 100%";
+    CurrencyMismatch = "budget/currency-mismatch", Error, "an amount in another currency than the budget's";
+    SecretInline = "secret/inline", Error, "a webhook URL, routing key or password written inline";
+    EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";
 }
 

@@ -54,7 +54,13 @@ pub const METADATA: &[&str] = &[
     "runbook_base_url",
 ];
 pub const FRAGMENT_METADATA: &[&str] = &["name", "description"];
-pub const EXECUTION: &[&str] = &["image", "namespace", "textfile_dir", "service_account"];
+pub const EXECUTION: &[&str] = &[
+    "image",
+    "namespace",
+    "textfile_dir",
+    "service_account",
+    "runbook",
+];
 
 /// Every object of the format and its fields: `(schema $defs name, fields)`.
 pub const FIELD_TABLE: &[(&str, &[&str])] = &[
@@ -405,6 +411,7 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
         namespace: obj.opt_string(cx, "namespace"),
         textfile_dir: obj.opt_string(cx, "textfile_dir"),
         service_account: obj.opt_string(cx, "service_account"),
+        runbook: obj.opt_string(cx, "runbook"),
     }
 }
 

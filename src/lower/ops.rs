@@ -52,6 +52,7 @@ pub const BACKUP: &[&str] = &[
     "rto",
     "restore_test",
     "owner",
+    "runbook",
 ];
 pub const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
 pub const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
@@ -338,6 +339,7 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 rto: o.opt_duration(cx, "rto"),
                 restore_test,
                 owner: o.opt_string(cx, "owner"),
+                runbook: o.opt_string(cx, "runbook"),
             },
         );
     }

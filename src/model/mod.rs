@@ -116,6 +116,9 @@ pub struct Execution {
     pub namespace: Option<Sp<String>>,
     pub textfile_dir: Option<Sp<String>>,
     pub service_account: Option<Sp<String>>,
+    /// Runbook of the alert raised when an automated task or backup does not succeed in time,
+    /// unless the task or backup names its own.
+    pub runbook: Option<Sp<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,6 +248,7 @@ pub struct Slo {
     pub objective: Sp<Percent>,
     pub window: Sp<Duration>,
     pub indicator: Sp<SloIndicator>,
+    /// Levels of the burn-rate alerts; an SLO without them is recorded, not alerted.
     pub page: Option<Sp<String>>,
     pub ticket: Option<Sp<String>>,
     pub runbook: Option<Sp<String>>,
@@ -540,6 +544,8 @@ pub struct Backup {
     pub rto: Option<Sp<Duration>>,
     pub restore_test: Option<RestoreTest>,
     pub owner: Option<Sp<String>>,
+    /// What to do when a backup fails (the alert's runbook).
+    pub runbook: Option<Sp<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -715,4 +721,5 @@ pub enum LintLevel {
     Deny,
 }
 
+pub mod alerts;
 pub mod timeline;

@@ -46,7 +46,10 @@ pub struct Item<'p> {
     pub duration: Option<Duration>,
     /// Runs by itself (cron or a Kubernetes `CronJob`) rather than being a person's checklist or a period.
     pub automated: bool,
+    /// The item's name (or backup level key).
     pub span: Span,
+    /// The `schedule` (or `window`) value that says when it happens.
+    pub when: Span,
 }
 
 impl Item<'_> {
@@ -72,11 +75,16 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
             duration: Some(w.duration.value),
             automated: false,
             span: name.span,
+            when: w.schedule.span,
         });
     }
     // Tasks in one window run one after another, in the order written.
     let mut used: Vec<(String, Duration)> = Vec::new();
     for (name, t) in plan.tasks.iter() {
+        let when = match &t.when {
+            When::Schedule(s) => s.span,
+            When::Window(w) => w.span,
+        };
         let (schedule, offset) = match &t.when {
             When::Schedule(s) => (&s.value, Duration::ZERO),
             When::Window(w) => {
@@ -103,6 +111,7 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
             duration: Some(t.duration.value),
             automated: !t.manual && t.command.is_some(),
             span: name.span,
+            when,
         });
     }
     for (name, b) in plan.backups.iter() {
@@ -115,6 +124,7 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 duration: None,
                 automated: !l.manual && (l.command.is_some() || b.command.is_some()),
                 span: l.key,
+                when: l.schedule.span,
             });
         }
         if let Some(r) = &b.restore_test {
@@ -126,6 +136,7 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 duration: r.duration.as_ref().map(|d| d.value),
                 automated: !r.manual && r.command.is_some(),
                 span: r.schedule.span,
+                when: r.schedule.span,
             });
         }
     }
@@ -139,6 +150,7 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 duration: None,
                 automated: false,
                 span: name.span,
+                when: r.schedule.span,
             });
         }
     }

@@ -1,0 +1,76 @@
+//! Environments: requests within limits, a sensible autoscaler, replicas within its range.
+
+use super::Cx;
+use crate::diag::{Code, Diagnostic};
+use crate::value::Number;
+
+pub fn check(cx: &mut Cx<'_>) {
+    for (name, env) in cx.plan.environments.iter() {
+        let path = format!("environments.{}", name.value);
+        for (res, req, lim) in [
+            ("cpu", &env.requests.cpu, &env.limits.cpu),
+            ("memory", &env.requests.memory, &env.limits.memory),
+        ] {
+            if let (Some(r), Some(l)) = (req, lim) {
+                if r.value.value > l.value.value {
+                    cx.diags.push(
+                        Diagnostic::new(Code::EnvResources, format!("`{path}` requests more {res} ({}) than its limit ({})", r.value, l.value))
+                            .at(r.span)
+                            .label("request")
+                            .with_label(l.span, "limit")
+                            .help("Kubernetes rejects a container whose requests exceed its limits; raise the limit or lower the request"),
+                    );
+                }
+            }
+        }
+        let Some(a) = &env.autoscaling else { continue };
+        if a.min.value > a.max.value {
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::EnvResources,
+                    format!(
+                        "`{path}.autoscaling` has min {} above max {}",
+                        a.min.value, a.max.value
+                    ),
+                )
+                .at(a.min.span)
+                .label("min")
+                .with_label(a.max.span, "max")
+                .help("swap them or fix the typo"),
+            );
+        } else if let Some(r) = &env.replicas {
+            if r.value < a.min.value || r.value > a.max.value {
+                cx.diags.push(
+                    Diagnostic::new(
+                        Code::EnvResources,
+                        format!(
+                            "`{path}.replicas` is {}, outside the autoscaling range {}..={}",
+                            r.value, a.min.value, a.max.value
+                        ),
+                    )
+                    .at(r.span)
+                    .label("replicas")
+                    .with_label(a.min.span.to(a.max.span), "autoscaling range")
+                    .help(
+                        "the autoscaler would override it at once; set replicas within [min, max]",
+                    ),
+                );
+            }
+        }
+        for (res, target) in [("cpu", &a.cpu), ("memory", &a.memory)] {
+            if let Some(t) = target {
+                if t.value.ratio() <= Number::ZERO {
+                    cx.diags.push(
+                        Diagnostic::new(
+                            Code::EnvResources,
+                            format!("`{path}.autoscaling.{res}` target is {}", t.value),
+                        )
+                        .at(t.span)
+                        .label("never reached")
+                        .help("a utilisation target is in (0%, 100%], usually 60%–80%"),
+                    );
+                }
+            }
+        }
+    }
+}

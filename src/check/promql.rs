@@ -1,0 +1,291 @@
+//! `PromQL`: every `expr`, error-ratio expression and label selector is parsed with
+//! promql-parser; an error points at the offending character inside the YAML string.
+//!
+//! The parser reports no positions, so the position is found here: lexer messages name the bad
+//! token; an unclosed bracket is found by matching brackets; otherwise the culprit is the first
+//! token after which no completion of the prefix parses.
+
+use super::Cx;
+use crate::diag::{Code, Diagnostic};
+use crate::model::{Indicator, SloIndicator};
+use crate::span::Sp;
+
+/// Text wrapped around a label selector so it parses as a vector selector.
+const SELECTOR_PREFIX: &str = "__selector__{";
+
+pub fn check(cx: &mut Cx<'_>) {
+    let mut exprs: Vec<(&Sp<String>, bool, String)> = Vec::new();
+    for (name, kpi) in cx.plan.kpis.iter() {
+        let at = format!("kpis.{}.indicator", name.value);
+        match &kpi.indicator.value {
+            Indicator::Expr(e) => exprs.push((e, false, format!("{at}.expr"))),
+            Indicator::ErrorRatio { errors, total, .. } => {
+                exprs.push((errors, false, format!("{at}.error_ratio.errors")));
+                exprs.push((total, false, format!("{at}.error_ratio.total")));
+            }
+            Indicator::Latency {
+                selector: Some(s), ..
+            } => exprs.push((s, true, format!("{at}.latency.selector"))),
+            Indicator::Throughput {
+                selector: Some(s), ..
+            } => exprs.push((s, true, format!("{at}.throughput.selector"))),
+            _ => {}
+        }
+    }
+    for (name, slo) in cx.plan.slos.iter() {
+        let at = format!("slos.{}.indicator", name.value);
+        match &slo.indicator.value {
+            SloIndicator::ErrorRatio { errors, total } => {
+                exprs.push((errors, false, format!("{at}.error_ratio.errors")));
+                exprs.push((total, false, format!("{at}.error_ratio.total")));
+            }
+            SloIndicator::Latency {
+                selector: Some(s), ..
+            } => exprs.push((s, true, format!("{at}.latency.selector"))),
+            _ => {}
+        }
+    }
+    for (text, selector, path) in exprs {
+        let (query, shift) = if selector {
+            (
+                format!("{SELECTOR_PREFIX}{}}}", text.value),
+                SELECTOR_PREFIX.len(),
+            )
+        } else {
+            (text.value.clone(), 0)
+        };
+        let Err(message) = promql_parser::parser::parse(&query) else {
+            continue;
+        };
+        let (start, end) = locate(&query, &message);
+        let clamp = |i: usize| i.saturating_sub(shift).min(text.value.len());
+        let (start, end) = (clamp(start), clamp(end.max(start + 1)));
+        let span = cx.within(text.span, Some(&text.value), start, end.max(start));
+        let what = if selector {
+            "label selector"
+        } else {
+            "PromQL expression"
+        };
+        let help = if selector {
+            "a selector is a list of label matchers such as `job=\"api\", handler!=\"/health\"`; upkeep adds the metric name".to_owned()
+        } else {
+            hint(&message)
+        };
+        cx.diags.push(
+            Diagnostic::new(
+                Code::PromqlSyntax,
+                format!("invalid {what} in `{path}`: {message}"),
+            )
+            .at(span)
+            .label("here")
+            .help(help),
+        );
+    }
+}
+
+fn hint(message: &str) -> String {
+    if message.contains("unclosed left parenthesis") {
+        "add the missing `)`".to_owned()
+    } else if message.contains("unknown function") {
+        "check the function name against the PromQL functions (`rate`, `increase`, `histogram_quantile`, `avg_over_time`, …)".to_owned()
+    } else if message.contains("duration") {
+        "durations in PromQL are like `5m`, `1h30m`".to_owned()
+    } else {
+        "fix the expression here; `promtool check rules` gives the same verdict".to_owned()
+    }
+}
+
+/// A token of the `PromQL` text, for locating errors.
+fn tokens(q: &str) -> Vec<(usize, usize)> {
+    let b = q.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if c == b'"' || c == b'\'' || c == b'`' {
+            i += 1;
+            while i < b.len() && b[i] != c {
+                if b[i] == b'\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(b.len());
+        } else if c.is_ascii_alphanumeric() || c == b'_' || c == b':' || c == b'.' {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':' || b[i] == b'.')
+            {
+                i += 1;
+            }
+        } else if i + 1 < b.len() && matches!(&q[i..i + 2], "==" | "!=" | "=~" | "!~" | ">=" | "<=")
+        {
+            i += 2;
+        } else {
+            i += q[i..].chars().next().map_or(1, char::len_utf8);
+        }
+        out.push((start, i));
+    }
+    out
+}
+
+/// The byte range of the offending text in `q`, given the parser's message.
+fn locate(q: &str, message: &str) -> (usize, usize) {
+    let toks = tokens(q);
+    let end_of_input = || {
+        let e = toks.last().map_or(q.len(), |t| t.1);
+        (e.saturating_sub(1), e)
+    };
+    // Messages that name the culprit.
+    for marker in [
+        "syntax: ",
+        "name '",
+        "character inside braces: '",
+        "unexpected character: '",
+    ] {
+        if let Some(i) = message.find(marker) {
+            let rest = &message[i + marker.len()..];
+            let word = rest.trim_end_matches('\'');
+            let word = word.split('\'').next().unwrap_or(word);
+            if !word.is_empty() {
+                if let Some(pos) = q.find(word) {
+                    return (pos, pos + word.len());
+                }
+            }
+        }
+    }
+    if message.contains("unclosed left parenthesis")
+        || message.contains("unclosed left bracket")
+        || message.contains("unclosed left brace")
+    {
+        if let Some(pos) = unmatched_open(q) {
+            return (pos, pos + 1);
+        }
+    }
+    if message.contains("unexpected end of input") {
+        return end_of_input();
+    }
+    // The first token after which the prefix can no longer be completed.
+    for (k, &(start, end)) in toks.iter().enumerate() {
+        if k > 0 && !viable(&q[..end]) {
+            return (start, end);
+        }
+    }
+    end_of_input()
+}
+
+/// Whether some completion of `prefix` parses: a filler, the closing brackets it needs, and a
+/// tail for a dangling operator or modifier.
+fn viable(prefix: &str) -> bool {
+    let closers: String = open_brackets(prefix)
+        .iter()
+        .rev()
+        .map(|&b| match b {
+            b'(' => ')',
+            b'[' => ']',
+            _ => '}',
+        })
+        .collect();
+    const FILLERS: [&str; 9] = [
+        "",
+        "[5m]",
+        " 1",
+        " x",
+        " x[5m]",
+        " 1, x[5m]",
+        "=\"\"",
+        "\"",
+        " (1)",
+    ];
+    const TAILS: [&str; 4] = ["", " 1", " x", " by (x) (1)"];
+    FILLERS.iter().any(|f| {
+        TAILS
+            .iter()
+            .any(|t| promql_parser::parser::parse(&format!("{prefix}{f}{closers}{t}")).is_ok())
+    })
+}
+
+/// The brackets still open at the end of `q`, outermost first (quotes respected).
+fn open_brackets(q: &str) -> Vec<u8> {
+    let mut stack = Vec::new();
+    let mut quote: Option<u8> = None;
+    let b = q.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(qc) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == qc {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => stack.push(c),
+                b')' | b']' | b'}' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    stack
+}
+
+/// The position of the first bracket that is never closed.
+fn unmatched_open(q: &str) -> Option<usize> {
+    let mut stack = Vec::new();
+    let mut quote: Option<u8> = None;
+    let b = q.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(qc) => {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == qc {
+                    quote = None;
+                }
+            }
+            None => match c {
+                b'"' | b'\'' | b'`' => quote = Some(c),
+                b'(' | b'[' | b'{' => stack.push(i),
+                b')' | b']' | b'}' => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    stack.first().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn culprit(q: &str) -> String {
+        let msg = promql_parser::parser::parse(q).expect_err("invalid");
+        let (s, e) = locate(q, &msg);
+        q[s..e].to_owned()
+    }
+
+    #[test]
+    fn locates_errors() {
+        assert_eq!(culprit("sum(rate(x[5m])"), "(");
+        assert_eq!(culprit("rate(x[5x])"), "5x");
+        assert_eq!(culprit("foo(x)"), "foo");
+        assert_eq!(culprit("x > > 3"), ">");
+        assert_eq!(culprit("rate(x[5m]) by (job)"), "by");
+        assert_eq!(culprit("up{job=\"a\" == 0"), "0");
+    }
+}

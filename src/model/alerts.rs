@@ -1,0 +1,231 @@
+//! Every alert a plan produces, with its severity level: KPI thresholds, SLO burn rates, health
+//! checks and freshness of automated tasks and backups. Checks (`alert/no-runbook`,
+//! `alert/no-level`) and emitters (rules, routes, docs) read this one list, so what is checked is
+//! what is generated.
+//!
+//! A KPI alert's level is its `levels.warning|critical` when given; otherwise the severity
+//! matrix cell at the service's `impact` row (or `severity.default_impact`) and the column
+//! `severity.likelihood_of.warning|critical`.
+
+use super::{Level, Plan, Service, Severity, When};
+use crate::span::{Sp, Span};
+use crate::value::Threshold;
+
+/// Which of a KPI's thresholds, or how urgent another alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Urgency {
+    Warning,
+    Critical,
+}
+
+impl Urgency {
+    pub fn name(self) -> &'static str {
+        match self {
+            Urgency::Warning => "warning",
+            Urgency::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Source<'p> {
+    Kpi {
+        name: &'p Sp<String>,
+        threshold: &'p Sp<Threshold>,
+    },
+    /// Multi-window multi-burn-rate alert; `page` is the fast one.
+    Slo {
+        name: &'p Sp<String>,
+        page: bool,
+    },
+    Health {
+        service: &'p Sp<String>,
+    },
+    /// An automated task or backup level that did not succeed in time.
+    Freshness {
+        name: String,
+    },
+}
+
+/// Why no level could be found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LevelError {
+    NoSeverity,
+    /// No `levels` override and no matrix to look up.
+    NoMatrix,
+    /// The service has no `impact` and there is no `default_impact`.
+    NoImpact,
+    /// `likelihood_of` does not say which column this urgency uses.
+    NoLikelihood(Urgency),
+    /// The level name does not exist (reported as `ref/unknown` already).
+    Unknown(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Alert<'p> {
+    /// Prometheus `alertname`, CamelCase: `ResponseTimeCritical`, `AvailabilityBurnRatePage`.
+    pub name: String,
+    pub source: Source<'p>,
+    pub urgency: Urgency,
+    pub service: Option<&'p Sp<String>>,
+    pub level: Result<&'p Level, LevelError>,
+    pub runbook: Option<&'p Sp<String>>,
+    /// What to blame in a diagnostic about this alert.
+    pub span: Span,
+}
+
+/// `response_time` → `ResponseTime`; `sri-api` → `SriApi`.
+pub fn camel(name: &str) -> String {
+    name.split(['_', '-', '.'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The level of an alert of `urgency` on `service` (or on no service: `default_impact`),
+/// unless `explicit` names one.
+pub fn level_for<'p>(
+    plan: &'p Plan,
+    service: Option<&'p Service>,
+    urgency: Urgency,
+    explicit: Option<&Sp<String>>,
+) -> Result<&'p Level, LevelError> {
+    let sev: &Severity = plan
+        .severity
+        .as_ref()
+        .map(|s| &s.value)
+        .ok_or(LevelError::NoSeverity)?;
+    if let Some(name) = explicit {
+        return sev
+            .level(&name.value)
+            .ok_or_else(|| LevelError::Unknown(name.value.clone()));
+    }
+    let matrix = sev.matrix.as_ref().ok_or(LevelError::NoMatrix)?;
+    let impact = service
+        .and_then(|s| s.impact.as_ref())
+        .or(sev.default_impact.as_ref())
+        .ok_or(LevelError::NoImpact)?;
+    let column = match urgency {
+        Urgency::Warning => sev.likelihood_of.warning.as_ref(),
+        Urgency::Critical => sev.likelihood_of.critical.as_ref(),
+    }
+    .ok_or(LevelError::NoLikelihood(urgency))?;
+    let cell = matrix
+        .cell(&impact.value, &column.value)
+        .ok_or_else(|| LevelError::Unknown(format!("{}×{}", impact.value, column.value)))?;
+    sev.level(&cell.value)
+        .ok_or_else(|| LevelError::Unknown(cell.value.clone()))
+}
+
+/// Every alert of a plan, in plan order.
+pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
+    let mut out = Vec::new();
+    for (name, kpi) in plan.kpis.iter() {
+        let service = plan.services.get(&kpi.service.value);
+        for (urgency, threshold, explicit) in [
+            (Urgency::Warning, &kpi.warning, &kpi.levels.warning),
+            (Urgency::Critical, &kpi.critical, &kpi.levels.critical),
+        ] {
+            let Some(threshold) = threshold else { continue };
+            out.push(Alert {
+                name: format!("{}{}", camel(&name.value), camel(urgency.name())),
+                source: Source::Kpi { name, threshold },
+                urgency,
+                service: Some(&kpi.service),
+                level: level_for(plan, service, urgency, explicit.as_ref()),
+                runbook: kpi.runbook.as_ref(),
+                span: threshold.span,
+            });
+        }
+    }
+    for (name, slo) in plan.slos.iter() {
+        let service = plan.services.get(&slo.service.value);
+        for (page, urgency, explicit) in [
+            (true, Urgency::Critical, &slo.page),
+            (false, Urgency::Warning, &slo.ticket),
+        ] {
+            // Burn-rate alerts are opt-in: only the ones `alerting` names.
+            if explicit.is_none() {
+                continue;
+            }
+            out.push(Alert {
+                name: format!(
+                    "{}BurnRate{}",
+                    camel(&name.value),
+                    if page { "Page" } else { "Ticket" }
+                ),
+                source: Source::Slo { name, page },
+                urgency,
+                service: Some(&slo.service),
+                level: level_for(plan, service, urgency, explicit.as_ref()),
+                runbook: slo.runbook.as_ref(),
+                span: explicit.as_ref().map_or(slo.objective.span, |e| e.span),
+            });
+        }
+    }
+    for (name, service) in plan.services.iter() {
+        if service.health.is_some() {
+            out.push(Alert {
+                name: format!("{}Down", camel(&name.value)),
+                source: Source::Health { service: name },
+                urgency: Urgency::Critical,
+                service: Some(name),
+                level: level_for(plan, Some(service), Urgency::Critical, None),
+                runbook: service.runbook.as_ref(),
+                span: service.health.as_ref().map_or(name.span, |h| h.probe.span),
+            });
+        }
+    }
+    for (name, task) in plan.tasks.iter() {
+        if task.manual || task.command.is_none() {
+            continue;
+        }
+        let service_name = task.service.as_ref();
+        let service = service_name.and_then(|s| plan.services.get(&s.value));
+        let span = match &task.when {
+            When::Window(w) => w.span,
+            When::Schedule(s) => s.span,
+        };
+        out.push(Alert {
+            name: format!("{}Missed", camel(&name.value)),
+            source: Source::Freshness {
+                name: name.value.clone(),
+            },
+            urgency: Urgency::Warning,
+            service: service_name,
+            level: level_for(plan, service, Urgency::Warning, None),
+            runbook: task.runbook.as_ref().or(plan.execution.runbook.as_ref()),
+            span,
+        });
+    }
+    for (name, backup) in plan.backups.iter() {
+        let service_name = backup.service.as_ref();
+        let service = service_name.and_then(|s| plan.services.get(&s.value));
+        for level in &backup.levels {
+            if level.manual || (level.command.is_none() && backup.command.is_none()) {
+                continue;
+            }
+            out.push(Alert {
+                name: format!(
+                    "{}{}BackupMissed",
+                    camel(&name.value),
+                    camel(level.kind.name())
+                ),
+                source: Source::Freshness {
+                    name: format!("{}.{}", name.value, level.kind.name()),
+                },
+                urgency: Urgency::Critical,
+                service: service_name,
+                level: level_for(plan, service, Urgency::Critical, None),
+                runbook: backup.runbook.as_ref().or(plan.execution.runbook.as_ref()),
+                span: level.schedule.span,
+            });
+        }
+    }
+    out
+}
