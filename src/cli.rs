@@ -58,6 +58,32 @@ enum Command {
         #[arg(long, value_enum)]
         deny: Option<DenyArg>,
     },
+    /// Compile plans into deploy artefacts
+    Build {
+        /// Plan files or directories (default: the current directory)
+        paths: Vec<PathBuf>,
+        /// Output directory (written atomically)
+        #[arg(long)]
+        out: PathBuf,
+        /// Targets to build (default: all): prometheus, alertmanager, cron, kubernetes, helm, runbooks, calendar
+        #[arg(long = "target", value_delimiter = ',')]
+        targets: Vec<String>,
+        /// Environments to build Helm values for (default: all)
+        #[arg(long = "env", value_delimiter = ',')]
+        envs: Vec<String>,
+        /// Write nothing; exit 1 naming each file that differs from the output directory
+        #[arg(long)]
+        check: bool,
+        /// Directory of templates overriding the built-in ones
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Prefix of the `runbook_url` annotations
+        #[arg(long)]
+        runbook_base_url: Option<String>,
+        /// Turn warnings into errors
+        #[arg(long, value_enum)]
+        deny: Option<DenyArg>,
+    },
     /// Explain a diagnostic code, or list them all
     Explain {
         /// A code such as `kpi/threshold-order`
@@ -99,6 +125,25 @@ fn run(command: Command) -> u8 {
             format,
             deny,
         } => check(paths, format, deny.is_some()),
+        Command::Build {
+            paths,
+            out,
+            targets,
+            envs,
+            check,
+            templates,
+            runbook_base_url,
+            deny,
+        } => build(
+            paths,
+            &out,
+            &targets,
+            envs,
+            check,
+            templates.as_deref(),
+            runbook_base_url,
+            deny.is_some(),
+        ),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Schema => {
             print!("{}", crate::schema::SCHEMA);
@@ -180,6 +225,154 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
     };
     let _ = std::io::stdout().write_all(out.as_bytes());
     exit_code(&ws)
+}
+
+/// Read every template override in `dir` (`*.j2`).
+fn read_templates(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read templates directory `{}`: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "j2") {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read template `{}`: {e}", path.display()))?;
+            out.insert(name, text);
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+fn build(
+    paths: Vec<PathBuf>,
+    out: &std::path::Path,
+    targets: &[String],
+    envs: Vec<String>,
+    check: bool,
+    templates: Option<&std::path::Path>,
+    runbook_base_url: Option<String>,
+    deny: bool,
+) -> u8 {
+    use crate::emit::{self, Target};
+    let mut selected = Vec::new();
+    for t in targets {
+        match Target::from_name(t) {
+            Some(t) => selected.push(t),
+            None => {
+                let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+                eprintln!("error: unknown target `{t}`");
+                eprintln!(
+                    "help: {}",
+                    crate::diag::suggestion_help(t, &names, "targets")
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let templates = match templates.map(read_templates).transpose() {
+        Ok(t) => t.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let ws = match load(paths, deny) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    if !ws.diagnostics.is_empty() {
+        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    }
+    if ws.errors() > 0 {
+        eprintln!("error: nothing was written because of the errors above");
+        return exit_code(&ws);
+    }
+    if !envs.is_empty() {
+        let known: Vec<&str> = ws
+            .plans
+            .iter()
+            .flat_map(|p| p.environments.names())
+            .collect();
+        for e in &envs {
+            if !known.contains(&e.as_str()) {
+                eprintln!("error: no plan has an environment `{e}`");
+                eprintln!(
+                    "help: {}",
+                    crate::diag::suggestion_help(e, &known, "environments")
+                );
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let opts = emit::Options {
+        targets: selected,
+        envs,
+        runbook_base_url,
+        templates,
+    };
+    let mut artifacts = Vec::new();
+    let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
+    plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
+    for plan in plans {
+        let source = &ws.sources.get(plan.file).name;
+        let cx = emit::Context {
+            plan,
+            source,
+            opts: &opts,
+        };
+        artifacts.extend(emit::build(&cx));
+    }
+    if check {
+        let drift = crate::write::check(out, &artifacts);
+        if drift.is_empty() {
+            eprintln!(
+                "{} generated files are up to date in {}",
+                artifacts.len(),
+                out.display()
+            );
+            return EXIT_OK;
+        }
+        for d in &drift {
+            let what = match d.kind {
+                crate::write::DriftKind::Missing => "missing",
+                crate::write::DriftKind::Changed => "differs",
+                crate::write::DriftKind::Stale => "is no longer generated",
+            };
+            println!("{}: {what}", out.join(&d.path).display());
+            if !d.diff.is_empty() {
+                print!("{}", d.diff);
+            }
+        }
+        eprintln!(
+            "error: {} of {} generated files are out of date; run `upkeep build` and commit the result",
+            drift.len(),
+            artifacts.len()
+        );
+        return EXIT_ERRORS;
+    }
+    match crate::write::write(out, &artifacts) {
+        Ok(()) => {
+            eprintln!(
+                "wrote {} files for {} plans to {}",
+                artifacts.len(),
+                ws.plans.len(),
+                out.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write to `{}`: {e}", out.display());
+            EXIT_USAGE
+        }
+    }
 }
 
 fn explain(code: Option<&str>) -> u8 {

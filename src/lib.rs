@@ -2,13 +2,15 @@
 //!
 //! The modules, in pipeline order: [`load`] (find and read files) → [`parse`] (YAML with spans)
 //! → [`schema`] (JSON Schema gate) → [`lower`] (typed [`model`], with [`value`] syntax) →
-//! [`resolve`] (imports, references) → [`check`] (semantic lints). [`driver`] runs them;
+//! [`resolve`] (imports, references) → [`check`] (semantic lints) → [`emit`] (artefacts) →
+//! [`write`] (atomic, or `--check`). [`driver`] runs them;
 //! [`diag`] is what they all report into; [`cli`] is the command line.
 
 pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod driver;
+pub mod emit;
 pub mod load;
 pub mod lower;
 pub mod model;
@@ -18,3 +20,4 @@ pub mod schema;
 pub mod source;
 pub mod span;
 pub mod value;
+pub mod write;

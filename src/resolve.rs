@@ -31,12 +31,25 @@ pub fn resolve(
     diags: &mut Diagnostics,
 ) -> Vec<Plan> {
     let in_cycle = report_cycles(imports, diags);
-    let mut plans = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     for &root in roots {
         let Some(Some(doc)) = docs.get(root.0 as usize) else {
             continue;
         };
         if doc.kind != DocKind::Plan {
+            continue;
+        }
+        if let Some(first) = plans
+            .iter()
+            .find(|p| p.metadata.name.value == doc.metadata.name.value)
+        {
+            diags.push(
+                Diagnostic::new(Code::DuplicatePlan, format!("two plans are named `{}`", doc.metadata.name.value))
+                    .at(doc.metadata.name.span)
+                    .label("named again here")
+                    .with_label(first.metadata.name.span, "first named here")
+                    .help("plan names name the generated files and the `plan` label; give each plan its own"),
+            );
             continue;
         }
         let mut plan = doc.clone();

@@ -9,6 +9,7 @@ pub fn check(cx: &mut Cx<'_>) {
         for field in &r.inline_secrets {
             let file_field = match field.value.as_str() {
                 "service_key" | "routing_key" => "routing_key_file".to_owned(),
+                "url" => "url` without the credential, and `credentials_file".to_owned(),
                 other => format!("{other}_file"),
             };
             cx.diags.push(

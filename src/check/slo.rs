@@ -1,8 +1,10 @@
-//! SLO objectives: strictly between 0% and 100%, or there is no error budget to spend.
+//! SLO objectives: strictly between 0% and 100%, or there is no error budget to spend; and
+//! loose enough that each burn-rate alert can fire at all.
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
-use crate::value::Number;
+use crate::emit::prometheus::{PAGE, TICKET, burn_factor};
+use crate::value::{Duration, Number};
 
 pub fn check(cx: &mut Cx<'_>) {
     for (name, slo) in cx.plan.slos.iter() {
@@ -25,6 +27,35 @@ pub fn check(cx: &mut Cx<'_>) {
                 .label(why)
                 .help("choose an objective strictly between 0% and 100%, such as `99.9%`"),
             );
+            continue;
+        }
+        // An error ratio never exceeds 1: a burn-rate threshold at or above 1 never fires.
+        let budget = Number::ONE.checked_sub(r).unwrap_or(Number::ZERO);
+        for (level, kind, specs) in [(&slo.page, "page", PAGE), (&slo.ticket, "ticket", TICKET)] {
+            let Some(level) = level else { continue };
+            for (share, long, _) in specs {
+                let factor = burn_factor(share, slo.window.value, long);
+                let Some(threshold) = factor.checked_mul(budget) else {
+                    continue;
+                };
+                if threshold >= Number::ONE {
+                    cx.diags.push(
+                        Diagnostic::new(
+                            Code::BurnUnreachable,
+                            format!(
+                                "the {kind} alert of `slos.{}` over {} can never fire: it needs an error ratio above {threshold} ({factor} × {budget})",
+                                name.value,
+                                Duration::from_secs(long),
+
+                            ),
+                        )
+                        .at(slo.objective.span)
+                        .label(format!("leaves an error budget of {budget}"))
+                        .with_label(level.span, format!("{kind} alert"))
+                        .help("an error ratio is at most 1; raise the objective, lengthen the SLO window, or drop this alert level"),
+                    );
+                }
+            }
         }
     }
 }

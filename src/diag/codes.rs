@@ -76,7 +76,8 @@ codes! {
     ObjectiveBreached = "kpi/objective-breached-by-warning", Warning, "the objective is breached before the warning fires";
     PromqlSyntax = "promql/syntax", Error, "an expression or selector that is not valid PromQL";
     SloObjectiveRange = "slo/objective-range", Error, "an SLO objective of 0% or 100%";
-    SloUnachievable = "slo/unachievable", Warning, "an SLO stricter than what its hard dependencies allow";
+        SloUnachievable = "slo/unachievable", Warning, "an SLO stricter than what its hard dependencies allow";
+    BurnUnreachable = "slo/burn-rate-unreachable", Warning, "a burn-rate alert that can never fire at this objective";
     MatrixIncomplete = "severity/matrix-incomplete", Error, "a severity matrix row with missing or extra cells";
     MatrixNotMonotonic = "severity/matrix-not-monotonic", Warning, "more impact or likelihood gives a less urgent level";
     ResponseOrder = "severity/response-order", Error, "a more urgent level with a longer response time";
@@ -96,6 +97,7 @@ codes! {
     SecretInline = "secret/inline", Error, "a webhook URL, routing key or password written inline";
     EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";
+    DuplicatePlan = "plan/duplicate-name", Error, "two plans with the same name";
 }
 
 impl Code {

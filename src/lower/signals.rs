@@ -92,7 +92,7 @@ pub const EMAIL: &[&str] = &[
 ];
 pub const PAGERDUTY: &[&str] = &["routing_key_file", "routing_key", "service_key", "severity"];
 pub const OPSGENIE: &[&str] = &["api_key_file", "api_key", "priority", "responders"];
-pub const WEBHOOK: &[&str] = &["url_file", "url", "max_alerts"];
+pub const WEBHOOK: &[&str] = &["url", "credentials_file", "max_alerts"];
 pub const ONCALL: &[&str] = &[
     "rotation",
     "handoff",
@@ -111,8 +111,36 @@ pub const INLINE_SECRETS: &[&str] = &[
     "routing_key",
     "service_key",
     "api_key",
-    "url",
 ];
+
+/// Whether a webhook URL carries a credential: `user:password@`, or a query parameter such as
+/// `token=`, `key=`, `secret=`, `password=`, `signature=`.
+pub fn url_has_secret(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return true;
+    }
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    query.split('&').any(|kv| {
+        let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
+        [
+            "token",
+            "key",
+            "secret",
+            "password",
+            "pass",
+            "sig",
+            "signature",
+            "auth",
+            "apikey",
+            "api_key",
+            "access_token",
+        ]
+        .iter()
+        .any(|s| k == *s || k.ends_with(&format!("_{s}")))
+    })
+}
 
 const FIVE_MINUTES: Duration = Duration::from_millis(5 * 60 * 1000);
 
@@ -743,11 +771,19 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
         let Some(o) = cx.object(body, sub_key, &sub_path, fields) else {
             continue;
         };
-        let inline_secrets: Vec<Sp<String>> = INLINE_SECRETS
+        let mut inline_secrets: Vec<Sp<String>> = INLINE_SECRETS
             .iter()
             .filter(|f| fields.contains(f))
             .filter_map(|f| o.key_span(f).map(|s| Sp::new((*f).to_owned(), s)))
             .collect();
+        if which == 4 {
+            if let (Some(u), Some(span)) = (o.get("url").and_then(Node::as_str), o.key_span("url"))
+            {
+                if url_has_secret(u) {
+                    inline_secrets.push(Sp::new("url".to_owned(), span));
+                }
+            }
+        }
         let kind = match which {
             0 => {
                 let Some(channel) = o.req_string(cx, "channel") else {
@@ -764,10 +800,16 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 let Some(to) = o.req_string(cx, "to") else {
                     continue;
                 };
+                // Alertmanager needs both, per receiver or globally; the plan states them.
+                let (Some(from), Some(smarthost)) =
+                    (o.req_string(cx, "from"), o.req_string(cx, "smarthost"))
+                else {
+                    continue;
+                };
                 ReceiverKind::Email {
                     to,
-                    from: o.opt_string(cx, "from"),
-                    smarthost: o.opt_string(cx, "smarthost"),
+                    from,
+                    smarthost,
                     auth_username: o.opt_string(cx, "auth_username"),
                     auth_password_file: o.opt_string(cx, "auth_password_file"),
                 }
@@ -782,7 +824,13 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 responders: o.opt_strings(cx, "responders"),
             },
             _ => ReceiverKind::Webhook {
-                url_file: o.opt_string(cx, "url_file"),
+                url: {
+                    let Some(url) = o.req_string(cx, "url") else {
+                        continue;
+                    };
+                    url
+                },
+                credentials_file: o.opt_string(cx, "credentials_file"),
                 max_alerts: o
                     .get("max_alerts")
                     .and_then(|m| cx.integer(m, &o.path("max_alerts"), 0, 10_000))
@@ -794,7 +842,6 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
             0 => Some("api_url_file"),
             2 => Some("routing_key_file"),
             3 => Some("api_key_file"),
-            4 => Some("url_file"),
             _ => None,
         };
         if let Some(field) = needs {

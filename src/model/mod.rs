@@ -344,8 +344,8 @@ pub enum ReceiverKind {
     },
     Email {
         to: Sp<String>,
-        from: Option<Sp<String>>,
-        smarthost: Option<Sp<String>>,
+        from: Sp<String>,
+        smarthost: Sp<String>,
         auth_username: Option<Sp<String>>,
         auth_password_file: Option<Sp<String>>,
     },
@@ -358,8 +358,10 @@ pub enum ReceiverKind {
         priority: Option<Sp<String>>,
         responders: Vec<Sp<String>>,
     },
+    /// A generic webhook: the endpoint (not a secret) and the file of its bearer credentials.
     Webhook {
-        url_file: Option<Sp<String>>,
+        url: Sp<String>,
+        credentials_file: Option<Sp<String>>,
         max_alerts: Option<Sp<u32>>,
     },
 }

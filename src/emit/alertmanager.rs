@@ -1,0 +1,591 @@
+//! Alertmanager: `alertmanager/NAME.yaml`, a complete configuration for one plan.
+//!
+//! - One route per severity level (`plan` and `severity` matchers), to one receiver per level
+//!   that holds every channel the level notifies; `repeat_interval` from the level.
+//! - Inhibition: a KPI's critical alert silences its warning; an SLO's page silences its ticket;
+//!   a hard dependency that is down silences the alerts of the services that need it.
+//! - Maintenance windows become `time_intervals` in the plan's time zone: `mute: true` windows
+//!   mute every level but the most urgent; planned `downtime` mutes the services it names.
+
+use chrono::Weekday;
+
+use super::yaml::Yaml;
+use super::{Artifact, Context};
+use crate::model::alerts::{self, Source};
+use crate::model::{Plan, ReceiverKind, WindowKind};
+use crate::value::schedule::{DaySpec, Days, Months};
+use crate::value::{Duration, Schedule, TimeOfDay};
+
+fn matcher(k: &str, v: &str) -> Yaml {
+    Yaml::Str(format!("{k}={}", super::prometheus::quote(v)))
+}
+
+fn regex_matcher(k: &str, re: &str) -> Yaml {
+    Yaml::Str(format!("{k}=~{}", super::prometheus::quote(re)))
+}
+
+fn receiver_name(plan: &str, level: &str) -> String {
+    format!("{plan}-{level}")
+}
+
+fn interval_name(plan: &str, window: &str) -> String {
+    format!("{plan}-{window}")
+}
+
+const WEEKDAYS: [Weekday; 7] = [
+    Weekday::Sun,
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+];
+
+fn day_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn hhmm(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// One Alertmanager time interval: a time range and the day constraints it applies on.
+#[derive(Clone, Default, PartialEq)]
+struct Span {
+    start: u32,
+    end: u32,
+    weekdays: Vec<Weekday>,
+    days: Vec<String>,
+    months: Vec<u32>,
+    years: Vec<i32>,
+}
+
+impl Span {
+    fn same_days(&self, o: &Span) -> bool {
+        self.weekdays == o.weekdays
+            && self.days == o.days
+            && self.months == o.months
+            && self.years == o.years
+    }
+
+    /// The interval with the time ranges of every span on the same days.
+    fn yaml(&self, times: &[(u32, u32)], location: &str) -> Yaml {
+        let times: Vec<Yaml> = times
+            .iter()
+            .map(|(s, e)| {
+                Yaml::map()
+                    .with("start_time", hhmm(*s))
+                    .with("end_time", hhmm(*e))
+            })
+            .collect();
+        let mut y = Yaml::map().with("times", times);
+        if !self.weekdays.is_empty() {
+            y.push(
+                "weekdays",
+                Yaml::Seq(
+                    self.weekdays
+                        .iter()
+                        .map(|d| Yaml::str(day_name(*d)))
+                        .collect(),
+                ),
+            );
+        }
+        if !self.days.is_empty() {
+            y.push(
+                "days_of_month",
+                Yaml::Seq(self.days.iter().map(Yaml::str).collect()),
+            );
+        }
+        if !self.months.is_empty() {
+            y.push(
+                "months",
+                Yaml::Seq(
+                    self.months
+                        .iter()
+                        .map(|m| Yaml::str(MONTHS[(*m - 1) as usize]))
+                        .collect(),
+                ),
+            );
+        }
+        if !self.years.is_empty() {
+            y.push(
+                "years",
+                Yaml::Seq(
+                    self.years
+                        .iter()
+                        .map(|y| Yaml::str(y.to_string()))
+                        .collect(),
+                ),
+            );
+        }
+        y.with("location", location)
+    }
+}
+
+fn days_of(days: Days) -> Vec<Weekday> {
+    WEEKDAYS
+        .iter()
+        .copied()
+        .filter(|d| days.contains(*d))
+        .collect()
+}
+
+fn month_list(months: Months) -> Vec<u32> {
+    if months == Months::ALL {
+        Vec::new()
+    } else {
+        (1..=12).filter(|m| months.contains(*m)).collect()
+    }
+}
+
+/// The time intervals of a window, or why it cannot be expressed.
+fn spans(schedule: &Schedule, duration: Duration) -> Result<Vec<Span>, String> {
+    let len = (duration.as_secs() / 60) as u32;
+    if len >= 24 * 60 {
+        return Err(format!(
+            "a window of {duration} (a day or longer) cannot be expressed as daily time ranges"
+        ));
+    }
+    // The part on the day it starts and, when it runs past midnight, the part on the next day.
+    let split = |at: TimeOfDay| -> (Span, Option<Span>) {
+        let start = at.minutes();
+        let end = start + len;
+        if end <= 24 * 60 {
+            (
+                Span {
+                    start,
+                    end,
+                    ..Span::default()
+                },
+                None,
+            )
+        } else {
+            (
+                Span {
+                    start,
+                    end: 24 * 60,
+                    ..Span::default()
+                },
+                Some(Span {
+                    start: 0,
+                    end: end - 24 * 60,
+                    ..Span::default()
+                }),
+            )
+        }
+    };
+    match schedule {
+        Schedule::Weekly { days, at } => {
+            let (mut a, b) = split(*at);
+            if *days != Days::ALL {
+                a.weekdays = days_of(*days);
+            }
+            let mut out = vec![a];
+            if let Some(mut b) = b {
+                if *days != Days::ALL {
+                    b.weekdays = days_of(*days).into_iter().map(|d| d.succ()).collect();
+                    b.weekdays.sort_by_key(Weekday::num_days_from_sunday);
+                }
+                out.push(b);
+            }
+            Ok(out)
+        }
+        Schedule::Monthly { months, day, at } => {
+            let (mut a, b) = split(*at);
+            a.months = month_list(*months);
+            let next_day = |b: &mut Span| -> Result<(), String> {
+                b.months = month_list(*months);
+                match day {
+                    DaySpec::Day(d) if *d < 28 => b.days = vec![(d + 1).to_string()],
+                    DaySpec::Nth(k, wd) if *k <= 4 => {
+                        let lo = u32::from(*k) * 7 - 5;
+                        b.days = vec![format!("{lo}:{}", lo + 6)];
+                        b.weekdays = vec![wd.succ()];
+                    }
+                    _ => return Err("a monthly window that runs past midnight at the end of the month cannot be expressed".to_owned()),
+                }
+                Ok(())
+            };
+            match day {
+                DaySpec::Day(d) => a.days = vec![d.to_string()],
+                DaySpec::LastDay => a.days = vec!["-1".to_owned()],
+                DaySpec::Nth(k, wd) if *k <= 4 => {
+                    let lo = u32::from(*k) * 7 - 6;
+                    a.days = vec![format!("{lo}:{}", lo + 6)];
+                    a.weekdays = vec![*wd];
+                }
+                DaySpec::Nth(_, wd) => {
+                    a.days = vec!["-7:-1".to_owned()];
+                    a.weekdays = vec![*wd];
+                }
+            }
+            let mut out = vec![a];
+            if let Some(mut b) = b {
+                next_day(&mut b)?;
+                out.push(b);
+            }
+            Ok(out)
+        }
+        Schedule::Once { date, at } => {
+            use chrono::Datelike;
+            let (mut a, b) = split(*at);
+            a.years = vec![date.year()];
+            a.months = vec![date.month()];
+            a.days = vec![date.day().to_string()];
+            let mut out = vec![a];
+            if let Some(mut b) = b {
+                let next = date.succ_opt().ok_or("no next day")?;
+                b.years = vec![next.year()];
+                b.months = vec![next.month()];
+                b.days = vec![next.day().to_string()];
+                out.push(b);
+            }
+            Ok(out)
+        }
+        Schedule::Every(d) if d.as_mins() < 24 * 60 && len < d.as_mins() as u32 => {
+            let step = d.as_mins() as u32;
+            Ok((0..24 * 60)
+                .step_by(step as usize)
+                .flat_map(|m| {
+                    let (a, b) = split(TimeOfDay::from_minutes(m));
+                    std::iter::once(a).chain(b)
+                })
+                .collect())
+        }
+        Schedule::Every(_) => Err("an interval of days (or a window as long as its interval) cannot be expressed in Alertmanager".to_owned()),
+        Schedule::Cron(c) => Err(format!("the cron line `{}` is not translated to Alertmanager time intervals", c.text)),
+    }
+}
+
+fn receiver_yaml(plan: &Plan, name: &str, level: &crate::model::Level) -> Yaml {
+    let mut y = Yaml::map().with("name", name);
+    let mut slack = Vec::new();
+    let mut email = Vec::new();
+    let mut pagerduty = Vec::new();
+    let mut opsgenie = Vec::new();
+    let mut webhook = Vec::new();
+    for r in &level.notify {
+        let Some(rc) = plan.receivers.get(&r.value) else {
+            continue;
+        };
+        match &rc.kind {
+            ReceiverKind::Slack { channel, api_url_file, username, send_resolved } => slack.push(
+                Yaml::map()
+                    .with_opt("api_url_file", api_url_file.as_ref().map(|f| f.value.clone()))
+                    .with("channel", channel.value.as_str())
+                    .with_opt("username", username.as_ref().map(|u| u.value.clone()))
+                    .with("send_resolved", *send_resolved)
+                    .with("title", "[{{ .Status | toUpper }}] {{ .CommonAnnotations.summary }}")
+                    .with("text", "{{ range .Alerts }}{{ .Annotations.description }}{{ if .Annotations.runbook_url }}\nRunbook: {{ .Annotations.runbook_url }}{{ end }}\n{{ end }}"),
+            ),
+            ReceiverKind::Email { to, from, smarthost, auth_username, auth_password_file } => email.push(
+                Yaml::map()
+                    .with("to", to.value.as_str())
+                                        .with("from", from.value.as_str())
+                    .with("smarthost", smarthost.value.as_str())
+                    .with_opt("auth_username", auth_username.as_ref().map(|f| f.value.clone()))
+                    .with_opt("auth_password_file", auth_password_file.as_ref().map(|f| f.value.clone()))
+                    .with("send_resolved", true),
+            ),
+            ReceiverKind::PagerDuty { routing_key_file, severity } => pagerduty.push(
+                Yaml::map()
+                    .with_opt("routing_key_file", routing_key_file.as_ref().map(|f| f.value.clone()))
+                    .with_opt("severity", severity.as_ref().map(|f| f.value.clone()))
+                    .with("description", "{{ .CommonAnnotations.summary }}")
+                    .with("send_resolved", true),
+            ),
+            ReceiverKind::Opsgenie { api_key_file, priority, responders } => opsgenie.push(
+                Yaml::map()
+                    .with_opt("api_key_file", api_key_file.as_ref().map(|f| f.value.clone()))
+                    .with("message", "{{ .CommonAnnotations.summary }}")
+                    .with_opt("priority", priority.as_ref().map(|f| f.value.clone()))
+                    .with_opt(
+                        "responders",
+                        (!responders.is_empty()).then(|| Yaml::Seq(responders.iter().map(|r| Yaml::map().with("name", r.value.as_str()).with("type", "team")).collect())),
+                    ),
+            ),
+                        ReceiverKind::Webhook { url, credentials_file, max_alerts } => webhook.push(
+                Yaml::map()
+                    .with("url", url.value.as_str())
+                    .with_opt(
+                        "http_config",
+                        credentials_file.as_ref().map(|f| Yaml::map().with("authorization", Yaml::map().with("type", "Bearer").with("credentials_file", f.value.as_str()))),
+                    )
+                    .with_opt("max_alerts", max_alerts.as_ref().map(|m| m.value))
+                    .with("send_resolved", true),
+            ),
+        }
+    }
+    for (key, list) in [
+        ("email_configs", email),
+        ("opsgenie_configs", opsgenie),
+        ("pagerduty_configs", pagerduty),
+        ("slack_configs", slack),
+        ("webhook_configs", webhook),
+    ] {
+        if !list.is_empty() {
+            y.push(key, Yaml::Seq(list));
+        }
+    }
+    y
+}
+
+pub fn emit(cx: &Context<'_>) -> Vec<Artifact> {
+    let plan = cx.plan;
+    let p = cx.name();
+    let tz = plan.metadata.timezone.value.name();
+    let levels = plan
+        .severity
+        .as_ref()
+        .map(|s| s.value.levels.as_slice())
+        .unwrap_or_default();
+
+    // Time intervals.
+    let mut intervals = Vec::new();
+    let mut notes = Vec::new();
+    let mut muting = Vec::new();
+    let mut downtime: Vec<(String, String)> = Vec::new();
+    for (name, w) in plan.windows.iter() {
+        if w.kind == WindowKind::Freeze || !(w.mute || w.downtime.is_some()) {
+            continue;
+        }
+        match spans(&w.schedule.value, w.duration.value) {
+            Ok(spans) => {
+                let iname = interval_name(p, &name.value);
+                let comment = format!(
+                    "window `{}`: {}, {}",
+                    name.value, w.schedule.value, w.duration.value
+                );
+                // Ranges on the same days are one interval with several times.
+                let mut merged: Vec<(&Span, Vec<(u32, u32)>)> = Vec::new();
+                for s in &spans {
+                    match merged.iter_mut().find(|(m, _)| m.same_days(s)) {
+                        Some((_, times)) => times.push((s.start, s.end)),
+                        None => merged.push((s, vec![(s.start, s.end)])),
+                    }
+                }
+                let entries: Vec<Yaml> =
+                    merged.iter().map(|(s, times)| s.yaml(times, tz)).collect();
+                intervals.push(
+                    Yaml::map()
+                        .with("name", iname.as_str())
+                        .with("time_intervals", entries)
+                        .commented(vec![comment]),
+                );
+                if w.mute {
+                    muting.push(iname.clone());
+                }
+                if let Some(d) = &w.downtime {
+                    downtime.extend(d.services.iter().map(|s| (s.value.clone(), iname.clone())));
+                }
+            }
+            Err(why) => notes.push(format!("window `{}` is not muted: {why}", name.value)),
+        }
+    }
+
+    // Routes: one per level; services with planned downtime get their own, muted during it.
+    let route =
+        |level: &crate::model::Level, rank: usize, service: Option<&str>, extra: &[String]| {
+            let mut m = vec![matcher("plan", p), matcher("severity", &level.name.value)];
+            if let Some(s) = service {
+                m.push(matcher("service", s));
+            }
+            let mut mutes: Vec<String> = if rank > 0 { muting.clone() } else { Vec::new() };
+            mutes.extend(extra.iter().cloned());
+            mutes.sort();
+            mutes.dedup();
+            let mut r = Yaml::map()
+                .with("matchers", m)
+                .with("receiver", receiver_name(p, &level.name.value));
+            r.push("group_wait", if rank == 0 { "10s" } else { "30s" });
+            if let Some(rep) = &level.repeat {
+                r.push("repeat_interval", rep.value.to_string());
+            }
+            if !mutes.is_empty() {
+                r.push(
+                    "mute_time_intervals",
+                    Yaml::Seq(mutes.into_iter().map(Yaml::Str).collect()),
+                );
+            }
+            r
+        };
+    let mut routes = Vec::new();
+    let mut services: Vec<&str> = downtime.iter().map(|(s, _)| s.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    for s in &services {
+        let windows: Vec<String> = downtime
+            .iter()
+            .filter(|(ds, _)| ds == s)
+            .map(|(_, w)| w.clone())
+            .collect();
+        for (rank, l) in levels.iter().enumerate() {
+            let r = route(l, rank, Some(s), &windows);
+            routes.push(if rank == 0 {
+                r.commented(vec![format!(
+                    "`{s}` has planned downtime: its alerts are muted during {}",
+                    windows.join(", ")
+                )])
+            } else {
+                r
+            });
+        }
+    }
+    for (rank, l) in levels.iter().enumerate() {
+        let mut r = route(l, rank, None, &[]);
+        if rank == 0 && !muting.is_empty() {
+            r = r.commented(vec![format!(
+                "the most urgent level is never muted; the others are muted during {}",
+                muting.join(", ")
+            )]);
+        }
+        routes.push(r);
+    }
+
+    let mut receivers = vec![
+        Yaml::map()
+            .with("name", format!("{p}-none"))
+            .commented(vec![
+                "alerts of this plan without a level go nowhere (`upkeep check` reports them)"
+                    .to_owned(),
+            ]),
+    ];
+    receivers.extend(
+        levels
+            .iter()
+            .map(|l| receiver_yaml(plan, &receiver_name(p, &l.name.value), l)),
+    );
+
+    // Inhibition.
+    let mut inhibit = vec![
+        Yaml::map()
+            .with(
+                "source_matchers",
+                vec![matcher("plan", p), regex_matcher("alertname", ".+Critical")],
+            )
+            .with(
+                "target_matchers",
+                vec![matcher("plan", p), regex_matcher("alertname", ".+Warning")],
+            )
+            .with("equal", vec![Yaml::str("kpi")])
+            .commented(vec![
+                "a KPI's critical alert silences its warning".to_owned(),
+            ]),
+        Yaml::map()
+            .with(
+                "source_matchers",
+                vec![
+                    matcher("plan", p),
+                    regex_matcher("alertname", ".+BurnRatePage"),
+                ],
+            )
+            .with(
+                "target_matchers",
+                vec![
+                    matcher("plan", p),
+                    regex_matcher("alertname", ".+BurnRateTicket"),
+                ],
+            )
+            .with("equal", vec![Yaml::str("slo")])
+            .commented(vec!["an SLO's page silences its ticket".to_owned()]),
+    ];
+    let all = alerts::alerts(plan);
+    for (name, svc) in plan.services.iter() {
+        for dep in svc.depends_on.iter().filter(|d| d.hard) {
+            // The dependency's "down" alerts: its health check, or a KPI on its `up` series.
+            let down: Vec<&str> = all
+                .iter()
+                .filter(|a| a.service.is_some_and(|s| s.value == dep.service.value))
+                .filter(|a| match &a.source {
+                    Source::Health { .. } => true,
+                    Source::Kpi { name: k, .. } => {
+                        plan.kpis.get(&k.value).is_some_and(|k| {
+                            matches!(k.indicator.value, crate::model::Indicator::Up { .. })
+                        }) && a.urgency == alerts::Urgency::Critical
+                    }
+                    _ => false,
+                })
+                .map(|a| a.name.as_str())
+                .collect();
+            if down.is_empty() {
+                continue;
+            }
+            let names = down.join("|");
+            inhibit.push(
+                Yaml::map()
+                    .with(
+                        "source_matchers",
+                        vec![
+                            matcher("plan", p),
+                            regex_matcher("alertname", &names),
+                            matcher("service", &dep.service.value),
+                        ],
+                    )
+                    .with(
+                        "target_matchers",
+                        vec![matcher("plan", p), matcher("service", &name.value)],
+                    )
+                    .with("equal", vec![Yaml::str("plan")])
+                    .commented(vec![format!(
+                        "`{}` depends on `{}`: while it is down, `{}` alerts are noise",
+                        name.value, dep.service.value, name.value
+                    )]),
+            );
+        }
+    }
+
+    let mut doc = Yaml::map()
+        .with("global", Yaml::map().with("resolve_timeout", "5m"))
+        .with(
+            "route",
+            Yaml::map()
+                .with("receiver", format!("{p}-none"))
+                .with(
+                    "group_by",
+                    vec![
+                        Yaml::str("plan"),
+                        Yaml::str("service"),
+                        Yaml::str("alertname"),
+                    ],
+                )
+                .with("group_wait", "30s")
+                .with("group_interval", "5m")
+                .with("repeat_interval", "4h")
+                .with("routes", routes),
+        )
+        .with("receivers", receivers)
+        .with("inhibit_rules", inhibit);
+    if !intervals.is_empty() {
+        doc.push("time_intervals", Yaml::Seq(intervals));
+    }
+    let mut header = cx.header();
+    header.extend(notes);
+    vec![Artifact {
+        path: format!("alertmanager/{p}.yaml").into(),
+        content: super::yaml::document(&header, &doc),
+    }]
+}

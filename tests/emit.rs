@@ -1,0 +1,256 @@
+//! Generated artefacts are accepted by the real tools: promtool checks and unit-tests the rules,
+//! amtool checks the Alertmanager configuration and routes an alert of every level to the
+//! receivers the plan says, yamllint reads every YAML file. The generated rule tests are not
+//! vacuous: a hand-broken rules file fails them. Every generated file is snapshotted.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn build(source: &str, tag: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("upkeep-emit-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .args(["build", source, "--out"])
+        .arg(&out)
+        .current_dir(common::root())
+        .output()
+        .expect("run upkeep build");
+    assert!(
+        o.status.success(),
+        "build {source} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.to_string_lossy().ends_with(ext))
+        .collect();
+    v.sort();
+    v
+}
+
+fn yaml(path: &Path) -> serde_json::Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).expect("read"))
+        .expect("generated YAML parses")
+}
+
+fn promtool(out: &Path) {
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let rules: Vec<PathBuf> = files(out, ".rules.yaml");
+    assert!(!rules.is_empty());
+    for r in &rules {
+        common::run_ok(Command::new(&promtool).args(["check", "rules"]).arg(r));
+    }
+    for t in files(out, ".rules.test.yaml") {
+        let text = common::run_ok(Command::new(&promtool).args(["test", "rules"]).arg(&t));
+        assert!(text.contains("SUCCESS"), "{}: {text}", t.display());
+    }
+}
+
+/// Every level of the plan routes to its own receiver, and that receiver holds one integration
+/// per channel the level notifies.
+fn amtool(out: &Path, plans: &[&str]) {
+    let Some(amtool) = common::tool("amtool") else {
+        return;
+    };
+    for plan in plans {
+        let config = out.join(format!("alertmanager/{plan}.yaml"));
+        common::run_ok(Command::new(&amtool).arg("check-config").arg(&config));
+        let doc = yaml(&config);
+        let source = load_plan(plan);
+        let levels = source
+            .severity
+            .as_ref()
+            .map(|s| s.value.levels.clone())
+            .unwrap_or_default();
+        for level in &levels {
+            let got = common::run_ok(
+                Command::new(&amtool)
+                    .args(["config", "routes", "test", "--config.file"])
+                    .arg(&config)
+                    .arg(format!("plan={plan}"))
+                    .arg(format!("severity={}", level.name.value)),
+            );
+            let expected = format!("{plan}-{}", level.name.value);
+            assert!(
+                got.lines().any(|l| l.trim() == expected),
+                "{plan}: severity={} routes to {got:?}, not {expected}",
+                level.name.value
+            );
+            let receiver = doc["receivers"]
+                .as_array()
+                .expect("receivers")
+                .iter()
+                .find(|r| r["name"] == expected.as_str())
+                .expect("receiver");
+            let mut want: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
+            for n in &level.notify {
+                let kind = source
+                    .receivers
+                    .get(&n.value)
+                    .expect("receiver exists")
+                    .kind
+                    .kind_name();
+                *want.entry(kind).or_default() += 1;
+            }
+            for (kind, count) in want {
+                let key = format!("{kind}_configs");
+                assert_eq!(
+                    receiver[&key].as_array().map_or(0, Vec::len),
+                    count,
+                    "{plan}: {expected} should have {count} {key}"
+                );
+            }
+        }
+    }
+}
+
+fn load_plan(name: &str) -> upkeep::model::Plan {
+    let path = if name == "every-kind" {
+        common::root().join("tests/fixtures/emit/every-kind.yaml")
+    } else {
+        common::root().join(format!("plans/{name}.yaml"))
+    };
+    let ws = common::check(&path);
+    ws.plans
+        .into_iter()
+        .find(|p| p.metadata.name.value == name)
+        .expect("plan")
+}
+
+fn yamllint(out: &Path) {
+    let Some(yamllint) = common::tool("yamllint") else {
+        return;
+    };
+    for f in files(out, ".yaml") {
+        // Long PromQL lines are warnings in the relaxed profile; any error fails.
+        let text = common::run_ok(
+            Command::new(&yamllint)
+                .args(["-d", "relaxed", "-f", "parsable"])
+                .arg(&f),
+        );
+        assert!(!text.contains("[error]"), "{}: {text}", f.display());
+    }
+}
+
+const PLANS: &[&str] = &["conecta360", "diabetes", "ecplacas", "nuam", "sigcerh"];
+
+#[test]
+fn bundled_plans_satisfy_promtool_amtool_and_yamllint() {
+    let out = build("plans/", "plans");
+    promtool(&out);
+    amtool(&out, PLANS);
+    yamllint(&out);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn every_kind_satisfies_promtool_amtool_and_yamllint() {
+    let out = build("tests/fixtures/emit/every-kind.yaml", "every");
+    promtool(&out);
+    amtool(&out, &["every-kind"]);
+    yamllint(&out);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn generated_files_are_snapshotted() {
+    for (source, tag) in [
+        ("plans/", "snap-plans"),
+        ("tests/fixtures/emit/every-kind.yaml", "snap-every"),
+    ] {
+        let out = build(source, tag);
+        let mut all = files(&out, ".yaml");
+        all.retain(|p| !p.to_string_lossy().contains("/."));
+        for f in all {
+            let rel = f
+                .strip_prefix(&out)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('/', "__");
+            let text = std::fs::read_to_string(&f).expect("read");
+            insta::assert_snapshot!(rel, text);
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+/// The generated tests catch a rule whose threshold was changed by hand, and a plan change that
+/// did not reach the rules.
+#[test]
+fn rule_tests_catch_a_broken_rule() {
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let out = build("tests/fixtures/emit/every-kind.yaml", "broken");
+    let rules = out.join("prometheus/every-kind.rules.yaml");
+    let tests = out.join("prometheus/every-kind.rules.test.yaml");
+    let original = std::fs::read_to_string(&rules).expect("rules");
+    for (from, to) in [
+        (
+            "kpi:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.25",
+            "kpi:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.3",
+        ),
+        ("for: 5m", "for: 10m"),
+        ("severity: P0", "severity: P1"),
+        ("> 0.5\n", "> 5\n"),
+    ] {
+        assert!(
+            original.contains(from),
+            "the rules file no longer contains {from:?}"
+        );
+        std::fs::write(&rules, original.replacen(from, to, 1)).expect("write");
+        let text = common::run_fails(Command::new(&promtool).args(["test", "rules"]).arg(&tests));
+        assert!(text.contains("FAILED"), "{text}");
+    }
+    // A plan whose threshold changed, tested against the old rules.
+    std::fs::write(&rules, &original).expect("restore");
+    let plan = std::fs::read_to_string(common::root().join("tests/fixtures/emit/every-kind.yaml"))
+        .expect("plan");
+    let changed_dir =
+        std::env::temp_dir().join(format!("upkeep-emit-changed-{}", std::process::id()));
+    std::fs::create_dir_all(&changed_dir).expect("dir");
+    std::fs::write(
+        changed_dir.join("every-kind.yaml"),
+        plan.replace("warning: \"> 250ms\"", "warning: \"> 200ms\""),
+    )
+    .expect("write");
+    let regenerated = build(changed_dir.to_str().expect("utf-8"), "regenerated");
+    std::fs::copy(
+        regenerated.join("prometheus/every-kind.rules.test.yaml"),
+        &tests,
+    )
+    .expect("copy tests");
+    common::run_fails(Command::new(&promtool).args(["test", "rules"]).arg(&tests));
+    for d in [out, regenerated, changed_dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    let a = build("plans/", "det-a");
+    let b = build("plans/", "det-b");
+    for f in files(&a, ".yaml") {
+        let rel = f.strip_prefix(&a).expect("prefix");
+        assert_eq!(
+            std::fs::read(&f).expect("a"),
+            std::fs::read(b.join(rel)).expect("b"),
+            "{} differs between builds",
+            rel.display()
+        );
+    }
+    for d in [a, b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
