@@ -49,7 +49,11 @@ fn diagnostics_index_is_generated_from_the_codes() {
 fn summary_lists_every_page() {
     let path = common::root().join("book/src/SUMMARY.md");
     let current = std::fs::read_to_string(&path).expect("SUMMARY.md");
-    let head = current.split("# Diagnostics\n").next().unwrap_or(&current).to_owned();
+    let head = current
+        .split("# Diagnostics\n")
+        .next()
+        .unwrap_or(&current)
+        .to_owned();
     let mut section = String::from("# Diagnostics\n\n- [All codes](diagnostics/index.md)\n");
     for c in Code::ALL {
         let _ = writeln!(section, "  - [`{0}`](diagnostics/{0}.md)", c.name());
