@@ -321,6 +321,7 @@ fn build(
     let mut artifacts = Vec::new();
     let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
     plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
+    let mut emit_diags = crate::diag::Diagnostics::new();
     for plan in plans {
         let source = &ws.sources.get(plan.file).name;
         let cx = emit::Context {
@@ -328,7 +329,14 @@ fn build(
             source,
             opts: &opts,
         };
-        artifacts.extend(emit::build(&cx));
+        artifacts.extend(emit::build(&cx, &mut emit_diags));
+    }
+    if emit_diags.has_errors() {
+        let diags = emit_diags.into_sorted();
+        let text = render::human(&diags, &ws.sources, ws.files, stderr_human());
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        eprintln!("error: nothing was written because of the errors above");
+        return EXIT_ERRORS;
     }
     if check {
         let drift = crate::write::check(out, &artifacts);

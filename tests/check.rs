@@ -85,15 +85,16 @@ const MADE_BY_TESTS: &[(&str, &str)] = &[
     ("limit/file-size", "fn file_too_large"),
     ("limit/size", "fn too_many_nodes"),
     ("limit/files", "fn too_many_files"),
+    ("template/error", "fn broken_template"),
 ];
 
 /// Families about reading a plan at all: their boundary is every clean fixture.
-const READING: &[&str] = &["syntax", "limit", "file", "import", "schema"];
+const READING: &[&str] = &["syntax", "limit", "file", "import", "schema", "template"];
 
 #[test]
 fn every_code_has_a_failing_and_a_passing_fixture() {
     let dir = common::root().join("tests/fixtures/check");
-    let tests: String = ["tests/cli.rs", "tests/check.rs"]
+    let tests: String = ["tests/cli.rs", "tests/check.rs", "tests/docs.rs"]
         .iter()
         .map(|f| std::fs::read_to_string(common::root().join(f)).unwrap_or_default())
         .collect();

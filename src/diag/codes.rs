@@ -97,7 +97,8 @@ codes! {
     SecretInline = "secret/inline", Error, "a webhook URL, routing key or password written inline";
     EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";
-    DuplicatePlan = "plan/duplicate-name", Error, "two plans with the same name";
+        DuplicatePlan = "plan/duplicate-name", Error, "two plans with the same name";
+    TemplateError = "template/error", Error, "a documentation template that does not compile or render";
 }
 
 impl Code {

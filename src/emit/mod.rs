@@ -7,6 +7,7 @@
 
 pub mod alertmanager;
 pub mod prometheus;
+pub mod runbooks;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -27,15 +28,18 @@ pub struct Artifact {
 pub enum Target {
     Prometheus,
     Alertmanager,
+    Runbooks,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Prometheus, Target::Alertmanager];
+    pub const ALL: &'static [Target] =
+        &[Target::Prometheus, Target::Alertmanager, Target::Runbooks];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Prometheus => "prometheus",
             Target::Alertmanager => "alertmanager",
+            Target::Runbooks => "runbooks",
         }
     }
 
@@ -102,14 +106,18 @@ impl Context<'_> {
     }
 }
 
-/// Every artefact of one plan for the selected targets, in a stable order.
-pub fn build(cx: &Context<'_>) -> Vec<Artifact> {
+/// Every artefact of one plan for the selected targets, in a stable order. Problems found while
+/// emitting (a broken template override) are diagnostics.
+pub fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Artifact> {
     let mut out = Vec::new();
     if cx.opts.wants(Target::Prometheus) {
         out.extend(prometheus::emit(cx));
     }
     if cx.opts.wants(Target::Alertmanager) {
         out.extend(alertmanager::emit(cx));
+    }
+    if cx.opts.wants(Target::Runbooks) {
+        out.extend(runbooks::emit(cx, diags));
     }
     out
 }
