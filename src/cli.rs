@@ -327,6 +327,7 @@ fn build(
         let cx = emit::Context {
             plan,
             source,
+            sources: &ws.sources,
             opts: &opts,
         };
         artifacts.extend(emit::build(&cx, &mut emit_diags));
@@ -369,9 +370,9 @@ fn build(
     match crate::write::write(out, &artifacts) {
         Ok(()) => {
             eprintln!(
-                "wrote {} files for {} plans to {}",
-                artifacts.len(),
-                ws.plans.len(),
+                "wrote {} for {} to {}",
+                plural(artifacts.len(), "file"),
+                plural(ws.plans.len(), "plan"),
                 out.display()
             );
             EXIT_OK
@@ -448,4 +449,13 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
     }
     let _ = std::io::stdout().write_all(out.as_bytes());
     EXIT_OK
+}
+
+/// `1 file`, `2 files`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -74,3 +74,38 @@ pub fn check(cx: &mut Cx<'_>) {
         }
     }
 }
+
+/// Free-form Helm values that replace a value upkeep generates from the plan.
+pub fn overrides(cx: &mut Cx<'_>) {
+    for (name, env) in cx.plan.environments.iter() {
+        for path in crate::emit::helm::overridden(cx.plan, &name.value, env) {
+            let Some((_, span)) = env.value_keys.iter().find(|(p, _)| *p == path) else {
+                continue;
+            };
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::EnvValuesOverride,
+                    format!("`environments.{}.values.{path}` replaces the value upkeep generates for `{path}`", name.value),
+                )
+                .at(*span)
+                .label("overrides a generated value")
+                .help(help_for(&path)),
+            );
+        }
+    }
+}
+
+fn help_for(path: &str) -> String {
+    let field = match path.split('.').next().unwrap_or_default() {
+        "replicaCount" => Some("replicas"),
+        "image" => Some("image"),
+        "resources" => Some("resources"),
+        "autoscaling" => Some("autoscaling"),
+        "env" => Some("env"),
+        _ => None,
+    };
+    match field {
+        Some(f) => format!("set `{f}` on the environment instead, so checks and the diff see it; or allow the override with `lints: {{env/values-override: allow}}`"),
+        None => "these values come from the plan (jobs, rules, time zone); change the plan instead, or allow the override with `lints: {env/values-override: allow}`".to_string(),
+    }
+}

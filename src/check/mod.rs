@@ -60,6 +60,7 @@ pub fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
         budget::check(&mut cx);
         secrets::check(&mut cx);
         environments::check(&mut cx);
+        environments::overrides(&mut cx);
     }
     refs::unused(plans, diags);
 }

@@ -205,10 +205,14 @@ fn alerts_without_severity(cx: &mut Cx<'_>) {
     let Some(first) = all.first() else { return };
     let mut d = Diagnostic::new(
         Code::NoLevel,
-        format!(
-            "the plan has {} alert(s) but no `severity` section to route them",
-            all.len()
-        ),
+        if all.len() == 1 {
+            "the plan has an alert but no `severity` section to route it".to_owned()
+        } else {
+            format!(
+                "the plan has {} alerts but no `severity` section to route them",
+                all.len()
+            )
+        },
     )
     .at(first.span)
     .label(format!("alert `{}`", first.name));

@@ -95,7 +95,8 @@ codes! {
     AllocationSum = "budget/allocation-sum", Error, "allocation percentages do not add up to 100%";
     CurrencyMismatch = "budget/currency-mismatch", Error, "an amount in another currency than the budget's";
     SecretInline = "secret/inline", Error, "a webhook URL, routing key or password written inline";
-    EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
+        EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
+    EnvValuesOverride = "env/values-override", Warning, "free-form Helm values that replace a generated value";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";
         DuplicatePlan = "plan/duplicate-name", Error, "two plans with the same name";
     TemplateError = "template/error", Error, "a documentation template that does not compile or render";

@@ -6,6 +6,11 @@
 //! same plan gives byte-identical artefacts on every run and machine.
 
 pub mod alertmanager;
+pub mod calendar;
+pub mod cron;
+pub mod helm;
+pub mod jobs;
+pub mod kubernetes;
 pub mod prometheus;
 pub mod runbooks;
 pub mod yaml;
@@ -28,18 +33,33 @@ pub struct Artifact {
 pub enum Target {
     Prometheus,
     Alertmanager,
+    Cron,
+    Kubernetes,
+    Helm,
     Runbooks,
+    Calendar,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] =
-        &[Target::Prometheus, Target::Alertmanager, Target::Runbooks];
+    pub const ALL: &'static [Target] = &[
+        Target::Prometheus,
+        Target::Alertmanager,
+        Target::Cron,
+        Target::Kubernetes,
+        Target::Helm,
+        Target::Runbooks,
+        Target::Calendar,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Prometheus => "prometheus",
             Target::Alertmanager => "alertmanager",
+            Target::Cron => "cron",
+            Target::Kubernetes => "kubernetes",
+            Target::Helm => "helm",
             Target::Runbooks => "runbooks",
+            Target::Calendar => "calendar",
         }
     }
 
@@ -72,6 +92,8 @@ pub struct Context<'a> {
     pub plan: &'a Plan,
     /// Display name of the plan's file, for "generated from" headers.
     pub source: &'a str,
+    /// For line numbers in "from plans/x.yaml:12" comments, and nothing else.
+    pub sources: &'a crate::source::SourceMap,
     pub opts: &'a Options,
 }
 
@@ -116,8 +138,23 @@ pub fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Arti
     if cx.opts.wants(Target::Alertmanager) {
         out.extend(alertmanager::emit(cx));
     }
+    let jobs = jobs::jobs(cx.plan, cx.source, |span| {
+        cx.sources.get(span.file).line_col(span.start).0
+    });
+    if cx.opts.wants(Target::Cron) {
+        out.extend(cron::emit(cx, &jobs));
+    }
+    if cx.opts.wants(Target::Kubernetes) {
+        out.extend(kubernetes::emit(cx, &jobs));
+    }
+    if cx.opts.wants(Target::Helm) {
+        out.extend(helm::emit(cx, &jobs));
+    }
     if cx.opts.wants(Target::Runbooks) {
         out.extend(runbooks::emit(cx, diags));
+    }
+    if cx.opts.wants(Target::Calendar) {
+        out.extend(calendar::emit(cx));
     }
     out
 }

@@ -627,8 +627,12 @@ pub fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
                 cx.report(Diagnostic::new(Code::Type, format!("`{}` must be a mapping, found {}", o.path("values"), v.kind_name())).at(cx.span(v)).help("write Helm values as a mapping, e.g. `values: {podAnnotations: {team: ops}}`"));
                 return None;
             }
-            Some(Sp::new(crate::parse::to_json(v), cx.span(v)))
+                        Some(Sp::new(crate::parse::to_json(v), cx.span(v)))
         });
+        let mut value_keys = Vec::new();
+        if let Some(v) = o.get("values") {
+            key_paths(cx, v, "", &mut value_keys);
+        }
         out.push(
             name,
             Environment {
@@ -641,6 +645,7 @@ pub fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
                 alerts,
                 env,
                 values,
+                value_keys,
             },
         );
     }
@@ -763,4 +768,19 @@ pub fn lints(cx: &mut Cx<'_>, n: &Node) -> Vec<(Sp<String>, Sp<LintLevel>)> {
         out.push((code, level));
     }
     out
+}
+
+/// The dotted path and span of every key of a free-form mapping, through nested mappings.
+fn key_paths(cx: &Cx<'_>, n: &Node, prefix: &str, out: &mut Vec<(String, Span)>) {
+    let Some(entries) = n.as_map() else { return };
+    for (k, v) in entries {
+        let key = k.scalar_text().unwrap_or_default();
+        let path = if prefix.is_empty() {
+            key
+        } else {
+            format!("{prefix}.{key}")
+        };
+        out.push((path.clone(), cx.span(k)));
+        key_paths(cx, v, &path, out);
+    }
 }

@@ -638,6 +638,8 @@ pub struct Environment {
     pub env: Vec<(Sp<String>, Sp<String>)>,
     /// Free-form Helm values, merged last.
     pub values: Option<Sp<serde_json::Value>>,
+    /// The dotted path of every key in `values` (through nested mappings) and its span.
+    pub value_keys: Vec<(String, Span)>,
 }
 
 #[derive(Clone, Debug)]

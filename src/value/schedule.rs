@@ -11,6 +11,7 @@
 //! happen twice (when DST ends) run once, at the first.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use chrono::{
     DateTime, Datelike, Duration as ChronoDuration, LocalResult, NaiveDate, NaiveDateTime,
@@ -1137,6 +1138,50 @@ impl Cron {
             dom_star,
             dow_star,
         })
+    }
+
+    /// The RFC 5545 recurrence rule of this line, unless both day fields are restricted (cron
+    /// ORs them; a rule cannot).
+    pub fn rrule(&self) -> Option<String> {
+        if !self.dom_star && !self.dow_star {
+            return None;
+        }
+        let list = |mask: u64, lo: u32, hi: u32| -> Vec<String> {
+            (lo..=hi)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| i.to_string())
+                .collect()
+        };
+        let mut r = String::from("FREQ=DAILY");
+        if self.months != 0b1_1111_1111_1110 {
+            let _ = write!(
+                r,
+                ";BYMONTH={}",
+                list(u64::from(self.months), 1, 12).join(",")
+            );
+        }
+        if !self.dom_star {
+            let _ = write!(
+                r,
+                ";BYMONTHDAY={}",
+                list(u64::from(self.dom), 1, 31).join(",")
+            );
+        }
+        if !self.dow_star {
+            const CODES: [&str; 7] = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
+            let days: Vec<&str> = (0..7)
+                .filter(|d| self.dow & (1 << d) != 0)
+                .map(|d| CODES[d])
+                .collect();
+            let _ = write!(r, ";BYDAY={}", days.join(","));
+        }
+        let _ = write!(
+            r,
+            ";BYHOUR={};BYMINUTE={}",
+            list(u64::from(self.hours), 0, 23).join(","),
+            list(self.minutes, 0, 59).join(",")
+        );
+        Some(r)
     }
 
     fn times_on(&self, date: NaiveDate) -> Vec<TimeOfDay> {

@@ -712,10 +712,12 @@ pub fn rules(cx: &Context<'_>) -> Rules {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let for_ = health
-            .interval
-            .value
-            .saturating_mul(u64::from(health.retries.value));
+        // A command probe runs from cron, at its interval rounded up to whole minutes.
+        let interval = match &health.probe.value {
+            Probe::Command(_) => crate::emit::jobs::probe_interval(health.interval.value),
+            _ => health.interval.value,
+        };
+        let for_ = interval.saturating_mul(u64::from(health.retries.value));
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.health"),
             name: a.name.clone(),
@@ -725,7 +727,7 @@ pub fn rules(cx: &Context<'_>) -> Rules {
             annotations: annotate(
                 a,
                 format!("{} is down", service.value),
-                format!("The health check of `{}` ({target}) has failed for more than {for_} ({} checks every {}).", service.value, health.retries.value, health.interval.value),
+                format!("The health check of `{}` ({target}) has failed for more than {for_} ({} checks every {}).", service.value, health.retries.value, interval),
             ),
             value_format: ValueFormat::Plain,
             unit: String::new(),
@@ -808,8 +810,8 @@ fn dedup_labels(labels: &[(String, String)]) -> Vec<(String, String)> {
     out
 }
 
-/// The rules file.
-pub fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
+/// The rule groups, as data (the rules file, and the Helm values' `PrometheusRule`).
+pub fn groups(rules: &Rules) -> Vec<Yaml> {
     let mut groups: Vec<(String, Vec<Yaml>)> = Vec::new();
     for r in &rules.items {
         let (group, rule) = match r {
@@ -827,11 +829,15 @@ pub fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
             None => groups.push((group.clone(), vec![rule])),
         }
     }
-    let groups: Vec<Yaml> = groups
+    groups
         .into_iter()
         .map(|(name, rules)| Yaml::map().with("name", name).with("rules", rules))
-        .collect();
-    super::yaml::document(&cx.header(), &Yaml::map().with("groups", groups))
+        .collect()
+}
+
+/// The rules file.
+pub fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
+    super::yaml::document(&cx.header(), &Yaml::map().with("groups", groups(rules)))
 }
 
 fn alert_yaml(a: &AlertRule) -> Yaml {

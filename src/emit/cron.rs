@@ -1,0 +1,83 @@
+//! Cron: `cron/NAME.crontab`, one commented line per automated task, backup level, restore test
+//! and command health probe, in the plan's time zone (`CRON_TZ`).
+//!
+//! What cron cannot say (the first Sunday, the last day, every other day, a year) is the
+//! nearest cron line plus a guard; `%` is escaped as cron requires. Every command runs under
+//! `timeout` and, when it succeeds, writes its last-success time for the `node_exporter` textfile
+//! collector, which the Prometheus rules watch.
+
+use super::jobs::{self, Job, JobKind};
+use super::{Artifact, Context};
+use std::fmt::Write as _;
+
+fn kind_word(job: &Job) -> &'static str {
+    match job.kind {
+        JobKind::Task => "task",
+        JobKind::Backup => "backup",
+        JobKind::RestoreTest => "restore test",
+        JobKind::Probe => "health probe",
+    }
+}
+
+/// Cron turns an unescaped `%` into a newline.
+fn escape_percent(s: &str) -> String {
+    s.replace('%', "\\%")
+}
+
+pub fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
+    let p = cx.name();
+    let tz = cx.plan.metadata.timezone.value.name();
+    let dir = cx
+        .plan
+        .execution
+        .textfile_dir
+        .as_ref()
+        .map_or(jobs::TEXTFILE_DIR, |d| d.value.as_str());
+    let mut out = String::new();
+    for h in cx.header() {
+        let _ = writeln!(out, "# {h}");
+    }
+    let _ = writeln!(
+        out,
+        "#\n# Plan `{p}`: its automated tasks, backups and health probes. Install as the user that runs them:\n#   crontab cron/{p}.crontab\n# CRON_TZ needs a cron that reads it (cronie, busybox); elsewhere set the system time zone to {tz}.\n# On success each job writes its metric to {dir} (node_exporter --collector.textfile.directory)."
+    );
+    out.push_str(
+        "SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+    );
+    let _ = writeln!(out, "CRON_TZ={tz}");
+    if jobs.is_empty() {
+        out.push_str("\n# (no automated jobs)\n");
+    }
+    for job in jobs {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "# {} {}: {}; time limit {} ({})",
+            kind_word(job),
+            job.name,
+            job.when,
+            job.timeout,
+            job.origin
+        );
+        if let Some(note) = &job.cron.note {
+            let _ = writeln!(out, "# {note}");
+        }
+        for g in &job.cron.guards {
+            let _ = writeln!(out, "#   guard: {}", jobs::guard_words(g));
+        }
+        let _ = writeln!(
+            out,
+            "{} {}",
+            job.cron.expr,
+            escape_percent(&jobs::shell(p, tz, job, Some(dir)))
+        );
+    }
+    out
+}
+
+pub fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
+    vec![Artifact {
+        path: format!("cron/{}.crontab", cx.name()).into(),
+        content: render(cx, jobs),
+    }]
+}

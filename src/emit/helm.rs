@@ -1,0 +1,417 @@
+//! Helm: `helm/NAME/values-ENV.yaml` for every environment and `helm/NAME/values.schema.json`,
+//! the contract a chart consumes: replicas, image, resources, autoscaling and env in the common
+//! chart conventions (`helm create`), plus `upkeep.cronJobs` and `upkeep.prometheusRule` (the
+//! rules as a `PrometheusRule` spec, left out for environments with `alerts: false`). The
+//! environment's free-form `values` are merged last.
+
+use super::jobs::Job;
+use super::kubernetes::{self, DEFAULT_IMAGE};
+use super::yaml::{self, Yaml};
+use super::{Artifact, Context, prometheus};
+use crate::model::{Environment, Plan};
+
+/// A percentage target as Kubernetes wants it: whole percent points.
+fn whole_percent(p: crate::value::Percent) -> i64 {
+    let points = p.points().to_f64();
+    points.round() as i64
+}
+
+fn json_to_yaml(v: &serde_json::Value) -> Yaml {
+    match v {
+        serde_json::Value::Null => Yaml::Null,
+        serde_json::Value::Bool(b) => Yaml::Bool(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Yaml::Num(n.to_string()), Yaml::Int),
+        serde_json::Value::String(s) => Yaml::Str(s.clone()),
+        serde_json::Value::Array(a) => Yaml::Seq(a.iter().map(json_to_yaml).collect()),
+        serde_json::Value::Object(m) => Yaml::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), json_to_yaml(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Merge `extra` into `base`, mappings recursively; returns the dotted paths whose value it
+/// changed (setting a generated value to what it already is changes nothing).
+pub fn merge(base: &mut Yaml, extra: &Yaml, path: &str, replaced: &mut Vec<String>) {
+    if let Yaml::Commented(_, inner) = base {
+        if matches!(**inner, Yaml::Map(_)) && matches!(extra, Yaml::Map(_)) {
+            return merge(inner, extra, path, replaced);
+        }
+    }
+    let (Yaml::Map(b), Yaml::Map(e)) = (&mut *base, extra) else {
+        *base = extra.clone();
+        return;
+    };
+    for (k, v) in e {
+        let p = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match b.iter_mut().find(|(bk, _)| bk == k) {
+            Some((_, existing)) if is_map(existing) && matches!(v, Yaml::Map(_)) => {
+                merge(existing, v, &p, replaced);
+            }
+            Some((_, existing)) => {
+                if uncommented(existing) != v {
+                    replaced.push(p);
+                }
+                *existing = v.clone();
+            }
+            None => b.push((k.clone(), v.clone())),
+        }
+    }
+}
+
+fn uncommented(y: &Yaml) -> &Yaml {
+    match y {
+        Yaml::Commented(_, inner) => uncommented(inner),
+        other => other,
+    }
+}
+
+fn is_map(y: &Yaml) -> bool {
+    match y {
+        Yaml::Map(_) => true,
+        Yaml::Commented(_, inner) => is_map(inner),
+        _ => false,
+    }
+}
+
+fn cronjobs(cx: &Context<'_>, jobs: &[Job]) -> Yaml {
+    let p = cx.name();
+    let tz = cx.plan.metadata.timezone.value.name();
+    Yaml::Seq(
+        kubernetes::cron_jobs(jobs)
+            .map(|j| {
+                Yaml::map()
+                    .with("name", kubernetes::cronjob_name(p, j))
+                    .with("job", j.name.as_str())
+                    .with("schedule", j.cron.expr.as_str())
+                    .with("command", super::jobs::shell(p, tz, j, None))
+                    .with(
+                        "activeDeadlineSeconds",
+                        i64::try_from(j.timeout.as_secs().max(1)).unwrap_or(i64::MAX),
+                    )
+                    .with(
+                        "startingDeadlineSeconds",
+                        i64::try_from(j.start_deadline.as_secs()).unwrap_or(i64::MAX),
+                    )
+                    .commented(vec![format!("{}: {}", j.name, j.when)])
+            })
+            .collect(),
+    )
+}
+
+/// Recording rules that turn kube-state-metrics' view of the `CronJobs` into the last-success
+/// metric the freshness alerts watch.
+fn kubernetes_freshness(cx: &Context<'_>, jobs: &[Job], namespace: Option<&str>) -> Option<Yaml> {
+    let p = cx.name();
+    let rules: Vec<Yaml> = kubernetes::cron_jobs(jobs)
+        .map(|j| {
+            let name = kubernetes::cronjob_name(p, j);
+            let mut m = vec![("cronjob", name.as_str())];
+            if let Some(ns) = namespace {
+                m.push(("namespace", ns));
+            }
+            Yaml::map()
+                .with("record", "upkeep_task_last_success_timestamp_seconds")
+                .with(
+                    "expr",
+                    format!(
+                        "max by (cronjob) (kube_cronjob_status_last_successful_time{})",
+                        prometheus::matchers(&m)
+                    ),
+                )
+                .with(
+                    "labels",
+                    Yaml::map().with("plan", p).with("task", j.name.as_str()),
+                )
+        })
+        .collect();
+    (!rules.is_empty()).then(|| {
+        Yaml::map()
+            .with("name", format!("{p}.jobs-kubernetes"))
+            .with("rules", rules)
+    })
+}
+
+/// The values of one environment, before the free-form `values` are merged.
+pub fn generated(
+    cx: &Context<'_>,
+    env_name: &str,
+    env: &Environment,
+    jobs: &[Job],
+    rules: &prometheus::Rules,
+) -> Yaml {
+    let plan: &Plan = cx.plan;
+    let mut v = Yaml::map();
+    if let Some(r) = &env.replicas {
+        v.push("replicaCount", r.value);
+    }
+    if let Some(img) = &env.image {
+        let mut i = Yaml::map().with("repository", img.repository.value.as_str());
+        if let Some(t) = &img.tag {
+            i.push("tag", t.value.as_str());
+        }
+        if let Some(pp) = &img.pull_policy {
+            i.push("pullPolicy", pp.value.as_str());
+        }
+        v.push("image", i);
+    }
+    let set = |s: &crate::model::ResourceSet| {
+        let mut m = Yaml::map();
+        if let Some(c) = &s.cpu {
+            m.push("cpu", c.value.text.as_str());
+        }
+        if let Some(mem) = &s.memory {
+            m.push("memory", mem.value.text.as_str());
+        }
+        m
+    };
+    let (req, lim) = (set(&env.requests), set(&env.limits));
+    if req != Yaml::map() || lim != Yaml::map() {
+        let mut r = Yaml::map();
+        if req != Yaml::map() {
+            r.push("requests", req);
+        }
+        if lim != Yaml::map() {
+            r.push("limits", lim);
+        }
+        v.push("resources", r);
+    }
+    let auto = match &env.autoscaling {
+        Some(a) => {
+            let mut m = Yaml::map()
+                .with("enabled", true)
+                .with("minReplicas", a.min.value)
+                .with("maxReplicas", a.max.value);
+            if let Some(c) = &a.cpu {
+                m.push("targetCPUUtilizationPercentage", whole_percent(c.value));
+            }
+            if let Some(c) = &a.memory {
+                m.push("targetMemoryUtilizationPercentage", whole_percent(c.value));
+            }
+            m
+        }
+        None => Yaml::map().with("enabled", false),
+    };
+    v.push("autoscaling", auto);
+    if !env.env.is_empty() {
+        v.push(
+            "env",
+            Yaml::Seq(
+                env.env
+                    .iter()
+                    .map(|(k, val)| {
+                        Yaml::map()
+                            .with("name", k.value.as_str())
+                            .with("value", val.value.as_str())
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    let namespace = env
+        .namespace
+        .as_ref()
+        .or(plan.execution.namespace.as_ref())
+        .map(|n| n.value.as_str());
+    let mut jobs_section = Yaml::map().with(
+        "image",
+        plan.execution
+            .image
+            .as_ref()
+            .map_or(DEFAULT_IMAGE, |i| i.value.as_str()),
+    );
+    if let Some(sa) = &plan.execution.service_account {
+        jobs_section.push("serviceAccountName", sa.value.as_str());
+    }
+    let mut up = Yaml::map()
+        .with("plan", cx.name())
+        .with("environment", env_name)
+        .with("timeZone", plan.metadata.timezone.value.name());
+    if let Some(ns) = namespace {
+        up.push("namespace", ns);
+    }
+    up.push("jobs", jobs_section);
+    up.push("cronJobs", cronjobs(cx, jobs));
+    let rule = if env.alerts {
+        let mut groups = prometheus::groups(rules);
+        groups.extend(kubernetes_freshness(cx, jobs, namespace));
+        Yaml::map().with("enabled", true).with("groups", groups)
+    } else {
+        Yaml::map().with("enabled", false).commented(vec![format!(
+            "`alerts: false` for {env_name}: no rules in this environment"
+        )])
+    };
+    up.push("prometheusRule", rule);
+    v.push("upkeep", up);
+    v
+}
+
+/// The dotted paths of generated values that an environment's free-form `values` replace.
+/// Which keys are generated does not depend on the jobs or rules themselves (lists are replaced
+/// whole), so none are computed.
+pub fn overridden(plan: &Plan, env_name: &str, env: &Environment) -> Vec<String> {
+    let Some(extra) = &env.values else {
+        return Vec::new();
+    };
+    let sources = crate::source::SourceMap::default();
+    let opts = super::Options::default();
+    let cx = Context {
+        plan,
+        source: "",
+        sources: &sources,
+        opts: &opts,
+    };
+    let mut base = generated(
+        &cx,
+        env_name,
+        env,
+        &[],
+        &prometheus::Rules { items: Vec::new() },
+    );
+    let mut replaced = Vec::new();
+    merge(&mut base, &json_to_yaml(&extra.value), "", &mut replaced);
+    replaced
+}
+
+/// The JSON Schema of the values contract (draft-07, as Helm applies it).
+pub fn schema() -> String {
+    let kube_quantity = serde_json::json!({"type": ["string", "number"]});
+    let resources = serde_json::json!({
+        "type": "object",
+        "properties": {"cpu": kube_quantity, "memory": kube_quantity},
+        "additionalProperties": false
+    });
+    let s = serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Values generated by upkeep",
+        "description": "The contract between upkeep's helm/NAME/values-ENV.yaml and the chart that consumes them.",
+        "type": "object",
+        "required": ["autoscaling", "upkeep"],
+        "properties": {
+            "replicaCount": {"type": "integer", "minimum": 0},
+            "image": {
+                "type": "object",
+                "required": ["repository"],
+                "properties": {
+                    "repository": {"type": "string", "minLength": 1},
+                    "tag": {"type": "string"},
+                    "pullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]}
+                }
+            },
+            "resources": {
+                "type": "object",
+                "properties": {"requests": resources, "limits": resources},
+                "additionalProperties": false
+            },
+            "autoscaling": {
+                "type": "object",
+                "required": ["enabled"],
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "minReplicas": {"type": "integer", "minimum": 0},
+                    "maxReplicas": {"type": "integer", "minimum": 1},
+                    "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100},
+                    "targetMemoryUtilizationPercentage": {"type": "integer", "minimum": 1, "maximum": 100}
+                }
+            },
+            "env": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"type": "string", "pattern": "^[-._a-zA-Z][-._a-zA-Z0-9]*$"}, "value": {"type": "string"}}
+                }
+            },
+            "upkeep": {
+                "type": "object",
+                "required": ["plan", "environment", "timeZone", "jobs", "cronJobs", "prometheusRule"],
+                "additionalProperties": false,
+                "properties": {
+                    "plan": {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"},
+                    "environment": {"type": "string"},
+                    "timeZone": {"type": "string"},
+                    "namespace": {"type": "string"},
+                    "jobs": {
+                        "type": "object",
+                        "required": ["image"],
+                        "additionalProperties": false,
+                        "properties": {"image": {"type": "string"}, "serviceAccountName": {"type": "string"}}
+                    },
+                    "cronJobs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "job", "schedule", "command", "activeDeadlineSeconds", "startingDeadlineSeconds"],
+                            "additionalProperties": false,
+                            "properties": {
+                                "name": {"type": "string", "maxLength": 52, "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"},
+                                "job": {"type": "string"},
+                                "schedule": {"type": "string"},
+                                "command": {"type": "string"},
+                                "activeDeadlineSeconds": {"type": "integer", "minimum": 1},
+                                "startingDeadlineSeconds": {"type": "integer", "minimum": 0}
+                            }
+                        }
+                    },
+                    "prometheusRule": {
+                        "type": "object",
+                        "required": ["enabled"],
+                        "properties": {
+                            "enabled": {"type": "boolean"},
+                            "groups": {
+                                "type": "array",
+                                "items": {"type": "object", "required": ["name", "rules"], "properties": {"name": {"type": "string"}, "rules": {"type": "array"}}}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let mut text = serde_json::to_string_pretty(&s).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+pub fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
+    let plan = cx.plan;
+    if plan.environments.is_empty() {
+        return Vec::new();
+    }
+    let rules = prometheus::rules(cx);
+    let mut out = Vec::new();
+    for (name, env) in plan.environments.iter() {
+        if !cx.opts.envs.is_empty() && !cx.opts.envs.contains(&name.value) {
+            continue;
+        }
+        let mut values = generated(cx, &name.value, env, jobs, &rules);
+        if let Some(extra) = &env.values {
+            let mut ignored = Vec::new();
+            merge(&mut values, &json_to_yaml(&extra.value), "", &mut ignored);
+        }
+        let mut header = cx.header();
+        header.push(format!(
+            "Environment `{}`: helm upgrade --install {} CHART -f helm/{}/values-{}.yaml",
+            name.value,
+            cx.name(),
+            cx.name(),
+            name.value
+        ));
+        out.push(Artifact {
+            path: format!("helm/{}/values-{}.yaml", cx.name(), name.value).into(),
+            content: yaml::document(&header, &values),
+        });
+    }
+    out.push(Artifact {
+        path: format!("helm/{}/values.schema.json", cx.name()).into(),
+        content: schema(),
+    });
+    out
+}

@@ -1,0 +1,323 @@
+//! The automated jobs of a plan, as cron and Kubernetes run them: tasks with a command, backup
+//! levels, restore tests and command health probes, each with its schedule compiled to cron
+//! (expression, guards), its time limit and the shell it runs.
+//!
+//! Shared by the crontab, the Kubernetes `CronJobs` and the Helm values, so all three run the
+//! same thing at the same time.
+
+use crate::model::timeline::{self, ItemKind};
+use crate::model::{Plan, Probe, When};
+use crate::value::schedule::{CronPlan, Guard};
+use crate::value::{Duration, Schedule, TimeOfDay};
+
+/// Default directory of the `node_exporter` textfile collector.
+pub const TEXTFILE_DIR: &str = "/var/lib/node_exporter/textfile_collector";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    Task,
+    Backup,
+    RestoreTest,
+    /// A command health probe: writes success or failure, not a last-success time.
+    Probe,
+}
+
+/// One automated job.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub kind: JobKind,
+    /// `log_rotation`, `postgres.full`, `postgres.restore_test`, `health.redis`.
+    pub name: String,
+    /// The `task` label of its metric (the name), or the service of a probe.
+    pub service: Option<String>,
+    /// The schedule as the plan says it (`daily at 00:00`), with the offset inside a window.
+    pub when: String,
+    pub cron: CronPlan,
+    pub command: String,
+    /// Hard time limit.
+    pub timeout: Duration,
+    /// How late a start is still worth it (Kubernetes `startingDeadlineSeconds`).
+    pub start_deadline: Duration,
+    /// Where in the plan it comes from, for comments (`plans/x.yaml:12`).
+    pub origin: String,
+}
+
+/// A schedule started `offset` later, when cron can still say it (same day, same fields).
+pub fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule> {
+    if offset.is_zero() {
+        return Some(schedule.clone());
+    }
+    let mins = u32::try_from(offset.as_mins()).ok()?;
+    let move_at = |at: &TimeOfDay| -> Option<TimeOfDay> {
+        let m = at.minutes() + mins;
+        (m < 24 * 60 && offset.as_secs() % 60 == 0).then(|| TimeOfDay::from_minutes(m))
+    };
+    Some(match schedule {
+        Schedule::Weekly { days, at } => Schedule::Weekly {
+            days: *days,
+            at: move_at(at)?,
+        },
+        Schedule::Monthly { months, day, at } => Schedule::Monthly {
+            months: *months,
+            day: *day,
+            at: move_at(at)?,
+        },
+        Schedule::Once { date, at } => Schedule::Once {
+            date: *date,
+            at: move_at(at)?,
+        },
+        _ => return None,
+    })
+}
+
+/// Every automated job of a plan, in plan order.
+pub fn jobs(plan: &Plan, source: &str, sources: impl Fn(crate::span::Span) -> usize) -> Vec<Job> {
+    let mut out = Vec::new();
+    let origin = |span: crate::span::Span| format!("{source}:{}", sources(span));
+    for item in timeline::items(plan) {
+        if !item.automated {
+            continue;
+        }
+        let (kind, command, timeout) = match item.kind {
+            ItemKind::Task => {
+                let Some(t) = plan.tasks.get(&item.name) else {
+                    continue;
+                };
+                let Some(cmd) = &t.command else { continue };
+                (JobKind::Task, cmd.value.clone(), t.duration.value)
+            }
+            ItemKind::Backup => {
+                let Some((bname, level)) = item.name.split_once('.') else {
+                    continue;
+                };
+                let Some(b) = plan.backups.get(bname) else {
+                    continue;
+                };
+                let Some(l) = b.levels.iter().find(|l| l.kind.name() == level) else {
+                    continue;
+                };
+                let cmd = match (&l.command, &b.command) {
+                    (Some(c), _) => c.value.clone(),
+                    (None, Some(c)) => format!("{} {level}", c.value),
+                    (None, None) => continue,
+                };
+                // A backup may run until the next one is due, at most six hours.
+                let limit = item
+                    .schedule
+                    .max_gap()
+                    .unwrap_or(Duration::from_hours(6))
+                    .min(Duration::from_hours(6));
+                (JobKind::Backup, cmd, limit)
+            }
+            ItemKind::RestoreTest => {
+                let Some(bname) = item.name.strip_suffix(".restore_test") else {
+                    continue;
+                };
+                let Some(r) = plan
+                    .backups
+                    .get(bname)
+                    .and_then(|b| b.restore_test.as_ref())
+                else {
+                    continue;
+                };
+                let Some(cmd) = &r.command else { continue };
+                (
+                    JobKind::RestoreTest,
+                    cmd.value.clone(),
+                    r.duration
+                        .as_ref()
+                        .map_or(Duration::from_hours(2), |d| d.value),
+                )
+            }
+            ItemKind::Window | ItemKind::Review => continue,
+        };
+        let (cron, command) = match shifted(item.schedule, item.offset) {
+            Some(s) => (s.to_cron(), command),
+            None => {
+                // Cron cannot say the shifted time: start with the window and wait for the turn.
+                let mut plan = item.schedule.to_cron();
+                let wait = format!(
+                    "starts with its window and waits {} for the tasks before it",
+                    item.offset
+                );
+                plan.note = Some(match plan.note {
+                    Some(n) => format!("{n}; {wait}"),
+                    None => wait,
+                });
+                (
+                    plan,
+                    format!("sleep {} && {command}", item.offset.as_secs()),
+                )
+            }
+        };
+        let service = match item.kind {
+            ItemKind::Task => plan
+                .tasks
+                .get(&item.name)
+                .and_then(|t| t.service.as_ref())
+                .map(|s| s.value.clone()),
+            _ => item
+                .name
+                .split_once('.')
+                .and_then(|(b, _)| plan.backups.get(b))
+                .and_then(|b| b.service.as_ref())
+                .map(|s| s.value.clone()),
+        };
+        let when = match plan.tasks.get(&item.name).map(|t| &t.when) {
+            Some(When::Window(w)) if item.kind == ItemKind::Task && item.offset.is_zero() => {
+                format!("at the start of window {} ({})", w.value, item.schedule)
+            }
+            Some(When::Window(w)) if item.kind == ItemKind::Task => format!(
+                "in window {} ({}), {} after it opens",
+                w.value, item.schedule, item.offset
+            ),
+            _ => item.schedule.to_string(),
+        };
+        let gap = item.schedule.max_gap().unwrap_or(Duration::from_hours(1));
+        let start_deadline = match plan.tasks.get(&item.name).map(|t| &t.when) {
+            Some(When::Window(w)) => {
+                plan.windows
+                    .get(&w.value)
+                    .map_or(Duration::from_mins(10), |win| {
+                        win.duration
+                            .value
+                            .saturating_sub(item.offset)
+                            .saturating_sub(timeout)
+                            .max(Duration::from_mins(1))
+                    })
+            }
+            _ => Duration::from_secs((gap.as_secs() / 2).clamp(60, 3600)),
+        };
+        out.push(Job {
+            kind,
+            name: item.name.clone(),
+            service,
+            when,
+            cron,
+            command,
+            timeout,
+            start_deadline,
+            origin: origin(item.when),
+        });
+    }
+    for (name, svc) in plan.services.iter() {
+        let Some(h) = &svc.health else { continue };
+        let Probe::Command(cmd) = &h.probe.value else {
+            continue;
+        };
+        let every = probe_schedule(h.interval.value);
+        out.push(Job {
+            kind: JobKind::Probe,
+            name: format!("health.{}", name.value),
+            service: Some(name.value.clone()),
+            when: format!(
+                "every {} (health check of {})",
+                h.interval.value, name.value
+            ),
+            cron: every.to_cron(),
+            command: cmd.clone(),
+            timeout: h.timeout.value,
+            start_deadline: Duration::from_mins(1),
+            origin: origin(h.probe.span),
+        });
+    }
+    out
+}
+
+/// The cron interval of a command probe: its interval rounded up to a whole minute that divides
+/// the hour (cron runs at most once a minute).
+pub fn probe_interval(interval: Duration) -> Duration {
+    let mins = interval.as_secs().div_ceil(60).max(1);
+    let step = [1u64, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60]
+        .into_iter()
+        .find(|d| *d >= mins)
+        .unwrap_or(60);
+    Duration::from_mins(step)
+}
+
+fn probe_schedule(interval: Duration) -> Schedule {
+    Schedule::Every(probe_interval(interval))
+}
+
+/// `'…'` for a shell, with embedded single quotes escaped.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The metric line a job writes.
+pub fn metric_line(plan: &str, job: &Job) -> String {
+    match job.kind {
+        JobKind::Probe => format!(
+            "upkeep_health_check_success{{plan=\"{plan}\",service=\"{}\"}}",
+            job.service.as_deref().unwrap_or_default()
+        ),
+        _ => format!(
+            "upkeep_task_last_success_timestamp_seconds{{plan=\"{plan}\",task=\"{}\"}}",
+            job.name
+        ),
+    }
+}
+
+/// The file a job's metric goes to (`upkeep_PLAN_JOB.prom`).
+pub fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
+    let safe: String = job
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{}/upkeep_{plan}_{safe}.prom", dir.trim_end_matches('/'))
+}
+
+/// The shell that runs a job: guards, then the command under `timeout`. With a textfile
+/// directory (cron), success writes the job's metric there atomically (a temporary file, then
+/// `mv`); a probe writes its result either way. Without one (Kubernetes, where
+/// kube-state-metrics reports job outcomes) the command runs alone.
+pub fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>) -> String {
+    let guards: Vec<String> = job.cron.guards.iter().map(|g| g.shell(tz)).collect();
+    let run = format!(
+        "timeout {} sh -c {}",
+        job.timeout.as_secs().max(1),
+        sh_quote(&job.command)
+    );
+    let body = match textfile_dir {
+        None => run,
+        Some(dir) => {
+            let file = metric_file(dir, plan, job);
+            let metric = metric_line(plan, job);
+            let write = |value: &str| {
+                format!(
+                    "printf '%s %s\\n' {} {value} > \"$f.$$\" && mv \"$f.$$\" \"$f\"",
+                    sh_quote(&metric)
+                )
+            };
+            match job.kind {
+                JobKind::Probe => format!(
+                    "f={}; if {run} >/dev/null 2>&1; then ok=1; else ok=0; fi; {}",
+                    sh_quote(&file),
+                    write("\"$ok\"")
+                ),
+                _ => format!(
+                    "f={}; {run} && {{ {}; }}",
+                    sh_quote(&file),
+                    write("\"$(date +%s)\"")
+                ),
+            }
+        }
+    };
+    if guards.is_empty() {
+        body
+    } else {
+        format!("{} || exit 0; {body}", guards.join(" && "))
+    }
+}
+
+/// Why a guard is there, for comments.
+pub fn guard_words(g: &Guard) -> String {
+    match g {
+        Guard::Weekday(d) => format!("only on ISO weekday {d}"),
+        Guard::LastDay { .. } => "only on the last day of the month".to_owned(),
+        Guard::LastWeek { .. } => "only in the last seven days of the month".to_owned(),
+        Guard::EpochDay { n } => format!("only every {n} days"),
+        Guard::Year(y) => format!("only in {y}"),
+    }
+}
