@@ -53,4 +53,8 @@ if ! have mdbook; then
   say "cargo: mdbook (a few minutes)"
   cargo install --locked -q mdbook
 fi
+if ! have cargo-fuzz; then
+  say "cargo: cargo-fuzz (about a minute; the nightly toolchain must be present)"
+  cargo install --locked -q cargo-fuzz
+fi
 say "validators ready"

@@ -95,9 +95,9 @@ enum Command {
     Schedule {
         /// A plan file
         plan: PathBuf,
-        /// How many occurrences of each
-        #[arg(long, default_value_t = 5)]
-        next: usize,
+        /// How many occurrences of each (at most 1000)
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        next: u16,
         /// Start from this instant (RFC 3339) instead of now
         #[arg(long)]
         from: Option<String>,
@@ -154,7 +154,7 @@ fn run(command: Command) -> u8 {
             next,
             from,
             format,
-        } => schedule(&plan, next, from.as_deref(), format),
+        } => schedule(&plan, usize::from(next), from.as_deref(), format),
     }
 }
 
@@ -323,7 +323,7 @@ fn build(
     plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
     let mut emit_diags = crate::diag::Diagnostics::new();
     for plan in plans {
-        let source = &ws.sources.get(plan.file).name;
+        let source = &ws.sources.get(plan.file).origin;
         let cx = emit::Context {
             plan,
             source,

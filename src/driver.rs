@@ -66,12 +66,18 @@ impl Loader {
         if self.sources.len() == before {
             return Some(id); // already loaded
         }
+        self.process(id, explicit);
+        Some(id)
+    }
+
+    /// Parse, validate and lower a file just added to the source map.
+    fn process(&mut self, id: FileId, explicit: bool) {
         self.docs.push(None);
         let source = self.sources.get(id);
         let mut diags = Diagnostics::new();
         let Some(root) = crate::parse::parse(id, source, &mut diags) else {
             self.diags.extend(diags);
-            return Some(id);
+            return;
         };
         if explicit && !declares_upkeep(&root) {
             self.diags.push(
@@ -80,7 +86,7 @@ impl Loader {
                     .label("no `apiVersion: upkeep/v1` here")
                     .help("an upkeep plan starts with `apiVersion: upkeep/v1` and `kind: Plan`; pass a directory to check only the plans in it"),
             );
-            return Some(id);
+            return;
         }
         let doc = crate::lower::lower(id, source, &root, &mut diags);
         // The schema is an independent gate; keep what it finds where lowering said nothing.
@@ -98,7 +104,6 @@ impl Loader {
         }
         self.diags.extend(diags);
         self.docs[id.0 as usize] = doc;
-        Some(id)
     }
 }
 
@@ -127,6 +132,42 @@ pub fn check(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath>
     })
 }
 
+/// Check plans held in memory (`(path, text)`; imports are still read from disk, relative to
+/// each path). For fuzzing and embedding: the same pipeline as [`check`], without discovery.
+pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
+    let files = std::sync::Mutex::new(Some(files));
+    let run = || {
+        let files = files
+            .lock()
+            .map(|mut f| f.take().unwrap_or_default())
+            .unwrap_or_default();
+        let mut loader = Loader {
+            sources: SourceMap::new(),
+            docs: Vec::new(),
+            imports: Vec::new(),
+            diags: Diagnostics::new(),
+        };
+        let count = files.len();
+        let mut roots = Vec::new();
+        for (path, text) in files {
+            let id = loader.sources.add(path, text);
+            loader.process(id, true);
+            roots.push(id);
+        }
+        finish(loader, &roots, count, opts)
+    };
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("upkeep-check".to_owned())
+            .stack_size(STACK)
+            .spawn_scoped(s, run)
+            .map_or_else(
+                |_| run(),
+                |h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+    })
+}
+
 fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
     let mut diags = Diagnostics::new();
     let found = load::discover(paths, &mut diags)?;
@@ -144,8 +185,13 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
             }
         }
     }
+    Ok(finish(loader, &roots, found.len(), opts))
+}
+
+/// Imports, resolution, checks and lint levels, once the root files are loaded.
+fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> Workspace {
     // Imports, breadth-first, each file once.
-    let mut queue: Vec<FileId> = roots.clone();
+    let mut queue: Vec<FileId> = roots.to_vec();
     let mut done: HashSet<FileId> = HashSet::new();
     while let Some(id) = queue.pop() {
         if !done.insert(id) {
@@ -208,7 +254,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         }
     }
     let mut diags = std::mem::take(&mut loader.diags);
-    let plans = resolve::resolve(&loader.docs, &loader.imports, &roots, &mut diags);
+    let plans = resolve::resolve(&loader.docs, &loader.imports, roots, &mut diags);
     crate::check::run(&plans, &loader.sources, &mut diags);
 
     // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
@@ -227,11 +273,11 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         .iter()
         .filter(|d| d.is_some())
         .count()
-        .max(found.len().min(loader.sources.len()));
-    Ok(Workspace {
+        .max(found.min(loader.sources.len()));
+    Workspace {
         sources: loader.sources,
         plans,
         diagnostics,
         files,
-    })
+    }
 }

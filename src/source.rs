@@ -15,6 +15,10 @@ pub struct SourceFile {
     /// Name shown in diagnostics: the path relative to the working directory when possible,
     /// with `/` separators on every platform.
     pub name: String,
+    /// Name in generated files: the path relative to the repository root (the nearest
+    /// directory with `.git`), so the output does not depend on the working directory; the
+    /// shown name outside a repository.
+    pub origin: String,
     pub text: String,
     line_starts: Vec<u32>,
 }
@@ -29,6 +33,7 @@ impl SourceFile {
                 .map(|(i, _)| (i + 1) as u32),
         );
         SourceFile {
+            origin: origin_name(&path).unwrap_or_else(|| name.clone()),
             path,
             name,
             text,
@@ -122,6 +127,18 @@ impl SourceMap {
             .enumerate()
             .map(|(i, f)| (FileId(i as u32), f))
     }
+}
+
+/// The path of a file relative to the root of the repository that holds it.
+fn origin_name(path: &Path) -> Option<String> {
+    let full = std::fs::canonicalize(path).ok()?;
+    let root = full.ancestors().skip(1).find(|d| d.join(".git").exists())?;
+    let rel = full.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
 }
 
 /// A stable, platform-independent name for a path: relative to the current directory when it is

@@ -74,6 +74,7 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
     let base = out
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    remove_stale_stages(parent, &base);
     let stage = parent.join(format!(".{base}.upkeep-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage)?;
@@ -102,6 +103,37 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
         let _ = std::fs::remove_dir_all(&stage);
     }
     result
+}
+
+/// Staging directories of builds that were killed (their process is gone) are removed.
+fn remove_stale_stages(parent: &Path, base: &str) {
+    let prefix = format!(".{base}.upkeep-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(&prefix)
+            .map(|r| r.trim_end_matches(".old"))
+        else {
+            continue;
+        };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
+        if pid != std::process::id() && !alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true // cannot tell: leave it
+    }
 }
 
 /// Put `stage` at `out`; the previous `out` (if any) is removed afterwards.

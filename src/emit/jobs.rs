@@ -71,9 +71,12 @@ pub fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule> {
 }
 
 /// Every automated job of a plan, in plan order.
-pub fn jobs(plan: &Plan, source: &str, sources: impl Fn(crate::span::Span) -> usize) -> Vec<Job> {
+pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
     let mut out = Vec::new();
-    let origin = |span: crate::span::Span| format!("{source}:{}", sources(span));
+    let origin = |span: crate::span::Span| {
+        let file = sources.get(span.file);
+        format!("{}:{}", file.origin, file.line_col(span.start).0)
+    };
     for item in timeline::items(plan) {
         if !item.automated {
             continue;

@@ -90,7 +90,7 @@ impl Options {
 /// What an emitter sees of one plan.
 pub struct Context<'a> {
     pub plan: &'a Plan,
-    /// Display name of the plan's file, for "generated from" headers.
+    /// The plan file's repository-relative name, for "generated from" headers.
     pub source: &'a str,
     /// For line numbers in "from plans/x.yaml:12" comments, and nothing else.
     pub sources: &'a crate::source::SourceMap,
@@ -138,9 +138,7 @@ pub fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Arti
     if cx.opts.wants(Target::Alertmanager) {
         out.extend(alertmanager::emit(cx));
     }
-    let jobs = jobs::jobs(cx.plan, cx.source, |span| {
-        cx.sources.get(span.file).line_col(span.start).0
-    });
+    let jobs = jobs::jobs(cx.plan, cx.sources);
     if cx.opts.wants(Target::Cron) {
         out.extend(cron::emit(cx, &jobs));
     }

@@ -1128,6 +1128,29 @@ impl Cron {
         let (dow, dow_star) = field(4, 0, 7, DAYS)?;
         // 7 is Sunday too.
         let dow = (dow | (dow >> 7)) & 0x7f;
+        // Only day-of-month restricts the day (cron ORs the two when both are restricted): some
+        // selected month must have some selected day.
+        if dow_star && !dom_star {
+            const DAYS_IN: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            let fires = (1..=12u32).any(|m| {
+                months & (1 << m) != 0 && (1..=DAYS_IN[m as usize - 1]).any(|d| dom & (1 << d) != 0)
+            });
+            if !fires {
+                let (a, b) = (
+                    macro_off(&fields[2]),
+                    macro_off(&fields[3]) + fields[3].text.len(),
+                );
+                return Err(ValueError::new(
+                    a,
+                    b.max(a),
+                    format!(
+                        "`{} {}` never fires: no selected month has that day",
+                        fields[2].text, fields[3].text
+                    ),
+                    "check the day of month and the month (February has at most 29 days; April, June, September and November 30)",
+                ));
+            }
+        }
         Ok(Cron {
             text: fields.iter().map(|f| f.text).collect::<Vec<_>>().join(" "),
             minutes,

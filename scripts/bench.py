@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""Benchmark `upkeep check` and `upkeep build` on synthetic trees of 1, 100 and 1,000 plans.
+
+    scripts/bench.py                      # sizes 1, 100, 1000; prints a Markdown report
+    scripts/bench.py --sizes 1,100 --runs 3
+
+Each plan is of realistic size: 12 services with health checks, 30 KPIs of every indicator
+kind, 4 SLOs with burn-rate alerts, 6 windows, 12 tasks, 2 backups with restore tests, 8
+runbooks, a severity matrix, 5 receivers, 3 environments, on-call and a budget. Every run is a
+fresh process (start-up included), timed on the wall clock; the report gives the median and the
+fastest of the runs. Two baselines run on the same tree in the same session:
+
+- parse only: the `parse_only` example reads every file and parses it into the span-carrying
+  YAML tree `upkeep check` starts from, and does nothing else;
+- promtool: `promtool check rules` on the rules `upkeep build` generated.
+
+Needs a release build (`cargo build --release --examples` is run first) and promtool on PATH.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UPKEEP = os.path.join(ROOT, "target", "release", "upkeep")
+PARSE_ONLY = os.path.join(ROOT, "target", "release", "examples", "parse_only")
+
+INDICATORS = [
+    "{{latency: {{histogram: http_request_duration_seconds, quantile: 0.99, window: 5m, selector: 'job=\"{job}\"'}}}}",
+    "{{error_ratio: {{errors: 'http_requests_total{{job=\"{job}\", code=~\"5..\"}}', total: 'http_requests_total{{job=\"{job}\"}}'}}}}",
+    "{{throughput: {{counter: http_requests_total}}}}",
+    "{{resource: cpu}}",
+    "{{resource: memory}}",
+    "{{resource: disk}}",
+    "{{up: {{job: {job}}}}}",
+    "{{expr: 'sum(queue_depth{{job=\"{job}\"}})'}}",
+]
+THRESHOLDS = [
+    ('objective: "< 250ms"', 'warning: "> 250ms"', 'critical: "> 1s"'),
+    ("", 'warning: "> 1%"', 'critical: "> 5%"'),
+    ("", 'warning: "< 5 req/s"', 'critical: "< 1 req/s"'),
+    ("", 'warning: "> 80%"', 'critical: "> 95%"'),
+    ("", 'warning: "> 85%"', 'critical: "> 95%"'),
+    ("", 'warning: "> 80%"', 'critical: "> 90%"'),
+    ("", "", 'critical: "< 1"'),
+    ("unit: messages", 'warning: "> 1000 messages"', 'critical: "> 10000 messages"'),
+]
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ORDINALS = ["first", "second", "third", "fourth"]
+
+
+def plan(i: int) -> str:
+    name = f"system-{i:04d}"
+    services = [f"svc{s}" for s in range(12)]
+    out = [
+        "apiVersion: upkeep/v1",
+        "kind: Plan",
+        "metadata:",
+        f"  name: {name}",
+        f"  title: Synthetic system {i}",
+        "  timezone: " + ["Europe/Madrid", "America/Guayaquil", "America/Lima", "UTC"][i % 4],
+        f"  labels: {{team: team{i % 7}}}",
+        "execution: {namespace: ops, runbook: job-failed}",
+        "",
+        "services:",
+    ]
+    for s, svc in enumerate(services):
+        deps = f", depends_on: [{services[s - 1]}]" if s else ""
+        health = [
+            f'{{http: "http://{svc}:8080/health", interval: 30s, retries: 3}}',
+            f'{{tcp: "{svc}:5432", interval: 1m}}',
+            f'{{command: "/usr/local/bin/check-{svc}", interval: 5m}}',
+        ][s % 3]
+        out.append(f"  {svc}: {{job: {name}-{svc}, impact: {['critical', 'high', 'medium', 'low'][s % 4]}, health: {health}, runbook: service-down{deps}}}")
+    out += ["", "kpis:"]
+    for k in range(30):
+        kind = k % len(INDICATORS)
+        svc = services[k % len(services)]
+        ind = INDICATORS[kind].format(job=f"{name}-{svc}")
+        extra = [t for t in THRESHOLDS[kind] if t]
+        out.append(f"  kpi_{k}:")
+        out.append(f"    service: {svc}")
+        out.append(f"    indicator: {ind}")
+        out += [f"    {t}" for t in extra]
+        out.append(f"    for: {[1, 5, 10][k % 3]}m")
+        out.append(f"    runbook: {'disk-full' if kind == 5 else ['high-latency', 'errors', 'saturation', 'service-down'][k % 4]}")
+    out += ["", "slos:"]
+    for s in range(4):
+        svc = services[s]
+        out += [
+            f"  slo_{s}:",
+            f"    service: {svc}",
+            f"    objective: {['99.9%', '99.5%', '99%', '98%'][s]}",
+            f"    window: {['30d', '28d', '7d', '30d'][s]}",
+            f"    indicator: {{error_ratio: {{errors: 'http_requests_total{{job=\"{name}-{svc}\", code=~\"5..\"}}', total: 'http_requests_total{{job=\"{name}-{svc}\"}}'}}}}",
+            "    alerting: {page: P1, ticket: P3}",
+            "    runbook: errors",
+        ]
+    out += [
+        "",
+        "severity:",
+        "  levels:",
+        "    P1: {response: 15m, notify: [pager, chat], repeat: 1h}",
+        "    P2: {response: 1h, notify: [chat, mail]}",
+        "    P3: {response: 4h, notify: [mail, hook]}",
+        "    P4: {response: 1d, notify: [ticket]}",
+        "  matrix:",
+        "    likelihood: [low, medium, high]",
+        "    impact: {critical: [P2, P1, P1], high: [P3, P2, P1], medium: [P4, P3, P2], low: [P4, P4, P3]}",
+        "  likelihood_of: {warning: low, critical: high}",
+        "  default_impact: medium",
+        "",
+        "receivers:",
+        "  pager: {pagerduty: {routing_key_file: /etc/alertmanager/pd-key}}",
+        '  chat: {slack: {channel: "#ops", api_url_file: /etc/alertmanager/slack-url}}',
+        '  mail: {email: {to: ops@example.org, from: alerts@example.org, smarthost: "smtp.example.org:587"}}',
+        '  hook: {webhook: {url: "https://hooks.example.org/am", credentials_file: /etc/alertmanager/hook-token}}',
+        '  ticket: {email: {to: tickets@example.org, from: alerts@example.org, smarthost: "smtp.example.org:587"}}',
+        "",
+        "oncall:",
+        "  rotation: weekly",
+        "  handoff: monday 09:00",
+        "  primary: sre",
+        "  secondary: dev",
+        "  escalation:",
+        "    - {after: 15m, to: dev}",
+        "    - {after: 30m, to: lead}",
+        "",
+        "roles:",
+        "  sre: {fte: 1}",
+        "  dev: {fte: 2}",
+        "  lead: {fte: 0.5}",
+        "",
+        "windows:",
+        "  nightly: {schedule: \"daily at 00:00\", duration: 2h, mute: true}",
+        "  weekly: {schedule: \"weekly on sunday at 03:00\", duration: 2h}",
+        f"  monthly: {{schedule: \"monthly on {ORDINALS[i % 4]} sunday at 05:00\", duration: 4h, downtime: {{services: [svc0], per_occurrence: 10m}}}}",
+        "  quarterly: {schedule: \"quarterly on first saturday at 22:00\", duration: 2h}",
+        "  month_end: {schedule: \"monthly on last day at 21:00\", duration: 1h}",
+        "  peak: {schedule: \"weekdays at 13:00\", duration: 4h, kind: freeze}",
+        "",
+        "tasks:",
+        "  vacuum: {window: nightly, duration: 30m, service: svc1, command: \"vacuumdb --all --analyze\", owner: sre}",
+        "  reindex: {window: nightly, duration: 45m, service: svc1, command: \"reindexdb --all\", owner: sre}",
+        "  rotate_logs: {window: nightly, duration: 15m, command: \"logrotate -f /etc/logrotate.conf\", owner: sre}",
+        "  patch: {window: monthly, duration: 2h, command: \"apt-get -y upgrade\", owner: sre}",
+        "  cleanup: {schedule: \"every 6h\", duration: 5m, command: \"find /tmp -mtime +7 -delete\", owner: sre}",
+        "  cert_check: {schedule: \"daily at 07:00\", duration: 5m, command: \"/usr/local/bin/check-certs\", owner: sre, runbook: cert-expiry}",
+        f"  scan: {{schedule: \"monthly on {ORDINALS[(i + 1) % 4]} {WEEKDAYS[i % 7]} at 06:00\", duration: 30m, command: \"trivy fs /srv\", owner: sre}}",
+        "  report: {window: month_end, duration: 10m, command: \"/usr/local/bin/report\", owner: lead}",
+        "  firmware: {window: quarterly, duration: 1h, command: \"/usr/local/bin/update-firmware\", owner: sre}",
+        "  capacity: {schedule: \"quarterly on second monday at 09:00\", duration: 2h, manual: true, owner: lead, checklist: [Review growth, Order hardware]}",
+        "  access_review: {schedule: \"monthly on first monday at 10:00\", duration: 1h, manual: true, owner: sre, checklist: [List accounts, Remove leavers]}",
+        "  dr_drill: {schedule: \"semiannually on second saturday at 08:00\", duration: 4h, manual: true, owner: lead}",
+        "  weekly_review: {window: weekly, duration: 1h, manual: true, owner: dev}",
+        "",
+        "backups:",
+        "  db:",
+        "    service: svc1",
+        "    command: /usr/local/bin/pg-backup",
+        "    full: {schedule: \"daily at 01:00\", retain: 30d}",
+        "    incremental: {schedule: \"every 12h\", retain: 7d}",
+        "    weekly: {schedule: \"weekly on sunday at 02:00\", retain: 90d}",
+        "    rpo: 12h",
+        "    rto: 4h",
+        "    restore_test: {schedule: \"monthly on second saturday at 06:00\", duration: 2h, command: /usr/local/bin/pg-restore-test, runbook: restore}",
+        "  files:",
+        "    service: svc2",
+        "    command: /usr/local/bin/restic-backup",
+        "    full: {schedule: \"daily at 02:30\", retain: 14d}",
+        "    monthly: {schedule: \"monthly on day 1 at 04:00\", retain: 365d}",
+        "    rpo: 1d",
+        "    rto: 8h",
+        "    restore_test: {schedule: \"quarterly on first sunday at 06:00\", duration: 2h, manual: true}",
+        "",
+        "runbooks:",
+    ]
+    for rb in ["service-down", "high-latency", "errors", "saturation", "job-failed", "disk-full", "cert-expiry", "restore"]:
+        out += [
+            f"  {rb}:",
+            f"    title: {rb.replace('-', ' ').capitalize()}",
+            "    symptoms: [Alert fired, Users report problems]",
+            "    diagnosis:",
+            "      - {run: \"kubectl -n ops get pods\", explain: Look for restarts}",
+            "      - {run: \"kubectl -n ops logs deploy/app --tail=100\", explain: Look for errors}",
+            "    actions: [Restart the deployment, Scale out, Escalate to the owner]",
+            "    verify: The alert resolves within 15 minutes",
+        ]
+    out += [
+        "",
+        "environments:",
+        "  dev: {replicas: 1, alerts: false, resources: {requests: {cpu: 100m, memory: 128Mi}}}",
+        "  staging: {replicas: 2, resources: {requests: {cpu: 250m, memory: 256Mi}, limits: {cpu: 500m, memory: 512Mi}}}",
+        "  prod:",
+        "    replicas: 4",
+        "    resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: '2', memory: 2Gi}}",
+        "    autoscaling: {min: 4, max: 12, cpu: 70%}",
+        "    env: {LOG_LEVEL: info}",
+        "",
+        "budget:",
+        "  currency: USD",
+        "  period: year",
+        "  total: 120000",
+        "  lines:",
+        "    infrastructure:",
+        "      hosting: {monthly: 4000}",
+        "      monitoring: {monthly: 1000}",
+        "    people:",
+        "      oncall: 60000",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def generate(root: str, n: int) -> None:
+    os.makedirs(root, exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(root, f"system-{i:04d}.yaml"), "w", encoding="utf-8") as f:
+            f.write(plan(i))
+
+
+def timed(cmd, cwd=None):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
+    return elapsed
+
+
+def measure(label, make_cmd, runs, before=None):
+    times = []
+    for _ in range(runs):
+        if before:
+            before()
+        times.append(timed(make_cmd()))
+    return label, statistics.median(times), min(times)
+
+
+def ms(t):
+    return f"{t * 1000:.0f} ms" if t >= 0.1 else f"{t * 1000:.1f} ms"
+
+
+def machine():
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(f.readline().split()[1])
+            mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1,100,1000")
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement (the 1-plan case runs 6× as many)")
+    ap.add_argument("--keep", action="store_true", help="keep the generated trees")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    promtool = shutil.which("promtool")
+    if not promtool:
+        sys.exit("promtool is not on PATH (./scripts/install-validators.sh)")
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "upkeep", "--example", "parse_only"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="upkeep-bench-")
+    print(f"Machine: {machine()}  ")
+    print(f"upkeep {subprocess.run([UPKEEP, '--version'], capture_output=True, text=True).stdout.strip()}, "
+          f"{subprocess.run([promtool, '--version'], capture_output=True, text=True).stdout.splitlines()[0]}\n")
+    print("| plans | YAML | parse only | `check` | check ÷ parse | `build` | build ÷ parse | files | `promtool check rules` |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        tree = os.path.join(work, f"plans-{n}")
+        generate(tree, n)
+        size = sum(os.path.getsize(os.path.join(tree, f)) for f in os.listdir(tree))
+        runs = args.runs * 6 if n == 1 else args.runs
+        out = os.path.join(work, f"out-{n}")
+
+        def clean():
+            shutil.rmtree(out, ignore_errors=True)
+
+        _, parse_med, _ = measure("parse", lambda: [PARSE_ONLY, tree], runs)
+        _, check_med, check_min = measure("check", lambda: [UPKEEP, "check", tree], runs)
+        _, build_med, _ = measure("build", lambda: [UPKEEP, "build", tree, "--out", out], runs, before=clean)
+        files = sum(len(fs) for _, _, fs in os.walk(out))
+        rules = sorted(os.path.join(out, "prometheus", f) for f in os.listdir(os.path.join(out, "prometheus")) if f.endswith(".rules.yaml"))
+        _, prom_med, _ = measure("promtool", lambda: [promtool, "check", "rules", *rules], max(1, runs // 2))
+        print(f"| {n} | {size / 1024 / 1024:.1f} MiB | {ms(parse_med)} | {ms(check_med)} (fastest {ms(check_min)}) | "
+              f"{check_med / parse_med:.1f}× | {ms(build_med)} | {build_med / parse_med:.1f}× | {files} | {ms(prom_med)} |", flush=True)
+    if args.keep:
+        print(f"\ntrees kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
