@@ -411,6 +411,32 @@ fn every_runbook_url_is_a_generated_page() {
     }
 }
 
+/// The numbers of the ECPlacas seed: ROI (630,000 − 258,000) / 258,000 = 144%, payback
+/// 258,000 / 630,000 × 12 = 4.9 months, category totals 84,000 + 144,000 + 30,000; and the
+/// error budget of 99.9% over 30 days is 43.2 minutes.
+#[test]
+fn budget_and_error_budgets_are_computed() {
+    let out = build("plans/ecplacas.yaml", "numbers", &["--target", "runbooks"]);
+    let index = read(&out.join("runbooks/ecplacas/index.md"));
+    for expected in [
+        "- ROI: 144.2% ",
+        "- Payback: 4.9 months ",
+        "- Net benefit: 372,000 USD per year",
+        "| `infrastructure` | 84,000 USD | 32.6% |",
+        "| `human_resources` | 144,000 USD | 55.8% |",
+        "| `tools_software` | 30,000 USD | 11.6% |",
+        "| predictive | 40% | 103,200 USD |",
+        "| 99.9% | 30d | 0.1% = 43.2 min |",
+        "| 95% | 30d | 5% = 2,160 min |",
+    ] {
+        assert!(
+            index.contains(expected),
+            "no {expected:?} in the ECPlacas index"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// The generator returns pages (or diagnostics) for every plan the compiler can load, even one
 /// with errors, without panicking; plans without errors render without diagnostics.
 #[test]

@@ -154,7 +154,7 @@ fn chart(
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     limit: usize,
     period: &'static str,
-    title: String,
+    title: &str,
     axis: &str,
 ) -> Chart {
     let tz = plan.metadata.timezone.value;
@@ -207,7 +207,7 @@ fn chart(
     };
     Chart {
         period,
-        title: mermaid_safe(&title),
+        title: mermaid_safe(title),
         axis: axis.to_owned(),
         freeze: drawn("crit"),
         instants: drawn("milestone"),
@@ -228,7 +228,7 @@ pub fn week(plan: &Plan, items: &[Item<'_>]) -> Chart {
         (from, to),
         WEEK_LIMIT,
         "week",
-        format!("Week of {} ({})", reference_date(0), tz.name()),
+        &format!("Week of {} ({})", reference_date(0), tz.name()),
         "%a %d",
     )
 }
@@ -244,7 +244,7 @@ pub fn month(plan: &Plan, items: &[Item<'_>]) -> Chart {
         (from, to),
         MONTH_LIMIT,
         "month",
-        format!("{} ({})", reference_date(0).format("%B %Y"), tz.name()),
+        &format!("{} ({})", reference_date(0).format("%B %Y"), tz.name()),
         "%d",
     )
 }
@@ -301,5 +301,21 @@ pub fn frequency(item: &Item<'_>, tz: Tz) -> Frequency {
         2 => Frequency::Semiannual,
         // A cron line on 29 February has no start in 2027.
         0 | 1 => Frequency::Yearly,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_and_labels_mermaid_reads() {
+        let d = |s: &str| Duration::parse(s, true).ok();
+        assert_eq!(mermaid_length(d("2h")), "2h");
+        assert_eq!(mermaid_length(d("90m")), "90m");
+        assert_eq!(mermaid_length(d("1d")), "1d");
+        assert_eq!(mermaid_length(d("30s")), "30s");
+        assert_eq!(mermaid_length(None), "0m");
+        assert_eq!(mermaid_safe("a: b # c; d\ne"), "a b c d e");
     }
 }

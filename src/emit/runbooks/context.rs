@@ -610,9 +610,9 @@ fn target(plan: &Plan, to: &str) -> String {
 fn level_missing(e: &LevelError) -> String {
     match e {
         LevelError::NoSeverity => "no severity levels in the plan".to_owned(),
-        LevelError::NoMatrix => "no severity matrix and no `levels` override".to_owned(),
+        LevelError::NoMatrix => "no severity matrix and no levels override".to_owned(),
         LevelError::NoImpact => "the service has no impact and there is no default".to_owned(),
-        LevelError::NoLikelihood(u) => format!("`likelihood_of.{}` is not set", u.name()),
+        LevelError::NoLikelihood(u) => format!("likelihood_of.{} is not set", u.name()),
         LevelError::Unknown(l) => format!("unknown level {l}"),
     }
 }
@@ -904,10 +904,10 @@ pub fn graph(plan: &Plan) -> Graph {
     Graph { nodes, edges }
 }
 
-fn level_of(a: &Alert<'_>) -> Option<String> {
+fn level_of(a: &Alert<'_>) -> String {
     match &a.level {
-        Ok(l) => Some(l.name.value.clone()),
-        Err(e) => Some(format!("none ({})", level_missing(e))),
+        Ok(l) => l.name.value.clone(),
+        Err(e) => format!("none ({})", level_missing(e)),
     }
 }
 
@@ -921,7 +921,7 @@ pub fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
                         a.urgency == u
                             && matches!(&a.source, Source::Kpi { name: n, .. } if n.value == name.value)
                     })
-                    .and_then(level_of)
+                    .map(level_of)
             };
             KpiRow {
                 name: name.value.clone(),
@@ -1101,7 +1101,7 @@ pub fn checklists(plan: &Plan, items: &[Item<'_>], tasks: &[TaskRow]) -> Vec<Che
                 duration: dur(r.duration.as_ref()),
                 owner: text(b.owner.as_ref()),
                 service: text(b.service.as_ref()),
-                description: text(b.description.as_ref()),
+                description: None,
                 items: Vec::new(),
                 runbook: link_opt(plan, r.runbook.as_ref()),
             },

@@ -69,10 +69,7 @@ fn split_url(s: &str) -> (&str, &str) {
         .find(|c: char| matches!(c, '<' | '>' | '|' | '`' | '"' | '\\') || c.is_control())
         .unwrap_or(s.len());
     let mut url = &s[..end];
-    loop {
-        let Some(last) = url.chars().next_back() else {
-            break;
-        };
+    while let Some(last) = url.chars().next_back() {
         let unbalanced = last == ')' && url.matches(')').count() > url.matches('(').count();
         if unbalanced
             || matches!(
@@ -140,17 +137,21 @@ fn escape_into(s: &str, into: &mut String) {
                 }
                 out.push('_');
             }
-            '&' if chars
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#') =>
-            {
-                out.push_str("\\&");
-            }
+            // `&name;` and `&#123;` would be read as character references.
+            '&' if looks_like_entity(&chars[i + 1..]) => out.push_str("\\&"),
             _ => out.push(c),
         }
     }
     break_www(&mut out);
     into.push_str(&out);
+}
+
+fn looks_like_entity(rest: &[char]) -> bool {
+    let body = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '#')
+        .count();
+    body > 0 && rest.get(body) == Some(&';')
 }
 
 /// `www.` starting a word: escape its dot so it is not an extended autolink.
@@ -303,6 +304,7 @@ mod tests {
         assert_eq!(text("- not a list"), "\\- not a list");
         assert_eq!(text("1. not a list"), "1\\. not a list");
         assert_eq!(text("$3,000 & more &amp;"), "\\$3,000 & more \\&amp;");
+        assert_eq!(text("Q&A &#39;"), "Q&A \\&#39;");
         assert_eq!(text("[link](x)"), "\\[link\\](x)");
     }
 
