@@ -1,30 +1,14 @@
 //! The budget: lines add up to the total (monthly and quarterly lines converted to the period),
-//! the allocation adds up to 100%, and one currency throughout. Also the arithmetic the docs
-//! show (totals, ROI, payback).
+//! the allocation adds up to 100%, and one currency throughout. The arithmetic (shared with the
+//! docs) is in `model::budget`.
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
-use crate::model::{Budget, Period};
+use crate::model::Budget;
+use crate::model::budget::{category_total, lines_total};
 use crate::span::Sp;
 use crate::value::money::group;
 use crate::value::{Money, Number};
-
-/// An amount converted from `per` to the budget's period.
-pub fn per_period(amount: Number, per: Period, budget: Period) -> Option<Number> {
-    amount
-        .checked_mul(Number::int(budget.months()))?
-        .checked_div(Number::int(per.months()))
-}
-
-/// The sum of every line in the budget's period.
-pub fn lines_total(b: &Budget) -> Option<Number> {
-    b.lines
-        .iter()
-        .flat_map(|c| &c.items)
-        .try_fold(Number::ZERO, |acc, i| {
-            acc.checked_add(per_period(i.amount.value.amount, i.per, b.period)?)
-        })
-}
 
 pub fn check(cx: &mut Cx<'_>) {
     let Some(b) = cx.plan.budget.as_ref().map(|b| &b.value) else {
@@ -54,9 +38,7 @@ pub fn check(cx: &mut Cx<'_>) {
             .at(total.span)
             .label(format!("total {}", group(total.value.amount)));
             for c in &b.lines {
-                if let Some(sub) = c.items.iter().try_fold(Number::ZERO, |acc, i| {
-                    acc.checked_add(per_period(i.amount.value.amount, i.per, b.period)?)
-                }) {
+                if let Some(sub) = category_total(b, c) {
                     d = d.with_label(c.name.span, format!("{}: {}", c.name.value, group(sub)));
                 }
             }

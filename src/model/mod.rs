@@ -726,4 +726,5 @@ pub enum LintLevel {
 }
 
 pub mod alerts;
+pub mod budget;
 pub mod timeline;
