@@ -228,10 +228,9 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
 }
 
 /// Read every template override in `dir` (`*.j2`).
-fn read_templates(
-    dir: &std::path::Path,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    let mut out = std::collections::BTreeMap::new();
+/// The template overrides in `dir`: file name, path and text.
+fn read_templates(dir: &std::path::Path) -> Result<Vec<(String, PathBuf, String)>, String> {
+    let mut out = Vec::new();
     let entries = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read templates directory `{}`: {e}", dir.display()))?;
     for entry in entries.flatten() {
@@ -243,9 +242,10 @@ fn read_templates(
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read template `{}`: {e}", path.display()))?;
-            out.insert(name, text);
+            out.push((name, path, text));
         }
     }
+    out.sort();
     Ok(out)
 }
 
@@ -283,10 +283,16 @@ fn build(
             return EXIT_USAGE;
         }
     };
-    let ws = match load(paths, deny) {
+    let mut ws = match load(paths, deny) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
+    let mut template_files = std::collections::BTreeMap::new();
+    let mut template_texts = std::collections::BTreeMap::new();
+    for (name, path, text) in templates {
+        template_files.insert(name.clone(), ws.sources.add(path, text.clone()));
+        template_texts.insert(name, text);
+    }
     if !ws.diagnostics.is_empty() {
         let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
         let _ = std::io::stderr().write_all(text.as_bytes());
@@ -316,7 +322,8 @@ fn build(
         targets: selected,
         envs,
         runbook_base_url,
-        templates,
+        templates: template_texts,
+        template_files,
     };
     let mut artifacts = Vec::new();
     let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();

@@ -234,9 +234,11 @@ fn broken_template() {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{file}:\n{stderr}");
         assert!(stderr.contains("template/error"), "{file}:\n{stderr}");
+        // The report points into the override file, at the line (`…/index.md.j2:3:14`).
+        let at = format!("{}:{line}:", dir.join(file).display());
         assert!(
-            stderr.contains(&format!("{file}: line {line}:")),
-            "{file} line {line} not named:\n{stderr}"
+            stderr.contains(&at),
+            "{file} line {line} not pointed at ({at}):\n{stderr}"
         );
         assert!(!out.exists(), "{file}: something was written");
         let _ = std::fs::remove_dir_all(&dir);
@@ -455,6 +457,7 @@ fn no_plan_makes_the_generator_panic() {
             let cx = emit::Context {
                 plan,
                 source: "plan.yaml",
+                sources: &ws.sources,
                 opts: &opts,
             };
             let mut diags = upkeep::diag::Diagnostics::new();

@@ -79,6 +79,8 @@ pub struct Options {
     pub runbook_base_url: Option<String>,
     /// Template overrides by file name (`index.md.j2` → text), read by the caller.
     pub templates: BTreeMap<String, String>,
+    /// Where each override is in the source map, so template errors point into the file.
+    pub template_files: BTreeMap<String, crate::span::FileId>,
 }
 
 impl Options {

@@ -71,6 +71,8 @@ fn string_arg(v: &Value) -> Result<Option<String>, Error> {
 fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<'a> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Byte ranges in errors, for diagnostics that point into an override.
+    env.set_debug(!cx.opts.template_files.is_empty());
     if let Ok(syntax) = SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)
@@ -113,39 +115,56 @@ fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<
     for (name, source) in TEMPLATES {
         if !cx.opts.templates.contains_key(*name) {
             if let Err(e) = env.add_template(name, source) {
-                report(diags, name, &e);
+                report(cx, diags, name, &e);
             }
         }
     }
     for (name, source) in &cx.opts.templates {
         if let Err(e) = env.add_template(name, source) {
-            report(diags, name, &e);
+            report(cx, diags, name, &e);
         }
     }
     env
 }
 
-/// A template error as a diagnostic on the template file, once per file and message.
-fn report(diags: &mut Diagnostics, template: &str, e: &Error) {
-    let file = e.name().unwrap_or(template).to_owned();
-    let mut message = match e.line() {
-        Some(line) => format!("line {line}: {}", e.kind()),
-        None => e.kind().to_string(),
-    };
+/// A template error as a diagnostic, once per template and message: at the exact text of an
+/// override file (the range minijinja reports, or the whole line), else naming the template.
+fn report(cx: &Context<'_>, diags: &mut Diagnostics, template: &str, e: &Error) {
+    let name = e.name().unwrap_or(template).to_owned();
+    let mut message = format!("{} in template `{name}`", e.kind());
     if let Some(detail) = e.detail() {
         message.push_str(": ");
         message.push_str(detail);
     }
-    if diags.iter().any(|d| {
-        d.code == Code::TemplateError && d.file.as_deref() == Some(&file) && d.message == message
-    }) {
+    let file = cx.opts.template_files.get(&name).copied();
+    let span = file.and_then(|id| {
+        let source = cx.sources.get(id);
+        let len = source.text.len();
+        let (start, end) = match (e.range(), e.line()) {
+            (Some(r), _) if r.start <= r.end && r.end <= len => (r.start, r.end),
+            (_, Some(line)) if line >= 1 => {
+                let start = source.offset_of(line, 1).min(len);
+                let end = source.text[start..].find('\n').map_or(len, |n| start + n);
+                (start, end)
+            }
+            _ => (0, 0),
+        };
+        let fits = |i: usize| source.text.is_char_boundary(i);
+        (fits(start) && fits(end)).then(|| crate::span::Span::new(id, start, end))
+    });
+    if diags
+        .iter()
+        .any(|d| d.code == Code::TemplateError && d.message == message && d.span == span)
+    {
         return;
     }
-    diags.push(
-        Diagnostic::new(Code::TemplateError, message)
-            .in_file(file)
-            .help("fix the template at that line; the built-in templates in `templates/` show every field a template receives"),
-    );
+    let help = "fix the template there; the built-in templates in `templates/` show every field a template receives";
+    let d = Diagnostic::new(Code::TemplateError, message).help(help);
+    diags.push(match (span, e.line()) {
+        (Some(span), _) => d.at(span).label(e.kind().to_string()),
+        (None, Some(line)) => d.in_file(format!("{name}:{line}")),
+        (None, None) => d.in_file(name),
+    });
 }
 
 /// Trailing blanks removed, blank lines outside code blocks collapsed, headings between blank
@@ -192,6 +211,7 @@ fn normalise(text: &str) -> String {
 }
 
 fn render<S: Serialize>(
+    cx: &Context<'_>,
     env: &Environment<'_>,
     template: &str,
     data: &S,
@@ -202,7 +222,7 @@ fn render<S: Serialize>(
     match t.render(Value::from(Serde(data))) {
         Ok(text) => Some(normalise(&text)),
         Err(e) => {
-            report(diags, template, &e);
+            report(cx, diags, template, &e);
             None
         }
     }
@@ -221,14 +241,14 @@ pub fn emit(cx: &Context<'_>, diags: &mut Diagnostics) -> Vec<Artifact> {
     let files = context::Files::of(plan);
     let mut out = Vec::new();
     let index = context::index(plan, &header);
-    if let Some(text) = render(&env, "index.md.j2", &index, diags) {
+    if let Some(text) = render(cx, &env, "index.md.j2", &index, diags) {
         out.push(Artifact {
             path: PathBuf::from(format!("{dir}/{}", files.index)),
             content: text,
         });
     }
     for page in context::runbook_pages(plan, &header) {
-        if let Some(text) = render(&env, "runbook.md.j2", &page, diags) {
+        if let Some(text) = render(cx, &env, "runbook.md.j2", &page, diags) {
             out.push(Artifact {
                 path: PathBuf::from(format!("{dir}/{}.md", page.runbook.name)),
                 content: text,
@@ -236,7 +256,7 @@ pub fn emit(cx: &Context<'_>, diags: &mut Diagnostics) -> Vec<Artifact> {
         }
     }
     let pm = context::postmortem(plan, &header);
-    if let Some(text) = render(&env, "postmortem.md.j2", &pm, diags) {
+    if let Some(text) = render(cx, &env, "postmortem.md.j2", &pm, diags) {
         out.push(Artifact {
             path: PathBuf::from(format!("{dir}/{}", files.postmortem)),
             content: text,
