@@ -413,7 +413,7 @@ fn every_runbook_url_is_a_generated_page() {
     }
 }
 
-/// The numbers of the ECPlacas seed: ROI (630,000 − 258,000) / 258,000 = 144%, payback
+/// The numbers of the `ECPlacas` seed: ROI (630,000 − 258,000) / 258,000 = 144%, payback
 /// 258,000 / 630,000 × 12 = 4.9 months, category totals 84,000 + 144,000 + 30,000; and the
 /// error budget of 99.9% over 30 days is 43.2 minutes.
 #[test]
