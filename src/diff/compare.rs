@@ -78,7 +78,10 @@ impl Renames {
 
 fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
     match (a, b) {
-        (Val::Text(x), Val::Text(y)) | (Val::Prose(x), Val::Prose(y)) => x == y,
+        (Val::Text(x), Val::Text(y))
+        | (Val::Prose(x), Val::Prose(y))
+        | (Val::Level { name: x, .. }, Val::Level { name: y, .. })
+        | (Val::Impact { name: x, .. }, Val::Impact { name: y, .. }) => x == y,
         (Val::Flag(x), Val::Flag(y)) => x == y,
         (Val::Ref(s, x), Val::Ref(t, y)) => s == t && r.map(*s, x) == y,
         (Val::Refs(s, x), Val::Refs(t, y)) => {
@@ -96,8 +99,6 @@ fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
         (Val::Retention(x), Val::Retention(y)) => x == y,
         (Val::Percent(x, _), Val::Percent(y, _)) => x == y,
         (Val::Money { amount: x, unit: u }, Val::Money { amount: y, unit: v }) => x == y && u == v,
-        (Val::Level { name: x, .. }, Val::Level { name: y, .. })
-        | (Val::Impact { name: x, .. }, Val::Impact { name: y, .. }) => x == y,
         (
             Val::When {
                 shown: x,
@@ -315,7 +316,17 @@ fn fields(
             risk: m.risk,
         });
     };
+    // A field removed (or added) with its parent (`health.interval` with `health`) is said by
+    // the parent's line.
+    let with_parent = |key: &str, gone: &Entry, there: &Entry| {
+        key.rsplit_once('.').is_some_and(|(parent, _)| {
+            gone.field(parent).is_some() && there.field(parent).is_none()
+        })
+    };
     for bf in &be.fields {
+        if he.field(&bf.key).is_none() && with_parent(&bf.key, be, he) {
+            continue;
+        }
         match he.field(&bf.key) {
             Some(hf) => {
                 for mut m in describe(&bf.label, &bf.val, &hf.val, r) {
@@ -346,7 +357,7 @@ fn fields(
         }
     }
     for hf in &he.fields {
-        if be.field(&hf.key).is_none() {
+        if be.field(&hf.key).is_none() && !with_parent(&hf.key, he, be) {
             let text = match &hf.val {
                 Val::Prose(_) => format!("{} added", hf.label),
                 v => format!("{} set to `{}`", hf.label, v.shown()),

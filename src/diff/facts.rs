@@ -554,7 +554,7 @@ fn services(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         if !soft.is_empty() {
             soft.sort();
             e.labelled(
-                "depends_on.soft",
+                "depends_on (soft)",
                 "soft dependencies",
                 Val::Refs(Section::Services, soft),
             );
@@ -793,14 +793,14 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         };
         match &level {
             Some(l) => {
-                e.push("level", ranks.level(l));
+                e.labelled("level", "level", ranks.level(l));
             }
             None => {
-                e.push("level", Val::Text("no level".to_owned()));
+                e.labelled("level", "level", Val::Text("no level".to_owned()));
             }
         }
         if let Some(r) = &runbook {
-            e.push("runbook", Val::Ref(Section::Runbooks, r.clone()))
+            e.labelled("runbook", "runbook", Val::Ref(Section::Runbooks, r.clone()))
                 .risk_removed = Some("an alert loses its runbook".to_owned());
         }
         f.insert(Section::Alerts, a.name.clone(), e);

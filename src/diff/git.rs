@@ -244,7 +244,11 @@ fn write_blobs(repo: &Path, dir: &Path, blobs: &[(String, PathBuf)]) -> std::io:
         .stdin
         .take()
         .ok_or_else(|| std::io::Error::other("no stdin"))?;
-    let input: String = blobs.iter().map(|(oid, _)| format!("{oid}\n")).collect();
+    let mut input = String::new();
+    for (oid, _) in blobs {
+        input.push_str(oid);
+        input.push('\n');
+    }
     let writer = std::thread::spawn(move || {
         let r = stdin.write_all(input.as_bytes());
         drop(stdin);

@@ -37,16 +37,27 @@ pub fn markdown(r: &Report) -> String {
         .iter()
         .filter(|p| !matches!(p.status, Status::Unchanged | Status::NotCompared))
         .count();
-    let changes: usize = r.plans.iter().map(|p| p.changes.len()).sum();
     let risky = r.risky().count();
 
     if !r.problems.is_empty() {
         out.push_str("### Plans that do not check\n\n");
         if r.blocked {
-            out.push_str("`upkeep check` reports errors outside the plans' own files (a fragment, or a plan that could not be read), so nothing was compared. Fix them first:\n\n");
+            out.push_str("`upkeep check` reports errors outside the plans' own files (in a fragment, or in a plan that could not be read), so nothing was compared. Fix them first:\n\n");
         } else {
-            out.push_str(
-                "`upkeep check` reports errors; the plans in these files were not compared:\n\n",
+            let names: Vec<String> = r
+                .plans
+                .iter()
+                .filter(|p| p.status == Status::NotCompared)
+                .map(|p| format!("`{}`", p.name))
+                .collect();
+            let what = match names.len() {
+                0 => "these files were".to_owned(),
+                1 => format!("plan {} was", names[0]),
+                _ => format!("plans {} were", names.join(", ")),
+            };
+            let _ = writeln!(
+                out,
+                "`upkeep check` reports errors, so {what} not compared:\n"
             );
         }
         for p in &r.problems {
@@ -69,14 +80,41 @@ pub fn markdown(r: &Report) -> String {
         return out;
     }
 
-    if r.semantic_change() {
+    if compared == 0 && !r.problems.is_empty() {
+        // The errors say it all.
+    } else if r.semantic_change() {
         let _ = write!(
             out,
-            "{} in {} of {}",
-            plural(changes, "change", "changes"),
-            changed,
+            "{changed} of {} changed",
             plural(compared, "plan", "plans")
         );
+        let mut by_status = Vec::new();
+        for (status, word) in [
+            (Status::Added, "added"),
+            (Status::Removed, "removed"),
+            (Status::Renamed(String::new()), "renamed"),
+        ] {
+            let n = r
+                .plans
+                .iter()
+                .filter(|p| std::mem::discriminant(&p.status) == std::mem::discriminant(&status))
+                .count();
+            if n > 0 {
+                by_status.push(format!("{n} {word}"));
+            }
+        }
+        if !by_status.is_empty() {
+            let _ = write!(out, " ({})", by_status.join(", "));
+        }
+        let changes: usize = r
+            .plans
+            .iter()
+            .filter(|p| p.status == Status::Changed)
+            .map(|p| p.changes.len())
+            .sum();
+        if changes > 0 {
+            let _ = write!(out, ", {}", plural(changes, "change", "changes"));
+        }
         if risky > 0 {
             let _ = write!(
                 out,
@@ -111,7 +149,8 @@ pub fn markdown(r: &Report) -> String {
     }
 
     for p in &r.plans {
-        if p.status == Status::Unchanged && p.files.is_empty() {
+        if (p.status == Status::Unchanged && p.files.is_empty()) || p.status == Status::NotCompared
+        {
             continue;
         }
         let _ = write!(out, "### Plan `{}`", p.name);
@@ -126,7 +165,15 @@ pub fn markdown(r: &Report) -> String {
         }
         out.push_str("\n\n");
         let mut section: Option<Section> = None;
+        let whole = matches!(p.status, Status::Added | Status::Removed);
         for (i, c) in p.changes.iter().enumerate() {
+            if whole {
+                bullet(&mut out, c);
+                if i + 1 == p.changes.len() {
+                    out.push('\n');
+                }
+                continue;
+            }
             if section != Some(c.section) {
                 let _ = writeln!(out, "#### {}\n", c.section.title());
                 section = Some(c.section);
