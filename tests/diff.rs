@@ -542,7 +542,8 @@ fn git_missing_is_a_usage_error() {
 fn every_change_that_checks_is_reported() {
     let base_dir = common::root().join(FIXTURES).join("thresholds/base");
     let text = std::fs::read_to_string(base_dir.join("plan.yaml")).expect("plan");
-    let base_ws = driver::check(&[base_dir.clone()], driver::Options::default()).expect("base");
+    let base_ws =
+        driver::check(std::slice::from_ref(&base_dir), driver::Options::default()).expect("base");
     assert_eq!(base_ws.errors(), 0);
     let base = Side::new(base_ws, &base_dir, None);
     let work = scratch("mutations");
@@ -583,7 +584,8 @@ fn every_change_that_checks_is_reported() {
     for (from, to, with) in &mutations {
         let mutated = format!("{}{with}{}", &text[..*from], &text[*to..]);
         std::fs::write(&head_file, &mutated).expect("write");
-        let ws = driver::check(&[work.clone()], driver::Options::default()).expect("head");
+        let ws =
+            driver::check(std::slice::from_ref(&work), driver::Options::default()).expect("head");
         if ws.errors() > 0 {
             continue;
         }
