@@ -537,17 +537,29 @@ fn git_missing_is_a_usage_error() {
 /// Every number in a plan is changed in turn (`30d` → `31d`, `02:00` → `03:00`,
 /// `> 250ms` → `> 251ms`, `P1` → `P2`…), and the last word of every line (`Service down` →
 /// `Service downx`, a command, a channel, a metric): each change that still checks must be
-/// reported as a semantic change, so nothing a plan says escapes the diff.
-#[test]
-fn every_change_that_checks_is_reported() {
-    let base_dir = common::root().join(FIXTURES).join("thresholds/base");
-    let text = std::fs::read_to_string(base_dir.join("plan.yaml")).expect("plan");
+/// reported as a semantic change, so nothing a plan says escapes the diff. `every` takes one
+/// mutation in that many (the bundled plans are long).
+fn every_change_is_reported(plan: &Path, fragments: Option<&Path>, every: usize) -> (usize, usize) {
+    let text = std::fs::read_to_string(plan).expect("plan");
+    let name = plan.file_name().expect("file name");
+    let work = scratch(&format!("mutations-{}", name.to_string_lossy()));
+    for side in ["base", "head"] {
+        let dir = work.join(side);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(name), &text).expect("write");
+        if let Some(f) = fragments {
+            let to = dir.join(f.file_name().expect("fragment dir"));
+            std::fs::create_dir_all(&to).expect("mkdir");
+            for entry in std::fs::read_dir(f).expect("fragments").flatten() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+            }
+        }
+    }
+    let (base_dir, head_dir) = (work.join("base"), work.join("head"));
     let base_ws =
         driver::check(std::slice::from_ref(&base_dir), driver::Options::default()).expect("base");
     assert_eq!(base_ws.errors(), 0);
     let base = Side::new(base_ws, &base_dir, None);
-    let work = scratch("mutations");
-    let head_file = work.join("plan.yaml");
 
     // (start, end, replacement) in `text`.
     let mut mutations: Vec<(usize, usize, String)> = Vec::new();
@@ -580,21 +592,24 @@ fn every_change_that_checks_is_reported() {
         }
     }
 
+    let mut tried = 0;
     let mut clean = 0;
-    for (from, to, with) in &mutations {
+    for (from, to, with) in mutations.iter().step_by(every) {
+        tried += 1;
         let mutated = format!("{}{with}{}", &text[..*from], &text[*to..]);
-        std::fs::write(&head_file, &mutated).expect("write");
-        let ws =
-            driver::check(std::slice::from_ref(&work), driver::Options::default()).expect("head");
+        std::fs::write(head_dir.join(name), &mutated).expect("write");
+        let ws = driver::check(std::slice::from_ref(&head_dir), driver::Options::default())
+            .expect("head");
         if ws.errors() > 0 {
             continue;
         }
         clean += 1;
-        let head = Side::new(ws, &work, None);
+        let head = Side::new(ws, &head_dir, None);
         let report = diff::diff(&base, &head);
         let line_no = text[..*from].lines().count();
         let what = format!(
-            "line {line_no}: `{}` with `{with}` for `{}`",
+            "{}:{line_no}: `{}` with `{with}` for `{}`",
+            name.to_string_lossy(),
             text.lines()
                 .nth(line_no.saturating_sub(1))
                 .unwrap_or_default()
@@ -607,12 +622,27 @@ fn every_change_that_checks_is_reported() {
             diff::render::markdown(&report)
         );
     }
-    assert!(
-        mutations.len() >= 200 && clean >= 100,
-        "tried {}, clean {clean}",
-        mutations.len()
-    );
     let _ = std::fs::remove_dir_all(&work);
+    (tried, clean)
+}
+
+#[test]
+fn every_change_that_checks_is_reported() {
+    let plan = common::root()
+        .join(FIXTURES)
+        .join("thresholds/base/plan.yaml");
+    let (tried, clean) = every_change_is_reported(&plan, None, 1);
+    assert!(tried >= 200 && clean >= 100, "tried {tried}, clean {clean}");
+}
+
+/// The same on a bundled plan with every section (environments, policies, execution, budget…),
+/// one mutation in seven (all of them, on every bundled plan, found nothing missing).
+#[test]
+fn every_change_to_a_bundled_plan_that_checks_is_reported() {
+    let plans = common::root().join("plans");
+    let (tried, clean) =
+        every_change_is_reported(&plans.join("ecplacas.yaml"), Some(&plans.join("shared")), 7);
+    assert!(tried >= 150 && clean >= 80, "tried {tried}, clean {clean}");
 }
 
 #[test]

@@ -92,9 +92,18 @@ fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
             }
         }
         (Val::List(x), Val::List(y)) => x == y,
-        (Val::Threshold { threshold: x, .. }, Val::Threshold { threshold: y, .. }) => {
-            x.to_string() == y.to_string()
-        }
+        (
+            Val::Threshold {
+                threshold: x,
+                value: v,
+                ..
+            },
+            Val::Threshold {
+                threshold: y,
+                value: w,
+                ..
+            },
+        ) => x.to_string() == y.to_string() || (x.op == y.op && v.is_some() && v == w),
         (Val::Duration(x, _), Val::Duration(y, _)) => x == y,
         (Val::Retention(x), Val::Retention(y)) => x == y,
         (Val::Percent(x, _), Val::Percent(y, _)) => x == y,
@@ -219,6 +228,14 @@ pub fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
                 .split_once('.')
                 .is_some_and(|(p, _)| s.renames() && (mapped.contains_key(p) != h.contains_key(p)));
             let subject = (!key.is_empty()).then(|| key.clone());
+            // A section's own settings on one side only: each setting is added or removed.
+            let none = Entry::default();
+            if key.is_empty() {
+                let be = mapped.get(key).map_or(&none, |(_, e)| *e);
+                let he = h.get(key).unwrap_or(&none);
+                fields(s, None, be, he, &r, &mut out);
+                continue;
+            }
             match (mapped.get(key), h.get(key)) {
                 (Some((old, be)), Some(he)) => {
                     if *old != key {
@@ -521,7 +538,15 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
                 value: vb,
                 ..
             },
-        ) => threshold(label, a, b, (ta, *va), (tb, *vb), *bad, *alert),
+        ) => threshold(
+            label,
+            a,
+            b,
+            (ta, va.as_ref()),
+            (tb, vb.as_ref()),
+            *bad,
+            *alert,
+        ),
         (Val::Duration(x, sense), Val::Duration(y, _)) => {
             let longer = y > x;
             let (kind, word) = match (sense, longer) {
@@ -658,8 +683,8 @@ fn threshold(
     label: &str,
     a: &Val,
     b: &Val,
-    (ta, va): (&crate::value::Threshold, Option<Number>),
-    (tb, vb): (&crate::value::Threshold, Option<Number>),
+    (ta, va): (&crate::value::Threshold, Option<&(String, Number)>),
+    (tb, vb): (&crate::value::Threshold, Option<&(String, Number)>),
     bad: Option<Direction>,
     alert: bool,
 ) -> Vec<Msg> {
@@ -671,9 +696,13 @@ fn threshold(
             b,
         )]
     };
-    let (Some(oa), Some(ob), Some(x), Some(y)) = (ta.op, tb.op, va, vb) else {
+    let (Some(oa), Some(ob), Some((fa, x)), Some((fb, y))) = (ta.op, tb.op, va, vb) else {
         return changed();
     };
+    if fa != fb {
+        return changed();
+    }
+    let (x, y) = (*x, *y);
     let dir = oa.direction();
     if ob.direction() != dir {
         return vec![Msg::new(

@@ -183,8 +183,10 @@ pub enum Val {
     List(Vec<String>),
     Threshold {
         threshold: Threshold,
-        /// The value in the KPI's unit.
-        value: Option<Number>,
+        /// The value in the base unit of the KPI's unit family (seconds, ratio, bytes, per
+        /// second), with the family: comparable across `300ms` and `0.3s`, and across a change
+        /// of the KPI's unit.
+        value: Option<(String, Number)>,
         /// Which side is bad for the KPI.
         bad: Option<Direction>,
         /// An alert threshold (warning, critical) rather than the objective.
@@ -665,7 +667,12 @@ fn kpis(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                     label,
                     Val::Threshold {
                         threshold: t.value.clone(),
-                        value: t.value.quantity.convert_to(&k.unit.value),
+                        value: t
+                            .value
+                            .quantity
+                            .convert_to(&k.unit.value)
+                            .and_then(|v| v.checked_mul(k.unit.value.scale))
+                            .map(|v| (k.unit.value.family.name(), v)),
                         bad,
                         alert,
                     },
@@ -1301,6 +1308,13 @@ fn budget_facts(b: &Budget, f: &mut Facts) {
                     unit: format!("{cur}/{}", i.per.name()),
                 },
             );
+            if let Some(n) = &i.note {
+                e.labelled(
+                    format!("lines.{}.{}.note", c.name.value, i.name.value),
+                    format!("note of line `{}.{}`", c.name.value, i.name.value),
+                    Val::Prose(n.value.clone()),
+                );
+            }
         }
     }
     for (t, p) in &b.allocation {
