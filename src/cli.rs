@@ -128,6 +128,7 @@ enum Command {
     /// Write a commented starter plan to `NAME.yaml` (or to standard output with `-`)
     Init {
         /// The plan's name (lowercase letters, digits and `-`), or `-` for standard output
+        /// (the default)
         name: Option<String>,
     },
     /// Print a plan's service dependency graph as Graphviz DOT

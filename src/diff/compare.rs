@@ -238,7 +238,9 @@ pub fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
             }
             match (mapped.get(key), h.get(key)) {
                 (Some((old, be)), Some(he)) => {
-                    if *old != key {
+                    // Parts of a renamed entry (`postgres.full`) are renamed with it.
+                    let part = s.renames() && key.contains('.');
+                    if *old != key && !part {
                         out.push(renamed(s, subject.clone(), old, be));
                     }
                     fields(s, subject.as_ref(), be, he, &r, &mut out);
@@ -356,7 +358,7 @@ fn fields(
             None => {
                 let text = match &bf.val {
                     Val::Prose(_) => format!("{} removed", bf.label),
-                    v => format!("{} removed (was `{}`)", bf.label, v.shown()),
+                    v => format!("{} removed (was {})", bf.label, tick(&v.shown())),
                 };
                 push(
                     bf,
@@ -377,7 +379,7 @@ fn fields(
         if be.field(&hf.key).is_none() && !with_parent(&hf.key, he, be) {
             let text = match &hf.val {
                 Val::Prose(_) => format!("{} added", hf.label),
-                v => format!("{} set to `{}`", hf.label, v.shown()),
+                v => format!("{} set to {}", hf.label, tick(&v.shown())),
             };
             push(
                 hf,
@@ -421,8 +423,18 @@ impl Msg {
     }
 }
 
+/// A user value as Markdown inline code, whatever it holds (backticks, line breaks).
+pub fn tick(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
 fn arrow(a: &Val, b: &Val) -> String {
-    format!("`{}` → `{}`", a.shown(), b.shown())
+    format!("{} → {}", tick(&a.shown()), tick(&b.shown()))
 }
 
 fn worse(d: Direction) -> &'static str {
@@ -468,12 +480,12 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
             let gone: Vec<String> = x
                 .iter()
                 .filter(|n| !now.contains(r.map(*s, n)))
-                .map(|n| format!("`{n}`"))
+                .map(|n| tick(n))
                 .collect();
             let new: Vec<String> = y
                 .iter()
                 .filter(|n| !mapped.contains(n.as_str()))
-                .map(|n| format!("`{n}`"))
+                .map(|n| tick(n))
                 .collect();
             let mut out = Vec::new();
             if !gone.is_empty() {
@@ -500,12 +512,12 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
             let gone: Vec<String> = x
                 .iter()
                 .filter(|i| !y.contains(i))
-                .map(|i| format!("`{i}`"))
+                .map(|i| tick(i))
                 .collect();
             let new: Vec<String> = y
                 .iter()
                 .filter(|i| !x.contains(i))
-                .map(|i| format!("`{i}`"))
+                .map(|i| tick(i))
                 .collect();
             let mut parts = Vec::new();
             if !gone.is_empty() {
@@ -650,7 +662,7 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
             },
         ) => {
             let text = if x == y {
-                format!("{label} `{x}` moved (the time zone changed)")
+                format!("{label} {} moved (the time zone changed)", tick(x))
             } else {
                 format!("moved {}", arrow(a, b))
             };
@@ -761,4 +773,145 @@ fn threshold(
         a,
         b,
     )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Threshold, Unit};
+
+    fn t(text: &str, alert: bool, bad: Direction) -> Val {
+        let threshold = Threshold::parse(text, true).expect("threshold");
+        let unit = Unit::parse("s").expect("unit");
+        let value = threshold
+            .quantity
+            .convert_to(&unit)
+            .map(|v| (unit.family.name(), v));
+        Val::Threshold {
+            threshold,
+            value,
+            bad: Some(bad),
+            alert,
+        }
+    }
+
+    fn one(label: &str, a: &Val, b: &Val) -> (Kind, String) {
+        let m = describe(label, a, b, &Renames::default());
+        assert_eq!(m.len(), 1, "{label}");
+        (m[0].kind, m[0].text.clone())
+    }
+
+    #[test]
+    fn thresholds_by_the_kpi_direction() {
+        use Direction::{Above, Below};
+        let cases = [
+            ("> 300ms", "> 500ms", true, Above, Kind::Loosened),
+            ("> 500ms", "> 300ms", true, Above, Kind::Tightened),
+            ("> 300ms", ">= 300ms", true, Above, Kind::Tightened),
+            ("< 50", "< 30", true, Below, Kind::Loosened),
+            ("<= 50", "< 50", true, Below, Kind::Loosened),
+            // An objective names the good side: accepting more is looser.
+            ("< 200ms", "< 300ms", false, Above, Kind::Loosened),
+            ("> 100", "> 120", false, Below, Kind::Tightened),
+            ("> 300ms", "< 300ms", true, Above, Kind::Changed),
+        ];
+        for (a, b, alert, bad, kind) in cases {
+            let (k, text) = one("threshold", &t(a, alert, bad), &t(b, alert, bad));
+            assert_eq!(k, kind, "{a} → {b}: {text}");
+        }
+        // The same value in other words is no change.
+        assert!(
+            describe(
+                "threshold",
+                &t("> 300ms", true, Above),
+                &t("> 0.3s", true, Above),
+                &Renames::default()
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn durations_by_their_sense() {
+        let d = |s: &str, sense| {
+            Val::Duration(crate::value::Duration::parse(s, false).expect("d"), sense)
+        };
+        assert_eq!(
+            one(
+                "rpo",
+                &d("1h", Sense::LongerLooser),
+                &d("4h", Sense::LongerLooser)
+            )
+            .0,
+            Kind::Loosened
+        );
+        assert_eq!(
+            one(
+                "mtbf",
+                &d("1h", Sense::LongerStricter),
+                &d("4h", Sense::LongerStricter)
+            )
+            .0,
+            Kind::Tightened
+        );
+        assert_eq!(
+            one(
+                "budget",
+                &d("4h", Sense::Allowance),
+                &d("1h", Sense::Allowance)
+            )
+            .1,
+            "budget shrinks `4h` → `1h`"
+        );
+        assert!(
+            describe(
+                "x",
+                &d("60m", Sense::Neutral),
+                &d("1h", Sense::Neutral),
+                &Renames::default()
+            )
+            .is_empty()
+        );
+        let r = |x: Retention| Val::Retention(x);
+        let days = |n| Retention::For(crate::value::Duration::from_days(n));
+        let m = describe(
+            "retention",
+            &r(Retention::Forever),
+            &r(days(30)),
+            &Renames::default(),
+        );
+        assert!(
+            m[0].weakens && m[0].text.contains("cut `forever` → `30d`"),
+            "{}",
+            m[0].text
+        );
+    }
+
+    #[test]
+    fn levels_by_rank_and_references_through_renames() {
+        let l = |n: &str, r| Val::Level {
+            name: n.to_owned(),
+            rank: Some(r),
+        };
+        assert_eq!(
+            one("level", &l("P2", 2), &l("P1", 1)),
+            (Kind::Raised, "level raised `P2` → `P1`".to_owned())
+        );
+        assert_eq!(one("level", &l("P1", 1), &l("SEV1", 1)).0, Kind::Changed);
+        let mut renames = Renames::default();
+        renames
+            .0
+            .insert(Section::Runbooks, [("a".to_owned(), "b".to_owned())].into());
+        let a = Val::Ref(Section::Runbooks, "a".to_owned());
+        let b = Val::Ref(Section::Runbooks, "b".to_owned());
+        assert!(same_val(&a, &b, &renames));
+        assert!(!same_val(&a, &b, &Renames::default()));
+    }
+
+    #[test]
+    fn values_are_inline_code_whatever_they_hold() {
+        assert_eq!(tick("a"), "`a`");
+        assert_eq!(tick("a`b"), "`` a`b ``");
+        assert_eq!(tick("a\nb"), "`a b`");
+    }
 }
