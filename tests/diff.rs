@@ -206,6 +206,16 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             ],
             &[],
         ),
+        "environments" => (
+            1,
+            &[
+                "- `shop` · Environments · `prod`: alert rules turned off — alert rules are turned off in an environment",
+                "- `prod`: `image.tag` changed `v1.0.0` → `v1.1.0`",
+                "- `prod`: `autoscaling.max` changed `10` → `20`",
+                "- `dev`: added (1 replica)",
+            ],
+            &["`staging`"],
+        ),
         "fragment" => (
             1,
             &["- `disk-full`: `actions`: `Remove old WAL files` removed"],

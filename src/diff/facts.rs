@@ -1347,7 +1347,7 @@ fn environment(name: &str, env: &Environment, f: &mut Facts) {
     let mut e = Entry::with_summary(
         env.replicas
             .as_ref()
-            .map(|r| format!("{} replicas", r.value))
+            .map(|r| format!("{} replica{}", r.value, if r.value == 1 { "" } else { "s" }))
             .unwrap_or_default(),
     );
     e.text("namespace", env.namespace.as_ref());
