@@ -45,6 +45,12 @@ enum ScheduleFormat {
     Json,
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum DiffFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Validate plans and report every problem
@@ -104,6 +110,32 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ScheduleFormat,
     },
+    /// Say what a change to the plans means: thresholds, levels, receivers, schedules, backups…
+    ///
+    /// Exit code: 0 no semantic change, 1 a semantic change or a side that does not check,
+    /// 2 usage error.
+    Diff {
+        /// BASE and HEAD (plan files or directories); with `--git`, the paths to compare
+        /// (default: the current directory)
+        paths: Vec<PathBuf>,
+        /// Compare the working tree with the plans at this git revision (e.g. `origin/main`)
+        #[arg(long, value_name = "REV")]
+        git: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: DiffFormat,
+    },
+    /// Write a commented starter plan to `NAME.yaml` (or to standard output with `-`)
+    Init {
+        /// The plan's name (lowercase letters, digits and `-`), or `-` for standard output
+        /// (the default)
+        name: Option<String>,
+    },
+    /// Print a plan's service dependency graph as Graphviz DOT
+    Graph {
+        /// A plan file (or a directory: one graph per plan)
+        plan: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -155,6 +187,9 @@ fn run(command: Command) -> u8 {
             from,
             format,
         } => schedule(&plan, usize::from(next), from.as_deref(), format),
+        Command::Diff { paths, git, format } => diff(paths, git.as_deref(), format),
+        Command::Init { name } => init(name.as_deref()),
+        Command::Graph { plan } => graph(&plan),
     }
 }
 
@@ -465,4 +500,150 @@ fn plural(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
+    use crate::diff::{self, Side};
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let check = |paths: &[PathBuf]| -> Result<Workspace, u8> {
+        if paths.is_empty() {
+            return Ok(Workspace::default());
+        }
+        driver::check(paths, driver::Options::default()).map_err(|missing| {
+            eprintln!("error: `{}` does not exist", missing.0.display());
+            EXIT_USAGE
+        })
+    };
+    // Keeps the revision's files on disk until the report is made.
+    let _snapshot;
+    let (base, head) = match rev {
+        Some(rev) => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            };
+            let snap = match diff::git::snapshot(rev, &paths, &cwd) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}", e.message);
+                    eprintln!("help: {}", e.help);
+                    return EXIT_USAGE;
+                }
+            };
+            let base_ws = match check(&snap.base_paths) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            let head_ws = match check(&snap.head_paths) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            let base = Side::new(base_ws, &snap.dir, Some(format!("{rev}:")));
+            let head = Side::new(head_ws, &snap.toplevel, None);
+            _snapshot = snap;
+            (base, head)
+        }
+        None => {
+            let [base_path, head_path] = paths.as_slice() else {
+                eprintln!(
+                    "error: `upkeep diff` compares two sides: give BASE and HEAD (files or directories), or `--git REV`"
+                );
+                eprintln!(
+                    "help: e.g. `upkeep diff old/plans new/plans` or `upkeep diff --git origin/main plans/`"
+                );
+                return EXIT_USAGE;
+            };
+            let base_ws = match check(std::slice::from_ref(base_path)) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            let head_ws = match check(std::slice::from_ref(head_path)) {
+                Ok(ws) => ws,
+                Err(code) => return code,
+            };
+            (
+                Side::new(base_ws, base_path, None),
+                Side::new(head_ws, head_path, None),
+            )
+        }
+    };
+    if base.ws.has_io_failure() || head.ws.has_io_failure() {
+        for side in [&base, &head] {
+            let text = render::human(
+                &side.ws.diagnostics,
+                &side.ws.sources,
+                side.ws.files,
+                stderr_human(),
+            );
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
+        return EXIT_USAGE;
+    }
+    let report = diff::diff(&base, &head);
+    let text = match format {
+        DiffFormat::Markdown => diff::render::markdown(&report),
+        DiffFormat::Json => diff::render::json(&report),
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    if !report.problems.is_empty() || report.semantic_change() {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn init(name: Option<&str>) -> u8 {
+    use crate::init;
+    let name = name.unwrap_or("-");
+    if name == "-" {
+        print!("{}", init::starter(init::DEFAULT_NAME, "plan.yaml"));
+        return EXIT_OK;
+    }
+    if !init::valid_name(name) {
+        eprintln!(
+            "error: `{name}` is not a plan name: use lowercase letters, digits and `-` (at most 63)"
+        );
+        eprintln!("help: e.g. `upkeep init {}`", init::suggest_name(name));
+        return EXIT_USAGE;
+    }
+    let file = format!("{name}.yaml");
+    let text = init::starter(name, &file);
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    match created {
+        Ok(()) => {
+            eprintln!("wrote `{file}`; check it with `upkeep check {file}`");
+            EXIT_OK
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!("error: `{file}` already exists; refusing to overwrite it");
+            eprintln!("help: choose another name, or print the starter with `upkeep init -`");
+            EXIT_USAGE
+        }
+        Err(e) => {
+            eprintln!("error: cannot write `{file}`: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn graph(path: &std::path::Path) -> u8 {
+    let ws = match load(vec![path.to_path_buf()], false) {
+        Ok(ws) => ws,
+        Err(code) => return code,
+    };
+    if ws.errors() > 0 || ws.plans.is_empty() {
+        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        return exit_code(&ws).max(EXIT_ERRORS);
+    }
+    let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
+    plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
+    let out: String = plans.into_iter().map(crate::graph::dot).collect();
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    EXIT_OK
 }

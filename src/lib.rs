@@ -9,8 +9,11 @@
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod driver;
 pub mod emit;
+pub mod graph;
+pub mod init;
 pub mod load;
 pub mod lower;
 pub mod model;

@@ -102,6 +102,13 @@ impl SourceMap {
         id
     }
 
+    /// Name a file differently in generated files (a diff names both sides from their roots).
+    pub fn set_origin(&mut self, id: FileId, origin: String) {
+        if let Some(f) = self.files.get_mut(id.0 as usize) {
+            f.origin = origin;
+        }
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }
