@@ -360,19 +360,25 @@ fn build(
         templates: template_texts,
         template_files,
     };
-    let mut artifacts = Vec::new();
     let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
     plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
-    let mut emit_diags = crate::diag::Diagnostics::new();
-    for plan in plans {
-        let source = &ws.sources.get(plan.file).origin;
+    // Plans are emitted on every core; artefacts stay in plan order.
+    let built = crate::par::map(&plans, |plan| {
         let cx = emit::Context {
             plan,
-            source,
+            source: &ws.sources.get(plan.file).origin,
             sources: &ws.sources,
             opts: &opts,
         };
-        artifacts.extend(emit::build(&cx, &mut emit_diags));
+        let mut diags = crate::diag::Diagnostics::new();
+        let artifacts = emit::build(&cx, &mut diags);
+        (artifacts, diags)
+    });
+    let mut artifacts = Vec::new();
+    let mut emit_diags = crate::diag::Diagnostics::new();
+    for (a, d) in built {
+        artifacts.extend(a);
+        emit_diags.extend(d);
     }
     if emit_diags.has_errors() {
         let diags = emit_diags.into_sorted();

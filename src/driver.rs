@@ -72,39 +72,54 @@ impl Loader {
 
     /// Parse, validate and lower a file just added to the source map.
     fn process(&mut self, id: FileId, explicit: bool) {
-        self.docs.push(None);
-        let source = self.sources.get(id);
-        let mut diags = Diagnostics::new();
-        let Some(root) = crate::parse::parse(id, source, &mut diags) else {
-            self.diags.extend(diags);
-            return;
-        };
-        if explicit && !declares_upkeep(&root) {
-            self.diags.push(
-                Diagnostic::new(Code::NotAPlan, format!("`{}` is not an upkeep plan", source.name))
-                    .at(crate::span::Span::file_start(id))
-                    .label("no `apiVersion: upkeep/v1` here")
-                    .help("an upkeep plan starts with `apiVersion: upkeep/v1` and `kind: Plan`; pass a directory to check only the plans in it"),
-            );
-            return;
-        }
-        let doc = crate::lower::lower(id, source, &root, &mut diags);
-        // The schema is an independent gate; keep what it finds where lowering said nothing.
-        for d in crate::schema::validate(id, &root) {
-            let covered = d.span.is_some_and(|s| {
-                diags.iter().any(|l| {
-                    l.span.is_some_and(|ls| {
-                        ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)
-                    })
-                })
-            });
-            if !covered {
-                diags.push(d);
-            }
-        }
-        self.diags.extend(diags);
-        self.docs[id.0 as usize] = doc;
+        let (doc, diags) = analyse(id, self.sources.get(id), explicit);
+        self.keep(id, doc, diags);
     }
+
+    fn keep(&mut self, id: FileId, doc: Option<Document>, diags: Diagnostics) {
+        let i = id.0 as usize;
+        if self.docs.len() <= i {
+            self.docs.resize_with(i + 1, || None);
+        }
+        self.docs[i] = doc;
+        self.diags.extend(diags);
+    }
+}
+
+/// Parse, validate and lower one file: pure, so files are analysed on every core.
+fn analyse(
+    id: FileId,
+    source: &crate::source::SourceFile,
+    explicit: bool,
+) -> (Option<Document>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let Some(root) = crate::parse::parse(id, source, &mut diags) else {
+        return (None, diags);
+    };
+    if explicit && !declares_upkeep(&root) {
+        diags.push(
+            Diagnostic::new(Code::NotAPlan, format!("`{}` is not an upkeep plan", source.name))
+                .at(crate::span::Span::file_start(id))
+                .label("no `apiVersion: upkeep/v1` here")
+                .help("an upkeep plan starts with `apiVersion: upkeep/v1` and `kind: Plan`; pass a directory to check only the plans in it"),
+        );
+        return (None, diags);
+    }
+    let doc = crate::lower::lower(id, source, &root, &mut diags);
+    // The schema is an independent gate; keep what it finds where lowering said nothing.
+    for d in crate::schema::validate(id, &root) {
+        let covered = d.span.is_some_and(|s| {
+            diags.iter().any(|l| {
+                l.span.is_some_and(|ls| {
+                    ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)
+                })
+            })
+        });
+        if !covered {
+            diags.push(d);
+        }
+    }
+    (doc, diags)
 }
 
 fn declares_upkeep(root: &crate::parse::Node) -> bool {
@@ -177,13 +192,27 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         imports: Vec::new(),
         diags,
     };
+    // Read in order, then analyse the files on every core; results are kept in file order.
     let mut roots = Vec::new();
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::new();
     for (path, explicit) in &found {
-        if let Some(id) = loader.file(path, *explicit) {
-            if !roots.contains(&id) {
+        let before = loader.sources.len();
+        if let Some(id) = load::read(path, &mut loader.sources, &mut loader.diags) {
+            if loader.sources.len() > before {
+                fresh.push((id, *explicit));
+            }
+            if seen.insert(id) {
                 roots.push(id);
             }
         }
+    }
+    let sources = &loader.sources;
+    let analysed = crate::par::map(&fresh, |(id, explicit)| {
+        analyse(*id, sources.get(*id), *explicit)
+    });
+    for ((id, _), (doc, diags)) in fresh.iter().zip(analysed) {
+        loader.keep(*id, doc, diags);
     }
     Ok(finish(loader, &roots, found.len(), opts))
 }

@@ -17,6 +17,7 @@ pub mod init;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod par;
 pub mod parse;
 pub mod resolve;
 pub mod schema;

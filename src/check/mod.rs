@@ -44,7 +44,19 @@ impl Cx<'_> {
 
 /// Run every check on every plan.
 pub fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
-    for plan in plans {
+    // Plans are independent: checked on every core, reported in plan order.
+    for found in crate::par::map(plans, |plan| {
+        let mut found = Diagnostics::new();
+        one(plan, sources, &mut found);
+        found
+    }) {
+        diags.extend(found);
+    }
+    refs::unused(plans, diags);
+}
+
+fn one(plan: &Plan, sources: &SourceMap, diags: &mut Diagnostics) {
+    {
         let mut cx = Cx {
             plan,
             sources,
@@ -62,5 +74,4 @@ pub fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
         environments::check(&mut cx);
         environments::overrides(&mut cx);
     }
-    refs::unused(plans, diags);
 }

@@ -85,9 +85,34 @@ pub fn check(cx: &mut Cx<'_>) {
     let plan = cx.plan;
     let tz = plan.metadata.timezone.value;
     let items = timeline::items(plan);
-    freeze(cx, plan, &items, tz);
-    task_overlap(cx, plan, &items, tz);
+    let mut runs = Runs::default();
+    freeze(cx, plan, &items, tz, &mut runs);
+    task_overlap(cx, plan, &items, tz, &mut runs);
     downtime_budget(cx, plan, tz);
+}
+
+/// The runs of each item over a horizon, computed once: a freeze window is compared with every
+/// item, and an item with every freeze window and every task on its service.
+#[derive(Default)]
+struct Runs {
+    cache: std::collections::HashMap<(usize, i64, i64), std::rc::Rc<Vec<Run>>>,
+}
+
+impl Runs {
+    fn of(
+        &mut self,
+        items: &[Item<'_>],
+        i: usize,
+        tz: Tz,
+        (from, until): (DateTime<Utc>, DateTime<Utc>),
+        lead: Duration,
+    ) -> std::rc::Rc<Vec<Run>> {
+        let key = (i, from.timestamp(), lead.as_millis() as i64);
+        self.cache
+            .entry(key)
+            .or_insert_with(|| std::rc::Rc::new(runs(&items[i], tz, from, until, lead)))
+            .clone()
+    }
 }
 
 fn overflow(cx: &mut Cx<'_>) {
@@ -130,30 +155,22 @@ fn overflow(cx: &mut Cx<'_>) {
     }
 }
 
-fn freeze(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz) {
-    let freezes: Vec<&Item<'_>> = items
-        .iter()
-        .filter(|i| {
-            i.kind == ItemKind::Window
-                && plan
-                    .windows
-                    .get(&i.name)
-                    .is_some_and(|w| w.kind == WindowKind::Freeze)
-        })
-        .collect();
-    for f in &freezes {
-        for item in items {
-            let is_freeze = item.kind == ItemKind::Window
-                && plan
-                    .windows
-                    .get(&item.name)
-                    .is_some_and(|w| w.kind == WindowKind::Freeze);
-            if is_freeze || item.kind == ItemKind::Review {
+fn freeze(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut Runs) {
+    let is_freeze = |i: &Item<'_>| {
+        i.kind == ItemKind::Window
+            && plan
+                .windows
+                .get(&i.name)
+                .is_some_and(|w| w.kind == WindowKind::Freeze)
+    };
+    for (fi, f) in items.iter().enumerate().filter(|(_, i)| is_freeze(i)) {
+        for (ii, item) in items.iter().enumerate() {
+            if is_freeze(item) || item.kind == ItemKind::Review {
                 continue;
             }
-            let (from, until) = horizon(item, f, tz);
-            let a = runs(item, tz, from, until, Duration::ZERO);
-            let b = runs(f, tz, from, until, f.duration.unwrap_or_default());
+            let horizon = horizon(item, f, tz);
+            let a = runs.of(items, ii, tz, horizon, Duration::ZERO);
+            let b = runs.of(items, fi, tz, horizon, f.duration.unwrap_or_default());
             if let Some((x, y)) = first_overlap(&a, &b) {
                 cx.diags.push(
                     Diagnostic::new(
@@ -170,25 +187,27 @@ fn freeze(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz) {
     }
 }
 
-fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz) {
-    let tasks: Vec<(&Item<'_>, &str)> = items
+fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut Runs) {
+    let tasks: Vec<(usize, &str)> = items
         .iter()
-        .filter(|i| i.kind == ItemKind::Task && i.automated)
-        .filter_map(|i| {
+        .enumerate()
+        .filter(|(_, i)| i.kind == ItemKind::Task && i.automated)
+        .filter_map(|(k, i)| {
             plan.tasks
                 .get(&i.name)
                 .and_then(|t| t.service.as_ref())
-                .map(|s| (i, s.value.as_str()))
+                .map(|s| (k, s.value.as_str()))
         })
         .collect();
-    for (k, (a, sa)) in tasks.iter().enumerate() {
-        for (b, sb) in &tasks[k + 1..] {
+    for (k, (ia, sa)) in tasks.iter().enumerate() {
+        for (ib, sb) in &tasks[k + 1..] {
             if sa != sb {
                 continue;
             }
-            let (from, until) = horizon(a, b, tz);
-            let ra = runs(a, tz, from, until, Duration::ZERO);
-            let rb = runs(b, tz, from, until, Duration::ZERO);
+            let (a, b) = (&items[*ia], &items[*ib]);
+            let horizon = horizon(a, b, tz);
+            let ra = runs.of(items, *ia, tz, horizon, Duration::ZERO);
+            let rb = runs.of(items, *ib, tz, horizon, Duration::ZERO);
             if let Some((x, y)) = first_overlap(&ra, &rb) {
                 cx.diags.push(
                     Diagnostic::new(

@@ -380,18 +380,17 @@ pub fn schema() -> String {
     text
 }
 
-pub fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
+pub fn emit(cx: &Context<'_>, jobs: &[Job], rules: &prometheus::Rules) -> Vec<Artifact> {
     let plan = cx.plan;
     if plan.environments.is_empty() {
         return Vec::new();
     }
-    let rules = prometheus::rules(cx);
     let mut out = Vec::new();
     for (name, env) in plan.environments.iter() {
         if !cx.opts.envs.is_empty() && !cx.opts.envs.contains(&name.value) {
             continue;
         }
-        let mut values = generated(cx, &name.value, env, jobs, &rules);
+        let mut values = generated(cx, &name.value, env, jobs, rules);
         if let Some(extra) = &env.values {
             let mut ignored = Vec::new();
             merge(&mut values, &json_to_yaml(&extra.value), "", &mut ignored);

@@ -134,8 +134,11 @@ impl Context<'_> {
 /// emitting (a broken template override) are diagnostics.
 pub fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Artifact> {
     let mut out = Vec::new();
-    if cx.opts.wants(Target::Prometheus) {
-        out.extend(prometheus::emit(cx));
+    // The rules go to their own files and into every environment's Helm values: built once.
+    let rules = (cx.opts.wants(Target::Prometheus) || cx.opts.wants(Target::Helm))
+        .then(|| prometheus::rules(cx));
+    if let (true, Some(rules)) = (cx.opts.wants(Target::Prometheus), &rules) {
+        out.extend(prometheus::emit(cx, rules));
     }
     if cx.opts.wants(Target::Alertmanager) {
         out.extend(alertmanager::emit(cx));
@@ -147,8 +150,8 @@ pub fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Arti
     if cx.opts.wants(Target::Kubernetes) {
         out.extend(kubernetes::emit(cx, &jobs));
     }
-    if cx.opts.wants(Target::Helm) {
-        out.extend(helm::emit(cx, &jobs));
+    if let (true, Some(rules)) = (cx.opts.wants(Target::Helm), &rules) {
+        out.extend(helm::emit(cx, &jobs, rules));
     }
     if cx.opts.wants(Target::Runbooks) {
         out.extend(runbooks::emit(cx, diags));

@@ -125,23 +125,10 @@ fn plain_ok(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "true"
-            | "false"
-            | "yes"
-            | "no"
-            | "on"
-            | "off"
-            | "y"
-            | "n"
-            | "null"
-            | "~"
-            | ".inf"
-            | "-.inf"
-            | ".nan"
-    ) {
+    const SPECIAL: [&str; 13] = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", ".nan",
+    ];
+    if s.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return false;
     }
     // Numbers, and things YAML 1.1 tools read as numbers, times or dates (`02:00`, `1_000`).
@@ -159,10 +146,16 @@ fn plain_ok(s: &str) -> bool {
 
 /// A scalar string as YAML: plain when safe, else double-quoted with escapes.
 pub fn scalar(s: &str) -> String {
-    if plain_ok(s) {
-        return s.to_owned();
-    }
     let mut out = String::with_capacity(s.len() + 2);
+    push_scalar(&mut out, s);
+    out
+}
+
+fn push_scalar(out: &mut String, s: &str) {
+    if plain_ok(s) {
+        out.push_str(s);
+        return;
+    }
     out.push('"');
     for c in s.chars() {
         match c {
@@ -178,25 +171,41 @@ pub fn scalar(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
-fn inline(v: &Yaml) -> Option<String> {
-    Some(match v {
-        Yaml::Null => "null".to_owned(),
-        Yaml::Bool(b) => b.to_string(),
-        Yaml::Int(i) => i.to_string(),
-        Yaml::Num(n) => n.clone(),
-        Yaml::Str(s) => scalar(s),
-        Yaml::Seq(s) if s.is_empty() => "[]".to_owned(),
-        Yaml::Map(m) if m.is_empty() => "{}".to_owned(),
-        _ => return None,
-    })
+/// A value that fits on its key's line; false for non-empty collections.
+fn push_inline(out: &mut String, v: &Yaml) -> bool {
+    match v {
+        Yaml::Null => out.push_str("null"),
+        Yaml::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Yaml::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Yaml::Num(n) => out.push_str(n),
+        Yaml::Str(s) => push_scalar(out, s),
+        Yaml::Seq(s) if s.is_empty() => out.push_str("[]"),
+        Yaml::Map(m) if m.is_empty() => out.push_str("{}"),
+        _ => return false,
+    }
+    true
+}
+
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        left -= k;
+    }
 }
 
 fn comments(out: &mut String, lines: &[String], indent: usize) {
     for l in lines {
-        let _ = writeln!(out, "{:indent$}# {l}", "");
+        pad(out, indent);
+        out.push_str("# ");
+        out.push_str(l);
+        out.push('\n');
     }
 }
 
@@ -217,7 +226,9 @@ fn write_value(out: &mut String, v: &Yaml, indent: usize) {
             write_value(out, inner, indent);
         }
         other => {
-            let _ = writeln!(out, "{:indent$}{}", "", inline(other).unwrap_or_default());
+            pad(out, indent);
+            push_inline(out, other);
+            out.push('\n');
         }
     }
 }
@@ -228,26 +239,28 @@ fn write_entry(out: &mut String, key: &str, val: &Yaml, indent: usize) {
         v => (&[][..], v),
     };
     comments(out, notes, indent);
-    let k = scalar(key);
+    pad(out, indent);
+    push_scalar(out, key);
     match val {
         Yaml::Str(s) if s.contains('\n') && !s.trim_end_matches('\n').contains("\n\n\n") => {
             // Multi-line text as a literal block, trailing newline kept or stripped exactly.
-            let chomp = if s.ends_with('\n') { "" } else { "-" };
-            let _ = writeln!(out, "{:indent$}{k}: |{chomp}", "");
+            out.push_str(if s.ends_with('\n') { ": |\n" } else { ": |-\n" });
             for line in s.trim_end_matches('\n').split('\n') {
-                if line.is_empty() {
-                    out.push('\n');
-                } else {
-                    let _ = writeln!(out, "{:width$}{line}", "", width = indent + 2);
+                if !line.is_empty() {
+                    pad(out, indent + 2);
+                    out.push_str(line);
                 }
+                out.push('\n');
             }
         }
         v if v.is_collection() => {
-            let _ = writeln!(out, "{:indent$}{k}:", "");
+            out.push_str(":\n");
             write_value(out, v, indent + 2);
         }
         v => {
-            let _ = writeln!(out, "{:indent$}{k}: {}", "", inline(v).unwrap_or_default());
+            out.push_str(": ");
+            push_inline(out, v);
+            out.push('\n');
         }
     }
 }
@@ -260,28 +273,32 @@ fn write_item(out: &mut String, item: &Yaml, indent: usize) {
     comments(out, notes, indent);
     match item {
         Yaml::Map(m) if !m.is_empty() => {
-            // The first entry on the dash line, the rest aligned under it.
-            let mut first = String::new();
-            write_entry(&mut first, &m[0].0, &m[0].1, indent + 2);
-            let first = first.trim_start_matches(' ');
-            let _ = write!(out, "{:indent$}- {first}", "");
+            // The first entry on the dash line (its indentation ends in `- `), the rest aligned
+            // under it.
+            let start = out.len();
+            write_entry(out, &m[0].0, &m[0].1, indent + 2);
+            out.replace_range(start + indent..start + indent + 2, "- ");
             for (k, v) in &m[1..] {
                 write_entry(out, k, v, indent + 2);
             }
         }
         Yaml::Seq(s) if !s.is_empty() => {
-            let _ = writeln!(out, "{:indent$}-", "");
+            pad(out, indent);
+            out.push_str("-\n");
             write_value(out, item, indent + 2);
         }
         other => {
-            let _ = writeln!(out, "{:indent$}- {}", "", inline(other).unwrap_or_default());
+            pad(out, indent);
+            out.push_str("- ");
+            push_inline(out, other);
+            out.push('\n');
         }
     }
 }
 
 /// A whole document, with header comment lines.
 pub fn document(header: &[String], v: &Yaml) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     comments(&mut out, header, 0);
     write_value(&mut out, v, 0);
     out

@@ -589,18 +589,19 @@ impl Schedule {
         if matches!(self, Schedule::Once { .. }) {
             return None;
         }
-        let from = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single()?;
-        let until = from + ChronoDuration::days(2 * 366);
-        let mut prev: Option<DateTime<Tz>> = None;
+        // Wall-clock times over two years (no time zone: the gap is the schedule's own).
+        let mut day = NaiveDate::from_ymd_opt(2027, 1, 1)?;
+        let mut prev: Option<NaiveDateTime> = None;
         let mut gap = 0i64;
-        for t in self.occurrences(Tz::UTC, from) {
-            if t.with_timezone(&Utc) > until {
-                break;
+        for _ in 0..2 * 366 {
+            for t in self.times_on(day) {
+                let at = NaiveDateTime::new(day, t.naive());
+                if let Some(p) = prev {
+                    gap = gap.max((at - p).num_seconds());
+                }
+                prev = Some(at);
             }
-            if let Some(p) = prev {
-                gap = gap.max((t - p).num_seconds());
-            }
-            prev = Some(t);
+            day = day.succ_opt()?;
         }
         (gap > 0).then(|| Duration::from_secs(gap as u64))
     }

@@ -168,10 +168,19 @@ pub fn sli_record(window_secs: u64) -> String {
 }
 
 fn is_selector(s: &str) -> bool {
-    matches!(
+    // Asked for every SLI window of every ratio; parsing (and compiling its regexes) once each.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, bool>> = std::cell::RefCell::default();
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(s).copied()) {
+        return known;
+    }
+    let answer = matches!(
         promql_parser::parser::parse(s),
         Ok(promql_parser::parser::Expr::VectorSelector(_))
-    )
+    );
+    KNOWN.with(|k| k.borrow_mut().insert(s.to_owned(), answer));
+    answer
 }
 
 /// `sum(rate(SEL[W]))` for a selector, the expression itself otherwise.
@@ -857,17 +866,16 @@ fn alert_yaml(a: &AlertRule) -> Yaml {
         .with("annotations", Yaml::Map(annotations))
 }
 
-pub fn emit(cx: &Context<'_>) -> Vec<Artifact> {
-    let rules = rules(cx);
+pub fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
     let name = cx.name();
     vec![
         Artifact {
             path: format!("prometheus/{name}.rules.yaml").into(),
-            content: rules_file(cx, &rules),
+            content: rules_file(cx, rules),
         },
         Artifact {
             path: format!("prometheus/{name}.rules.test.yaml").into(),
-            content: tests::test_file(cx, &rules),
+            content: tests::test_file(cx, rules),
         },
     ]
 }
