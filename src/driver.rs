@@ -56,6 +56,34 @@ struct Loader {
     docs: Vec<Option<Document>>,
     imports: Vec<Import>,
     diags: Diagnostics,
+    /// Files whose schema validation waits for the validator to finish compiling.
+    pending: Vec<Pending>,
+}
+
+/// A file parsed and lowered before the schema validator was ready: its tree, and where
+/// lowering already reported something (a schema diagnostic there would repeat it).
+struct Pending {
+    id: FileId,
+    root: crate::parse::Node,
+    reported: Vec<crate::span::Span>,
+}
+
+impl Pending {
+    /// The schema's diagnostics that lowering did not already cover.
+    fn validate(self) -> Diagnostics {
+        let mut out = Diagnostics::new();
+        for d in crate::schema::validate(self.id, &self.root) {
+            let covered = d.span.is_some_and(|s| {
+                self.reported.iter().any(|ls| {
+                    ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)
+                })
+            });
+            if !covered {
+                out.push(d);
+            }
+        }
+        out
+    }
 }
 
 impl Loader {
@@ -72,11 +100,18 @@ impl Loader {
 
     /// Parse, validate and lower a file just added to the source map.
     fn process(&mut self, id: FileId, explicit: bool) {
-        let (doc, diags) = analyse(id, self.sources.get(id), explicit);
-        self.keep(id, doc, diags);
+        let (doc, diags, pending) = analyse(id, self.sources.get(id), explicit);
+        self.keep(id, doc, diags, pending);
     }
 
-    fn keep(&mut self, id: FileId, doc: Option<Document>, diags: Diagnostics) {
+    fn keep(
+        &mut self,
+        id: FileId,
+        doc: Option<Document>,
+        diags: Diagnostics,
+        pending: Option<Pending>,
+    ) {
+        self.pending.extend(pending);
         let i = id.0 as usize;
         if self.docs.len() <= i {
             self.docs.resize_with(i + 1, || None);
@@ -87,14 +122,19 @@ impl Loader {
 }
 
 /// Parse, validate and lower one file: pure, so files are analysed on every core.
+///
+/// The schema validator compiles on its own thread while the first files are parsed (see
+/// [`crate::schema::prepare`]); a file lowered before it is ready comes back [`Pending`] and is
+/// validated after the checks, instead of idling until the compiler finishes. Only the files
+/// analysed during those few milliseconds keep their tree.
 fn analyse(
     id: FileId,
     source: &crate::source::SourceFile,
     explicit: bool,
-) -> (Option<Document>, Diagnostics) {
+) -> (Option<Document>, Diagnostics, Option<Pending>) {
     let mut diags = Diagnostics::new();
     let Some(root) = crate::parse::parse(id, source, &mut diags) else {
-        return (None, diags);
+        return (None, diags, None);
     };
     if explicit && !declares_upkeep(&root) {
         diags.push(
@@ -103,23 +143,21 @@ fn analyse(
                 .label("no `apiVersion: upkeep/v1` here")
                 .help("an upkeep plan starts with `apiVersion: upkeep/v1` and `kind: Plan`; pass a directory to check only the plans in it"),
         );
-        return (None, diags);
+        return (None, diags, None);
     }
     let doc = crate::lower::lower(id, source, &root, &mut diags);
     // The schema is an independent gate; keep what it finds where lowering said nothing.
-    for d in crate::schema::validate(id, &root) {
-        let covered = d.span.is_some_and(|s| {
-            diags.iter().any(|l| {
-                l.span.is_some_and(|ls| {
-                    ls.file == s.file && ls.start >= s.start && ls.start <= s.end.max(s.start)
-                })
-            })
-        });
-        if !covered {
-            diags.push(d);
-        }
+    let pending = Pending {
+        id,
+        root,
+        reported: diags.iter().filter_map(|d| d.span).collect(),
+    };
+    if crate::schema::ready(&pending.root) {
+        diags.extend(pending.validate());
+        (doc, diags, None)
+    } else {
+        (doc, diags, Some(pending))
     }
-    (doc, diags)
 }
 
 fn declares_upkeep(root: &crate::parse::Node) -> bool {
@@ -161,6 +199,7 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             docs: Vec::new(),
             imports: Vec::new(),
             diags: Diagnostics::new(),
+            pending: Vec::new(),
         };
         let count = files.len();
         let mut roots = Vec::new();
@@ -186,11 +225,15 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
 fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
     let mut diags = Diagnostics::new();
     let found = load::discover(paths, &mut diags)?;
+    if !found.is_empty() {
+        crate::schema::prepare();
+    }
     let mut loader = Loader {
         sources: SourceMap::new(),
         docs: Vec::new(),
         imports: Vec::new(),
         diags,
+        pending: Vec::new(),
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut roots = Vec::new();
@@ -211,8 +254,8 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
     let analysed = crate::par::map(&fresh, |(id, explicit)| {
         analyse(*id, sources.get(*id), *explicit)
     });
-    for ((id, _), (doc, diags)) in fresh.iter().zip(analysed) {
-        loader.keep(*id, doc, diags);
+    for ((id, _), (doc, diags, pending)) in fresh.iter().zip(analysed) {
+        loader.keep(*id, doc, diags, pending);
     }
     Ok(finish(loader, &roots, found.len(), opts))
 }
@@ -285,6 +328,9 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
     let mut diags = std::mem::take(&mut loader.diags);
     let plans = resolve::resolve(&loader.docs, &loader.imports, roots, &mut diags);
     crate::check::run(&plans, &loader.sources, &mut diags);
+    for pending in std::mem::take(&mut loader.pending) {
+        diags.extend(pending.validate());
+    }
 
     // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
     for plan in &plans {
