@@ -89,13 +89,15 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
             listed.push_str(&p.to_string_lossy());
             listed.push('\n');
         }
-        for a in artifacts {
+        // Files are independent: written on every core (`create_dir_all` tolerates races).
+        let written = crate::par::map(artifacts, |a| {
             let dest = stage.join(&a.path);
             if let Some(d) = dest.parent() {
                 std::fs::create_dir_all(d)?;
             }
-            std::fs::write(dest, &a.content)?;
-        }
+            std::fs::write(dest, &a.content)
+        });
+        written.into_iter().collect::<io::Result<()>>()?;
         std::fs::write(stage.join(MANIFEST), listed)?;
         swap(&stage, out)
     })();

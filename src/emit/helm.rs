@@ -240,7 +240,7 @@ pub fn generated(
     up.push("jobs", jobs_section);
     up.push("cronJobs", cronjobs(cx, jobs));
     let rule = if env.alerts {
-        let mut groups = prometheus::groups(rules);
+        let mut groups = rules.groups();
         groups.extend(kubernetes_freshness(cx, jobs, namespace));
         Yaml::map().with("enabled", true).with("groups", groups)
     } else {
@@ -268,13 +268,7 @@ pub fn overridden(plan: &Plan, env_name: &str, env: &Environment) -> Vec<String>
         sources: &sources,
         opts: &opts,
     };
-    let mut base = generated(
-        &cx,
-        env_name,
-        env,
-        &[],
-        &prometheus::Rules { items: Vec::new() },
-    );
+    let mut base = generated(&cx, env_name, env, &[], &prometheus::Rules::new(Vec::new()));
     let mut replaced = Vec::new();
     merge(&mut base, &json_to_yaml(&extra.value), "", &mut replaced);
     replaced

@@ -18,6 +18,11 @@ pub enum Yaml {
     Map(Vec<(String, Yaml)>),
     /// A value preceded by comment lines (`# …`).
     Commented(Vec<String>, Box<Yaml>),
+    /// Lines already written by [`block`], spliced in at the current indentation: sequence
+    /// items inside a [`Yaml::Seq`], or a whole non-empty collection as a mapping's value. The
+    /// same rule groups go into the rules file and every environment's Helm values; they are
+    /// written once.
+    Block(std::sync::Arc<str>),
 }
 
 impl Yaml {
@@ -67,6 +72,7 @@ impl Yaml {
             Yaml::Seq(s) => !s.is_empty(),
             Yaml::Map(m) => !m.is_empty(),
             Yaml::Commented(_, v) => v.is_collection(),
+            Yaml::Block(b) => !b.is_empty(),
             _ => false,
         }
     }
@@ -115,14 +121,30 @@ impl From<crate::value::Number> for Yaml {
 
 /// Whether a plain scalar would be read back as this exact string.
 fn plain_ok(s: &str) -> bool {
-    if s.is_empty() || s != s.trim() || s.contains('\n') || s.contains('\t') {
+    let (Some(first), Some(last)) = (s.chars().next(), s.chars().next_back()) else {
+        return false;
+    };
+    if first.is_whitespace() || last.is_whitespace() || last == ':' {
         return false;
     }
-    let first = s.chars().next().unwrap_or(' ');
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+    // One pass: control characters (line breaks, tabs), `: ` and ` #` end a plain scalar.
+    let mut prev = 0u8;
+    let mut ascii = true;
+    for &b in s.as_bytes() {
+        if b < 0x20 || b == 0x7f || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+            return false;
+        }
+        ascii &= b < 0x80;
+        prev = b;
+    }
+    // Outside ASCII: C1 controls (NEL), the Unicode line separators and the byte-order mark.
+    if !ascii
+        && s.chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+    {
         return false;
     }
     const SPECIAL: [&str; 13] = [
@@ -164,7 +186,7 @@ fn push_scalar(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
@@ -225,11 +247,24 @@ fn write_value(out: &mut String, v: &Yaml, indent: usize) {
             comments(out, c, indent);
             write_value(out, inner, indent);
         }
+        Yaml::Block(b) => splice(out, b, indent),
         other => {
             pad(out, indent);
             push_inline(out, other);
             out.push('\n');
         }
+    }
+}
+
+/// Pre-written lines, indented by `indent` more (blank lines stay blank, so literal blocks keep
+/// their exact text).
+fn splice(out: &mut String, block: &str, indent: usize) {
+    for line in block.lines() {
+        if !line.is_empty() {
+            pad(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
     }
 }
 
@@ -287,6 +322,7 @@ fn write_item(out: &mut String, item: &Yaml, indent: usize) {
             out.push_str("-\n");
             write_value(out, item, indent + 2);
         }
+        Yaml::Block(b) => splice(out, b, indent),
         other => {
             pad(out, indent);
             out.push_str("- ");
@@ -294,6 +330,14 @@ fn write_item(out: &mut String, item: &Yaml, indent: usize) {
             out.push('\n');
         }
     }
+}
+
+/// Write a collection once, for [`Yaml::Block`]: a sequence's items or a mapping's entries, at
+/// indentation zero.
+pub fn block(v: &Yaml) -> std::sync::Arc<str> {
+    let mut out = String::with_capacity(4096);
+    write_value(&mut out, v, 0);
+    out.into()
 }
 
 /// A whole document, with header comment lines.
@@ -323,6 +367,16 @@ mod tests {
             ("{{ $value }}", "\"{{ $value }}\""),
             ("*/5 * * * *", "\"*/5 * * * *\""),
             ("2027-01-15", "\"2027-01-15\""),
+            ("a # b", "\"a # b\""),
+            ("a#b", "a#b"),
+            ("key:", "\"key:\""),
+            ("a:b", "a:b"),
+            ("carriage\rreturn", "\"carriage\\rreturn\""),
+            ("bell\u{7}", "\"bell\\u0007\""),
+            ("next\u{85}line", "\"next\\u0085line\""),
+            ("line\u{2028}separator", "\"line\\u2028separator\""),
+            ("\u{a0}padded", "\"\u{a0}padded\""),
+            ("café", "café"),
         ] {
             assert_eq!(scalar(s), q, "{s}");
         }
@@ -343,6 +397,39 @@ mod tests {
         assert_eq!(
             out,
             "# Generated\ngroups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\ntext: |\n  line one\n  line two\n"
+        );
+    }
+
+    #[test]
+    fn blocks_read_as_the_values_they_were_written_from() {
+        let items = vec![
+            Yaml::map()
+                .with("name", "a")
+                .with("text", "one\n\nthree\n")
+                .with("rules", vec![Yaml::map().with("record", "x")]),
+            Yaml::map().with("name", "b"),
+        ];
+        let block = Yaml::Block(block(&Yaml::Seq(items.clone())));
+        let extra = Yaml::map().with("name", "c");
+        for indent in ["top", "nested"] {
+            let wrap = |groups: Yaml| {
+                let v = Yaml::map().with("groups", groups);
+                if indent == "top" {
+                    v
+                } else {
+                    Yaml::map().with("spec", vec![v])
+                }
+            };
+            let mut whole = items.clone();
+            whole.push(extra.clone());
+            let expected = document(&[], &wrap(Yaml::Seq(whole)));
+            let spliced = document(&[], &wrap(Yaml::Seq(vec![block.clone(), extra.clone()])));
+            assert_eq!(spliced, expected, "{indent}");
+        }
+        let as_value = document(&[], &Yaml::map().with("groups", block.clone()));
+        assert_eq!(
+            as_value,
+            document(&[], &Yaml::map().with("groups", Yaml::Seq(items)))
         );
     }
 }

@@ -460,9 +460,33 @@ pub enum Rule {
 /// SLO's SLI recordings before its burn-rate alerts.
 pub struct Rules {
     pub items: Vec<Rule>,
+    /// The groups, written once (see [`Rules::groups`]).
+    written: std::cell::OnceCell<Vec<Yaml>>,
 }
 
 impl Rules {
+    pub fn new(items: Vec<Rule>) -> Rules {
+        Rules {
+            items,
+            written: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The rule groups as YAML sequence items, written once however many files hold them (the
+    /// rules file, and each environment's Helm values).
+    pub fn groups(&self) -> Vec<Yaml> {
+        self.written
+            .get_or_init(|| {
+                let groups = groups(self);
+                if groups.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Yaml::Block(super::yaml::block(&Yaml::Seq(groups)))]
+                }
+            })
+            .clone()
+    }
+
     pub fn alerts(&self) -> impl Iterator<Item = &AlertRule> {
         self.items.iter().filter_map(|r| match r {
             Rule::Alert(a) => Some(a),
@@ -797,7 +821,7 @@ pub fn rules(cx: &Context<'_>) -> Rules {
             },
         }));
     }
-    Rules { items }
+    Rules::new(items)
 }
 
 fn labels_yaml(labels: &[(String, String)]) -> Yaml {
@@ -846,7 +870,7 @@ pub fn groups(rules: &Rules) -> Vec<Yaml> {
 
 /// The rules file.
 pub fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
-    super::yaml::document(&cx.header(), &Yaml::map().with("groups", groups(rules)))
+    super::yaml::document(&cx.header(), &Yaml::map().with("groups", rules.groups()))
 }
 
 fn alert_yaml(a: &AlertRule) -> Yaml {
