@@ -3,6 +3,7 @@
 //! **Invariant:** this is the only module that knows exit codes, output formats, the terminal
 //! and the clock.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -107,6 +108,7 @@ enum Command {
         /// Start from this instant (RFC 3339) instead of now
         #[arg(long)]
         from: Option<String>,
+        /// Output format
         #[arg(long, value_enum, default_value = "table")]
         format: ScheduleFormat,
     },
@@ -178,7 +180,7 @@ fn run(command: Command) -> u8 {
         ),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Schema => {
-            print!("{}", crate::schema::SCHEMA);
+            stdout(crate::schema::SCHEMA);
             EXIT_OK
         }
         Command::Schedule {
@@ -403,10 +405,11 @@ fn build(
                 crate::write::DriftKind::Changed => "differs",
                 crate::write::DriftKind::Stale => "is no longer generated",
             };
-            println!("{}: {what}", out.join(&d.path).display());
-            if !d.diff.is_empty() {
-                print!("{}", d.diff);
-            }
+            stdout(&format!(
+                "{}: {what}\n{}",
+                out.join(&d.path).display(),
+                d.diff
+            ));
         }
         eprintln!(
             "error: {} of {} generated files are out of date; run `upkeep build` and commit the result",
@@ -432,23 +435,34 @@ fn build(
     }
 }
 
+/// Write to standard output, ignoring a closed pipe (`upkeep explain | head` must not panic,
+/// as `print!` does).
+fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
 fn explain(code: Option<&str>) -> u8 {
     use crate::diag::Code;
     let Some(name) = code else {
         let width = Code::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        let mut list = String::new();
         for c in Code::ALL {
-            println!(
+            let _ = writeln!(
+                list,
                 "{:width$}  {:7}  {}",
                 c.name(),
                 c.default_severity().as_str(),
                 c.summary()
             );
         }
+        stdout(&list);
         return EXIT_OK;
     };
     match Code::from_name(name) {
         Some(c) => {
-            print!("{}", c.explain());
+            stdout(c.explain());
             EXIT_OK
         }
         None => {
@@ -603,7 +617,7 @@ fn init(name: Option<&str>) -> u8 {
     use crate::init;
     let name = name.unwrap_or("-");
     if name == "-" {
-        print!("{}", init::starter(init::DEFAULT_NAME, "plan.yaml"));
+        stdout(&init::starter(init::DEFAULT_NAME, "plan.yaml"));
         return EXIT_OK;
     }
     if !init::valid_name(name) {

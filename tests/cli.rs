@@ -349,3 +349,30 @@ fn too_many_files() {
     assert_eq!(json_codes(&o), ["limit/files"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `upkeep explain | head -1` and friends: a reader that goes away is not a crash.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for args in [
+        &["explain"][..],
+        &["schema"],
+        &["explain", "kpi/threshold-order"],
+        &["init", "-"],
+        &["check", "plans/", "--format", "json"],
+        &["schedule", "plans/nuam.yaml", "--next", "1000"],
+        &["diff", "plans/", "plans/", "--format", "json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .args(args)
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run upkeep");
+        drop(child.stdout.take()); // the reader is gone before the first byte
+        let out = child.wait_with_output().expect("wait");
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+    }
+}

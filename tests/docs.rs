@@ -222,6 +222,14 @@ fn broken_template() {
         ),
         // An unknown filter on line 4.
         ("postmortem.md.j2", "# P\n\nx\n{{ plan.name | shout }}\n", 4),
+        // Runaway overrides are bounded (the template fuel), not a hang or an OOM kill: a
+        // billion iterations, and a string of ten billion bytes.
+        (
+            "runbook.md.j2",
+            "# R\n{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}\n",
+            2,
+        ),
+        ("index.md.j2", "# I\n\n{{ \"x\" * 10000000000 }}\n", 3),
     ] {
         let dir = tmp("templates");
         std::fs::create_dir_all(&dir).expect("dir");

@@ -68,6 +68,11 @@ fn string_arg(v: &Value) -> Result<Option<String>, Error> {
     ))
 }
 
+/// The fuel of one render. The built-in pages of the bundled plans and of the benchmark's
+/// synthetic plan take between 10,000 and 30,000; this leaves a hundredfold headroom for
+/// overrides and bounds a runaway one at about a tenth of a second and 128 MiB.
+pub const TEMPLATE_FUEL: u64 = 2_000_000;
+
 fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<'a> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -82,6 +87,9 @@ fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<
         env.set_syntax(syntax);
     }
     env.set_auto_escape_callback(|_| AutoEscape::None);
+    // A bound on what one page may cost (instructions, and about 64 bytes of data per unit), so
+    // an override with a runaway loop is a diagnostic, not a hang or an out-of-memory kill.
+    env.set_fuel(Some(TEMPLATE_FUEL));
     env.add_filter("md", |v: Value| {
         Ok(string_arg(&v)?
             .map(|s| markdown::text(&s))
@@ -158,7 +166,13 @@ fn report(cx: &Context<'_>, diags: &mut Diagnostics, template: &str, e: &Error) 
     {
         return;
     }
-    let help = "fix the template there; the built-in templates in `templates/` show every field a template receives";
+    let help = if e.kind() == ErrorKind::OutOfFuel {
+        format!(
+            "a page may take {TEMPLATE_FUEL} units of work (an instruction, or about 64 bytes of output); the built-in pages of the largest bundled plan take under 30000. Look for a loop over a large `range` or a nested loop here"
+        )
+    } else {
+        "fix the template there; the built-in templates in `templates/` show every field a template receives".to_owned()
+    };
     let d = Diagnostic::new(Code::TemplateError, message).help(help);
     diags.push(match (span, e.line()) {
         (Some(span), _) => d.at(span).label(e.kind().to_string()),
