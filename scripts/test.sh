@@ -12,6 +12,8 @@ echo "==> cargo clippy --all-targets -- -D warnings" >&2
 cargo clippy --all-targets --quiet -- -D warnings
 echo "==> cargo test" >&2
 cargo test --quiet
+echo "==> fuzz: 10 seconds per target" >&2
+./scripts/fuzz.sh 10
 echo "==> mdbook build book" >&2
 mdbook build book >/dev/null
 echo "==> all checks passed" >&2
