@@ -246,6 +246,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
     let receivers: Vec<&str> = plan.receivers.names().collect();
     let windows: Vec<&str> = plan.windows.names().collect();
     let roles: Vec<&str> = plan.roles.names().collect();
+    let environments: Vec<&str> = plan.environments.names().collect();
     let sev = plan.severity.as_ref().map(|s| &s.value);
     let levels: Vec<&str> = sev
         .map(|s| s.levels.iter().map(|l| l.name.value.as_str()).collect())
@@ -342,6 +343,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
         r.check(t.service.as_ref(), "service", &services);
         r.check(t.owner.as_ref(), "role", &roles);
         r.check(t.runbook.as_ref(), "runbook", &runbooks);
+        r.check_all(&t.environments, "environment", &environments);
     }
     for (_, b) in plan.backups.iter() {
         r.check(b.service.as_ref(), "service", &services);
@@ -352,6 +354,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
             &runbooks,
         );
         r.check(b.runbook.as_ref(), "runbook", &runbooks);
+        r.check_all(&b.environments, "environment", &environments);
     }
     for (_, rb) in plan.runbooks.iter() {
         r.check(

@@ -262,3 +262,36 @@ fn output_is_deterministic() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// A task or backup with `environments:` is a `CronJob`, and a freshness alert, only in those
+/// environments' Helm values (conecta360 rotates production's secret: never from `dev`).
+#[test]
+fn environment_scoped_jobs_stay_in_their_environments() {
+    let out = build("plans/conecta360.yaml", "scoped");
+    let values = |env: &str| {
+        std::fs::read_to_string(out.join(format!("helm/conecta360/values-{env}.yaml")))
+            .expect("values file")
+    };
+    let prod = values("prod");
+    assert!(prod.contains("job: secrets_rotation"), "prod lost its job");
+    assert!(
+        prod.contains("task: secrets_rotation"),
+        "prod lost the freshness alert"
+    );
+    assert!(prod.contains("job: postgres.full"), "prod lost the backup");
+    for env in ["dev", "qa", "staging"] {
+        let v = values(env);
+        for scoped in ["secrets_rotation", "postgres.full", "archive_closed_cases"] {
+            assert!(!v.contains(scoped), "{env} still runs or expects {scoped}");
+        }
+        // Jobs without `environments:` stay everywhere.
+        assert!(
+            v.contains("job: archive_old_logs"),
+            "{env} lost an unscoped job"
+        );
+    }
+    // The crontab and the plain CronJobs file are not per environment.
+    let cron = std::fs::read_to_string(out.join("cron/conecta360.crontab")).expect("crontab");
+    assert!(cron.contains("secrets_rotation"));
+    let _ = std::fs::remove_dir_all(&out);
+}

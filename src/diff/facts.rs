@@ -1118,6 +1118,7 @@ fn tasks(plan: &Plan, f: &mut Facts) {
         e.reference("owner", Section::Roles, t.owner.as_ref());
         e.prose("description", t.description.as_ref());
         e.reference("runbook", Section::Runbooks, t.runbook.as_ref());
+        e.list("environments", &t.environments);
         f.insert(Section::Tasks, name.value.clone(), e);
     }
 }
@@ -1147,6 +1148,7 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
     }
     e.reference("owner", Section::Roles, b.owner.as_ref());
     e.reference("runbook", Section::Runbooks, b.runbook.as_ref());
+    e.list("environments", &b.environments);
     f.insert(Section::Backups, name.to_owned(), e);
     for l in &b.levels {
         let mut e = Entry::with_summary(format!(

@@ -148,6 +148,19 @@ pub fn generated(
     rules: &prometheus::Rules,
 ) -> Yaml {
     let plan: &Plan = cx.plan;
+    // Tasks and backups scoped with `environments:` run only there, and only there are they
+    // expected to succeed: elsewhere their CronJobs and freshness alerts are left out.
+    let elsewhere: Vec<&str> = jobs
+        .iter()
+        .filter(|j| !j.runs_in(env_name))
+        .map(|j| j.name.as_str())
+        .collect();
+    let jobs: Vec<Job> = jobs
+        .iter()
+        .filter(|j| j.runs_in(env_name))
+        .cloned()
+        .collect();
+    let jobs = jobs.as_slice();
     let mut v = Yaml::map();
     if let Some(r) = &env.replicas {
         v.push("replicaCount", r.value);
@@ -240,7 +253,7 @@ pub fn generated(
     up.push("jobs", jobs_section);
     up.push("cronJobs", cronjobs(cx, jobs));
     let rule = if env.alerts {
-        let mut groups = rules.groups();
+        let mut groups = rules.groups_without(&elsewhere);
         groups.extend(kubernetes_freshness(cx, jobs, namespace));
         Yaml::map().with("enabled", true).with("groups", groups)
     } else {

@@ -40,6 +40,15 @@ pub struct Job {
     pub start_deadline: Duration,
     /// Where in the plan it comes from, for comments (`plans/x.yaml:12`).
     pub origin: String,
+    /// The environments whose Helm values run it (empty: all).
+    pub environments: Vec<String>,
+}
+
+impl Job {
+    /// Whether the Helm values of environment `env` run this job.
+    pub fn runs_in(&self, env: &str) -> bool {
+        self.environments.is_empty() || self.environments.iter().any(|e| e == env)
+    }
 }
 
 /// A schedule started `offset` later, when cron can still say it (same day, same fields).
@@ -166,6 +175,21 @@ pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
                 .and_then(|b| b.service.as_ref())
                 .map(|s| s.value.clone()),
         };
+        let environments: Vec<String> = match item.kind {
+            ItemKind::Task => plan
+                .tasks
+                .get(&item.name)
+                .map(|t| t.environments.as_slice()),
+            _ => item
+                .name
+                .split_once('.')
+                .and_then(|(b, _)| plan.backups.get(b))
+                .map(|b| b.environments.as_slice()),
+        }
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.value.clone())
+        .collect();
         let when = match plan.tasks.get(&item.name).map(|t| &t.when) {
             Some(When::Window(w)) if item.kind == ItemKind::Task && item.offset.is_zero() => {
                 format!("at the start of window {} ({})", w.value, item.schedule)
@@ -201,6 +225,7 @@ pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
             timeout,
             start_deadline,
             origin: origin(item.when),
+            environments,
         });
     }
     for (name, svc) in plan.services.iter() {
@@ -222,6 +247,7 @@ pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
             timeout: h.timeout.value,
             start_deadline: Duration::from_mins(1),
             origin: origin(h.probe.span),
+            environments: Vec::new(),
         });
     }
     out

@@ -36,6 +36,7 @@ pub const TASK: &[&str] = &[
     "owner",
     "description",
     "runbook",
+    "environments",
 ];
 pub const BACKUP: &[&str] = &[
     "service",
@@ -53,6 +54,7 @@ pub const BACKUP: &[&str] = &[
     "restore_test",
     "owner",
     "runbook",
+    "environments",
 ];
 pub const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
 pub const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
@@ -254,6 +256,7 @@ pub fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
                 owner: o.opt_string(cx, "owner"),
                 description: o.opt_string(cx, "description"),
                 runbook: o.opt_string(cx, "runbook"),
+                environments: o.opt_strings(cx, "environments"),
             },
         );
     }
@@ -340,6 +343,7 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 restore_test,
                 owner: o.opt_string(cx, "owner"),
                 runbook: o.opt_string(cx, "runbook"),
+                environments: o.opt_strings(cx, "environments"),
             },
         );
     }

@@ -482,6 +482,8 @@ pub struct Task {
     pub owner: Option<Sp<String>>,
     pub description: Option<Sp<String>>,
     pub runbook: Option<Sp<String>>,
+    /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
+    pub environments: Vec<Sp<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -548,6 +550,8 @@ pub struct Backup {
     pub owner: Option<Sp<String>>,
     /// What to do when a backup fails (the alert's runbook).
     pub runbook: Option<Sp<String>>,
+    /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
+    pub environments: Vec<Sp<String>>,
 }
 
 #[derive(Clone, Debug)]

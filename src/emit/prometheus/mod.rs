@@ -474,6 +474,24 @@ impl Rules {
 
     /// The rule groups as YAML sequence items, written once however many files hold them (the
     /// rules file, and each environment's Helm values).
+    /// The groups without the freshness alerts of `jobs` (an environment that does not run
+    /// them must not expect them to succeed).
+    pub fn groups_without(&self, jobs: &[&str]) -> Vec<Yaml> {
+        if jobs.is_empty() {
+            return self.groups();
+        }
+        let kept: Vec<Rule> = self
+            .items
+            .iter()
+            .filter(|r| {
+                !matches!(r, Rule::Alert(a) if matches!(a.test, TestInput::Freshness { .. })
+                    && a.labels.iter().any(|(k, v)| k == "task" && jobs.contains(&v.as_str())))
+            })
+            .cloned()
+            .collect();
+        groups(&Rules::new(kept))
+    }
+
     pub fn groups(&self) -> Vec<Yaml> {
         self.written
             .get_or_init(|| {
