@@ -229,6 +229,23 @@ fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
     })
 }
 
+/// Load plans that must check clean (`schedule`, `graph`): otherwise the report, and the exit
+/// code to return.
+fn load_clean(path: &std::path::Path) -> Result<Workspace, u8> {
+    let ws = load(vec![path.to_path_buf()], false)?;
+    if ws.errors() > 0 || ws.plans.is_empty() {
+        report(&ws.diagnostics, &ws);
+        return Err(exit_code(&ws).max(EXIT_ERRORS));
+    }
+    Ok(ws)
+}
+
+/// The human report of `diags` on standard error.
+fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace) {
+    let text = render::human(diags, &ws.sources, ws.files, stderr_human());
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 fn exit_code(ws: &Workspace) -> u8 {
     if ws.has_io_failure() {
         EXIT_USAGE
@@ -252,15 +269,14 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
     };
     let out = match format {
         Format::Human => {
-            let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
-            let _ = std::io::stderr().write_all(text.as_bytes());
+            report(&ws.diagnostics, &ws);
             return exit_code(&ws);
         }
         Format::Json => render::json(&ws.diagnostics, &ws.sources, ws.files),
         Format::Github => render::github(&ws.diagnostics, &ws.sources),
         Format::Sarif => render::sarif(&ws.diagnostics, &ws.sources),
     };
-    let _ = std::io::stdout().write_all(out.as_bytes());
+    stdout(&out);
     exit_code(&ws)
 }
 
@@ -331,8 +347,7 @@ fn build(
         template_texts.insert(name, text);
     }
     if !ws.diagnostics.is_empty() {
-        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        report(&ws.diagnostics, &ws);
     }
     if ws.errors() > 0 {
         eprintln!("error: nothing was written because of the errors above");
@@ -383,9 +398,7 @@ fn build(
         emit_diags.extend(d);
     }
     if emit_diags.has_errors() {
-        let diags = emit_diags.into_sorted();
-        let text = render::human(&diags, &ws.sources, ws.files, stderr_human());
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        report(&emit_diags.into_sorted(), &ws);
         eprintln!("error: nothing was written because of the errors above");
         return EXIT_ERRORS;
     }
@@ -491,15 +504,10 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
         },
         None => chrono::Utc::now(),
     };
-    let ws = match load(vec![path.to_path_buf()], false) {
+    let ws = match load_clean(path) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    if ws.errors() > 0 || ws.plans.is_empty() {
-        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
-        let _ = std::io::stderr().write_all(text.as_bytes());
-        return exit_code(&ws).max(EXIT_ERRORS);
-    }
     let n = n.min(1000);
     let mut out = String::new();
     for plan in &ws.plans {
@@ -509,7 +517,7 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
             ScheduleFormat::Json => out.push_str(&crate::model::timeline::json(plan, &listing)),
         }
     }
-    let _ = std::io::stdout().write_all(out.as_bytes());
+    stdout(&out);
     EXIT_OK
 }
 
@@ -590,13 +598,7 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
     };
     if base.ws.has_io_failure() || head.ws.has_io_failure() {
         for side in [&base, &head] {
-            let text = render::human(
-                &side.ws.diagnostics,
-                &side.ws.sources,
-                side.ws.files,
-                stderr_human(),
-            );
-            let _ = std::io::stderr().write_all(text.as_bytes());
+            report(&side.ws.diagnostics, &side.ws);
         }
         return EXIT_USAGE;
     }
@@ -605,7 +607,7 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
         DiffFormat::Markdown => diff::render::markdown(&report),
         DiffFormat::Json => diff::render::json(&report),
     };
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    stdout(&text);
     if !report.problems.is_empty() || report.semantic_change() {
         EXIT_ERRORS
     } else {
@@ -652,18 +654,13 @@ fn init(name: Option<&str>) -> u8 {
 }
 
 fn graph(path: &std::path::Path) -> u8 {
-    let ws = match load(vec![path.to_path_buf()], false) {
+    let ws = match load_clean(path) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    if ws.errors() > 0 || ws.plans.is_empty() {
-        let text = render::human(&ws.diagnostics, &ws.sources, ws.files, stderr_human());
-        let _ = std::io::stderr().write_all(text.as_bytes());
-        return exit_code(&ws).max(EXIT_ERRORS);
-    }
     let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
     plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
     let out: String = plans.into_iter().map(crate::graph::dot).collect();
-    let _ = std::io::stdout().write_all(out.as_bytes());
+    stdout(&out);
     EXIT_OK
 }

@@ -26,19 +26,6 @@ fn quote(s: &str) -> String {
     out
 }
 
-pub fn kind_name(k: ServiceKind) -> &'static str {
-    match k {
-        ServiceKind::Service => "service",
-        ServiceKind::Database => "database",
-        ServiceKind::Cache => "cache",
-        ServiceKind::Queue => "queue",
-        ServiceKind::Frontend => "frontend",
-        ServiceKind::Worker => "worker",
-        ServiceKind::Storage => "storage",
-        ServiceKind::External => "external",
-    }
-}
-
 /// The graph of one plan.
 pub fn dot(plan: &Plan) -> String {
     let name = &plan.metadata.name.value;
@@ -65,7 +52,7 @@ pub fn dot(plan: &Plan) -> String {
             (None, Some(d)) => format!("impact {d} (default)"),
             (None, None) => "no impact".to_owned(),
         };
-        let label = format!("{}\n{} · {impact}", svc.value, kind_name(s.kind));
+        let label = format!("{}\n{} · {impact}", svc.value, s.kind.name());
         let mut attrs = vec![format!("label={}", quote(&label))];
         match s.kind {
             ServiceKind::Database | ServiceKind::Storage => attrs.push("shape=cylinder".to_owned()),

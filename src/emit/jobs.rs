@@ -162,34 +162,21 @@ pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
                 )
             }
         };
-        let service = match item.kind {
+        // The task, or the backup a level or restore test belongs to: its service and scope.
+        let (service, environments) = match item.kind {
             ItemKind::Task => plan
                 .tasks
                 .get(&item.name)
-                .and_then(|t| t.service.as_ref())
-                .map(|s| s.value.clone()),
+                .map(|t| (t.service.as_ref(), t.environments.as_slice())),
             _ => item
                 .name
                 .split_once('.')
                 .and_then(|(b, _)| plan.backups.get(b))
-                .and_then(|b| b.service.as_ref())
-                .map(|s| s.value.clone()),
-        };
-        let environments: Vec<String> = match item.kind {
-            ItemKind::Task => plan
-                .tasks
-                .get(&item.name)
-                .map(|t| t.environments.as_slice()),
-            _ => item
-                .name
-                .split_once('.')
-                .and_then(|(b, _)| plan.backups.get(b))
-                .map(|b| b.environments.as_slice()),
+                .map(|b| (b.service.as_ref(), b.environments.as_slice())),
         }
-        .unwrap_or_default()
-        .iter()
-        .map(|e| e.value.clone())
-        .collect();
+        .unwrap_or_default();
+        let service = service.map(|s| s.value.clone());
+        let environments: Vec<String> = environments.iter().map(|e| e.value.clone()).collect();
         let when = match plan.tasks.get(&item.name).map(|t| &t.when) {
             Some(When::Window(w)) if item.kind == ItemKind::Task && item.offset.is_zero() => {
                 format!("at the start of window {} ({})", w.value, item.schedule)

@@ -157,16 +157,7 @@ pub fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
                 cx.choice(
                     k,
                     &obj.path("kind"),
-                    &[
-                        ("service", ServiceKind::Service),
-                        ("database", ServiceKind::Database),
-                        ("cache", ServiceKind::Cache),
-                        ("queue", ServiceKind::Queue),
-                        ("frontend", ServiceKind::Frontend),
-                        ("worker", ServiceKind::Worker),
-                        ("storage", ServiceKind::Storage),
-                        ("external", ServiceKind::External),
-                    ],
+                    &ServiceKind::ALL.map(|k| (k.name(), k)),
                 )
             })
             .map_or(ServiceKind::Service, |k| k.value);

@@ -133,6 +133,33 @@ pub enum ServiceKind {
     External,
 }
 
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 8] = [
+        ServiceKind::Service,
+        ServiceKind::Database,
+        ServiceKind::Cache,
+        ServiceKind::Queue,
+        ServiceKind::Frontend,
+        ServiceKind::Worker,
+        ServiceKind::Storage,
+        ServiceKind::External,
+    ];
+
+    /// The name a plan writes (`kind: database`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Service => "service",
+            ServiceKind::Database => "database",
+            ServiceKind::Cache => "cache",
+            ServiceKind::Queue => "queue",
+            ServiceKind::Frontend => "frontend",
+            ServiceKind::Worker => "worker",
+            ServiceKind::Storage => "storage",
+            ServiceKind::External => "external",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Service {
     pub description: Option<Sp<String>>,

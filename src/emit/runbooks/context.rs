@@ -810,25 +810,12 @@ pub fn roles(plan: &Plan) -> Vec<RoleRow> {
         .collect()
 }
 
-fn kind_name(k: ServiceKind) -> &'static str {
-    match k {
-        ServiceKind::Service => "service",
-        ServiceKind::Database => "database",
-        ServiceKind::Cache => "cache",
-        ServiceKind::Queue => "queue",
-        ServiceKind::Frontend => "frontend",
-        ServiceKind::Worker => "worker",
-        ServiceKind::Storage => "storage",
-        ServiceKind::External => "external",
-    }
-}
-
 pub fn services(plan: &Plan) -> Vec<ServiceRow> {
     plan.services
         .iter()
         .map(|(name, s)| ServiceRow {
             name: name.value.clone(),
-            kind: kind_name(s.kind),
+            kind: s.kind.name(),
             job: s.job.value.clone(),
             port: s.port.as_ref().map(|p| p.value),
             url: text(s.url.as_ref()),
