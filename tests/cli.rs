@@ -4,29 +4,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use common::{code, scratch, stderr, stdout};
 
 fn upkeep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .args(args)
-        .current_dir(common::root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run upkeep")
+    common::upkeep_in(&common::root(), args)
 }
 
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 const FORMATS: &str = "tests/fixtures/formats";
 
@@ -276,13 +261,6 @@ fn colour_only_on_a_terminal() {
         !stderr(&piped).contains("\u{1b}["),
         "colour when not a terminal"
     );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("upkeep-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
 }
 
 fn json_codes(o: &Output) -> Vec<String> {

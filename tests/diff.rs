@@ -13,7 +13,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::{code, git, scratch, stderr, stdout, upkeep_in};
+
+use std::path::Path;
 use std::process::{Command, Output};
 
 use upkeep::diff::{self, Side};
@@ -21,37 +23,8 @@ use upkeep::driver;
 
 const FIXTURES: &str = "tests/fixtures/diff";
 
-fn upkeep_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run upkeep")
-}
-
 fn upkeep(args: &[&str]) -> Output {
     upkeep_in(&common::root(), args)
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh temporary directory for one test.
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("upkeep-diff-test-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
 }
 
 fn fixture_names() -> Vec<String> {
@@ -385,20 +358,6 @@ fn files_and_directories() {
     let o = upkeep_in(&dir, &["diff", "base/plan.yaml", "base"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(!stdout(&o).contains("Generated files"), "{}", stdout(&o));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 #[test]
@@ -801,7 +760,7 @@ fn graph_is_dot() {
             "  \"{}\" [label=\"{}\\n{} · impact {impact}\"",
             name.value,
             name.value,
-            upkeep::graph::kind_name(s.kind)
+            s.kind.name()
         );
         assert!(dot.contains(&label), "{label}\n{dot}");
         for d in &s.depends_on {

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{build, files, fresh as tmp};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -18,38 +20,6 @@ fn upkeep(args: &[&str], extra: &[&Path]) -> Output {
         cmd.arg(a);
     }
     cmd.output().expect("run upkeep")
-}
-
-fn tmp(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("upkeep-docs-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// `upkeep build SOURCE --out DIR` (plus `args`), which must succeed.
-fn build(source: &str, tag: &str, args: &[&str]) -> PathBuf {
-    let out = tmp(tag);
-    let mut all = vec!["build", source];
-    all.extend_from_slice(args);
-    all.push("--out");
-    let o = upkeep(&all, &[&out]);
-    assert!(
-        o.status.success(),
-        "build {source} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
-
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| p.is_file() && p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    v
 }
 
 fn read(p: &Path) -> String {

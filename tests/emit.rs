@@ -6,36 +6,10 @@
 
 mod common;
 
+use common::{build, files};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn build(source: &str, tag: &str) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("upkeep-emit-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let o = Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .args(["build", source, "--out"])
-        .arg(&out)
-        .current_dir(common::root())
-        .output()
-        .expect("run upkeep build");
-    assert!(
-        o.status.success(),
-        "build {source} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
-
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    v
-}
 
 fn yaml(path: &Path) -> serde_json::Value {
     serde_saphyr::from_str(&std::fs::read_to_string(path).expect("read"))
@@ -148,7 +122,7 @@ const PLANS: &[&str] = &["conecta360", "diabetes", "ecplacas", "nuam", "sigcerh"
 
 #[test]
 fn bundled_plans_satisfy_promtool_amtool_and_yamllint() {
-    let out = build("plans/", "plans");
+    let out = build("plans/", "plans", &[]);
     promtool(&out);
     amtool(&out, PLANS);
     yamllint(&out);
@@ -157,7 +131,7 @@ fn bundled_plans_satisfy_promtool_amtool_and_yamllint() {
 
 #[test]
 fn every_kind_satisfies_promtool_amtool_and_yamllint() {
-    let out = build("tests/fixtures/emit/every-kind.yaml", "every");
+    let out = build("tests/fixtures/emit/every-kind.yaml", "every", &[]);
     promtool(&out);
     amtool(&out, &["every-kind"]);
     yamllint(&out);
@@ -170,7 +144,7 @@ fn generated_files_are_snapshotted() {
         ("plans/", "snap-plans"),
         ("tests/fixtures/emit/every-kind.yaml", "snap-every"),
     ] {
-        let out = build(source, tag);
+        let out = build(source, tag, &[]);
         // Every file of every target but the runbook pages (snapshotted by tests/docs.rs).
         let mut all = files(&out, "");
         all.retain(|p| {
@@ -198,7 +172,7 @@ fn rule_tests_catch_a_broken_rule() {
     let Some(promtool) = common::tool("promtool") else {
         return;
     };
-    let out = build("tests/fixtures/emit/every-kind.yaml", "broken");
+    let out = build("tests/fixtures/emit/every-kind.yaml", "broken", &[]);
     let rules = out.join("prometheus/every-kind.rules.yaml");
     let tests = out.join("prometheus/every-kind.rules.test.yaml");
     let original = std::fs::read_to_string(&rules).expect("rules");
@@ -231,7 +205,7 @@ fn rule_tests_catch_a_broken_rule() {
         plan.replace("warning: \"> 250ms\"", "warning: \"> 200ms\""),
     )
     .expect("write");
-    let regenerated = build(changed_dir.to_str().expect("utf-8"), "regenerated");
+    let regenerated = build(changed_dir.to_str().expect("utf-8"), "regenerated", &[]);
     std::fs::copy(
         regenerated.join("prometheus/every-kind.rules.test.yaml"),
         &tests,
@@ -245,8 +219,8 @@ fn rule_tests_catch_a_broken_rule() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = build("plans/", "det-a");
-    let b = build("plans/", "det-b");
+    let a = build("plans/", "det-a", &[]);
+    let b = build("plans/", "det-b", &[]);
     let all = files(&a, "");
     assert!(all.len() > 40, "only {} files built", all.len());
     for f in all.iter().filter(|p| p.is_file()) {
@@ -267,7 +241,7 @@ fn output_is_deterministic() {
 /// environments' Helm values (conecta360 rotates production's secret: never from `dev`).
 #[test]
 fn environment_scoped_jobs_stay_in_their_environments() {
-    let out = build("plans/conecta360.yaml", "scoped");
+    let out = build("plans/conecta360.yaml", "scoped", &[]);
     let values = |env: &str| {
         std::fs::read_to_string(out.join(format!("helm/conecta360/values-{env}.yaml")))
             .expect("values file")

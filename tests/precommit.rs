@@ -7,30 +7,10 @@
 
 mod common;
 
+use common::{git, scratch};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let o = Command::new("git")
-        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("upkeep-precommit-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create scratch directory");
-    dir
-}
+use std::process::Command;
 
 /// This repository as it is in the working tree, committed in a fresh git repository.
 fn hook_repo(dir: &Path) {

@@ -7,40 +7,14 @@
 
 mod common;
 
+use common::{build, files};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 use upkeep::value::schedule::Schedule;
-
-fn build(source: &str, tag: &str) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("upkeep-sched-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let o = Command::new(env!("CARGO_BIN_EXE_upkeep"))
-        .args(["build", source, "--out"])
-        .arg(&out)
-        .current_dir(common::root())
-        .output()
-        .expect("run upkeep");
-    assert!(
-        o.status.success(),
-        "build {source} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    out
-}
-
-fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(walkdir::DirEntry::into_path)
-        .filter(|p| p.to_string_lossy().ends_with(suffix))
-        .collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn crontabs_pass_crontab_n() {
@@ -52,7 +26,7 @@ fn crontabs_pass_crontab_n() {
         "tests/fixtures/emit/every-kind.yaml",
         "tests/fixtures/emit/jobs.yaml",
     ] {
-        let out = build(source, "cron");
+        let out = build(source, "cron", &[]);
         let tabs = files(&out, ".crontab");
         assert!(!tabs.is_empty());
         for t in tabs {
@@ -73,7 +47,7 @@ fn cronjobs_pass_kubernetes_validate() {
         return;
     };
     for source in ["plans/", "tests/fixtures/emit/every-kind.yaml"] {
-        let out = build(source, "k8s");
+        let out = build(source, "k8s", &[]);
         for f in files(&out, "-cronjobs.yaml") {
             let text = common::run_ok(Command::new(&kv).args(["--strict", "-k", "1.30.0"]).arg(&f));
             assert!(
@@ -101,7 +75,7 @@ fn chart_schema_is_the_generated_one() {
 
 #[test]
 fn helm_values_pass_schema_lint_template_and_kubernetes_validate() {
-    let out = build("plans/", "helm");
+    let out = build("plans/", "helm", &[]);
     let values = files(&out, ".yaml")
         .into_iter()
         .filter(|p| p.to_string_lossy().contains("/helm/"))
@@ -185,7 +159,7 @@ fn calendars_parse_and_recur_as_upkeep_expands() {
         eprintln!("SKIPPED: python icalendar is not installed");
         return;
     }
-    let out = build("plans/", "ics");
+    let out = build("plans/", "ics", &[]);
     let n = 8;
     for ics in files(&out, ".ics") {
         let plan = ics
@@ -279,7 +253,7 @@ fn crontab_lines_run_and_write_metrics() {
     let dir = Path::new("/tmp/upkeep-jobs-textfile");
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).expect("textfile dir");
-    let out = build("tests/fixtures/emit/jobs.yaml", "run");
+    let out = build("tests/fixtures/emit/jobs.yaml", "run", &[]);
     let tab = std::fs::read_to_string(out.join("cron/jobs.crontab")).expect("crontab");
 
     let mut ran = 0;

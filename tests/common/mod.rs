@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use upkeep::diag::render::{self, HumanOptions};
 use upkeep::driver::{self, Workspace};
@@ -80,4 +80,84 @@ pub fn run_fails(cmd: &mut Command) -> String {
         "{cmd:?} accepted what it should reject:\n{text}"
     );
     text
+}
+
+/// An empty scratch directory of this test process, created.
+pub fn scratch(tag: &str) -> PathBuf {
+    let dir = fresh(tag);
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    dir
+}
+
+/// A path for this test process that does not exist (an output directory to be built).
+pub fn fresh(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("upkeep-test-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `upkeep ARGS` in `dir`, without `NO_COLOR` from the environment.
+pub fn upkeep_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upkeep"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run upkeep")
+}
+
+/// `upkeep build SOURCE [ARGS] --out DIR` from the crate root, which must succeed; the new DIR.
+pub fn build(source: &str, tag: &str, args: &[&str]) -> PathBuf {
+    let out = fresh(tag);
+    let out_arg = out.to_string_lossy().into_owned();
+    let mut all = vec!["build", source];
+    all.extend_from_slice(args);
+    all.extend(["--out", out_arg.as_str()]);
+    let o = upkeep_in(&root(), &all);
+    assert!(
+        o.status.success(),
+        "build {source} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+/// The files under `dir` whose path ends with `suffix`, sorted.
+pub fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| p.is_file() && p.to_string_lossy().ends_with(suffix))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `git ARGS` in `dir` with a throwaway identity, which must succeed.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    let o = Command::new("git")
+        .args(["-c", "user.email=t@t", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
