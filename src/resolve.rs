@@ -12,7 +12,8 @@ use std::collections::{HashMap, HashSet};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, suggestion_help};
-use crate::model::{DocKind, Document, Entries, Plan, When};
+use crate::model::refs::{BUILTIN_ESCALATION_TARGETS, definitions, references};
+use crate::model::{DocKind, Document, Entries, Plan, RefKind};
 use crate::span::{FileId, Sp, Span};
 
 /// An import edge: `from` imports `to` through the entry `entry`.
@@ -60,7 +61,7 @@ pub fn resolve(
         }
         check_references(&plan, diags);
         check_lint_config(&plan, diags);
-        plans.push(plan);
+        plans.push(Plan::resolved(plan));
     }
     plans
 }
@@ -186,7 +187,7 @@ fn merge_single<T: Clone>(
     }
 }
 
-fn merge(plan: &mut Plan, frag: &Document, diags: &mut Diagnostics) {
+fn merge(plan: &mut Document, frag: &Document, diags: &mut Diagnostics) {
     merge_single(
         "severity",
         &mut plan.severity,
@@ -200,175 +201,65 @@ fn merge(plan: &mut Plan, frag: &Document, diags: &mut Diagnostics) {
     merge_entries("window", &mut plan.windows, &frag.windows, diags);
 }
 
-/// Checks references of one kind against the names that exist.
-struct Refs<'a> {
-    diags: &'a mut Diagnostics,
-}
-
-impl Refs<'_> {
-    fn check(&mut self, r: Option<&Sp<String>>, what: &str, names: &[&str]) {
-        let Some(r) = r else { return };
-        if names.contains(&r.value.as_str()) {
-            return;
-        }
-        let help = if names.is_empty() {
-            format!(
-                "the plan defines no {what}s; define `{}` or remove the reference",
-                r.value
-            )
-        } else {
-            suggestion_help(&r.value, names, &format!("{what}s defined"))
-        };
-        self.diags.push(
-            Diagnostic::new(Code::RefUnknown, format!("unknown {what} `{}`", r.value))
-                .at(r.span)
-                .label(format!("no {what} with this name"))
-                .help(help),
-        );
+/// The names a reference of `kind` may name in `plan`.
+fn targets(plan: &Document, kind: RefKind) -> Vec<&str> {
+    let mut names: Vec<&str> = definitions(plan, kind)
+        .into_iter()
+        .map(|n| n.value.as_str())
+        .collect();
+    if kind == RefKind::EscalationTarget {
+        names.extend(BUILTIN_ESCALATION_TARGETS);
     }
-
-    fn check_all<'r>(
-        &mut self,
-        refs: impl IntoIterator<Item = &'r Sp<String>>,
-        what: &str,
-        names: &[&str],
-    ) {
-        for r in refs {
-            self.check(Some(r), what, names);
-        }
-    }
+    names
 }
 
 /// Every reference in a merged plan resolves.
-pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
-    let services: Vec<&str> = plan.services.names().collect();
-    let runbooks: Vec<&str> = plan.runbooks.names().collect();
-    let receivers: Vec<&str> = plan.receivers.names().collect();
-    let windows: Vec<&str> = plan.windows.names().collect();
-    let roles: Vec<&str> = plan.roles.names().collect();
-    let environments: Vec<&str> = plan.environments.names().collect();
-    let sev = plan.severity.as_ref().map(|s| &s.value);
-    let levels: Vec<&str> = sev
-        .map(|s| s.levels.iter().map(|l| l.name.value.as_str()).collect())
-        .unwrap_or_default();
-    let matrix = sev.and_then(|s| s.matrix.as_ref());
-    let rows: Vec<&str> = matrix
-        .map(|m| m.impact.iter().map(|(r, _)| r.value.as_str()).collect())
-        .unwrap_or_default();
-    let columns: Vec<&str> = matrix
-        .map(|m| m.likelihood.iter().map(|l| l.value.as_str()).collect())
-        .unwrap_or_default();
-    let mut targets: Vec<&str> = vec!["primary", "secondary"];
-    targets.extend(&roles);
-    targets.extend(&receivers);
-    targets.extend(&levels);
-
-    let mut r = Refs { diags };
-    for (_, s) in plan.services.iter() {
-        r.check_all(
-            s.depends_on.iter().map(|d| &d.service),
-            "service",
-            &services,
-        );
-        if matrix.is_some() {
-            r.check(s.impact.as_ref(), "impact row", &rows);
-        } else if let Some(i) = &s.impact {
-            r.diags.push(
+pub fn check_references(plan: &Document, diags: &mut Diagnostics) {
+    let has_matrix = plan
+        .severity
+        .as_ref()
+        .is_some_and(|s| s.value.matrix.is_some());
+    let mut names: HashMap<RefKind, Vec<&str>> = HashMap::new();
+    for r in references(plan) {
+        if r.kind == RefKind::ImpactRow && !has_matrix {
+            diags.push(
                 Diagnostic::new(
                     Code::RefUnknown,
-                    format!("impact `{}` but the plan has no severity matrix", i.value),
+                    format!(
+                        "impact `{}` but the plan has no severity matrix",
+                        r.name.value
+                    ),
                 )
-                .at(i.span)
+                .at(r.name.span)
                 .label("no matrix row to look up")
-                .help("add `severity.matrix` with this impact row, or remove `impact`"),
+                .help(format!(
+                    "add `severity.matrix` with this impact row, or remove `{}`",
+                    r.site.field
+                )),
             );
+            continue;
         }
-        r.check(s.owner.as_ref(), "role", &roles);
-        r.check(s.runbook.as_ref(), "runbook", &runbooks);
-    }
-    for (_, k) in plan.kpis.iter() {
-        r.check(Some(&k.service), "service", &services);
-        r.check(k.runbook.as_ref(), "runbook", &runbooks);
-        r.check(k.levels.warning.as_ref(), "severity level", &levels);
-        r.check(k.levels.critical.as_ref(), "severity level", &levels);
-    }
-    for (_, s) in plan.slos.iter() {
-        r.check(Some(&s.service), "service", &services);
-        r.check(s.page.as_ref(), "severity level", &levels);
-        r.check(s.ticket.as_ref(), "severity level", &levels);
-        r.check(s.runbook.as_ref(), "runbook", &runbooks);
-    }
-    if let Some(s) = sev {
-        for l in &s.levels {
-            r.check_all(&l.notify, "receiver", &receivers);
+        let known = names.entry(r.kind).or_insert_with(|| targets(plan, r.kind));
+        if known.contains(&r.name.value.as_str()) {
+            continue;
         }
-        if let Some(m) = &s.matrix {
-            for (_, cells) in &m.impact {
-                r.check_all(cells.value.iter(), "severity level", &levels);
-            }
-        }
-        r.check(
-            s.likelihood_of.warning.as_ref(),
-            "likelihood column",
-            &columns,
-        );
-        r.check(
-            s.likelihood_of.critical.as_ref(),
-            "likelihood column",
-            &columns,
-        );
-        r.check(s.default_impact.as_ref(), "impact row", &rows);
-        if let Some(req) = &s.require_runbook {
-            r.check_all(req.iter(), "severity level", &levels);
-        }
-    }
-    if let Some(o) = &plan.oncall {
-        r.check(o.primary.as_ref(), "role", &roles);
-        r.check(o.secondary.as_ref(), "role", &roles);
-        r.check_all(
-            o.escalation.iter().map(|e| &e.to),
-            "escalation target",
-            &targets,
-        );
-    }
-    for (_, w) in plan.windows.iter() {
-        if let Some(d) = &w.downtime {
-            r.check_all(d.services.iter(), "service", &services);
-        }
-    }
-    for (_, t) in plan.tasks.iter() {
-        if let When::Window(w) = &t.when {
-            r.check(Some(w), "window", &windows);
-        }
-        r.check(t.service.as_ref(), "service", &services);
-        r.check(t.owner.as_ref(), "role", &roles);
-        r.check(t.runbook.as_ref(), "runbook", &runbooks);
-        r.check_all(&t.environments, "environment", &environments);
-    }
-    for (_, b) in plan.backups.iter() {
-        r.check(b.service.as_ref(), "service", &services);
-        r.check(b.owner.as_ref(), "role", &roles);
-        r.check(
-            b.restore_test.as_ref().and_then(|t| t.runbook.as_ref()),
-            "runbook",
-            &runbooks,
-        );
-        r.check(b.runbook.as_ref(), "runbook", &runbooks);
-        r.check_all(&b.environments, "environment", &environments);
-    }
-    for (_, rb) in plan.runbooks.iter() {
-        r.check(
-            rb.escalate.as_ref().map(|e| &e.to),
-            "escalation target",
-            &targets,
-        );
-    }
-    r.check(plan.execution.runbook.as_ref(), "runbook", &runbooks);
-    if let Some(p) = &plan.policies {
-        r.check_all(
-            p.reviews.iter().filter_map(|(_, v)| v.owner.as_ref()),
-            "role",
-            &roles,
+        let what = r.kind.name();
+        let help = if known.is_empty() {
+            format!(
+                "the plan defines no {what}s; define `{}` or remove the reference",
+                r.name.value
+            )
+        } else {
+            suggestion_help(&r.name.value, known, &format!("{what}s defined"))
+        };
+        diags.push(
+            Diagnostic::new(
+                Code::RefUnknown,
+                format!("unknown {what} `{}`", r.name.value),
+            )
+            .at(r.name.span)
+            .label(format!("no {what} with this name"))
+            .help(help),
         );
     }
 }
@@ -376,7 +267,7 @@ pub fn check_references(plan: &Plan, diags: &mut Diagnostics) {
 /// Families whose diagnostics are about reading the plan at all; `lints:` cannot change them.
 const FIXED_FAMILIES: &[&str] = &["syntax", "limit", "file", "schema", "import", "lint", "ref"];
 
-fn check_lint_config(plan: &Plan, diags: &mut Diagnostics) {
+fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
     let names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
     for (code, _) in &plan.lints {
         match Code::from_name(&code.value) {

@@ -9,7 +9,7 @@ mod budget;
 mod environments;
 mod graph;
 mod promql;
-mod refs;
+pub(crate) mod refs;
 mod secrets;
 mod severity;
 mod slo;

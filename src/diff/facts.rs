@@ -351,6 +351,12 @@ impl Entry {
             self.push(key, Val::List(v.iter().map(|s| s.value.clone()).collect()));
         }
     }
+
+    fn refs<K>(&mut self, key: &str, v: &[crate::model::Ref<K>]) {
+        if !v.is_empty() {
+            self.push(key, Val::List(v.iter().map(|s| s.value.clone()).collect()));
+        }
+    }
 }
 
 /// Entries of one section by name (`""` for the section's own settings; `backup.full` for a
@@ -497,7 +503,11 @@ fn execution(plan: &Plan, f: &mut Facts) {
     e.text("namespace", x.namespace.as_ref());
     e.text("textfile_dir", x.textfile_dir.as_ref());
     e.text("service_account", x.service_account.as_ref());
-    e.reference("runbook", Section::Runbooks, x.runbook.as_ref());
+    e.reference(
+        "runbook",
+        Section::Runbooks,
+        x.runbook.as_ref().map(|r| &r.name),
+    );
     if !e.fields.is_empty() {
         f.insert(Section::Execution, "", e);
     }
@@ -564,8 +574,12 @@ fn services(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         if let Some(i) = &s.impact {
             e.push("impact", ranks.impact(&i.value));
         }
-        e.reference("owner", Section::Roles, s.owner.as_ref());
-        e.reference("runbook", Section::Runbooks, s.runbook.as_ref());
+        e.reference("owner", Section::Roles, s.owner.as_ref().map(|r| &r.name));
+        e.reference(
+            "runbook",
+            Section::Runbooks,
+            s.runbook.as_ref().map(|r| &r.name),
+        );
         f.insert(Section::Services, name.value.clone(), e);
     }
 }
@@ -680,7 +694,11 @@ fn kpis(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
             }
         }
         e.duration("for", k.for_.as_ref().map(|d| d.value), Sense::LongerLooser);
-        e.reference("runbook", Section::Runbooks, k.runbook.as_ref());
+        e.reference(
+            "runbook",
+            Section::Runbooks,
+            k.runbook.as_ref().map(|r| &r.name),
+        );
         if let Some(l) = &k.levels.warning {
             e.labelled("levels.warning", "warning level", ranks.level(&l.value));
         }
@@ -750,7 +768,11 @@ fn slos(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         if let Some(l) = &s.ticket {
             e.labelled("alerting.ticket", "ticket level", ranks.level(&l.value));
         }
-        e.reference("runbook", Section::Runbooks, s.runbook.as_ref());
+        e.reference(
+            "runbook",
+            Section::Runbooks,
+            s.runbook.as_ref().map(|r| &r.name),
+        );
         f.insert(Section::Slos, name.value.clone(), e);
     }
 }
@@ -1113,12 +1135,20 @@ fn tasks(plan: &Plan, f: &mut Facts) {
             Val::Flag(t.manual),
         );
         e.list("checklist", &t.checklist);
-        e.reference("service", Section::Services, t.service.as_ref());
+        e.reference(
+            "service",
+            Section::Services,
+            t.service.as_ref().map(|r| &r.name),
+        );
         e.push("type", Val::Text(t.kind.name().to_owned()));
-        e.reference("owner", Section::Roles, t.owner.as_ref());
+        e.reference("owner", Section::Roles, t.owner.as_ref().map(|r| &r.name));
         e.prose("description", t.description.as_ref());
-        e.reference("runbook", Section::Runbooks, t.runbook.as_ref());
-        e.list("environments", &t.environments);
+        e.reference(
+            "runbook",
+            Section::Runbooks,
+            t.runbook.as_ref().map(|r| &r.name),
+        );
+        e.refs("environments", &t.environments);
         f.insert(Section::Tasks, name.value.clone(), e);
     }
 }
@@ -1137,7 +1167,11 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
         .collect();
     let mut e = Entry::with_summary(levels.join(", "));
     e.risk_removed = Some("backups are removed".to_owned());
-    e.reference("service", Section::Services, b.service.as_ref());
+    e.reference(
+        "service",
+        Section::Services,
+        b.service.as_ref().map(|r| &r.name),
+    );
     e.prose("description", b.description.as_ref());
     e.text("command", b.command.as_ref());
     if let Some(r) = &b.rpo {
@@ -1146,9 +1180,13 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
     if let Some(r) = &b.rto {
         e.labelled("rto", "RTO", Val::Duration(r.value, Sense::LongerLooser));
     }
-    e.reference("owner", Section::Roles, b.owner.as_ref());
-    e.reference("runbook", Section::Runbooks, b.runbook.as_ref());
-    e.list("environments", &b.environments);
+    e.reference("owner", Section::Roles, b.owner.as_ref().map(|r| &r.name));
+    e.reference(
+        "runbook",
+        Section::Runbooks,
+        b.runbook.as_ref().map(|r| &r.name),
+    );
+    e.refs("environments", &b.environments);
     f.insert(Section::Backups, name.to_owned(), e);
     for l in &b.levels {
         let mut e = Entry::with_summary(format!(
@@ -1173,7 +1211,11 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
         );
         e.text("command", r.command.as_ref());
         e.labelled("manual", "manual", Val::Flag(r.manual));
-        e.reference("runbook", Section::Runbooks, r.runbook.as_ref());
+        e.reference(
+            "runbook",
+            Section::Runbooks,
+            r.runbook.as_ref().map(|r| &r.name),
+        );
         f.insert(Section::Backups, format!("{name}.restore_test"), e);
     }
 }
@@ -1452,7 +1494,7 @@ fn policies(plan: &Plan, f: &mut Facts) {
     }
     for (name, r) in p.reviews.iter() {
         let mut e = Entry::with_summary(format!("`{}`", r.schedule.value));
-        e.reference("owner", Section::Roles, r.owner.as_ref());
+        e.reference("owner", Section::Roles, r.owner.as_ref().map(|r| &r.name));
         e.prose("description", r.description.as_ref());
         f.insert(Section::Policies, format!("reviews.{}", name.value), e);
     }

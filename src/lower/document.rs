@@ -411,7 +411,7 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
         namespace: obj.opt_string(cx, "namespace"),
         textfile_dir: obj.opt_string(cx, "textfile_dir"),
         service_account: obj.opt_string(cx, "service_account"),
-        runbook: obj.opt_string(cx, "runbook"),
+        runbook: obj.opt_ref(cx, "runbook"),
     }
 }
 

@@ -15,6 +15,7 @@ pub use document::FIELD_TABLE;
 pub use document::lower;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, suggestion_help};
+use crate::model::refs::{Ref, to};
 use crate::parse::{Node, Value, inner_span};
 use crate::span::{FileId, Sp, Span};
 use crate::value::{self, Duration, Number, Percent, Schedule, ValueError};
@@ -209,8 +210,13 @@ impl Cx<'_> {
     }
 
     /// A reference to a named entry (checked later by `resolve`).
-    pub fn reference(&mut self, n: &Node, path: &str) -> Option<Sp<String>> {
-        self.string(n, path)
+    pub fn reference<K: to::Target>(&mut self, n: &Node, path: &str) -> Option<Ref<K>> {
+        self.string(n, path).map(Ref::new)
+    }
+
+    /// A list of references.
+    pub fn references<K: to::Target>(&mut self, n: &Node, path: &str) -> Vec<Ref<K>> {
+        self.strings(n, path).into_iter().map(Ref::new).collect()
     }
 
     pub fn boolean(&mut self, n: &Node, path: &str) -> Option<bool> {
@@ -447,6 +453,22 @@ impl<'n> Obj<'n> {
 
     pub fn opt_string(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
         self.get(name).and_then(|n| cx.string(n, &self.path(name)))
+    }
+
+    pub fn opt_ref<K: to::Target>(&self, cx: &mut Cx<'_>, name: &str) -> Option<Ref<K>> {
+        self.get(name)
+            .and_then(|n| cx.reference(n, &self.path(name)))
+    }
+
+    pub fn req_ref<K: to::Target>(&self, cx: &mut Cx<'_>, name: &str) -> Option<Ref<K>> {
+        self.req(cx, name)
+            .and_then(|n| cx.reference(n, &self.path(name)))
+    }
+
+    pub fn opt_refs<K: to::Target>(&self, cx: &mut Cx<'_>, name: &str) -> Vec<Ref<K>> {
+        self.get(name)
+            .map(|n| cx.references(n, &self.path(name)))
+            .unwrap_or_default()
     }
 
     pub fn opt_text(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {

@@ -174,7 +174,7 @@ pub fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
             )?;
             let services = dobj
                 .req(cx, "services")
-                .map(|s| cx.strings(s, &dobj.path("services")));
+                .map(|s| cx.references(s, &dobj.path("services")));
             let per = dobj.req_duration(cx, "per_occurrence");
             Some(Downtime {
                 services: services?,
@@ -251,12 +251,12 @@ pub fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
                 command,
                 manual,
                 checklist,
-                service: o.opt_string(cx, "service"),
+                service: o.opt_ref(cx, "service"),
                 kind,
-                owner: o.opt_string(cx, "owner"),
+                owner: o.opt_ref(cx, "owner"),
                 description: o.opt_string(cx, "description"),
-                runbook: o.opt_string(cx, "runbook"),
-                environments: o.opt_strings(cx, "environments"),
+                runbook: o.opt_ref(cx, "runbook"),
+                environments: o.opt_refs(cx, "environments"),
             },
         );
     }
@@ -328,22 +328,22 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 duration: ro.opt_duration(cx, "duration"),
                 command: ro.opt_string(cx, "command"),
                 manual: ro.opt_bool(cx, "manual").unwrap_or(false),
-                runbook: ro.opt_string(cx, "runbook"),
+                runbook: ro.opt_ref(cx, "runbook"),
             })
         });
         out.push(
             name,
             Backup {
-                service: o.opt_string(cx, "service"),
+                service: o.opt_ref(cx, "service"),
                 description: o.opt_string(cx, "description"),
                 command,
                 levels,
                 rpo: o.opt_duration(cx, "rpo"),
                 rto: o.opt_duration(cx, "rto"),
                 restore_test,
-                owner: o.opt_string(cx, "owner"),
-                runbook: o.opt_string(cx, "runbook"),
-                environments: o.opt_strings(cx, "environments"),
+                owner: o.opt_ref(cx, "owner"),
+                runbook: o.opt_ref(cx, "runbook"),
+                environments: o.opt_refs(cx, "environments"),
             },
         );
     }
@@ -732,7 +732,7 @@ pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
                 name,
                 Review {
                     schedule,
-                    owner: ro.opt_string(cx, "owner"),
+                    owner: ro.opt_ref(cx, "owner"),
                     description: ro.opt_string(cx, "description"),
                 },
             );

@@ -206,9 +206,9 @@ pub fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
             url: obj.opt_string(cx, "url"),
             health,
             depends_on,
-            impact: obj.opt_string(cx, "impact"),
-            owner: obj.opt_string(cx, "owner"),
-            runbook: obj.opt_string(cx, "runbook"),
+            impact: obj.opt_ref(cx, "impact"),
+            owner: obj.opt_ref(cx, "owner"),
+            runbook: obj.opt_ref(cx, "runbook"),
         };
         out.push(name, service);
     }
@@ -329,7 +329,7 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
         let warning = threshold(cx, "warning", true);
         let critical = threshold(cx, "critical", true);
         let for_ = obj.opt_duration(cx, "for");
-        let runbook = obj.opt_string(cx, "runbook");
+        let runbook = obj.opt_ref(cx, "runbook");
         let mut levels = AlertLevels::default();
         if let Some(l) = obj.get("levels") {
             if let Some(lo) = cx.object(
@@ -338,8 +338,8 @@ pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
                 &obj.path("levels"),
                 KPI_LEVELS,
             ) {
-                levels.warning = lo.opt_string(cx, "warning");
-                levels.critical = lo.opt_string(cx, "critical");
+                levels.warning = lo.opt_ref(cx, "warning");
+                levels.critical = lo.opt_ref(cx, "critical");
             }
         }
         let (Some(service), Some(indicator), Some(unit)) = (service, indicator, unit) else {
@@ -591,8 +591,8 @@ pub fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
                 &obj.path("alerting"),
                 SLO_ALERTING,
             ) {
-                page = ao.opt_string(cx, "page");
-                ticket = ao.opt_string(cx, "ticket");
+                page = ao.opt_ref(cx, "page");
+                ticket = ao.opt_ref(cx, "ticket");
             }
         }
         let (Some(service), Some(objective), Some(indicator)) = (service, objective, indicator)
@@ -609,7 +609,7 @@ pub fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
                 indicator,
                 page,
                 ticket,
-                runbook: obj.opt_string(cx, "runbook"),
+                runbook: obj.opt_ref(cx, "runbook"),
             },
         );
     }
@@ -682,7 +682,7 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
                 continue;
             };
             let response = lo.req_duration(cx, "response");
-            let notify = lo.opt_strings(cx, "notify");
+            let notify = lo.opt_refs(cx, "notify");
             let (Some(response),) = (response,) else {
                 continue;
             };
@@ -709,7 +709,7 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
         let mut impact = Vec::new();
         if let Some(rows) = mo.req(cx, "impact") {
             for (row, node, _) in cx.named(rows, "severity.matrix.impact", false) {
-                let cells = cx.strings(node, &format!("severity.matrix.impact.{}", row.value));
+                let cells = cx.references(node, &format!("severity.matrix.impact.{}", row.value));
                 impact.push((row, Sp::new(cells, cx.span(node))));
             }
         }
@@ -726,18 +726,18 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
             "severity.likelihood_of",
             LIKELIHOOD_OF,
         ) {
-            likelihood_of.warning = lo.opt_string(cx, "warning");
-            likelihood_of.critical = lo.opt_string(cx, "critical");
+            likelihood_of.warning = lo.opt_ref(cx, "warning");
+            likelihood_of.critical = lo.opt_ref(cx, "critical");
         }
     }
     let require_runbook = obj
         .get("require_runbook")
-        .map(|r| cx.strings(r, "severity.require_runbook"));
+        .map(|r| cx.references(r, "severity.require_runbook"));
     Some(Severity {
         levels,
         matrix,
         likelihood_of,
-        default_impact: obj.opt_string(cx, "default_impact"),
+        default_impact: obj.opt_ref(cx, "default_impact"),
         require_runbook,
     })
 }
@@ -886,8 +886,8 @@ pub fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
     Some(Oncall {
         rotation,
         handoff,
-        primary: obj.opt_string(cx, "primary"),
-        secondary: obj.opt_string(cx, "secondary"),
+        primary: obj.opt_ref(cx, "primary"),
+        secondary: obj.opt_ref(cx, "secondary"),
         response: obj.opt_duration(cx, "response"),
         escalation,
         tools: obj.opt_strings(cx, "tools"),
@@ -897,7 +897,7 @@ pub fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
 pub fn escalation_step(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Escalation> {
     let o = cx.object(n, key, path, ESCALATION)?;
     let after = o.req_duration(cx, "after");
-    let to = o.req_string(cx, "to");
+    let to = o.req_ref(cx, "to");
     Some(Escalation {
         after: after?,
         to: to?,

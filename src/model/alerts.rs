@@ -137,8 +137,8 @@ pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 source: Source::Kpi { name, threshold },
                 urgency,
                 service: Some(&kpi.service),
-                level: level_for(plan, service, urgency, explicit.as_ref()),
-                runbook: kpi.runbook.as_ref(),
+                level: level_for(plan, service, urgency, explicit.as_ref().map(|r| &r.name)),
+                runbook: kpi.runbook.as_ref().map(|r| &r.name),
                 span: threshold.span,
             });
         }
@@ -162,8 +162,8 @@ pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 source: Source::Slo { name, page },
                 urgency,
                 service: Some(&slo.service),
-                level: level_for(plan, service, urgency, explicit.as_ref()),
-                runbook: slo.runbook.as_ref(),
+                level: level_for(plan, service, urgency, explicit.as_ref().map(|r| &r.name)),
+                runbook: slo.runbook.as_ref().map(|r| &r.name),
                 span: explicit.as_ref().map_or(slo.objective.span, |e| e.span),
             });
         }
@@ -176,7 +176,7 @@ pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 urgency: Urgency::Critical,
                 service: Some(name),
                 level: level_for(plan, Some(service), Urgency::Critical, None),
-                runbook: service.runbook.as_ref(),
+                runbook: service.runbook.as_ref().map(|r| &r.name),
                 span: service.health.as_ref().map_or(name.span, |h| h.probe.span),
             });
         }
@@ -197,9 +197,13 @@ pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 name: name.value.clone(),
             },
             urgency: Urgency::Warning,
-            service: service_name,
+            service: service_name.map(|r| &r.name),
             level: level_for(plan, service, Urgency::Warning, None),
-            runbook: task.runbook.as_ref().or(plan.execution.runbook.as_ref()),
+            runbook: task
+                .runbook
+                .as_ref()
+                .or(plan.execution.runbook.as_ref())
+                .map(|r| &r.name),
             span,
         });
     }
@@ -220,9 +224,13 @@ pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                     name: format!("{}.{}", name.value, level.kind.name()),
                 },
                 urgency: Urgency::Critical,
-                service: service_name,
+                service: service_name.map(|r| &r.name),
                 level: level_for(plan, service, Urgency::Critical, None),
-                runbook: backup.runbook.as_ref().or(plan.execution.runbook.as_ref()),
+                runbook: backup
+                    .runbook
+                    .as_ref()
+                    .or(plan.execution.runbook.as_ref())
+                    .map(|r| &r.name),
                 span: level.schedule.span,
             });
         }

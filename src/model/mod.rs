@@ -96,8 +96,25 @@ pub struct Document {
     pub lints: Vec<(Sp<String>, Sp<LintLevel>)>,
 }
 
-/// A resolved plan is a document of kind `Plan` with its imports merged.
-pub type Plan = Document;
+/// A resolved plan: a document of kind `Plan` with its imports merged and every reference
+/// checked. Only [`crate::resolve`] makes one, so a stage that takes a `Plan` never sees an
+/// unresolved document.
+#[derive(Clone, Debug)]
+pub struct Plan(Document);
+
+impl Plan {
+    /// Wrap a merged document whose references have been checked.
+    pub(crate) fn resolved(doc: Document) -> Plan {
+        Plan(doc)
+    }
+}
+
+impl std::ops::Deref for Plan {
+    type Target = Document;
+    fn deref(&self) -> &Document {
+        &self.0
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Metadata {
@@ -118,7 +135,7 @@ pub struct Execution {
     pub service_account: Option<Sp<String>>,
     /// Runbook of the alert raised when an automated task or backup does not succeed in time,
     /// unless the task or backup names its own.
-    pub runbook: Option<Sp<String>>,
+    pub runbook: Option<RunbookRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,9 +187,9 @@ pub struct Service {
     pub url: Option<Sp<String>>,
     pub health: Option<Health>,
     pub depends_on: Vec<Dependency>,
-    pub impact: Option<Sp<String>>,
-    pub owner: Option<Sp<String>>,
-    pub runbook: Option<Sp<String>>,
+    pub impact: Option<ImpactRef>,
+    pub owner: Option<RoleRef>,
+    pub runbook: Option<RunbookRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -192,13 +209,13 @@ pub struct Health {
 
 #[derive(Clone, Debug)]
 pub struct Dependency {
-    pub service: Sp<String>,
+    pub service: ServiceRef,
     pub hard: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct Kpi {
-    pub service: Sp<String>,
+    pub service: ServiceRef,
     pub description: Option<Sp<String>>,
     pub indicator: Sp<Indicator>,
     pub unit: Sp<Unit>,
@@ -206,14 +223,14 @@ pub struct Kpi {
     pub warning: Option<Sp<Threshold>>,
     pub critical: Option<Sp<Threshold>>,
     pub for_: Option<Sp<Duration>>,
-    pub runbook: Option<Sp<String>>,
+    pub runbook: Option<RunbookRef>,
     pub levels: AlertLevels,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct AlertLevels {
-    pub warning: Option<Sp<String>>,
-    pub critical: Option<Sp<String>>,
+    pub warning: Option<LevelRef>,
+    pub critical: Option<LevelRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,15 +287,15 @@ impl Indicator {
 
 #[derive(Clone, Debug)]
 pub struct Slo {
-    pub service: Sp<String>,
+    pub service: ServiceRef,
     pub description: Option<Sp<String>>,
     pub objective: Sp<Percent>,
     pub window: Sp<Duration>,
     pub indicator: Sp<SloIndicator>,
     /// Levels of the burn-rate alerts; an SLO without them is recorded, not alerted.
-    pub page: Option<Sp<String>>,
-    pub ticket: Option<Sp<String>>,
-    pub runbook: Option<Sp<String>>,
+    pub page: Option<LevelRef>,
+    pub ticket: Option<LevelRef>,
+    pub runbook: Option<RunbookRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -304,8 +321,8 @@ pub struct Severity {
     pub levels: Vec<Level>,
     pub matrix: Option<Matrix>,
     pub likelihood_of: LikelihoodOf,
-    pub default_impact: Option<Sp<String>>,
-    pub require_runbook: Option<Vec<Sp<String>>>,
+    pub default_impact: Option<ImpactRef>,
+    pub require_runbook: Option<Vec<LevelRef>>,
 }
 
 impl Severity {
@@ -324,7 +341,7 @@ pub struct Level {
     pub name: Sp<String>,
     pub response: Sp<Duration>,
     pub resolve: Option<Sp<Duration>>,
-    pub notify: Vec<Sp<String>>,
+    pub notify: Vec<ReceiverRef>,
     pub repeat: Option<Sp<Duration>>,
     pub description: Option<Sp<String>>,
 }
@@ -338,7 +355,7 @@ pub struct Matrix {
 
 impl Matrix {
     /// The level at `impact` × `likelihood`.
-    pub fn cell(&self, impact: &str, likelihood: &str) -> Option<&Sp<String>> {
+    pub fn cell(&self, impact: &str, likelihood: &str) -> Option<&LevelRef> {
         let col = self.likelihood.iter().position(|l| l.value == likelihood)?;
         let (_, row) = self.impact.iter().find(|(r, _)| r.value == impact)?;
         row.value.get(col)
@@ -346,12 +363,12 @@ impl Matrix {
 }
 
 /// An impact row: its name and its cells (levels), one per likelihood column.
-pub type MatrixRow = (Sp<String>, Sp<Vec<Sp<String>>>);
+pub type MatrixRow = (Sp<String>, Sp<Vec<LevelRef>>);
 
 #[derive(Clone, Debug, Default)]
 pub struct LikelihoodOf {
-    pub warning: Option<Sp<String>>,
-    pub critical: Option<Sp<String>>,
+    pub warning: Option<LikelihoodRef>,
+    pub critical: Option<LikelihoodRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -417,8 +434,8 @@ pub enum Rotation {
 pub struct Oncall {
     pub rotation: Option<Sp<Rotation>>,
     pub handoff: Option<Sp<Handoff>>,
-    pub primary: Option<Sp<String>>,
-    pub secondary: Option<Sp<String>>,
+    pub primary: Option<RoleRef>,
+    pub secondary: Option<RoleRef>,
     pub response: Option<Sp<Duration>>,
     pub escalation: Vec<Escalation>,
     pub tools: Vec<Sp<String>>,
@@ -433,7 +450,7 @@ pub struct Handoff {
 #[derive(Clone, Debug)]
 pub struct Escalation {
     pub after: Sp<Duration>,
-    pub to: Sp<String>,
+    pub to: EscalationRef,
 }
 
 #[derive(Clone, Debug)]
@@ -461,7 +478,7 @@ pub struct Window {
 
 #[derive(Clone, Debug)]
 pub struct Downtime {
-    pub services: Vec<Sp<String>>,
+    pub services: Vec<ServiceRef>,
     pub per_occurrence: Sp<Duration>,
 }
 
@@ -493,7 +510,7 @@ impl TaskType {
 
 #[derive(Clone, Debug)]
 pub enum When {
-    Window(Sp<String>),
+    Window(WindowRef),
     Schedule(Sp<Schedule>),
 }
 
@@ -504,13 +521,13 @@ pub struct Task {
     pub command: Option<Sp<String>>,
     pub manual: bool,
     pub checklist: Vec<Sp<String>>,
-    pub service: Option<Sp<String>>,
+    pub service: Option<ServiceRef>,
     pub kind: TaskType,
-    pub owner: Option<Sp<String>>,
+    pub owner: Option<RoleRef>,
     pub description: Option<Sp<String>>,
-    pub runbook: Option<Sp<String>>,
+    pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
-    pub environments: Vec<Sp<String>>,
+    pub environments: Vec<EnvironmentRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -567,18 +584,18 @@ pub struct BackupLevel {
 
 #[derive(Clone, Debug)]
 pub struct Backup {
-    pub service: Option<Sp<String>>,
+    pub service: Option<ServiceRef>,
     pub description: Option<Sp<String>>,
     pub command: Option<Sp<String>>,
     pub levels: Vec<BackupLevel>,
     pub rpo: Option<Sp<Duration>>,
     pub rto: Option<Sp<Duration>>,
     pub restore_test: Option<RestoreTest>,
-    pub owner: Option<Sp<String>>,
+    pub owner: Option<RoleRef>,
     /// What to do when a backup fails (the alert's runbook).
-    pub runbook: Option<Sp<String>>,
+    pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
-    pub environments: Vec<Sp<String>>,
+    pub environments: Vec<EnvironmentRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -587,7 +604,7 @@ pub struct RestoreTest {
     pub duration: Option<Sp<Duration>>,
     pub command: Option<Sp<String>>,
     pub manual: bool,
-    pub runbook: Option<Sp<String>>,
+    pub runbook: Option<RunbookRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -745,7 +762,7 @@ pub struct Targets {
 #[derive(Clone, Debug)]
 pub struct Review {
     pub schedule: Sp<Schedule>,
-    pub owner: Option<Sp<String>>,
+    pub owner: Option<RoleRef>,
     pub description: Option<Sp<String>>,
 }
 
@@ -758,4 +775,10 @@ pub enum LintLevel {
 
 pub mod alerts;
 pub mod budget;
+pub mod refs;
 pub mod timeline;
+
+pub use refs::{
+    EnvironmentRef, EscalationRef, ImpactRef, LevelRef, LikelihoodRef, ReceiverRef, Ref, RefKind,
+    RoleRef, RunbookRef, ServiceRef, WindowRef,
+};

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::calendar::{self, Chart, Frequency};
 use crate::model::alerts::{self, Alert, LevelError, Source, Urgency};
+use crate::model::refs::{RefKind, Section, references};
 use crate::model::timeline::{self, Item, ItemKind};
 use crate::model::{
     Deadline, Plan, Probe, ReceiverKind, Retention, Rotation, ServiceKind, When, WindowKind, budget,
@@ -783,8 +784,8 @@ pub fn oncall(plan: &Plan) -> Option<OncallCx> {
             Some(d) => format!("{d} {}", h.value.at),
             None => h.value.at.to_string(),
         }),
-        primary: text(o.primary.as_ref()),
-        secondary: text(o.secondary.as_ref()),
+        primary: text(o.primary.as_ref().map(|r| &r.name)),
+        secondary: text(o.secondary.as_ref().map(|r| &r.name)),
         response: dur(o.response.as_ref()),
         escalation: o
             .escalation
@@ -841,9 +842,9 @@ pub fn services(plan: &Plan) -> Vec<ServiceRow> {
                     }
                 })
                 .collect(),
-            impact: text(s.impact.as_ref()),
-            owner: text(s.owner.as_ref()),
-            runbook: link_opt(plan, s.runbook.as_ref()),
+            impact: text(s.impact.as_ref().map(|r| &r.name)),
+            owner: text(s.owner.as_ref().map(|r| &r.name)),
+            runbook: link_opt(plan, s.runbook.as_ref().map(|r| &r.name)),
             description: text(s.description.as_ref()),
         })
         .collect()
@@ -922,7 +923,7 @@ pub fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
                 for_: dur(k.for_.as_ref()),
                 warning_level: level(Urgency::Warning),
                 critical_level: level(Urgency::Critical),
-                runbook: link_opt(plan, k.runbook.as_ref()),
+                runbook: link_opt(plan, k.runbook.as_ref().map(|r| &r.name)),
             }
         })
         .collect()
@@ -951,9 +952,9 @@ pub fn slos(plan: &Plan) -> Vec<SloRow> {
                 window: s.window.value.to_string(),
                 budget: Percent(share).to_string(),
                 budget_minutes: minutes,
-                page: text(s.page.as_ref()),
-                ticket: text(s.ticket.as_ref()),
-                runbook: link_opt(plan, s.runbook.as_ref()),
+                page: text(s.page.as_ref().map(|r| &r.name)),
+                ticket: text(s.ticket.as_ref().map(|r| &r.name)),
+                runbook: link_opt(plan, s.runbook.as_ref().map(|r| &r.name)),
             }
         })
         .collect()
@@ -1031,10 +1032,10 @@ pub fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
                 automated: !t.manual && t.command.is_some(),
                 manual: t.manual,
                 command: text(t.command.as_ref()),
-                service: text(t.service.as_ref()),
-                owner: text(t.owner.as_ref()),
+                service: text(t.service.as_ref().map(|r| &r.name)),
+                owner: text(t.owner.as_ref().map(|r| &r.name)),
                 description: text(t.description.as_ref()),
-                runbook: link_opt(plan, t.runbook.as_ref()),
+                runbook: link_opt(plan, t.runbook.as_ref().map(|r| &r.name)),
             }
         })
         .collect();
@@ -1086,11 +1087,11 @@ pub fn checklists(plan: &Plan, items: &[Item<'_>], tasks: &[TaskRow]) -> Vec<Che
                 schedule: r.schedule.value.to_string(),
                 window: None,
                 duration: dur(r.duration.as_ref()),
-                owner: text(b.owner.as_ref()),
-                service: text(b.service.as_ref()),
+                owner: text(b.owner.as_ref().map(|r| &r.name)),
+                service: text(b.service.as_ref().map(|r| &r.name)),
                 description: None,
                 items: Vec::new(),
-                runbook: link_opt(plan, r.runbook.as_ref()),
+                runbook: link_opt(plan, r.runbook.as_ref().map(|r| &r.name)),
             },
         ));
     }
@@ -1122,9 +1123,9 @@ pub fn backups(plan: &Plan) -> Vec<BackupRow> {
         .iter()
         .map(|(name, b)| BackupRow {
             name: name.value.clone(),
-            service: text(b.service.as_ref()),
+            service: text(b.service.as_ref().map(|r| &r.name)),
             description: text(b.description.as_ref()),
-            owner: text(b.owner.as_ref()),
+            owner: text(b.owner.as_ref().map(|r| &r.name)),
             rpo: dur(b.rpo.as_ref()),
             rto: dur(b.rto.as_ref()),
             levels: b
@@ -1142,9 +1143,15 @@ pub fn backups(plan: &Plan) -> Vec<BackupRow> {
                 duration: dur(r.duration.as_ref()),
                 automated: !r.manual && r.command.is_some(),
                 command: text(r.command.as_ref()),
-                runbook: link_opt(plan, r.runbook.as_ref()),
+                runbook: link_opt(plan, r.runbook.as_ref().map(|r| &r.name)),
             }),
-            runbook: link_opt(plan, b.runbook.as_ref().or(plan.execution.runbook.as_ref())),
+            runbook: link_opt(
+                plan,
+                b.runbook
+                    .as_ref()
+                    .or(plan.execution.runbook.as_ref())
+                    .map(|r| &r.name),
+            ),
         })
         .collect()
 }
@@ -1265,7 +1272,7 @@ pub fn policies(plan: &Plan) -> Option<PoliciesCx> {
             .map(|(n, r)| ReviewRow {
                 name: n.value.clone(),
                 schedule: r.schedule.value.to_string(),
-                owner: text(r.owner.as_ref()),
+                owner: text(r.owner.as_ref().map(|r| &r.name)),
                 description: text(r.description.as_ref()),
             })
             .collect(),
@@ -1308,7 +1315,6 @@ pub fn index(plan: &Plan, generated: &str) -> IndexCx {
 /// What names the runbook but raises no alert that links to it (a manual task, a restore test,
 /// a KPI that is only recorded): the alerts table already shows the rest.
 fn used_by(plan: &Plan, name: &str, alerts: &[AlertRow]) -> Vec<UsedBy> {
-    let is = |r: Option<&Sp<String>>| r.is_some_and(|r| r.value == name);
     let alerted = |source: &str, subject: &str| {
         alerts.iter().any(|a| {
             a.source == source
@@ -1319,40 +1325,28 @@ fn used_by(plan: &Plan, name: &str, alerts: &[AlertRow]) -> Vec<UsedBy> {
         })
     };
     let mut out = Vec::new();
-    let mut push = |kind: &'static str, source: &str, n: &str| {
-        if !alerted(source, n) {
-            out.push(UsedBy {
-                kind,
-                name: n.to_owned(),
-            });
+    for r in references(plan) {
+        if r.kind != RefKind::Runbook || r.name.value != name {
+            continue;
         }
-    };
-    for (n, s) in plan.services.iter() {
-        if is(s.runbook.as_ref()) {
-            push("service", "health", &n.value);
-        }
-    }
-    for (n, k) in plan.kpis.iter() {
-        if is(k.runbook.as_ref()) {
-            push("KPI", "kpi", &n.value);
-        }
-    }
-    for (n, s) in plan.slos.iter() {
-        if is(s.runbook.as_ref()) {
-            push("SLO", "slo", &n.value);
-        }
-    }
-    for (n, t) in plan.tasks.iter() {
-        if is(t.runbook.as_ref()) {
-            push("task", "freshness", &n.value);
-        }
-    }
-    for (n, b) in plan.backups.iter() {
-        if is(b.runbook.as_ref()) {
-            push("backup", "freshness", &n.value);
-        }
-        if is(b.restore_test.as_ref().and_then(|r| r.runbook.as_ref())) {
-            push("restore test", "", &format!("{}.restore_test", n.value));
+        let entry = r.site.entry.unwrap_or_default();
+        // The alerts an entry raises are listed with the runbook already.
+        let (kind, name, source) = match r.site.section {
+            Section::Service => ("service", entry.to_owned(), "health"),
+            Section::Kpi => ("KPI", entry.to_owned(), "kpi"),
+            Section::Slo => ("SLO", entry.to_owned(), "slo"),
+            Section::Task => ("task", entry.to_owned(), "freshness"),
+            Section::Backup => ("backup", entry.to_owned(), "freshness"),
+            Section::RestoreTest => ("restore test", format!("{entry}.restore_test"), ""),
+            Section::Execution => ("the default of", "execution.runbook".to_owned(), ""),
+            Section::Severity
+            | Section::Oncall
+            | Section::Window
+            | Section::Runbook
+            | Section::Review => (r.site.section.name(), entry.to_owned(), ""),
+        };
+        if !alerted(source, &name) {
+            out.push(UsedBy { kind, name });
         }
     }
     out
