@@ -377,26 +377,13 @@ fn build(
         templates: template_texts,
         template_files,
     };
-    let mut plans: Vec<&crate::model::Plan> = ws.plans.iter().collect();
-    plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
-    // Plans are emitted on every core; artefacts stay in plan order.
-    let built = crate::par::map(&plans, |plan| {
-        let cx = emit::Context {
-            plan,
-            source: &ws.sources.get(plan.file).origin,
-            sources: &ws.sources,
-            opts: &opts,
-        };
-        let mut diags = crate::diag::Diagnostics::new();
-        let artifacts = emit::build(&cx, &mut diags);
-        (artifacts, diags)
-    });
-    let mut artifacts = Vec::new();
-    let mut emit_diags = crate::diag::Diagnostics::new();
-    for (a, d) in built {
-        artifacts.extend(a);
-        emit_diags.extend(d);
-    }
+    let built = crate::driver::build(&ws, &opts);
+    let emit_diags = built.diagnostics;
+    let artifacts = built
+        .plans
+        .into_iter()
+        .flat_map(|(_, a)| a)
+        .collect::<Vec<_>>();
     if emit_diags.has_errors() {
         report(&emit_diags.into_sorted(), &ws);
         eprintln!("error: nothing was written because of the errors above");

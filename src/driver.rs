@@ -356,3 +356,54 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
         files,
     }
 }
+
+/// The artefacts of each checked plan, and what emitting found wrong.
+#[derive(Debug, Default)]
+pub struct Build {
+    /// By plan, in plan-name order: the plan's name and its files.
+    pub plans: Vec<(String, Vec<crate::emit::Artifact>)>,
+    /// Problems found while emitting (a broken template override).
+    pub diagnostics: Diagnostics,
+}
+
+impl Build {
+    /// Every artefact, plan by plan.
+    pub fn artifacts(self) -> Vec<crate::emit::Artifact> {
+        self.plans.into_iter().flat_map(|(_, a)| a).collect()
+    }
+}
+
+/// Turn the checked plans of `ws` into artefacts: the one place the emitters are run. Plans
+/// are emitted on every core; files name their plan by its source's origin (its path in the
+/// repository).
+pub fn build(ws: &Workspace, opts: &crate::emit::Options) -> Build {
+    let mut plans: Vec<&Plan> = ws.plans.iter().collect();
+    plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
+    let built = crate::par::map(&plans, |plan| {
+        let mut diags = Diagnostics::new();
+        let artifacts = build_plan(ws, plan, opts, &mut diags);
+        (plan.metadata.name.value.clone(), artifacts, diags)
+    });
+    let mut out = Build::default();
+    for (name, artifacts, diags) in built {
+        out.plans.push((name, artifacts));
+        out.diagnostics.extend(diags);
+    }
+    out
+}
+
+/// The artefacts of one checked plan of `ws` (see [`build`]).
+pub fn build_plan(
+    ws: &Workspace,
+    plan: &Plan,
+    opts: &crate::emit::Options,
+    diags: &mut Diagnostics,
+) -> Vec<crate::emit::Artifact> {
+    let cx = crate::emit::Context {
+        plan,
+        source: &ws.sources.get(plan.file).origin,
+        sources: &ws.sources,
+        opts,
+    };
+    crate::emit::build(&cx, diags)
+}

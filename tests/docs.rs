@@ -11,7 +11,7 @@ use common::{build, files, fresh as tmp};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use upkeep::emit::{self, Options, Target};
+use upkeep::emit::{Options, Target};
 
 fn upkeep(args: &[&str], extra: &[&Path]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_upkeep"));
@@ -432,14 +432,8 @@ fn no_plan_makes_the_generator_panic() {
         let ws = common::check(&path);
         let clean = ws.errors() == 0;
         for plan in &ws.plans {
-            let cx = emit::Context {
-                plan,
-                source: "plan.yaml",
-                sources: &ws.sources,
-                opts: &opts,
-            };
             let mut diags = upkeep::diag::Diagnostics::new();
-            let pages = emit::build(&cx, &mut diags);
+            let pages = upkeep::driver::build_plan(&ws, plan, &opts, &mut diags);
             if clean {
                 assert!(diags.is_empty(), "{}: {diags:?}", path.display());
                 assert!(

@@ -330,17 +330,7 @@ fn fuzz_findings_stay_fixed() {
             upkeep::diag::render::HumanOptions::default(),
         );
         if ws.errors() == 0 {
-            let opts = upkeep::emit::Options::default();
-            for plan in &ws.plans {
-                let source = ws.sources.get(plan.file).origin.clone();
-                let cx = upkeep::emit::Context {
-                    plan,
-                    source: &source,
-                    sources: &ws.sources,
-                    opts: &opts,
-                };
-                let _ = upkeep::emit::build(&cx, &mut upkeep::diag::Diagnostics::new());
-            }
+            let _ = upkeep::driver::build(&ws, &upkeep::emit::Options::default());
         }
         n += 1;
     }

@@ -10,13 +10,7 @@ fuzz_target!(|data: &[u8]| {
     if ws.errors() > 0 {
         return;
     }
-    let opts = upkeep::emit::Options::default();
-    for plan in &ws.plans {
-        let source = ws.sources.get(plan.file).origin.clone();
-        let cx = upkeep::emit::Context { plan, source: &source, sources: &ws.sources, opts: &opts };
-        let mut diags = upkeep::diag::Diagnostics::new();
-        for a in upkeep::emit::build(&cx, &mut diags) {
-            assert!(a.path.components().all(|c| matches!(c, std::path::Component::Normal(_))), "path escapes: {}", a.path.display());
-        }
+    for a in upkeep::driver::build(&ws, &upkeep::emit::Options::default()).artifacts() {
+        assert!(a.path.components().all(|c| matches!(c, std::path::Component::Normal(_))), "path escapes: {}", a.path.display());
     }
 });

@@ -78,7 +78,7 @@ pub fn check(cx: &mut Cx<'_>) {
 /// Free-form Helm values that replace a value upkeep generates from the plan.
 pub fn overrides(cx: &mut Cx<'_>) {
     for (name, env) in cx.plan.environments.iter() {
-        for path in crate::emit::helm::overridden(cx.plan, &name.value, env) {
+        for path in crate::model::values::overridden(cx.plan, &name.value, env) {
             let Some((_, span)) = env.value_keys.iter().find(|(p, _)| *p == path) else {
                 continue;
             };

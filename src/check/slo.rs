@@ -3,7 +3,7 @@
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
-use crate::emit::prometheus::{PAGE, TICKET, burn_factor};
+use crate::model::burn::{PAGE, TICKET, burn_factor};
 use crate::value::{Duration, Number};
 
 pub fn check(cx: &mut Cx<'_>) {

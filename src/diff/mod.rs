@@ -258,15 +258,7 @@ fn by_name(side: &Side) -> BTreeMap<&str, &Plan> {
 /// The generated files of a plan, by path.
 fn artefacts(side: &Side, plan: &Plan) -> BTreeMap<String, String> {
     let opts = crate::emit::Options::default();
-    let source = side.rel_name(plan.file);
-    let cx = crate::emit::Context {
-        plan,
-        source: &source,
-        sources: &side.ws.sources,
-        opts: &opts,
-    };
-    let mut sink = Diagnostics::new();
-    crate::emit::build(&cx, &mut sink)
+    crate::driver::build_plan(&side.ws, plan, &opts, &mut Diagnostics::new())
         .into_iter()
         .map(|a| {
             (

@@ -5,16 +5,11 @@
 //! environment's free-form `values` are merged last.
 
 use super::jobs::Job;
-use super::kubernetes::{self, DEFAULT_IMAGE};
+use super::kubernetes;
 use super::yaml::{self, Yaml};
 use super::{Artifact, Context, prometheus};
+use crate::model::values::{self, Setting};
 use crate::model::{Environment, Plan};
-
-/// A percentage target as Kubernetes wants it: whole percent points.
-fn whole_percent(p: crate::value::Percent) -> i64 {
-    let points = p.points().to_f64();
-    points.round() as i64
-}
 
 fn json_to_yaml(v: &serde_json::Value) -> Yaml {
     match v {
@@ -161,130 +156,48 @@ pub fn generated(
         .cloned()
         .collect();
     let jobs = jobs.as_slice();
+    let namespace = values::namespace(plan, env);
     let mut v = Yaml::map();
-    if let Some(r) = &env.replicas {
-        v.push("replicaCount", r.value);
-    }
-    if let Some(img) = &env.image {
-        let mut i = Yaml::map().with("repository", img.repository.value.as_str());
-        if let Some(t) = &img.tag {
-            i.push("tag", t.value.as_str());
-        }
-        if let Some(pp) = &img.pull_policy {
-            i.push("pullPolicy", pp.value.as_str());
-        }
-        v.push("image", i);
-    }
-    let set = |s: &crate::model::ResourceSet| {
-        let mut m = Yaml::map();
-        if let Some(c) = &s.cpu {
-            m.push("cpu", c.value.text.as_str());
-        }
-        if let Some(mem) = &s.memory {
-            m.push("memory", mem.value.text.as_str());
-        }
-        m
-    };
-    let (req, lim) = (set(&env.requests), set(&env.limits));
-    if req != Yaml::map() || lim != Yaml::map() {
-        let mut r = Yaml::map();
-        if req != Yaml::map() {
-            r.push("requests", req);
-        }
-        if lim != Yaml::map() {
-            r.push("limits", lim);
-        }
-        v.push("resources", r);
-    }
-    let auto = match &env.autoscaling {
-        Some(a) => {
-            let mut m = Yaml::map()
-                .with("enabled", true)
-                .with("minReplicas", a.min.value)
-                .with("maxReplicas", a.max.value);
-            if let Some(c) = &a.cpu {
-                m.push("targetCPUUtilizationPercentage", whole_percent(c.value));
+    for (path, setting) in values::settings(plan, env_name, env) {
+        let value = match setting {
+            Setting::Data(d) => json_to_yaml(&d),
+            Setting::CronJobs => cronjobs(cx, jobs),
+            Setting::RuleGroups => {
+                let mut groups = rules.groups_without(&elsewhere);
+                groups.extend(kubernetes_freshness(cx, jobs, namespace));
+                groups.into()
             }
-            if let Some(c) = &a.memory {
-                m.push("targetMemoryUtilizationPercentage", whole_percent(c.value));
-            }
-            m
+        };
+        insert(&mut v, &path, value);
+    }
+    if !env.alerts {
+        if let Some(rule) = v
+            .get_mut("upkeep")
+            .and_then(|up| up.get_mut("prometheusRule"))
+        {
+            let plain = std::mem::replace(rule, Yaml::Null);
+            *rule = plain.commented(vec![format!(
+                "`alerts: false` for {env_name}: no rules in this environment"
+            )]);
         }
-        None => Yaml::map().with("enabled", false),
-    };
-    v.push("autoscaling", auto);
-    if !env.env.is_empty() {
-        v.push(
-            "env",
-            Yaml::Seq(
-                env.env
-                    .iter()
-                    .map(|(k, val)| {
-                        Yaml::map()
-                            .with("name", k.value.as_str())
-                            .with("value", val.value.as_str())
-                    })
-                    .collect(),
-            ),
-        );
     }
-    let namespace = env
-        .namespace
-        .as_ref()
-        .or(plan.execution.namespace.as_ref())
-        .map(|n| n.value.as_str());
-    let mut jobs_section = Yaml::map().with(
-        "image",
-        plan.execution
-            .image
-            .as_ref()
-            .map_or(DEFAULT_IMAGE, |i| i.value.as_str()),
-    );
-    if let Some(sa) = &plan.execution.service_account {
-        jobs_section.push("serviceAccountName", sa.value.as_str());
-    }
-    let mut up = Yaml::map()
-        .with("plan", cx.name())
-        .with("environment", env_name)
-        .with("timeZone", plan.metadata.timezone.value.name());
-    if let Some(ns) = namespace {
-        up.push("namespace", ns);
-    }
-    up.push("jobs", jobs_section);
-    up.push("cronJobs", cronjobs(cx, jobs));
-    let rule = if env.alerts {
-        let mut groups = rules.groups_without(&elsewhere);
-        groups.extend(kubernetes_freshness(cx, jobs, namespace));
-        Yaml::map().with("enabled", true).with("groups", groups)
-    } else {
-        Yaml::map().with("enabled", false).commented(vec![format!(
-            "`alerts: false` for {env_name}: no rules in this environment"
-        )])
-    };
-    up.push("prometheusRule", rule);
-    v.push("upkeep", up);
     v
 }
 
-/// The dotted paths of generated values that an environment's free-form `values` replace.
-/// Which keys are generated does not depend on the jobs or rules themselves (lists are replaced
-/// whole), so none are computed.
-pub fn overridden(plan: &Plan, env_name: &str, env: &Environment) -> Vec<String> {
-    let Some(extra) = &env.values else {
-        return Vec::new();
-    };
-    let sources = crate::source::SourceMap::default();
-    let opts = super::Options::default();
-    let cx = Context {
-        plan,
-        source: "",
-        sources: &sources,
-        opts: &opts,
-    };
-    let mut base = generated(&cx, env_name, env, &[], &prometheus::Rules::new(Vec::new()));
-    let mut replaced = Vec::new();
-    merge(&mut base, &json_to_yaml(&extra.value), "", &mut replaced);
-    replaced
+/// Set the value at a dotted path, creating the mappings on the way in the order first seen.
+fn insert(into: &mut Yaml, path: &str, value: Yaml) {
+    let Yaml::Map(entries) = into else { return };
+    match path.split_once('.') {
+        None => entries.push((path.to_owned(), value)),
+        Some((head, rest)) => {
+            if !entries.iter().any(|(k, _)| k == head) {
+                entries.push((head.to_owned(), Yaml::map()));
+            }
+            if let Some((_, inner)) = entries.iter_mut().find(|(k, _)| k == head) {
+                insert(inner, rest, value);
+            }
+        }
+    }
 }
 
 /// The JSON Schema of the values contract (draft-07, as Helm applies it).

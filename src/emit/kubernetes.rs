@@ -13,9 +13,6 @@ use super::yaml::{self, Yaml};
 use super::{Artifact, Context};
 use std::fmt::Write as _;
 
-/// Image for jobs when the plan names none: a shell, `date` and tzdata for the guards.
-pub const DEFAULT_IMAGE: &str = "debian:bookworm-slim";
-
 /// A DNS-1123 name: lowercase letters, digits and `-`, at most `max` characters (a short hash
 /// keeps long names distinct).
 pub fn dns_name(s: &str, max: usize) -> String {
@@ -72,7 +69,7 @@ pub fn cronjob(cx: &Context<'_>, job: &Job) -> Yaml {
     let image = ex
         .image
         .as_ref()
-        .map_or(DEFAULT_IMAGE, |i| i.value.as_str());
+        .map_or(crate::model::values::DEFAULT_IMAGE, |i| i.value.as_str());
     let mut meta = Yaml::map().with("name", cronjob_name(p, job));
     if let Some(ns) = &ex.namespace {
         meta.push("namespace", ns.value.as_str());

@@ -58,6 +58,14 @@ impl Yaml {
         }
     }
 
+    /// The value of `key` in a mapping.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Yaml> {
+        match self {
+            Yaml::Map(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
     #[must_use]
     pub fn commented(self, lines: Vec<String>) -> Yaml {
         if lines.is_empty() {

@@ -775,8 +775,10 @@ pub enum LintLevel {
 
 pub mod alerts;
 pub mod budget;
+pub mod burn;
 pub mod refs;
 pub mod timeline;
+pub mod values;
 
 pub use refs::{
     EnvironmentRef, EscalationRef, ImpactRef, LevelRef, LikelihoodRef, ReceiverRef, Ref, RefKind,

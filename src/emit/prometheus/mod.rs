@@ -18,16 +18,13 @@ mod tests;
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Alert, Source};
+use crate::model::burn::{PAGE, TICKET, burn_factor};
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
 /// Windows of the SLI recording rules.
 pub const SLI_WINDOWS: [u64; 7] = [5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400];
-
-/// The burn-rate alerts of the SRE workbook: share of the error budget, long and short windows.
-pub const PAGE: [(u64, u64, u64); 2] = [(2, 3600, 5 * 60), (5, 6 * 3600, 30 * 60)];
-pub const TICKET: [(u64, u64, u64); 2] = [(10, 86400, 2 * 3600), (10, 3 * 86400, 6 * 3600)];
 
 /// How an alert's value is shown in its description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,14 +307,6 @@ pub fn sli_expr(plan: &Plan, slo: &Slo, window: Duration) -> String {
             )
         }
     }
-}
-
-/// The burn-rate factor: `share`% of the budget of `slo_window` spent in `long` seconds.
-pub fn burn_factor(share_percent: u64, slo_window: Duration, long: u64) -> Number {
-    Number::int(share_percent as i64)
-        .checked_mul(Number::int(slo_window.as_secs() as i64))
-        .and_then(|n| n.checked_div(Number::int(100 * long as i64)))
-        .unwrap_or(Number::ONE)
 }
 
 /// How to test a KPI alert: feed the recorded `kpi:NAME` series, unless the indicator yields a
