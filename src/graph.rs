@@ -27,7 +27,7 @@ fn quote(s: &str) -> String {
 }
 
 /// The graph of one plan.
-pub fn dot(plan: &Plan) -> String {
+pub(crate) fn dot(plan: &Plan) -> String {
     let name = &plan.metadata.name.value;
     let default_impact = plan
         .severity

@@ -4,11 +4,11 @@
 const STARTER: &str = include_str!("init/starter.yaml");
 
 /// Name used when the plan is written to standard output without one.
-pub const DEFAULT_NAME: &str = "my-service";
+pub(crate) const DEFAULT_NAME: &str = "my-service";
 
 /// Whether `name` is a valid plan name: lowercase letters, digits and `-`, starting and ending
 /// with a letter or digit, at most 63 characters.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -19,7 +19,7 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// The nearest valid name (for the help line): lowercase, other characters as `-`.
-pub fn suggest_name(name: &str) -> String {
+pub(crate) fn suggest_name(name: &str) -> String {
     let mut s: String = name
         .chars()
         .map(|c| {
@@ -45,6 +45,6 @@ pub fn suggest_name(name: &str) -> String {
 }
 
 /// The starter plan for `name`, to be saved as `file`.
-pub fn starter(name: &str, file: &str) -> String {
+pub(crate) fn starter(name: &str, file: &str) -> String {
     STARTER.replace("{{name}}", name).replace("{{file}}", file)
 }

@@ -2,24 +2,24 @@
 //!
 //! The modules, in pipeline order: [`load`] (find and read files) → [`parse`] (YAML with spans)
 //! → [`schema`] (JSON Schema gate) → [`lower`] (typed [`model`], with [`value`] syntax) →
-//! [`resolve`] (imports, references) → [`check`] (semantic lints) → [`emit`] (artefacts) →
-//! [`write`] (atomic, or `--check`). [`driver`] runs them;
+//! `resolve` (imports, references) → `check` (semantic lints) → [`emit`] (artefacts) →
+//! [`write`](mod@write) (atomic, or `--check`). [`driver`] runs them;
 //! [`diag`] is what they all report into; [`cli`] is the command line.
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod driver;
 pub mod emit;
-pub mod graph;
-pub mod init;
+pub(crate) mod graph;
+pub(crate) mod init;
 pub mod load;
 pub mod lower;
 pub mod model;
-pub mod par;
+pub(crate) mod par;
 pub mod parse;
-pub mod resolve;
+pub(crate) mod resolve;
 pub mod schema;
 pub mod source;
 pub mod span;

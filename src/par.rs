@@ -17,7 +17,7 @@ fn threads(items: usize) -> usize {
 }
 
 /// `items.iter().map(f).collect()`, on several threads when there is more than one item.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let n = threads(items.len());
     if n <= 1 {
         return items.iter().map(f).collect();

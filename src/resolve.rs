@@ -18,14 +18,14 @@ use crate::span::{FileId, Sp, Span};
 
 /// An import edge: `from` imports `to` through the entry `entry`.
 #[derive(Clone, Debug)]
-pub struct Import {
+pub(crate) struct Import {
     pub from: FileId,
     pub entry: Span,
     pub to: FileId,
 }
 
 /// Merge each plan with its imports and check its references. `docs` is indexed by file id.
-pub fn resolve(
+pub(crate) fn resolve(
     docs: &[Option<Document>],
     imports: &[Import],
     roots: &[FileId],
@@ -214,7 +214,7 @@ fn targets(plan: &Document, kind: RefKind) -> Vec<&str> {
 }
 
 /// Every reference in a merged plan resolves.
-pub fn check_references(plan: &Document, diags: &mut Diagnostics) {
+pub(crate) fn check_references(plan: &Document, diags: &mut Diagnostics) {
     let has_matrix = plan
         .severity
         .as_ref()
@@ -290,7 +290,7 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
 
 /// Apply a plan's `lints:` and `--deny warnings` to the diagnostics in its files: `allow`
 /// drops a warning, `deny` makes it an error; errors stay errors.
-pub fn apply_lints(
+pub(crate) fn apply_lints(
     lints: &[(Sp<String>, Sp<crate::model::LintLevel>)],
     files: &HashSet<FileId, impl std::hash::BuildHasher>,
     diags: Diagnostics,

@@ -181,7 +181,7 @@ fn calendars_parse_and_recur_as_upkeep_expands() {
                 "--next",
                 &n.to_string(),
                 "--from",
-                "2025-12-31T23:59:59Z",
+                "2026-12-31T23:59:59Z",
                 "--format",
                 "json",
             ])

@@ -5,7 +5,7 @@ use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Retention;
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, b) in cx.plan.backups.iter() {
         // The most frequent level bounds how much data can be lost.
         let most_frequent = b

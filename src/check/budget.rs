@@ -10,7 +10,7 @@ use crate::span::Sp;
 use crate::value::money::group;
 use crate::value::{Money, Number};
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     let Some(b) = cx.plan.budget.as_ref().map(|b| &b.value) else {
         return;
     };

@@ -4,7 +4,7 @@ use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::value::Number;
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, env) in cx.plan.environments.iter() {
         let path = format!("environments.{}", name.value);
         for (res, req, lim) in [
@@ -76,7 +76,7 @@ pub fn check(cx: &mut Cx<'_>) {
 }
 
 /// Free-form Helm values that replace a value upkeep generates from the plan.
-pub fn overrides(cx: &mut Cx<'_>) {
+pub(super) fn overrides(cx: &mut Cx<'_>) {
     for (name, env) in cx.plan.environments.iter() {
         for path in crate::model::values::overridden(cx.plan, &name.value, env) {
             let Some((_, span)) = env.value_keys.iter().find(|(p, _)| *p == path) else {

@@ -13,10 +13,10 @@ use crate::value::Number;
 
 /// Services as nodes; `depends_on` entries as edges, with the entry's span and whether the
 /// dependency is hard.
-pub type ServiceGraph<'p> = DiGraph<&'p str, (Span, bool)>;
+pub(super) type ServiceGraph<'p> = DiGraph<&'p str, (Span, bool)>;
 
 /// The service graph and the node of each service.
-pub fn service_graph(plan: &Plan) -> (ServiceGraph<'_>, HashMap<&str, NodeIndex>) {
+pub(super) fn service_graph(plan: &Plan) -> (ServiceGraph<'_>, HashMap<&str, NodeIndex>) {
     let mut g = DiGraph::new();
     let mut idx = HashMap::new();
     for name in plan.services.names() {
@@ -35,7 +35,7 @@ pub fn service_graph(plan: &Plan) -> (ServiceGraph<'_>, HashMap<&str, NodeIndex>
     (g, idx)
 }
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     let (g, idx) = service_graph(cx.plan);
     for scc in petgraph::algo::tarjan_scc(&g) {
         let members: HashSet<NodeIndex> = scc.iter().copied().collect();

@@ -22,7 +22,7 @@ use crate::source::SourceMap;
 use crate::span::Span;
 
 /// What a check of one plan sees.
-pub struct Cx<'a> {
+pub(crate) struct Cx<'a> {
     pub plan: &'a Plan,
     pub sources: &'a SourceMap,
     pub diags: &'a mut Diagnostics,
@@ -30,7 +30,13 @@ pub struct Cx<'a> {
 
 impl Cx<'_> {
     /// The span of bytes `start..end` of a scalar's decoded text (for blaming part of a string).
-    pub fn within(&self, scalar: Span, decoded: Option<&str>, start: usize, end: usize) -> Span {
+    pub(crate) fn within(
+        &self,
+        scalar: Span,
+        decoded: Option<&str>,
+        start: usize,
+        end: usize,
+    ) -> Span {
         crate::parse::span_within(
             scalar.file,
             &self.sources.get(scalar.file).text,
@@ -43,7 +49,7 @@ impl Cx<'_> {
 }
 
 /// Run every check on every plan.
-pub fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
+pub(crate) fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
     // Plans are independent: checked on every core, reported in plan order.
     for found in crate::par::map(plans, |plan| {
         let mut found = Diagnostics::new();

@@ -13,7 +13,7 @@ use crate::span::Sp;
 /// Text wrapped around a label selector so it parses as a vector selector.
 const SELECTOR_PREFIX: &str = "__selector__{";
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     let mut exprs: Vec<(&Sp<String>, bool, String)> = Vec::new();
     for (name, kpi) in cx.plan.kpis.iter() {
         let at = format!("kpis.{}.indicator", name.value);

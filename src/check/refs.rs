@@ -53,7 +53,7 @@ pub(crate) fn used(plan: &Plan) -> HashSet<(RefKind, String)> {
     u
 }
 
-pub fn unused(plans: &[Plan], diags: &mut Diagnostics) {
+pub(crate) fn unused(plans: &[Plan], diags: &mut Diagnostics) {
     // Definitions by where they are written, with whether any plan that sees them uses them.
     let mut defs: BTreeMap<(Span, RefKind), (String, bool)> = BTreeMap::new();
     for plan in plans {

@@ -4,7 +4,7 @@
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, r) in cx.plan.receivers.iter() {
         for field in &r.inline_secrets {
             let file_field = match field.value.as_str() {

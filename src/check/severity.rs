@@ -6,7 +6,7 @@ use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::alerts::{self, LevelError, Source};
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     let Some(sev) = cx.plan.severity.as_ref() else {
         alerts_without_severity(cx);
         return;

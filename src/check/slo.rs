@@ -6,7 +6,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::burn::{PAGE, TICKET, burn_factor};
 use crate::value::{Duration, Number};
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, slo) in cx.plan.slos.iter() {
         let r = slo.objective.value.ratio();
         if r <= Number::ZERO || r >= Number::ONE {

@@ -36,7 +36,7 @@ fn value_in(unit: &Unit, t: &Threshold) -> Option<Number> {
     t.quantity.convert_to(unit)
 }
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, kpi) in cx.plan.kpis.iter() {
         check_kpi(cx, &name.value, kpi);
     }

@@ -4,7 +4,7 @@
 //! Overlaps are computed on real occurrences in the plan's time zone over a fixed reference year
 //! (2027, which has both DST changes in both hemispheres), plus the days around any one-off.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::Cx;
@@ -18,10 +18,7 @@ use crate::value::{Duration, Schedule};
 type Run = (DateTime<Utc>, DateTime<Utc>);
 
 fn reference_year() -> (DateTime<Utc>, DateTime<Utc>) {
-    let from = Utc
-        .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let from = crate::value::time::reference_instant();
     (from, from + chrono::Duration::days(366))
 }
 
@@ -80,7 +77,7 @@ fn local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()
 }
 
-pub fn check(cx: &mut Cx<'_>) {
+pub(super) fn check(cx: &mut Cx<'_>) {
     overflow(cx);
     let plan = cx.plan;
     let tz = plan.metadata.timezone.value;

@@ -60,19 +60,15 @@ pub struct Change {
 
 /// Entries renamed, per section: old name → new name.
 #[derive(Clone, Debug, Default)]
-pub struct Renames(BTreeMap<Section, BTreeMap<String, String>>);
+pub(crate) struct Renames(BTreeMap<Section, BTreeMap<String, String>>);
 
 impl Renames {
     /// The name `name` of `section` has in the head plan.
-    pub fn map<'a>(&'a self, section: Section, name: &'a str) -> &'a str {
+    pub(crate) fn map<'a>(&'a self, section: Section, name: &'a str) -> &'a str {
         self.0
             .get(&section)
             .and_then(|m| m.get(name))
             .map_or(name, String::as_str)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.values().all(BTreeMap::is_empty)
     }
 }
 
@@ -161,7 +157,7 @@ fn top_level(e: &Entries) -> impl Iterator<Item = &String> {
 
 /// Entries removed on one side and added on the other with the same content (references
 /// compared through the renames found so far), each matching exactly one.
-pub fn renames(base: &Facts, head: &Facts) -> Renames {
+pub(crate) fn renames(base: &Facts, head: &Facts) -> Renames {
     let mut r = Renames::default();
     for s in Section::RENAME_ORDER {
         let (Some(b), Some(h)) = (base.section(s), head.section(s)) else {
@@ -210,7 +206,7 @@ fn mapped_key(section: Section, key: &str, e: &Entry, r: &Renames) -> String {
 }
 
 /// Every change from `base` to `head`, section by section, entries in name order.
-pub fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
+pub(crate) fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
     let r = renames(base, head);
     let empty = Entries::new();
     let mut out = Vec::new();
@@ -424,7 +420,7 @@ impl Msg {
 }
 
 /// A user value as Markdown inline code, whatever it holds (backticks, line breaks).
-pub fn tick(s: &str) -> String {
+pub(crate) fn tick(s: &str) -> String {
     let s = s.replace(['\n', '\r'], " ");
     if s.contains('`') {
         format!("`` {s} ``")

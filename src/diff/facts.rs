@@ -22,7 +22,7 @@ use crate::value::money::group;
 use crate::value::{Direction, Duration, Number, Percent, Threshold};
 
 /// How many next occurrences a moved schedule shows.
-pub const NEXT: usize = 3;
+pub(crate) const NEXT: usize = 3;
 
 /// A part of a plan, in the order the report shows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -152,7 +152,7 @@ impl Section {
 
 /// Which way a change of a duration or percentage goes for the plan's commitments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sense {
+pub(crate) enum Sense {
     /// Neither better nor worse: lengthened / shortened, raised / lowered.
     Neutral,
     /// Longer is looser (an RPO, a response time, `for:`).
@@ -169,7 +169,7 @@ pub enum Sense {
 
 /// A value, with what it takes to compare it in operational terms.
 #[derive(Clone, Debug)]
-pub enum Val {
+pub(crate) enum Val {
     /// Compared as text.
     Text(String),
     /// Free text (descriptions): changes are named, not quoted.
@@ -220,7 +220,7 @@ pub enum Val {
 
 impl Val {
     /// The value as users write it (without backticks).
-    pub fn shown(&self) -> String {
+    pub(crate) fn shown(&self) -> String {
         match self {
             Val::Text(s) | Val::Prose(s) | Val::Ref(_, s) => s.clone(),
             Val::Flag(b) => b.to_string(),
@@ -236,7 +236,7 @@ impl Val {
     }
 }
 
-pub fn retention(r: Retention) -> String {
+pub(crate) fn retention(r: Retention) -> String {
     match r {
         Retention::For(d) => d.to_string(),
         Retention::Forever => "forever".to_owned(),
@@ -244,7 +244,7 @@ pub fn retention(r: Retention) -> String {
 }
 
 #[derive(Clone, Debug)]
-pub struct Field {
+pub(crate) struct Field {
     pub key: String,
     /// How the report names it (Markdown).
     pub label: String,
@@ -258,14 +258,14 @@ pub struct Field {
 /// Where an alert comes from, so a renamed KPI (or service, task, backup) renames its alerts
 /// instead of removing and adding them: the alert is `camel(name) + suffix`.
 #[derive(Clone, Debug)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub section: Section,
     pub name: String,
     pub suffix: String,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Shown when the entry is added or removed.
     pub summary: String,
     pub fields: Vec<Field>,
@@ -285,7 +285,7 @@ impl Entry {
         }
     }
 
-    pub fn field(&self, key: &str) -> Option<&Field> {
+    pub(crate) fn field(&self, key: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.key == key)
     }
 
@@ -361,16 +361,16 @@ impl Entry {
 
 /// Entries of one section by name (`""` for the section's own settings; `backup.full` for a
 /// part of an entry).
-pub type Entries = BTreeMap<String, Entry>;
+pub(crate) type Entries = BTreeMap<String, Entry>;
 
 /// Everything a plan means, by section.
 #[derive(Clone, Debug, Default)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub sections: BTreeMap<Section, Entries>,
 }
 
 impl Facts {
-    pub fn section(&self, s: Section) -> Option<&Entries> {
+    pub(crate) fn section(&self, s: Section) -> Option<&Entries> {
         self.sections.get(&s)
     }
 
@@ -389,7 +389,7 @@ impl Facts {
 }
 
 /// The facts of `plan`, with schedules expanded from `from`.
-pub fn facts(plan: &Plan, from: DateTime<Utc>) -> Facts {
+pub(crate) fn facts(plan: &Plan, from: DateTime<Utc>) -> Facts {
     let mut f = Facts::default();
     let ranks = Ranks::of(plan);
     metadata(plan, &mut f);

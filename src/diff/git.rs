@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A usage problem with `--git`: what went wrong and how to fix it.
 #[derive(Debug)]
-pub struct GitError {
+pub(crate) struct GitError {
     pub message: String,
     pub help: String,
 }
@@ -23,13 +23,11 @@ fn err(message: impl Into<String>, help: impl Into<String>) -> GitError {
 
 /// The YAML files of a revision, written under a temporary directory removed on drop.
 #[derive(Debug)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// The temporary directory: the repository's top level at the revision.
     pub dir: PathBuf,
     /// The repository's top level in the working tree (canonical).
     pub toplevel: PathBuf,
-    /// The commit the revision names.
-    pub commit: String,
     /// The paths asked for, relative to the top level, that exist at the revision (under
     /// `dir`) and in the working tree (as given).
     pub base_paths: Vec<PathBuf>,
@@ -100,7 +98,7 @@ fn temp_dir() -> std::io::Result<PathBuf> {
 }
 
 /// Read the YAML files of `rev` and say where the `paths` (relative to `cwd`) are on each side.
-pub fn snapshot(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Snapshot, GitError> {
+pub(crate) fn snapshot(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Snapshot, GitError> {
     if rev.is_empty() || rev.starts_with('-') {
         return Err(err(
             format!("`{rev}` is not a git revision"),
@@ -196,7 +194,6 @@ pub fn snapshot(rev: &str, paths: &[PathBuf], cwd: &Path) -> Result<Snapshot, Gi
     let mut snap = Snapshot {
         dir: dir.clone(),
         toplevel: toplevel.clone(),
-        commit,
         base_paths: Vec::new(),
         head_paths: Vec::new(),
     };

@@ -1,22 +1,23 @@
 //! `upkeep diff`: what a change to the plans means operationally.
 //!
 //! Both sides are checked and resolved by the driver; the diff compares the resolved plans'
-//! [`facts`] (never YAML text), so a pure reformat is no change and a renamed entry with the
+//! facts (never YAML text), so a pure reformat is no change and a renamed entry with the
 //! same content is a rename. Plans are matched by `metadata.name`. The generated files of both
-//! sides are compared too. Schedules are expanded from [`REFERENCE`], a fixed instant, so the
+//! sides are compared too. Schedules are expanded from the reference instant
+//! ([`crate::value::time::reference_instant`]), so the
 //! report is the same on every run.
 //!
 //! **Invariant:** no clock and no terminal here; `cli` picks the exit code from [`Report`].
 
-pub mod compare;
-pub mod facts;
-pub mod git;
+pub(crate) mod compare;
+pub(crate) mod facts;
+pub(crate) mod git;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::diag::{Diagnostics, Severity};
 use crate::driver::Workspace;
@@ -26,11 +27,9 @@ use crate::span::FileId;
 pub use compare::{Change, Kind};
 pub use facts::Section;
 
-/// Schedules are expanded from this instant: 2027-01-01T00:00:00Z.
-pub fn reference() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default()
+/// Schedules are expanded from this instant (the one reference instant).
+pub(crate) fn reference() -> DateTime<Utc> {
+    crate::value::time::reference_instant()
 }
 
 /// One side of a comparison: a checked workspace and how to name its files.

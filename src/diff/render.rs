@@ -232,7 +232,7 @@ fn change_json(c: &Change) -> serde_json::Value {
 }
 
 /// One JSON object.
-pub fn json(r: &Report) -> String {
+pub(crate) fn json(r: &Report) -> String {
     let plans: Vec<serde_json::Value> = r
         .plans
         .iter()

@@ -354,7 +354,7 @@ fn receiver_yaml(plan: &Plan, name: &str, level: &crate::model::Level) -> Yaml {
     y
 }
 
-pub fn emit(cx: &Context<'_>) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>) -> Vec<Artifact> {
     let plan = cx.plan;
     let p = cx.name();
     let tz = plan.metadata.timezone.value.name();

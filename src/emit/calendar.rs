@@ -2,7 +2,8 @@
 //! reviews as recurring events in the plan's time zone (RRULE, e.g. `BYDAY=1SU` for the first
 //! Sunday), with a `VTIMEZONE` built from the zone's real offset changes.
 //!
-//! Deterministic: events start at their first occurrence on or after 2026-01-01 and `DTSTAMP`
+//! Deterministic: events start at their first occurrence on or after the reference instant
+//! ([`crate::value::time::reference_instant`], 2027-01-01) and `DTSTAMP`
 //! is that same fixed instant. Local times that do not exist are skipped by upkeep's own
 //! expansion, while RFC 5545 moves them an hour later; plans rarely schedule into a DST gap.
 
@@ -18,9 +19,7 @@ use crate::value::{Duration, Schedule};
 
 /// Where events and the time zone's transitions start.
 fn reference() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default()
+    crate::value::time::reference_instant()
 }
 
 fn escape(s: &str) -> String {
@@ -72,7 +71,7 @@ fn months_part(m: Months) -> String {
 }
 
 /// The recurrence rule of a schedule, or `None` for a one-off (or a cron line RRULE cannot say).
-pub fn rrule(s: &Schedule) -> Option<String> {
+pub(crate) fn rrule(s: &Schedule) -> Option<String> {
     Some(match s {
         Schedule::Every(d) => {
             let m = d.as_mins();
@@ -142,7 +141,8 @@ fn ical_duration(d: Duration) -> String {
     out
 }
 
-/// `VTIMEZONE` with every offset change from 2026 to 2036, grouped by kind of change.
+/// `VTIMEZONE` with every offset change over the eleven years from the reference instant,
+/// grouped by kind of change.
 fn vtimezone(out: &mut String, tz: Tz) {
     let offset_at = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc());
     let start = reference();
@@ -303,7 +303,7 @@ fn wanted(cx: &Context<'_>, item: &Item<'_>) -> bool {
     }
 }
 
-pub fn render(cx: &Context<'_>) -> String {
+pub(crate) fn render(cx: &Context<'_>) -> String {
     let tz = cx.plan.metadata.timezone.value;
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
@@ -397,7 +397,7 @@ pub fn render(cx: &Context<'_>) -> String {
     out
 }
 
-pub fn emit(cx: &Context<'_>) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>) -> Vec<Artifact> {
     vec![Artifact {
         path: format!("calendar/{}.ics", cx.name()).into(),
         content: render(cx),

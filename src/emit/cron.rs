@@ -24,7 +24,7 @@ fn escape_percent(s: &str) -> String {
     s.replace('%', "\\%")
 }
 
-pub fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
+pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     let p = cx.name();
     let tz = cx.plan.metadata.timezone.value.name();
     let dir = cx
@@ -75,7 +75,7 @@ pub fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     out
 }
 
-pub fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
     vec![Artifact {
         path: format!("cron/{}.crontab", cx.name()).into(),
         content: render(cx, jobs),

@@ -135,7 +135,7 @@ fn kubernetes_freshness(cx: &Context<'_>, jobs: &[Job], namespace: Option<&str>)
 }
 
 /// The values of one environment, before the free-form `values` are merged.
-pub fn generated(
+pub(crate) fn generated(
     cx: &Context<'_>,
     env_name: &str,
     env: &Environment,
@@ -300,7 +300,7 @@ pub fn schema() -> String {
     text
 }
 
-pub fn emit(cx: &Context<'_>, jobs: &[Job], rules: &prometheus::Rules) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>, jobs: &[Job], rules: &prometheus::Rules) -> Vec<Artifact> {
     let plan = cx.plan;
     if plan.environments.is_empty() {
         return Vec::new();

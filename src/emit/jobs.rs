@@ -11,10 +11,10 @@ use crate::value::schedule::{CronPlan, Guard};
 use crate::value::{Duration, Schedule, TimeOfDay};
 
 /// Default directory of the `node_exporter` textfile collector.
-pub const TEXTFILE_DIR: &str = "/var/lib/node_exporter/textfile_collector";
+pub(crate) const TEXTFILE_DIR: &str = "/var/lib/node_exporter/textfile_collector";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobKind {
+pub(crate) enum JobKind {
     Task,
     Backup,
     RestoreTest,
@@ -24,7 +24,7 @@ pub enum JobKind {
 
 /// One automated job.
 #[derive(Clone, Debug)]
-pub struct Job {
+pub(crate) struct Job {
     pub kind: JobKind,
     /// `log_rotation`, `postgres.full`, `postgres.restore_test`, `health.redis`.
     pub name: String,
@@ -46,13 +46,13 @@ pub struct Job {
 
 impl Job {
     /// Whether the Helm values of environment `env` run this job.
-    pub fn runs_in(&self, env: &str) -> bool {
+    pub(crate) fn runs_in(&self, env: &str) -> bool {
         self.environments.is_empty() || self.environments.iter().any(|e| e == env)
     }
 }
 
 /// A schedule started `offset` later, when cron can still say it (same day, same fields).
-pub fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule> {
+pub(crate) fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule> {
     if offset.is_zero() {
         return Some(schedule.clone());
     }
@@ -80,7 +80,7 @@ pub fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule> {
 }
 
 /// Every automated job of a plan, in plan order.
-pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
+pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
     let mut out = Vec::new();
     let origin = |span: crate::span::Span| {
         let file = sources.get(span.file);
@@ -242,7 +242,7 @@ pub fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
 
 /// The cron interval of a command probe: its interval rounded up to a whole minute that divides
 /// the hour (cron runs at most once a minute).
-pub fn probe_interval(interval: Duration) -> Duration {
+pub(crate) fn probe_interval(interval: Duration) -> Duration {
     let mins = interval.as_secs().div_ceil(60).max(1);
     let step = [1u64, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60]
         .into_iter()
@@ -256,12 +256,12 @@ fn probe_schedule(interval: Duration) -> Schedule {
 }
 
 /// `'…'` for a shell, with embedded single quotes escaped.
-pub fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// The metric line a job writes.
-pub fn metric_line(plan: &str, job: &Job) -> String {
+pub(crate) fn metric_line(plan: &str, job: &Job) -> String {
     match job.kind {
         JobKind::Probe => format!(
             "upkeep_health_check_success{{plan=\"{plan}\",service=\"{}\"}}",
@@ -275,7 +275,7 @@ pub fn metric_line(plan: &str, job: &Job) -> String {
 }
 
 /// The file a job's metric goes to (`upkeep_PLAN_JOB.prom`).
-pub fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
+pub(crate) fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
     let safe: String = job
         .name
         .chars()
@@ -288,7 +288,7 @@ pub fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
 /// directory (cron), success writes the job's metric there atomically (a temporary file, then
 /// `mv`); a probe writes its result either way. Without one (Kubernetes, where
 /// kube-state-metrics reports job outcomes) the command runs alone.
-pub fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>) -> String {
+pub(crate) fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>) -> String {
     let guards: Vec<String> = job.cron.guards.iter().map(|g| g.shell(tz)).collect();
     let run = format!(
         "timeout {} sh -c {}",
@@ -328,7 +328,7 @@ pub fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>) -> Str
 }
 
 /// Why a guard is there, for comments.
-pub fn guard_words(g: &Guard) -> String {
+pub(crate) fn guard_words(g: &Guard) -> String {
     match g {
         Guard::Weekday(d) => format!("only on ISO weekday {d}"),
         Guard::LastDay { .. } => "only on the last day of the month".to_owned(),

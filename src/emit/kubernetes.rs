@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 /// A DNS-1123 name: lowercase letters, digits and `-`, at most `max` characters (a short hash
 /// keeps long names distinct).
-pub fn dns_name(s: &str, max: usize) -> String {
+pub(crate) fn dns_name(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
@@ -43,12 +43,12 @@ pub fn dns_name(s: &str, max: usize) -> String {
 
 /// The `CronJob` name of a job: `PLAN-JOB`, at most 52 characters (Kubernetes appends 11 to
 /// name the Jobs it creates).
-pub fn cronjob_name(plan: &str, job: &Job) -> String {
+pub(crate) fn cronjob_name(plan: &str, job: &Job) -> String {
     dns_name(&format!("{plan}-{}", job.name), 52)
 }
 
 /// The jobs that become `CronJobs`.
-pub fn cron_jobs(jobs: &[Job]) -> impl Iterator<Item = &Job> {
+pub(crate) fn cron_jobs(jobs: &[Job]) -> impl Iterator<Item = &Job> {
     jobs.iter().filter(|j| j.kind != JobKind::Probe)
 }
 
@@ -62,7 +62,7 @@ fn labels(plan: &str, job: &Job) -> Yaml {
 }
 
 /// One `CronJob`.
-pub fn cronjob(cx: &Context<'_>, job: &Job) -> Yaml {
+pub(crate) fn cronjob(cx: &Context<'_>, job: &Job) -> Yaml {
     let p = cx.name();
     let tz = cx.plan.metadata.timezone.value.name();
     let ex = &cx.plan.execution;
@@ -149,7 +149,7 @@ pub fn cronjob(cx: &Context<'_>, job: &Job) -> Yaml {
         .commented(notes)
 }
 
-pub fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
+pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     let mut out = String::new();
     for h in cx.header() {
         let _ = writeln!(out, "# {h}");
@@ -172,7 +172,7 @@ pub fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     out
 }
 
-pub fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>, jobs: &[Job]) -> Vec<Artifact> {
     vec![Artifact {
         path: format!("kubernetes/{}-cronjobs.yaml", cx.name()).into(),
         content: render(cx, jobs),

@@ -174,13 +174,6 @@ fn plain_ok(s: &str) -> bool {
     true
 }
 
-/// A scalar string as YAML: plain when safe, else double-quoted with escapes.
-pub fn scalar(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    push_scalar(&mut out, s);
-    out
-}
-
 fn push_scalar(out: &mut String, s: &str) {
     if plain_ok(s) {
         out.push_str(s);
@@ -342,14 +335,14 @@ fn write_item(out: &mut String, item: &Yaml, indent: usize) {
 
 /// Write a collection once, for [`Yaml::Block`]: a sequence's items or a mapping's entries, at
 /// indentation zero.
-pub fn block(v: &Yaml) -> std::sync::Arc<str> {
+pub(crate) fn block(v: &Yaml) -> std::sync::Arc<str> {
     let mut out = String::with_capacity(4096);
     write_value(&mut out, v, 0);
     out.into()
 }
 
 /// A whole document, with header comment lines.
-pub fn document(header: &[String], v: &Yaml) -> String {
+pub(crate) fn document(header: &[String], v: &Yaml) -> String {
     let mut out = String::with_capacity(4096);
     comments(&mut out, header, 0);
     write_value(&mut out, v, 0);
@@ -359,6 +352,12 @@ pub fn document(header: &[String], v: &Yaml) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scalar(s: &str) -> String {
+        let mut out = String::new();
+        push_scalar(&mut out, s);
+        out
+    }
 
     #[test]
     fn quoting() {

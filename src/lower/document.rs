@@ -10,7 +10,7 @@ use crate::source::SourceFile;
 use crate::span::{FileId, Sp, Span};
 use crate::value::time::parse_zone;
 
-pub const TOP_PLAN: &[&str] = &[
+pub(super) const TOP_PLAN: &[&str] = &[
     "apiVersion",
     "kind",
     "metadata",
@@ -32,7 +32,7 @@ pub const TOP_PLAN: &[&str] = &[
     "policies",
     "lints",
 ];
-pub const TOP_FRAGMENT: &[&str] = &[
+pub(super) const TOP_FRAGMENT: &[&str] = &[
     "apiVersion",
     "kind",
     "metadata",
@@ -44,7 +44,7 @@ pub const TOP_FRAGMENT: &[&str] = &[
     "runbooks",
     "windows",
 ];
-pub const METADATA: &[&str] = &[
+pub(super) const METADATA: &[&str] = &[
     "name",
     "title",
     "description",
@@ -53,8 +53,8 @@ pub const METADATA: &[&str] = &[
     "labels",
     "runbook_base_url",
 ];
-pub const FRAGMENT_METADATA: &[&str] = &["name", "description"];
-pub const EXECUTION: &[&str] = &[
+pub(super) const FRAGMENT_METADATA: &[&str] = &["name", "description"];
+pub(super) const EXECUTION: &[&str] = &[
     "image",
     "namespace",
     "textfile_dir",
@@ -417,7 +417,7 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
 
 /// `[a-z0-9-]+`, starting and ending with a letter or digit, at most 63 characters: safe in
 /// file names, Kubernetes names and labels.
-pub fn is_plan_name(s: &str) -> bool {
+pub(super) fn is_plan_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -427,7 +427,7 @@ pub fn is_plan_name(s: &str) -> bool {
 }
 
 /// A Prometheus label name.
-pub fn is_label_name(s: &str) -> bool {
+pub(super) fn is_label_name(s: &str) -> bool {
     let mut b = s.bytes();
     b.next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')

@@ -14,8 +14,8 @@ use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, KubeQuantity, Money};
 
-pub const ROLE: &[&str] = &["fte", "description", "contact"];
-pub const WINDOW: &[&str] = &[
+pub(super) const ROLE: &[&str] = &["fte", "description", "contact"];
+pub(super) const WINDOW: &[&str] = &[
     "schedule",
     "duration",
     "kind",
@@ -23,8 +23,8 @@ pub const WINDOW: &[&str] = &[
     "downtime",
     "description",
 ];
-pub const DOWNTIME: &[&str] = &["services", "per_occurrence"];
-pub const TASK: &[&str] = &[
+pub(super) const DOWNTIME: &[&str] = &["services", "per_occurrence"];
+pub(super) const TASK: &[&str] = &[
     "window",
     "schedule",
     "duration",
@@ -38,7 +38,7 @@ pub const TASK: &[&str] = &[
     "runbook",
     "environments",
 ];
-pub const BACKUP: &[&str] = &[
+pub(super) const BACKUP: &[&str] = &[
     "service",
     "description",
     "command",
@@ -56,9 +56,9 @@ pub const BACKUP: &[&str] = &[
     "runbook",
     "environments",
 ];
-pub const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
-pub const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
-pub const RUNBOOK: &[&str] = &[
+pub(super) const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
+pub(super) const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
+pub(super) const RUNBOOK: &[&str] = &[
     "title",
     "description",
     "symptoms",
@@ -67,8 +67,8 @@ pub const RUNBOOK: &[&str] = &[
     "verify",
     "escalate",
 ];
-pub const DIAGNOSIS: &[&str] = &["run", "explain"];
-pub const BUDGET: &[&str] = &[
+pub(super) const DIAGNOSIS: &[&str] = &["run", "explain"];
+pub(super) const BUDGET: &[&str] = &[
     "currency",
     "period",
     "total",
@@ -76,9 +76,9 @@ pub const BUDGET: &[&str] = &[
     "allocation",
     "value",
 ];
-pub const BUDGET_ITEM: &[&str] = &["monthly", "quarterly", "yearly", "note"];
-pub const ALLOCATION: &[&str] = &["predictive", "preventive", "corrective", "perfective"];
-pub const ENVIRONMENT: &[&str] = &[
+pub(super) const BUDGET_ITEM: &[&str] = &["monthly", "quarterly", "yearly", "note"];
+pub(super) const ALLOCATION: &[&str] = &["predictive", "preventive", "corrective", "perfective"];
+pub(super) const ENVIRONMENT: &[&str] = &[
     "namespace",
     "replicas",
     "image",
@@ -88,19 +88,19 @@ pub const ENVIRONMENT: &[&str] = &[
     "env",
     "values",
 ];
-pub const IMAGE: &[&str] = &["repository", "tag", "pullPolicy"];
-pub const RESOURCES: &[&str] = &["requests", "limits"];
-pub const RESOURCE_SET: &[&str] = &["cpu", "memory"];
-pub const AUTOSCALING: &[&str] = &["min", "max", "cpu", "memory"];
-pub const POLICIES: &[&str] = &[
+pub(super) const IMAGE: &[&str] = &["repository", "tag", "pullPolicy"];
+pub(super) const RESOURCES: &[&str] = &["requests", "limits"];
+pub(super) const RESOURCE_SET: &[&str] = &["cpu", "memory"];
+pub(super) const AUTOSCALING: &[&str] = &["min", "max", "cpu", "memory"];
+pub(super) const POLICIES: &[&str] = &[
     "updates",
     "retention",
     "secrets_rotation",
     "targets",
     "reviews",
 ];
-pub const TARGETS: &[&str] = &["uptime", "mttr", "mtbf", "coverage", "error_rate"];
-pub const REVIEW: &[&str] = &["schedule", "owner", "description"];
+pub(super) const TARGETS: &[&str] = &["uptime", "mttr", "mtbf", "coverage", "error_rate"];
+pub(super) const REVIEW: &[&str] = &["schedule", "owner", "description"];
 
 const TASK_TYPES: &[(&str, TaskType)] = &[
     ("predictive", TaskType::Predictive),
@@ -109,7 +109,7 @@ const TASK_TYPES: &[(&str, TaskType)] = &[
     ("perfective", TaskType::Perfective),
 ];
 
-pub fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
+pub(super) fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "roles", false) {
         let path = format!("roles.{}", name.value);
@@ -142,7 +142,7 @@ pub fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
     out
 }
 
-pub fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
+pub(super) fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "windows", false) {
         let path = format!("windows.{}", name.value);
@@ -212,7 +212,7 @@ pub fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
     out
 }
 
-pub fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
+pub(super) fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "tasks", false) {
         let path = format!("tasks.{}", name.value);
@@ -273,7 +273,7 @@ fn retention(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Retention>> {
     .map(|d| d.map(Retention::For))
 }
 
-pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
+pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "backups", false) {
         let path = format!("backups.{}", name.value);
@@ -350,7 +350,7 @@ pub fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
     out
 }
 
-pub fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {
+pub(super) fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "runbooks", false) {
         let path = format!("runbooks.{}", name.value);
@@ -413,7 +413,7 @@ fn money(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Money>> {
     )
 }
 
-pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
+pub(super) fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
     let o = cx.object(n, key, "budget", BUDGET)?;
     // A bad currency is reported and the rest of the budget is still checked.
     let currency = o
@@ -529,7 +529,7 @@ pub fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
     })
 }
 
-pub fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
+pub(super) fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "environments", false) {
         let path = format!("environments.{}", name.value);
@@ -679,7 +679,7 @@ fn deadline(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Deadline>> {
     .map(|d| d.map(Deadline::Within))
 }
 
-pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
+pub(super) fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
     let o = cx.object(n, key, "policies", POLICIES)?;
     let mut p = Policies::default();
     if let Some(u) = o.get("updates") {
@@ -741,7 +741,7 @@ pub fn policies(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Policies> {
     Some(p)
 }
 
-pub fn lints(cx: &mut Cx<'_>, n: &Node) -> Vec<(Sp<String>, Sp<LintLevel>)> {
+pub(super) fn lints(cx: &mut Cx<'_>, n: &Node) -> Vec<(Sp<String>, Sp<LintLevel>)> {
     let Some(entries) = n.as_map() else {
         cx.report(
             Diagnostic::new(

@@ -12,7 +12,7 @@ use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, Family, Number, Quantity, Threshold, TimeOfDay, Unit};
 
-pub const SERVICE: &[&str] = &[
+pub(super) const SERVICE: &[&str] = &[
     "description",
     "kind",
     "job",
@@ -24,9 +24,9 @@ pub const SERVICE: &[&str] = &[
     "owner",
     "runbook",
 ];
-pub const HEALTH: &[&str] = &["http", "tcp", "command", "interval", "timeout", "retries"];
-pub const DEPENDENCY: &[&str] = &["service", "hard"];
-pub const KPI: &[&str] = &[
+pub(super) const HEALTH: &[&str] = &["http", "tcp", "command", "interval", "timeout", "retries"];
+pub(super) const DEPENDENCY: &[&str] = &["service", "hard"];
+pub(super) const KPI: &[&str] = &[
     "service",
     "description",
     "indicator",
@@ -38,7 +38,7 @@ pub const KPI: &[&str] = &[
     "runbook",
     "levels",
 ];
-pub const INDICATOR: &[&str] = &[
+pub(super) const INDICATOR: &[&str] = &[
     "expr",
     "latency",
     "error_ratio",
@@ -46,12 +46,12 @@ pub const INDICATOR: &[&str] = &[
     "resource",
     "up",
 ];
-pub const LATENCY: &[&str] = &["histogram", "quantile", "window", "selector"];
-pub const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
-pub const THROUGHPUT: &[&str] = &["counter", "window", "per", "selector"];
-pub const UP: &[&str] = &["job"];
-pub const KPI_LEVELS: &[&str] = &["warning", "critical"];
-pub const SLO: &[&str] = &[
+pub(super) const LATENCY: &[&str] = &["histogram", "quantile", "window", "selector"];
+pub(super) const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
+pub(super) const THROUGHPUT: &[&str] = &["counter", "window", "per", "selector"];
+pub(super) const UP: &[&str] = &["job"];
+pub(super) const KPI_LEVELS: &[&str] = &["warning", "critical"];
+pub(super) const SLO: &[&str] = &[
     "service",
     "description",
     "objective",
@@ -60,29 +60,29 @@ pub const SLO: &[&str] = &[
     "alerting",
     "runbook",
 ];
-pub const SLO_INDICATOR: &[&str] = &["error_ratio", "latency", "up"];
-pub const SLO_ERROR_RATIO: &[&str] = &["errors", "total"];
-pub const SLO_LATENCY: &[&str] = &["histogram", "threshold", "selector"];
-pub const SLO_ALERTING: &[&str] = &["page", "ticket"];
-pub const SEVERITY: &[&str] = &[
+pub(super) const SLO_INDICATOR: &[&str] = &["error_ratio", "latency", "up"];
+pub(super) const SLO_ERROR_RATIO: &[&str] = &["errors", "total"];
+pub(super) const SLO_LATENCY: &[&str] = &["histogram", "threshold", "selector"];
+pub(super) const SLO_ALERTING: &[&str] = &["page", "ticket"];
+pub(super) const SEVERITY: &[&str] = &[
     "levels",
     "matrix",
     "likelihood_of",
     "default_impact",
     "require_runbook",
 ];
-pub const LEVEL: &[&str] = &["response", "resolve", "notify", "repeat", "description"];
-pub const MATRIX: &[&str] = &["likelihood", "impact"];
-pub const LIKELIHOOD_OF: &[&str] = &["warning", "critical"];
-pub const RECEIVER: &[&str] = &["slack", "email", "pagerduty", "opsgenie", "webhook"];
-pub const SLACK: &[&str] = &[
+pub(super) const LEVEL: &[&str] = &["response", "resolve", "notify", "repeat", "description"];
+pub(super) const MATRIX: &[&str] = &["likelihood", "impact"];
+pub(super) const LIKELIHOOD_OF: &[&str] = &["warning", "critical"];
+pub(super) const RECEIVER: &[&str] = &["slack", "email", "pagerduty", "opsgenie", "webhook"];
+pub(super) const SLACK: &[&str] = &[
     "channel",
     "api_url_file",
     "api_url",
     "username",
     "send_resolved",
 ];
-pub const EMAIL: &[&str] = &[
+pub(super) const EMAIL: &[&str] = &[
     "to",
     "from",
     "smarthost",
@@ -90,10 +90,11 @@ pub const EMAIL: &[&str] = &[
     "auth_password_file",
     "auth_password",
 ];
-pub const PAGERDUTY: &[&str] = &["routing_key_file", "routing_key", "service_key", "severity"];
-pub const OPSGENIE: &[&str] = &["api_key_file", "api_key", "priority", "responders"];
-pub const WEBHOOK: &[&str] = &["url", "credentials_file", "max_alerts"];
-pub const ONCALL: &[&str] = &[
+pub(super) const PAGERDUTY: &[&str] =
+    &["routing_key_file", "routing_key", "service_key", "severity"];
+pub(super) const OPSGENIE: &[&str] = &["api_key_file", "api_key", "priority", "responders"];
+pub(super) const WEBHOOK: &[&str] = &["url", "credentials_file", "max_alerts"];
+pub(super) const ONCALL: &[&str] = &[
     "rotation",
     "handoff",
     "primary",
@@ -102,10 +103,10 @@ pub const ONCALL: &[&str] = &[
     "escalation",
     "tools",
 ];
-pub const ESCALATION: &[&str] = &["after", "to"];
+pub(super) const ESCALATION: &[&str] = &["after", "to"];
 
 /// Fields that hold a secret when written inline.
-pub const INLINE_SECRETS: &[&str] = &[
+pub(super) const INLINE_SECRETS: &[&str] = &[
     "api_url",
     "auth_password",
     "routing_key",
@@ -115,7 +116,7 @@ pub const INLINE_SECRETS: &[&str] = &[
 
 /// Whether a webhook URL carries a credential: `user:password@`, or a query parameter such as
 /// `token=`, `key=`, `secret=`, `password=`, `signature=`.
-pub fn url_has_secret(url: &str) -> bool {
+pub(super) fn url_has_secret(url: &str) -> bool {
     let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
@@ -144,7 +145,7 @@ pub fn url_has_secret(url: &str) -> bool {
 
 const FIVE_MINUTES: Duration = Duration::from_millis(5 * 60 * 1000);
 
-pub fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
+pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "services", false) {
         let path = format!("services.{}", name.value);
@@ -283,7 +284,7 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     })
 }
 
-pub fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
+pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "kpis", false) {
         let path = format!("kpis.{}", name.value);
@@ -563,7 +564,7 @@ fn metric_name(cx: &mut Cx<'_>, s: Sp<String>, path: &str) -> Option<Sp<String>>
     Some(s)
 }
 
-pub fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
+pub(super) fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "slos", false) {
         let path = format!("slos.{}", name.value);
@@ -672,7 +673,7 @@ fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<
     Some(Sp::new(ind, sub_key))
 }
 
-pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
+pub(super) fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
     let obj = cx.object(n, key, "severity", SEVERITY)?;
     let mut levels = Vec::new();
     if let Some(l) = obj.req(cx, "levels") {
@@ -742,7 +743,7 @@ pub fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity> {
     })
 }
 
-pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
+pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "receivers", false) {
         let path = format!("receivers.{}", name.value);
@@ -851,7 +852,7 @@ pub fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
     out
 }
 
-pub fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
+pub(super) fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
     let obj = cx.object(n, key, "oncall", ONCALL)?;
     let rotation = obj.get("rotation").and_then(|r| {
         cx.choice(
@@ -894,7 +895,12 @@ pub fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
     })
 }
 
-pub fn escalation_step(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Escalation> {
+pub(super) fn escalation_step(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    key: Span,
+    path: &str,
+) -> Option<Escalation> {
     let o = cx.object(n, key, path, ESCALATION)?;
     let after = o.req_duration(cx, "after");
     let to = o.req_ref(cx, "to");

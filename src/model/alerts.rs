@@ -13,13 +13,13 @@ use crate::value::Threshold;
 
 /// Which of a KPI's thresholds, or how urgent another alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Urgency {
+pub(crate) enum Urgency {
     Warning,
     Critical,
 }
 
 impl Urgency {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Urgency::Warning => "warning",
             Urgency::Critical => "critical",
@@ -28,7 +28,7 @@ impl Urgency {
 }
 
 #[derive(Clone, Debug)]
-pub enum Source<'p> {
+pub(crate) enum Source<'p> {
     Kpi {
         name: &'p Sp<String>,
         threshold: &'p Sp<Threshold>,
@@ -49,7 +49,7 @@ pub enum Source<'p> {
 
 /// Why no level could be found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LevelError {
+pub(crate) enum LevelError {
     NoSeverity,
     /// No `levels` override and no matrix to look up.
     NoMatrix,
@@ -62,7 +62,7 @@ pub enum LevelError {
 }
 
 #[derive(Clone, Debug)]
-pub struct Alert<'p> {
+pub(crate) struct Alert<'p> {
     /// Prometheus `alertname`, CamelCase: `ResponseTimeCritical`, `AvailabilityBurnRatePage`.
     pub name: String,
     pub source: Source<'p>,
@@ -75,7 +75,7 @@ pub struct Alert<'p> {
 }
 
 /// `response_time` → `ResponseTime`; `sri-api` → `SriApi`.
-pub fn camel(name: &str) -> String {
+pub(crate) fn camel(name: &str) -> String {
     name.split(['_', '-', '.'])
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -89,7 +89,7 @@ pub fn camel(name: &str) -> String {
 
 /// The level of an alert of `urgency` on `service` (or on no service: `default_impact`),
 /// unless `explicit` names one.
-pub fn level_for<'p>(
+pub(crate) fn level_for<'p>(
     plan: &'p Plan,
     service: Option<&'p Service>,
     urgency: Urgency,
@@ -123,7 +123,7 @@ pub fn level_for<'p>(
 }
 
 /// Every alert of a plan, in plan order.
-pub fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
+pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
     let mut out = Vec::new();
     for (name, kpi) in plan.kpis.iter() {
         let service = plan.services.get(&kpi.service.value);

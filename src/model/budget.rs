@@ -6,28 +6,28 @@ use super::{Budget, BudgetCategory, Period};
 use crate::value::Number;
 
 /// An amount converted from `per` to the budget's period.
-pub fn per_period(amount: Number, per: Period, budget: Period) -> Option<Number> {
+pub(crate) fn per_period(amount: Number, per: Period, budget: Period) -> Option<Number> {
     amount
         .checked_mul(Number::int(budget.months()))?
         .checked_div(Number::int(per.months()))
 }
 
 /// The sum of one category's items in the budget's period.
-pub fn category_total(b: &Budget, c: &BudgetCategory) -> Option<Number> {
+pub(crate) fn category_total(b: &Budget, c: &BudgetCategory) -> Option<Number> {
     c.items.iter().try_fold(Number::ZERO, |acc, i| {
         acc.checked_add(per_period(i.amount.value.amount, i.per, b.period)?)
     })
 }
 
 /// The sum of every line in the budget's period.
-pub fn lines_total(b: &Budget) -> Option<Number> {
+pub(crate) fn lines_total(b: &Budget) -> Option<Number> {
     b.lines.iter().try_fold(Number::ZERO, |acc, c| {
         acc.checked_add(category_total(b, c)?)
     })
 }
 
 /// The value delivered per period (the sum of `value`), when the plan states any.
-pub fn value_total(b: &Budget) -> Option<Number> {
+pub(crate) fn value_total(b: &Budget) -> Option<Number> {
     if b.value.is_empty() {
         return None;
     }
@@ -37,7 +37,7 @@ pub fn value_total(b: &Budget) -> Option<Number> {
 }
 
 /// What the plan costs per period: the stated total, else the sum of the lines.
-pub fn cost(b: &Budget) -> Option<Number> {
+pub(crate) fn cost(b: &Budget) -> Option<Number> {
     match &b.total {
         Some(t) => Some(t.value.amount),
         None if b.lines.is_empty() => None,
@@ -46,18 +46,18 @@ pub fn cost(b: &Budget) -> Option<Number> {
 }
 
 /// Value minus cost, per period.
-pub fn net_benefit(b: &Budget) -> Option<Number> {
+pub(crate) fn net_benefit(b: &Budget) -> Option<Number> {
     value_total(b)?.checked_sub(cost(b)?)
 }
 
 /// Return on investment as a ratio: `(value − cost) / cost`.
-pub fn roi(b: &Budget) -> Option<Number> {
+pub(crate) fn roi(b: &Budget) -> Option<Number> {
     let cost = cost(b).filter(|c| !c.is_zero() && !c.is_negative())?;
     net_benefit(b)?.checked_div(cost)
 }
 
 /// Months until the value delivered pays back one period's cost: `cost / value × months`.
-pub fn payback_months(b: &Budget) -> Option<Number> {
+pub(crate) fn payback_months(b: &Budget) -> Option<Number> {
     let value = value_total(b).filter(|v| !v.is_zero() && !v.is_negative())?;
     cost(b)?
         .checked_div(value)?

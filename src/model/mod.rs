@@ -97,7 +97,7 @@ pub struct Document {
 }
 
 /// A resolved plan: a document of kind `Plan` with its imports merged and every reference
-/// checked. Only [`crate::resolve`] makes one, so a stage that takes a `Plan` never sees an
+/// checked. Only `resolve` makes one, so a stage that takes a `Plan` never sees an
 /// unresolved document.
 #[derive(Clone, Debug)]
 pub struct Plan(Document);
@@ -773,12 +773,12 @@ pub enum LintLevel {
     Deny,
 }
 
-pub mod alerts;
-pub mod budget;
-pub mod burn;
+pub(crate) mod alerts;
+pub(crate) mod budget;
+pub(crate) mod burn;
 pub mod refs;
-pub mod timeline;
-pub mod values;
+pub(crate) mod timeline;
+pub(crate) mod values;
 
 pub use refs::{
     EnvironmentRef, EscalationRef, ImpactRef, LevelRef, LikelihoodRef, ReceiverRef, Ref, RefKind,

@@ -13,7 +13,7 @@ use crate::span::Span;
 use crate::value::{Duration, Schedule};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ItemKind {
+pub(crate) enum ItemKind {
     Window,
     Task,
     Backup,
@@ -22,7 +22,7 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ItemKind::Window => "window",
             ItemKind::Task => "task",
@@ -35,7 +35,7 @@ impl ItemKind {
 
 /// One scheduled thing.
 #[derive(Clone, Debug)]
-pub struct Item<'p> {
+pub(crate) struct Item<'p> {
     pub kind: ItemKind,
     /// `nightly`, `log_rotation`, `postgres.full`, `postgres.restore_test`.
     pub name: String,
@@ -46,15 +46,17 @@ pub struct Item<'p> {
     pub duration: Option<Duration>,
     /// Runs by itself (cron or a Kubernetes `CronJob`) rather than being a person's checklist or a period.
     pub automated: bool,
-    /// The item's name (or backup level key).
-    pub span: Span,
     /// The `schedule` (or `window`) value that says when it happens.
     pub when: Span,
 }
 
 impl Item<'_> {
     /// Start instants after `after`, in the plan's time zone.
-    pub fn starts(&self, tz: Tz, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Tz>> + '_ {
+    pub(crate) fn starts(
+        &self,
+        tz: Tz,
+        after: DateTime<Utc>,
+    ) -> impl Iterator<Item = DateTime<Tz>> + '_ {
         let offset = chrono::Duration::milliseconds(self.offset.as_millis() as i64);
         let shifted_after = after - offset;
         self.schedule
@@ -64,7 +66,7 @@ impl Item<'_> {
 }
 
 /// Every scheduled item of a plan, in the order of the plan.
-pub fn items(plan: &Plan) -> Vec<Item<'_>> {
+pub(crate) fn items(plan: &Plan) -> Vec<Item<'_>> {
     let mut out = Vec::new();
     for (name, w) in plan.windows.iter() {
         out.push(Item {
@@ -74,7 +76,6 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
             offset: Duration::ZERO,
             duration: Some(w.duration.value),
             automated: false,
-            span: name.span,
             when: w.schedule.span,
         });
     }
@@ -110,7 +111,6 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
             offset,
             duration: Some(t.duration.value),
             automated: !t.manual && t.command.is_some(),
-            span: name.span,
             when,
         });
     }
@@ -123,7 +123,6 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 offset: Duration::ZERO,
                 duration: None,
                 automated: !l.manual && (l.command.is_some() || b.command.is_some()),
-                span: l.key,
                 when: l.schedule.span,
             });
         }
@@ -135,7 +134,6 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 offset: Duration::ZERO,
                 duration: r.duration.as_ref().map(|d| d.value),
                 automated: !r.manual && r.command.is_some(),
-                span: r.schedule.span,
                 when: r.schedule.span,
             });
         }
@@ -149,7 +147,6 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
                 offset: Duration::ZERO,
                 duration: None,
                 automated: false,
-                span: name.span,
                 when: r.schedule.span,
             });
         }
@@ -158,11 +155,11 @@ pub fn items(plan: &Plan) -> Vec<Item<'_>> {
 }
 
 /// The next `n` starts of every item.
-pub struct Listing<'p> {
+pub(crate) struct Listing<'p> {
     pub rows: Vec<(Item<'p>, Vec<DateTime<Tz>>)>,
 }
 
-pub fn listing(plan: &Plan, from: DateTime<Utc>, n: usize) -> Listing<'_> {
+pub(crate) fn listing(plan: &Plan, from: DateTime<Utc>, n: usize) -> Listing<'_> {
     let tz = plan.metadata.timezone.value;
     let rows = items(plan)
         .into_iter()
@@ -186,7 +183,7 @@ fn describe(item: &Item<'_>) -> String {
 }
 
 /// A table for people: one block per item.
-pub fn table(plan: &Plan, listing: &Listing<'_>) -> String {
+pub(crate) fn table(plan: &Plan, listing: &Listing<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -219,7 +216,7 @@ pub fn table(plan: &Plan, listing: &Listing<'_>) -> String {
 }
 
 /// The same as JSON.
-pub fn json(plan: &Plan, listing: &Listing<'_>) -> String {
+pub(crate) fn json(plan: &Plan, listing: &Listing<'_>) -> String {
     let items: Vec<serde_json::Value> = listing
         .rows
         .iter()

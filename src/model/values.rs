@@ -9,12 +9,12 @@ use crate::value::Percent;
 
 /// The job image when `execution.image` is not given: a shell, GNU `date` and tzdata for the
 /// guards.
-pub const DEFAULT_IMAGE: &str = "debian:bookworm-slim";
+pub(crate) const DEFAULT_IMAGE: &str = "debian:bookworm-slim";
 
 /// A generated value: data, or a slot the Helm emitter fills with what it builds from the
 /// jobs and rules (an empty list until then).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Setting {
+pub(crate) enum Setting {
     Data(Value),
     CronJobs,
     RuleGroups,
@@ -31,12 +31,12 @@ impl Setting {
 }
 
 /// A percentage target as Kubernetes wants it: whole percent points.
-pub fn whole_percent(p: Percent) -> i64 {
+pub(crate) fn whole_percent(p: Percent) -> i64 {
     p.points().to_f64().round() as i64
 }
 
 /// The namespace an environment's objects go to.
-pub fn namespace<'p>(plan: &'p Plan, env: &'p Environment) -> Option<&'p str> {
+pub(crate) fn namespace<'p>(plan: &'p Plan, env: &'p Environment) -> Option<&'p str> {
     env.namespace
         .as_ref()
         .or(plan.execution.namespace.as_ref())
@@ -45,7 +45,7 @@ pub fn namespace<'p>(plan: &'p Plan, env: &'p Environment) -> Option<&'p str> {
 
 /// Every value upkeep generates for `env`, by dotted path (`autoscaling.minReplicas`), in the
 /// order the values file writes them.
-pub fn settings(plan: &Plan, env_name: &str, env: &Environment) -> Vec<(String, Setting)> {
+pub(crate) fn settings(plan: &Plan, env_name: &str, env: &Environment) -> Vec<(String, Setting)> {
     let mut out: Vec<(String, Setting)> = Vec::new();
     let mut data = |path: &str, v: Value| out.push((path.to_owned(), Setting::Data(v)));
     if let Some(r) = &env.replicas {
@@ -130,7 +130,7 @@ pub fn settings(plan: &Plan, env_name: &str, env: &Environment) -> Vec<(String, 
 
 /// The dotted paths of generated values that the environment's free-form `values` replace
 /// (setting a generated value to what it already is replaces nothing).
-pub fn overridden(plan: &Plan, env_name: &str, env: &Environment) -> Vec<String> {
+pub(crate) fn overridden(plan: &Plan, env_name: &str, env: &Environment) -> Vec<String> {
     let Some(extra) = &env.values else {
         return Vec::new();
     };

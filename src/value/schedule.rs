@@ -590,7 +590,7 @@ impl Schedule {
             return None;
         }
         // Wall-clock times over two years (no time zone: the gap is the schedule's own).
-        let mut day = NaiveDate::from_ymd_opt(2027, 1, 1)?;
+        let mut day = super::time::REFERENCE_DATE;
         let mut prev: Option<NaiveDateTime> = None;
         let mut gap = 0i64;
         for _ in 0..2 * 366 {

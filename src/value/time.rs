@@ -6,6 +6,20 @@ use chrono_tz::Tz;
 
 use super::{Result, ValueError};
 
+/// The instant everything that must not depend on the clock starts from: checks compare
+/// schedules over the year after it, `diff` lists next occurrences after it, the calendar
+/// feed starts its events and stamps them with it, the runbook pages count a year from it.
+/// 2027-01-01T00:00:00Z. (`upkeep schedule` starts from the clock, or `--from`.)
+pub const REFERENCE_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2027, 1, 1) {
+    Some(d) => d,
+    None => chrono::NaiveDate::MIN,
+};
+
+/// [`REFERENCE_DATE`] at midnight UTC.
+pub fn reference_instant() -> chrono::DateTime<chrono::Utc> {
+    REFERENCE_DATE.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// A wall-clock time in the plan's time zone, to the minute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimeOfDay {

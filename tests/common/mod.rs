@@ -1,6 +1,6 @@
 //! Shared test helpers: running the compiler on fixtures, rendering what users see, and
 //! finding external validators.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -4,7 +4,7 @@
 
 /// Go's `%.{prec}g`: `prec` significant digits, exponent form when the exponent is below -4 or
 /// at least `prec`, trailing zeros removed.
-pub fn g(v: f64, prec: usize) -> String {
+pub(crate) fn g(v: f64, prec: usize) -> String {
     if v == 0.0 {
         return "0".to_owned();
     }
@@ -41,7 +41,7 @@ fn trim_zeros(s: &str) -> String {
 }
 
 /// Prometheus `humanize`: SI prefixes, 4 significant digits.
-pub fn humanize(mut v: f64) -> String {
+pub(crate) fn humanize(mut v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return g(v, 4);
     }
@@ -67,7 +67,7 @@ pub fn humanize(mut v: f64) -> String {
 }
 
 /// Prometheus `humanize1024`: binary prefixes.
-pub fn humanize1024(mut v: f64) -> String {
+pub(crate) fn humanize1024(mut v: f64) -> String {
     if v.abs() <= 1.0 || !v.is_finite() {
         return g(v, 4);
     }
@@ -83,7 +83,7 @@ pub fn humanize1024(mut v: f64) -> String {
 }
 
 /// Prometheus `humanizeDuration` of seconds.
-pub fn humanize_duration(v: f64) -> String {
+pub(crate) fn humanize_duration(v: f64) -> String {
     if !v.is_finite() {
         return g(v, 4);
     }

@@ -12,7 +12,7 @@
 //! - Jobs: every automated task and backup level alerts when
 //!   `upkeep_task_last_success_timestamp_seconds` is older than 1.5 × its interval.
 
-pub mod gofmt;
+pub(crate) mod gofmt;
 mod tests;
 
 use super::yaml::Yaml;
@@ -24,11 +24,12 @@ use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndic
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
 /// Windows of the SLI recording rules.
-pub const SLI_WINDOWS: [u64; 7] = [5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400];
+pub(crate) const SLI_WINDOWS: [u64; 7] =
+    [5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400];
 
 /// How an alert's value is shown in its description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueFormat {
+pub(crate) enum ValueFormat {
     Seconds,
     Percent,
     Ratio,
@@ -79,7 +80,7 @@ const VALUE: &str = "\u{0}value\u{0}";
 
 /// An alert rule and what its test needs.
 #[derive(Clone, Debug)]
-pub struct AlertRule {
+pub(crate) struct AlertRule {
     pub group: String,
     pub name: String,
     pub expr: String,
@@ -95,7 +96,7 @@ pub struct AlertRule {
 
 /// How to make an alert fire (and not fire) in a promtool test.
 #[derive(Clone, Debug)]
-pub enum TestInput {
+pub(crate) enum TestInput {
     /// One series compared with a threshold: `series` with `series_labels` is fed; the alert
     /// carries `alert_labels` from it.
     Threshold {
@@ -126,7 +127,7 @@ pub enum TestInput {
 
 /// A recording rule.
 #[derive(Clone, Debug)]
-pub struct RecordRule {
+pub(crate) struct RecordRule {
     pub group: String,
     pub record: String,
     pub expr: String,
@@ -134,7 +135,7 @@ pub struct RecordRule {
 }
 
 /// A `PromQL` string literal.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!(
         "\"{}\"",
         s.replace('\\', "\\\\")
@@ -144,7 +145,7 @@ pub fn quote(s: &str) -> String {
 }
 
 /// `{a="x", b="y"}`.
-pub fn matchers(labels: &[(&str, &str)]) -> String {
+pub(crate) fn matchers(labels: &[(&str, &str)]) -> String {
     let inner: Vec<String> = labels
         .iter()
         .map(|(k, v)| format!("{k}={}", quote(v)))
@@ -153,11 +154,11 @@ pub fn matchers(labels: &[(&str, &str)]) -> String {
 }
 
 /// A recording-rule name for a KPI: `kpi:response_time`.
-pub fn kpi_record(kpi: &str) -> String {
+pub(crate) fn kpi_record(kpi: &str) -> String {
     format!("kpi:{}", kpi.replace('-', "_"))
 }
 
-pub fn sli_record(window_secs: u64) -> String {
+pub(crate) fn sli_record(window_secs: u64) -> String {
     format!(
         "slo:sli_error:ratio_rate{}",
         Duration::from_secs(window_secs)
@@ -200,7 +201,7 @@ fn service_selector(job: &str, selector: Option<&str>) -> String {
 const FS_FILTER: &str = "fstype!~\"tmpfs|overlay|squashfs\"";
 
 /// The `PromQL` of a KPI's indicator, in its unit.
-pub fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
+pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
     let job = plan
         .services
         .get(&kpi.service.value)
@@ -277,7 +278,7 @@ fn le_matcher(threshold: Number) -> String {
 }
 
 /// The error ratio of an SLO over a window.
-pub fn sli_expr(plan: &Plan, slo: &Slo, window: Duration) -> String {
+pub(crate) fn sli_expr(plan: &Plan, slo: &Slo, window: Duration) -> String {
     let job = plan
         .services
         .get(&slo.service.value)
@@ -440,21 +441,21 @@ fn level_name(a: &Alert<'_>) -> String {
 
 /// A rule of the rules file.
 #[derive(Clone, Debug)]
-pub enum Rule {
+pub(crate) enum Rule {
     Record(RecordRule),
     Alert(AlertRule),
 }
 
 /// Everything the rules file holds, in order: each KPI's recording rule before its alerts, each
 /// SLO's SLI recordings before its burn-rate alerts.
-pub struct Rules {
+pub(crate) struct Rules {
     pub items: Vec<Rule>,
     /// The groups, written once (see [`Rules::groups`]).
     written: std::cell::OnceCell<Vec<Yaml>>,
 }
 
 impl Rules {
-    pub fn new(items: Vec<Rule>) -> Rules {
+    pub(crate) fn new(items: Vec<Rule>) -> Rules {
         Rules {
             items,
             written: std::cell::OnceCell::new(),
@@ -465,7 +466,7 @@ impl Rules {
     /// rules file, and each environment's Helm values).
     /// The groups without the freshness alerts of `jobs` (an environment that does not run
     /// them must not expect them to succeed).
-    pub fn groups_without(&self, jobs: &[&str]) -> Vec<Yaml> {
+    pub(crate) fn groups_without(&self, jobs: &[&str]) -> Vec<Yaml> {
         if jobs.is_empty() {
             return self.groups();
         }
@@ -481,7 +482,7 @@ impl Rules {
         groups(&Rules::new(kept))
     }
 
-    pub fn groups(&self) -> Vec<Yaml> {
+    pub(crate) fn groups(&self) -> Vec<Yaml> {
         self.written
             .get_or_init(|| {
                 let groups = groups(self);
@@ -494,7 +495,7 @@ impl Rules {
             .clone()
     }
 
-    pub fn alerts(&self) -> impl Iterator<Item = &AlertRule> {
+    pub(crate) fn alerts(&self) -> impl Iterator<Item = &AlertRule> {
         self.items.iter().filter_map(|r| match r {
             Rule::Alert(a) => Some(a),
             Rule::Record(_) => None,
@@ -502,7 +503,7 @@ impl Rules {
     }
 }
 
-pub fn rules(cx: &Context<'_>) -> Rules {
+pub(crate) fn rules(cx: &Context<'_>) -> Rules {
     let plan = cx.plan;
     let p = cx.name();
     let mut items = Vec::new();
@@ -851,7 +852,7 @@ fn dedup_labels(labels: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 /// The rule groups, as data (the rules file, and the Helm values' `PrometheusRule`).
-pub fn groups(rules: &Rules) -> Vec<Yaml> {
+pub(crate) fn groups(rules: &Rules) -> Vec<Yaml> {
     let mut groups: Vec<(String, Vec<Yaml>)> = Vec::new();
     for r in &rules.items {
         let (group, rule) = match r {
@@ -876,7 +877,7 @@ pub fn groups(rules: &Rules) -> Vec<Yaml> {
 }
 
 /// The rules file.
-pub fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
+pub(crate) fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
     super::yaml::document(&cx.header(), &Yaml::map().with("groups", rules.groups()))
 }
 
@@ -897,7 +898,7 @@ fn alert_yaml(a: &AlertRule) -> Yaml {
         .with("annotations", Yaml::Map(annotations))
 }
 
-pub fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
     let name = cx.name();
     vec![
         Artifact {

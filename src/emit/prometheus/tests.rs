@@ -215,7 +215,7 @@ fn cases(a: &AlertRule) -> Vec<Yaml> {
     }
 }
 
-pub fn test_file(cx: &Context<'_>, rules: &Rules) -> String {
+pub(super) fn test_file(cx: &Context<'_>, rules: &Rules) -> String {
     let tests: Vec<Yaml> = rules.alerts().flat_map(cases).collect();
     let untested: Vec<String> = rules
         .alerts()

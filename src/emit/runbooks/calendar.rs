@@ -5,7 +5,7 @@
 //! Monday 2027-03-01 and the month of March 2027, in the plan's time zone (2027 is also the
 //! reference year of the time checks; March has the DST change of most northern zones).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -13,15 +13,16 @@ use crate::model::timeline::{Item, ItemKind};
 use crate::model::{Plan, When, WindowKind};
 use crate::value::{Duration, Schedule};
 
-/// The first day of the reference week (a Monday) and month.
-pub const REFERENCE_START: (i32, u32, u32) = (2027, 3, 1);
+/// The first day of the week and month the charts show: the first Monday that is the 1st of a
+/// month after the reference date (`value::time::REFERENCE_DATE`).
+pub(super) const REFERENCE_START: (i32, u32, u32) = (2027, 3, 1);
 
 /// More bars than this for one item in one chart are noise: the item is named under the chart.
 const WEEK_LIMIT: usize = 14;
 const MONTH_LIMIT: usize = 10;
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Chart {
+pub(crate) struct Chart {
     /// `week` or `month`.
     pub period: &'static str,
     pub title: String,
@@ -40,14 +41,14 @@ pub struct Chart {
 
 /// One row group: one item and its occurrences.
 #[derive(Clone, Debug, Serialize)]
-pub struct Section {
+pub(crate) struct Section {
     /// `window nightly`, `backup db.full`: safe in a Mermaid section line.
     pub name: String,
     pub bars: Vec<Bar>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Bar {
+pub(crate) struct Bar {
     /// Safe in a Mermaid task line (no `:`, `#`, `;`).
     pub label: String,
     /// Mermaid tags: `crit` (freeze windows), `milestone` (instants).
@@ -59,7 +60,7 @@ pub struct Bar {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Note {
+pub(crate) struct Note {
     pub name: String,
     pub schedule: String,
 }
@@ -99,7 +100,7 @@ fn starts_between(
 }
 
 /// A length Mermaid reads: whole days, hours or minutes, else seconds.
-pub fn mermaid_length(d: Option<Duration>) -> String {
+pub(super) fn mermaid_length(d: Option<Duration>) -> String {
     let Some(d) = d else {
         return "0m".to_owned();
     };
@@ -119,7 +120,7 @@ pub fn mermaid_length(d: Option<Duration>) -> String {
 
 /// Text safe in a Mermaid Gantt line: no `:` (starts the data), `#` or `;` (comments and
 /// statement ends), no line breaks.
-pub fn mermaid_safe(s: &str) -> String {
+pub(super) fn mermaid_safe(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             ':' | '#' | ';' | '%' | '\n' | '\r' | '\t' => ' ',
@@ -218,7 +219,7 @@ fn chart(
 }
 
 /// The reference week (Monday 2027-03-01 to Sunday 2027-03-07).
-pub fn week(plan: &Plan, items: &[Item<'_>]) -> Chart {
+pub(super) fn week(plan: &Plan, items: &[Item<'_>]) -> Chart {
     let tz = plan.metadata.timezone.value;
     let from = local_midnight(tz, reference_date(0));
     let to = local_midnight(tz, reference_date(7));
@@ -234,7 +235,7 @@ pub fn week(plan: &Plan, items: &[Item<'_>]) -> Chart {
 }
 
 /// The reference month (March 2027).
-pub fn month(plan: &Plan, items: &[Item<'_>]) -> Chart {
+pub(super) fn month(plan: &Plan, items: &[Item<'_>]) -> Chart {
     let tz = plan.metadata.timezone.value;
     let from = local_midnight(tz, reference_date(0));
     let to = local_midnight(tz, reference_date(31));
@@ -251,7 +252,7 @@ pub fn month(plan: &Plan, items: &[Item<'_>]) -> Chart {
 
 /// How often something happens, for grouping checklists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Frequency {
+pub(super) enum Frequency {
     Daily,
     Weekly,
     Monthly,
@@ -262,7 +263,7 @@ pub enum Frequency {
 }
 
 impl Frequency {
-    pub const ALL: [Frequency; 7] = [
+    pub(super) const ALL: [Frequency; 7] = [
         Frequency::Daily,
         Frequency::Weekly,
         Frequency::Monthly,
@@ -272,7 +273,7 @@ impl Frequency {
         Frequency::Once,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(super) fn title(self) -> &'static str {
         match self {
             Frequency::Daily => "Daily",
             Frequency::Weekly => "Weekly",
@@ -286,12 +287,13 @@ impl Frequency {
 }
 
 /// How often `item` starts in the reference year (2027): daily or more often, weekly, monthly…
-pub fn frequency(item: &Item<'_>, tz: Tz) -> Frequency {
+pub(super) fn frequency(item: &Item<'_>, tz: Tz) -> Frequency {
     if matches!(item.schedule, Schedule::Once { .. }) {
         return Frequency::Once;
     }
-    let from = local_midnight(tz, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap_or_default());
-    let to = local_midnight(tz, NaiveDate::from_ymd_opt(2028, 1, 1).unwrap_or_default());
+    let year = crate::value::time::REFERENCE_DATE;
+    let from = local_midnight(tz, year);
+    let to = local_midnight(tz, year.with_year(year.year() + 1).unwrap_or(year));
     let n = starts_between(item, tz, from, to, 200).len();
     match n {
         200.. => Frequency::Daily,

@@ -17,7 +17,7 @@ use crate::value::{Duration, Number, Percent};
 
 /// File names of the pages every plan has, next to the runbook pages.
 #[derive(Clone, Debug, Serialize)]
-pub struct Files {
+pub(crate) struct Files {
     pub index: String,
     pub postmortem: String,
 }
@@ -26,7 +26,7 @@ impl Files {
     /// `index.md` and `postmortem.md`, unless a runbook already has that name (its page must be
     /// where `runbook_url` points): then `_index.md` / `_postmortem.md`, which no runbook name
     /// can take.
-    pub fn of(plan: &Plan) -> Files {
+    pub(crate) fn of(plan: &Plan) -> Files {
         let pick = |name: &str| {
             if plan.runbooks.contains(name) {
                 format!("_{name}.md")
@@ -42,7 +42,7 @@ impl Files {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct PlanInfo {
+pub(crate) struct PlanInfo {
     pub name: String,
     /// The title, or the name when there is none.
     pub title: String,
@@ -53,21 +53,21 @@ pub struct PlanInfo {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Pair {
+pub(crate) struct Pair {
     pub name: String,
     pub value: String,
 }
 
 /// A runbook reference: `href` is the page, absent when the plan does not define the runbook.
 #[derive(Clone, Debug, Serialize)]
-pub struct Link {
+pub(crate) struct Link {
     pub name: String,
     pub title: String,
     pub href: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct AlertRow {
+pub(crate) struct AlertRow {
     pub name: String,
     /// The severity level, when one could be found.
     pub level: Option<String>,
@@ -87,21 +87,21 @@ pub struct AlertRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RunbookRow {
+pub(crate) struct RunbookRow {
     pub link: Link,
     pub description: Option<String>,
     pub alerts: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     pub name: String,
     /// `Slack #ops`, `e-mail to ops@example.org`.
     pub target: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct LevelRow {
+pub(crate) struct LevelRow {
     pub name: String,
     pub response: String,
     pub resolve: Option<String>,
@@ -111,20 +111,20 @@ pub struct LevelRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct MatrixColumn {
+pub(crate) struct MatrixColumn {
     pub name: String,
     /// `warning`, `critical` or `warning, critical`: which alerts use this column.
     pub used_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct MatrixCell {
+pub(crate) struct MatrixCell {
     pub level: String,
     pub response: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct MatrixRowCx {
+pub(crate) struct MatrixRowCx {
     pub impact: String,
     /// Services rated at this impact (and `default` when it is `default_impact`).
     pub services: Vec<String>,
@@ -133,25 +133,25 @@ pub struct MatrixRowCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct MatrixCx {
+pub(crate) struct MatrixCx {
     pub columns: Vec<MatrixColumn>,
     pub rows: Vec<MatrixRowCx>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct SeverityCx {
+pub(crate) struct SeverityCx {
     pub levels: Vec<LevelRow>,
     pub matrix: Option<MatrixCx>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     pub after: String,
     pub to: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct OncallCx {
+pub(crate) struct OncallCx {
     pub rotation: Option<String>,
     pub handoff: Option<String>,
     pub primary: Option<String>,
@@ -162,7 +162,7 @@ pub struct OncallCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RoleRow {
+pub(crate) struct RoleRow {
     pub name: String,
     pub fte: Option<String>,
     pub contact: Option<String>,
@@ -170,7 +170,7 @@ pub struct RoleRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ServiceRow {
+pub(crate) struct ServiceRow {
     pub name: String,
     pub kind: &'static str,
     pub job: String,
@@ -186,7 +186,7 @@ pub struct ServiceRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct GraphNode {
+pub(crate) struct GraphNode {
     /// `s0`, `s1`…: never a Mermaid keyword.
     pub id: String,
     pub label: String,
@@ -196,20 +196,20 @@ pub struct GraphNode {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct GraphEdge {
+pub(crate) struct GraphEdge {
     pub from: String,
     pub to: String,
     pub hard: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Graph {
+pub(crate) struct Graph {
     pub nodes: Vec<GraphNode>,
     pub edges: Vec<GraphEdge>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct KpiRow {
+pub(crate) struct KpiRow {
     pub name: String,
     pub service: String,
     pub description: Option<String>,
@@ -225,7 +225,7 @@ pub struct KpiRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct SloRow {
+pub(crate) struct SloRow {
     pub name: String,
     pub service: String,
     pub description: Option<String>,
@@ -242,7 +242,7 @@ pub struct SloRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct WindowTask {
+pub(crate) struct WindowTask {
     pub name: String,
     /// Delay from the window's start.
     pub offset: String,
@@ -251,7 +251,7 @@ pub struct WindowTask {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct WindowRow {
+pub(crate) struct WindowRow {
     pub name: String,
     pub kind: &'static str,
     pub freeze: bool,
@@ -264,7 +264,7 @@ pub struct WindowRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct TaskRow {
+pub(crate) struct TaskRow {
     pub name: String,
     /// The window it runs in, if any.
     pub window: Option<String>,
@@ -285,7 +285,7 @@ pub struct TaskRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct CalendarCx {
+pub(crate) struct CalendarCx {
     pub timezone: String,
     pub week: Chart,
     pub month: Chart,
@@ -294,7 +294,7 @@ pub struct CalendarCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ChecklistEntry {
+pub(crate) struct ChecklistEntry {
     pub name: String,
     /// `task` or `restore test`.
     pub kind: &'static str,
@@ -309,13 +309,13 @@ pub struct ChecklistEntry {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ChecklistGroup {
+pub(crate) struct ChecklistGroup {
     pub frequency: &'static str,
     pub entries: Vec<ChecklistEntry>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BackupLevelRow {
+pub(crate) struct BackupLevelRow {
     pub kind: &'static str,
     pub schedule: String,
     pub retain: String,
@@ -323,7 +323,7 @@ pub struct BackupLevelRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RestoreTestCx {
+pub(crate) struct RestoreTestCx {
     pub schedule: String,
     pub duration: Option<String>,
     pub automated: bool,
@@ -332,7 +332,7 @@ pub struct RestoreTestCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BackupRow {
+pub(crate) struct BackupRow {
     pub name: String,
     pub service: Option<String>,
     pub description: Option<String>,
@@ -345,7 +345,7 @@ pub struct BackupRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BudgetItemRow {
+pub(crate) struct BudgetItemRow {
     pub name: String,
     /// As written: `4,000 per month`.
     pub amount: String,
@@ -355,7 +355,7 @@ pub struct BudgetItemRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BudgetCategoryRow {
+pub(crate) struct BudgetCategoryRow {
     pub name: String,
     pub total: String,
     /// Share of the lines' total: `32.6%`.
@@ -364,14 +364,14 @@ pub struct BudgetCategoryRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct AllocationRow {
+pub(crate) struct AllocationRow {
     pub kind: &'static str,
     pub share: String,
     pub amount: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BudgetCx {
+pub(crate) struct BudgetCx {
     pub currency: String,
     /// `year`, `quarter`, `month`.
     pub period: &'static str,
@@ -389,7 +389,7 @@ pub struct BudgetCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ReviewRow {
+pub(crate) struct ReviewRow {
     pub name: String,
     pub schedule: String,
     pub owner: Option<String>,
@@ -397,7 +397,7 @@ pub struct ReviewRow {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct PoliciesCx {
+pub(crate) struct PoliciesCx {
     pub updates: Vec<Pair>,
     pub retention: Vec<Pair>,
     pub secrets_rotation: Option<String>,
@@ -407,7 +407,7 @@ pub struct PoliciesCx {
 
 /// `index.md.j2`.
 #[derive(Clone, Debug, Serialize)]
-pub struct IndexCx {
+pub(crate) struct IndexCx {
     /// The "generated, do not edit" line.
     pub generated: String,
     pub plan: PlanInfo,
@@ -431,20 +431,20 @@ pub struct IndexCx {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct DiagnosisCx {
+pub(crate) struct DiagnosisCx {
     pub run: Option<String>,
     pub explain: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct UsedBy {
+pub(crate) struct UsedBy {
     /// `task`, `backup`, `restore test`, `service`, `KPI`, `SLO`.
     pub kind: &'static str,
     pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RunbookCx {
+pub(crate) struct RunbookCx {
     pub name: String,
     pub title: String,
     pub description: Option<String>,
@@ -457,7 +457,7 @@ pub struct RunbookCx {
 
 /// `runbook.md.j2`, once per runbook.
 #[derive(Clone, Debug, Serialize)]
-pub struct RunbookPageCx {
+pub(crate) struct RunbookPageCx {
     pub generated: String,
     pub plan: PlanInfo,
     pub files: Files,
@@ -470,7 +470,7 @@ pub struct RunbookPageCx {
 
 /// `postmortem.md.j2`.
 #[derive(Clone, Debug, Serialize)]
-pub struct PostmortemCx {
+pub(crate) struct PostmortemCx {
     pub generated: String,
     pub plan: PlanInfo,
     pub files: Files,
@@ -491,7 +491,7 @@ fn dur(d: Option<&Sp<Duration>>) -> Option<String> {
 }
 
 /// A number for people: grouped thousands, at most `decimals` decimals, no trailing zeros.
-pub fn num(n: Number, decimals: usize) -> String {
+pub(crate) fn num(n: Number, decimals: usize) -> String {
     if n.is_integer() {
         return group(n);
     }
@@ -518,7 +518,7 @@ fn percent(ratio: Number) -> String {
     )
 }
 
-pub fn plan_info(plan: &Plan) -> PlanInfo {
+pub(crate) fn plan_info(plan: &Plan) -> PlanInfo {
     let m = &plan.metadata;
     PlanInfo {
         name: m.name.value.clone(),
@@ -540,7 +540,7 @@ pub fn plan_info(plan: &Plan) -> PlanInfo {
     }
 }
 
-pub fn link(plan: &Plan, name: &str) -> Link {
+pub(crate) fn link(plan: &Plan, name: &str) -> Link {
     let rb = plan.runbooks.get(name);
     Link {
         name: name.to_owned(),
@@ -673,14 +673,14 @@ fn alert_row(plan: &Plan, a: &Alert<'_>) -> AlertRow {
     }
 }
 
-pub fn alert_rows(plan: &Plan) -> Vec<AlertRow> {
+pub(crate) fn alert_rows(plan: &Plan) -> Vec<AlertRow> {
     alerts::alerts(plan)
         .iter()
         .map(|a| alert_row(plan, a))
         .collect()
 }
 
-pub fn runbook_rows(plan: &Plan, alerts: &[AlertRow]) -> Vec<RunbookRow> {
+pub(crate) fn runbook_rows(plan: &Plan, alerts: &[AlertRow]) -> Vec<RunbookRow> {
     plan.runbooks
         .iter()
         .map(|(name, rb)| RunbookRow {
@@ -694,7 +694,7 @@ pub fn runbook_rows(plan: &Plan, alerts: &[AlertRow]) -> Vec<RunbookRow> {
         .collect()
 }
 
-pub fn severity(plan: &Plan) -> Option<SeverityCx> {
+pub(crate) fn severity(plan: &Plan) -> Option<SeverityCx> {
     let sev = &plan.severity.as_ref()?.value;
     let levels = sev
         .levels
@@ -768,7 +768,7 @@ pub fn severity(plan: &Plan) -> Option<SeverityCx> {
     Some(SeverityCx { levels, matrix })
 }
 
-pub fn oncall(plan: &Plan) -> Option<OncallCx> {
+pub(crate) fn oncall(plan: &Plan) -> Option<OncallCx> {
     let o = &plan.oncall.as_ref()?.value;
     Some(OncallCx {
         rotation: o.rotation.as_ref().map(|r| {
@@ -799,7 +799,7 @@ pub fn oncall(plan: &Plan) -> Option<OncallCx> {
     })
 }
 
-pub fn roles(plan: &Plan) -> Vec<RoleRow> {
+pub(crate) fn roles(plan: &Plan) -> Vec<RoleRow> {
     plan.roles
         .iter()
         .map(|(name, r)| RoleRow {
@@ -811,7 +811,7 @@ pub fn roles(plan: &Plan) -> Vec<RoleRow> {
         .collect()
 }
 
-pub fn services(plan: &Plan) -> Vec<ServiceRow> {
+pub(crate) fn services(plan: &Plan) -> Vec<ServiceRow> {
     plan.services
         .iter()
         .map(|(name, s)| ServiceRow {
@@ -850,7 +850,7 @@ pub fn services(plan: &Plan) -> Vec<ServiceRow> {
         .collect()
 }
 
-pub fn graph(plan: &Plan) -> Graph {
+pub(crate) fn graph(plan: &Plan) -> Graph {
     let id = |name: &str| {
         plan.services
             .names()
@@ -899,7 +899,7 @@ fn level_of(a: &Alert<'_>) -> String {
     }
 }
 
-pub fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
+pub(crate) fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
     plan.kpis
         .iter()
         .map(|(name, k)| {
@@ -929,7 +929,7 @@ pub fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
         .collect()
 }
 
-pub fn slos(plan: &Plan) -> Vec<SloRow> {
+pub(crate) fn slos(plan: &Plan) -> Vec<SloRow> {
     plan.slos
         .iter()
         .map(|(name, s)| {
@@ -968,7 +968,7 @@ fn frequency_of(plan: &Plan, items: &[Item<'_>], kind: ItemKind, name: &str) -> 
         .map_or(Frequency::Once, |i| calendar::frequency(i, tz))
 }
 
-pub fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
+pub(crate) fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
     let windows = plan
         .windows
         .iter()
@@ -1049,7 +1049,11 @@ pub fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
 }
 
 /// Manual tasks and manual restore tests, by how often they happen.
-pub fn checklists(plan: &Plan, items: &[Item<'_>], tasks: &[TaskRow]) -> Vec<ChecklistGroup> {
+pub(crate) fn checklists(
+    plan: &Plan,
+    items: &[Item<'_>],
+    tasks: &[TaskRow],
+) -> Vec<ChecklistGroup> {
     let mut entries: Vec<(Frequency, ChecklistEntry)> = Vec::new();
     for (name, t) in plan.tasks.iter() {
         if !t.manual {
@@ -1118,7 +1122,7 @@ fn retention(r: Retention) -> String {
     }
 }
 
-pub fn backups(plan: &Plan) -> Vec<BackupRow> {
+pub(crate) fn backups(plan: &Plan) -> Vec<BackupRow> {
     plan.backups
         .iter()
         .map(|(name, b)| BackupRow {
@@ -1156,7 +1160,7 @@ pub fn backups(plan: &Plan) -> Vec<BackupRow> {
         .collect()
 }
 
-pub fn budget(plan: &Plan) -> Option<BudgetCx> {
+pub(crate) fn budget(plan: &Plan) -> Option<BudgetCx> {
     let b = &plan.budget.as_ref()?.value;
     let cur = &b.currency.value;
     let money = |n: Number| format!("{} {cur}", num(n, 2));
@@ -1221,7 +1225,7 @@ pub fn budget(plan: &Plan) -> Option<BudgetCx> {
     })
 }
 
-pub fn policies(plan: &Plan) -> Option<PoliciesCx> {
+pub(crate) fn policies(plan: &Plan) -> Option<PoliciesCx> {
     let p = &plan.policies.as_ref()?.value;
     let t = &p.targets;
     let mut targets = Vec::new();
@@ -1279,7 +1283,7 @@ pub fn policies(plan: &Plan) -> Option<PoliciesCx> {
     })
 }
 
-pub fn index(plan: &Plan, generated: &str) -> IndexCx {
+pub(crate) fn index(plan: &Plan, generated: &str) -> IndexCx {
     let items = timeline::items(plan);
     let all = alerts::alerts(plan);
     let alerts: Vec<AlertRow> = all.iter().map(|a| alert_row(plan, a)).collect();
@@ -1352,7 +1356,7 @@ fn used_by(plan: &Plan, name: &str, alerts: &[AlertRow]) -> Vec<UsedBy> {
     out
 }
 
-pub fn runbook_pages(plan: &Plan, generated: &str) -> Vec<RunbookPageCx> {
+pub(crate) fn runbook_pages(plan: &Plan, generated: &str) -> Vec<RunbookPageCx> {
     let alerts = alert_rows(plan);
     let info = plan_info(plan);
     let files = Files::of(plan);
@@ -1403,7 +1407,7 @@ pub fn runbook_pages(plan: &Plan, generated: &str) -> Vec<RunbookPageCx> {
         .collect()
 }
 
-pub fn postmortem(plan: &Plan, generated: &str) -> PostmortemCx {
+pub(crate) fn postmortem(plan: &Plan, generated: &str) -> PostmortemCx {
     let alerts = alert_rows(plan);
     PostmortemCx {
         generated: generated.to_owned(),

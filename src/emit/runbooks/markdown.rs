@@ -9,7 +9,7 @@ fn one_line(s: &str) -> String {
 
 /// Inline text: escaped so it renders literally in a paragraph, a list item, a heading or a
 /// table cell.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let line = one_line(s);
     let mut out = String::with_capacity(line.len() + 8);
     for (i, word) in line.split(' ').enumerate() {
@@ -206,7 +206,7 @@ fn escape_leading(s: &str) -> String {
 
 /// A heading: inline text without the trailing punctuation markdownlint rejects (`MD026`) and
 /// without a trailing `#` an ATX heading would drop.
-pub fn heading(s: &str) -> String {
+pub(crate) fn heading(s: &str) -> String {
     let t = one_line(s);
     let trimmed = t.trim_end_matches(['.', ',', ';', ':', '!', '。', '，', '；', '：', ' ']);
     let mut out = text(trimmed);
@@ -218,7 +218,7 @@ pub fn heading(s: &str) -> String {
 
 /// An inline code span holding `s` on one line; `in_table` escapes `|`, which GitHub tables
 /// split on even inside code.
-pub fn code(s: &str, in_table: bool) -> String {
+pub(crate) fn code(s: &str, in_table: bool) -> String {
     let t = one_line(s);
     if t.is_empty() {
         return String::new();
@@ -235,7 +235,7 @@ pub fn code(s: &str, in_table: bool) -> String {
 
 /// A fenced code block: tabs as spaces, no trailing blanks, a fence longer than any run of
 /// backticks inside.
-pub fn block(s: &str, lang: &str) -> String {
+pub(crate) fn block(s: &str, lang: &str) -> String {
     let lines: Vec<String> = s
         .replace('\t', "    ")
         .lines()
@@ -271,7 +271,7 @@ fn longest_run(s: &str, c: char) -> usize {
 
 /// A GitHub heading anchor for text upkeep writes itself (ASCII): lower case, spaces as `-`,
 /// punctuation other than `-` and `_` dropped.
-pub fn anchor(s: &str) -> String {
+pub(crate) fn anchor(s: &str) -> String {
     s.trim()
         .to_lowercase()
         .chars()

@@ -15,8 +15,8 @@
 //!   blocks, one final newline.
 
 mod calendar;
-pub mod context;
-pub mod markdown;
+pub(crate) mod context;
+pub(crate) mod markdown;
 
 use std::path::PathBuf;
 
@@ -29,7 +29,7 @@ use super::{Artifact, Context};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 
 /// The built-in templates, by the file name an override uses.
-pub const TEMPLATES: &[(&str, &str)] = &[
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     (
         "index.md.j2",
         include_str!(concat!(
@@ -71,7 +71,7 @@ fn string_arg(v: &Value) -> Result<Option<String>, Error> {
 /// The fuel of one render. The built-in pages of the bundled plans and of the benchmark's
 /// synthetic plan take between 10,000 and 30,000; this leaves a hundredfold headroom for
 /// overrides and bounds a runaway one at about a tenth of a second and 128 MiB.
-pub const TEMPLATE_FUEL: u64 = 2_000_000;
+pub(crate) const TEMPLATE_FUEL: u64 = 2_000_000;
 
 fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<'a> {
     let mut env = Environment::new();
@@ -247,7 +247,7 @@ fn generated(cx: &Context<'_>) -> String {
     cx.header().join(" ").replace("--", "- -")
 }
 
-pub fn emit(cx: &Context<'_>, diags: &mut Diagnostics) -> Vec<Artifact> {
+pub(crate) fn emit(cx: &Context<'_>, diags: &mut Diagnostics) -> Vec<Artifact> {
     let env = environment(cx, diags);
     let plan = cx.plan;
     let dir = format!("runbooks/{}", cx.name());
