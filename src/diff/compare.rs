@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::facts::{Entries, Entry, Facts, Field, Section, Sense, Val, retention};
+use super::facts::{Entries, Entry, Facts, Field, Section, Sense, Val};
 use crate::model::Retention;
 use crate::value::money::group;
 use crate::value::{Comparator, Direction, Number};
@@ -589,7 +589,7 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
             };
             vec![Msg::new(
                 kind,
-                format!("{label} {word} `{}` → `{}`", retention(*x), retention(*y)),
+                format!("{label} {word} `{x}` → `{y}`"),
                 a,
                 b,
             )]

@@ -227,19 +227,12 @@ impl Val {
             Val::Refs(_, v) | Val::List(v) => v.join(", "),
             Val::Threshold { threshold, .. } => threshold.to_string(),
             Val::Duration(d, _) => d.to_string(),
-            Val::Retention(r) => retention(*r),
+            Val::Retention(r) => r.to_string(),
             Val::Percent(p, _) => p.to_string(),
             Val::Money { amount, unit } => format!("{} {unit}", group(*amount)),
             Val::Level { name, .. } | Val::Impact { name, .. } => name.clone(),
             Val::When { shown, .. } => shown.clone(),
         }
-    }
-}
-
-pub(crate) fn retention(r: Retention) -> String {
-    match r {
-        Retention::For(d) => d.to_string(),
-        Retention::Forever => "forever".to_owned(),
     }
 }
 
@@ -624,16 +617,7 @@ fn indicator(i: &Indicator) -> String {
             flow(&[
                 ("counter", Some(counter.value.clone())),
                 ("window", d(window)),
-                (
-                    "per",
-                    Some(
-                        match per {
-                            crate::model::RatePer::Second => "s",
-                            crate::model::RatePer::Minute => "min",
-                        }
-                        .to_owned()
-                    )
-                ),
+                ("per", Some(per.name().to_owned())),
                 ("selector", opt(selector.as_ref())),
             ])
         ),
@@ -1033,7 +1017,7 @@ fn oncall(plan: &Plan, f: &mut Facts) {
     e.text(
         "handoff",
         o.handoff.as_ref().map(|h| match h.value.weekday {
-            Some(d) => format!("{} {}", weekday(d), h.value.at),
+            Some(d) => format!("{} {}", crate::value::schedule::weekday_name(d), h.value.at),
             None => h.value.at.to_string(),
         }),
     );
@@ -1049,18 +1033,6 @@ fn oncall(plan: &Plan, f: &mut Facts) {
     }
     e.list("tools", &o.tools);
     f.insert(Section::Oncall, "", e);
-}
-
-fn weekday(d: chrono::Weekday) -> &'static str {
-    match d {
-        chrono::Weekday::Mon => "monday",
-        chrono::Weekday::Tue => "tuesday",
-        chrono::Weekday::Wed => "wednesday",
-        chrono::Weekday::Thu => "thursday",
-        chrono::Weekday::Fri => "friday",
-        chrono::Weekday::Sat => "saturday",
-        chrono::Weekday::Sun => "sunday",
-    }
 }
 
 fn roles(plan: &Plan, f: &mut Facts) {
@@ -1080,10 +1052,7 @@ fn roles(plan: &Plan, f: &mut Facts) {
 
 fn windows(plan: &Plan, f: &mut Facts) {
     for (name, w) in plan.windows.iter() {
-        let kind = match w.kind {
-            crate::model::WindowKind::Maintenance => "maintenance",
-            crate::model::WindowKind::Freeze => "freeze",
-        };
+        let kind = w.kind.name();
         let mut e = Entry::with_summary(format!(
             "{kind}, `{}` for `{}`",
             w.schedule.value, w.duration.value
@@ -1163,7 +1132,7 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
     let levels: Vec<String> = b
         .levels
         .iter()
-        .map(|l| format!("{} kept `{}`", l.kind.name(), retention(l.retain.value)))
+        .map(|l| format!("{} kept `{}`", l.kind.name(), l.retain.value))
         .collect();
     let mut e = Entry::with_summary(levels.join(", "));
     e.risk_removed = Some("backups are removed".to_owned());
@@ -1189,11 +1158,8 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
     e.refs("environments", &b.environments);
     f.insert(Section::Backups, name.to_owned(), e);
     for l in &b.levels {
-        let mut e = Entry::with_summary(format!(
-            "`{}`, kept `{}`",
-            l.schedule.value,
-            retention(l.retain.value)
-        ));
+        let mut e =
+            Entry::with_summary(format!("`{}`, kept `{}`", l.schedule.value, l.retain.value));
         e.risk_removed = Some(format!("`{}` backups are removed", l.kind.name()));
         e.labelled("retain", "retention", Val::Retention(l.retain.value))
             .risk_weakened = Some("backup retention is cut".to_owned());
@@ -1508,11 +1474,7 @@ fn lints(plan: &Plan, f: &mut Facts) {
     let mut sorted: Vec<_> = plan.lints.iter().collect();
     sorted.sort_by(|a, b| a.0.value.cmp(&b.0.value));
     for (code, level) in sorted {
-        let level = match level.value {
-            crate::model::LintLevel::Allow => "allow",
-            crate::model::LintLevel::Warn => "warn",
-            crate::model::LintLevel::Deny => "deny",
-        };
+        let level = level.value.name();
         e.labelled(
             code.value.clone(),
             format!("lint `{}`", code.value),

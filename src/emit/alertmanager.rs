@@ -42,18 +42,6 @@ const WEEKDAYS: [Weekday; 7] = [
     Weekday::Sat,
 ];
 
-fn day_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "monday",
-        Weekday::Tue => "tuesday",
-        Weekday::Wed => "wednesday",
-        Weekday::Thu => "thursday",
-        Weekday::Fri => "friday",
-        Weekday::Sat => "saturday",
-        Weekday::Sun => "sunday",
-    }
-}
-
 const MONTHS: [&str; 12] = [
     "january",
     "february",
@@ -109,7 +97,7 @@ impl Span {
                 Yaml::Seq(
                     self.weekdays
                         .iter()
-                        .map(|d| Yaml::str(day_name(*d)))
+                        .map(|d| Yaml::str(crate::value::schedule::weekday_name(*d)))
                         .collect(),
                 ),
             );

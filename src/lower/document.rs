@@ -265,12 +265,7 @@ fn read_header(cx: &mut Cx<'_>, root: &Node, at: Span) -> Option<DocKind> {
         );
         return None;
     };
-    cx.choice(
-        k,
-        "kind",
-        &[("Plan", DocKind::Plan), ("Fragment", DocKind::Fragment)],
-    )
-    .map(|k| k.value)
+    cx.choice(k, "kind", DocKind::KEYS).map(|k| k.value)
 }
 
 fn unknown_top_fields<'n>(

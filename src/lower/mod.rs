@@ -510,8 +510,16 @@ impl<'n> Obj<'n> {
             .and_then(|n| cx.schedule(n, &self.path(name)))
     }
 
-    /// Exactly one of `names` must be present; returns which and its node.
-    pub fn one_of(&self, cx: &mut Cx<'_>, names: &[&str], what: &str) -> Option<(usize, &'n Node)> {
+    /// Exactly one of the keys in `options` must be present: the value it stands for, its node
+    /// and the key. `options` is an enum's `KEYS` table (or a table of its own), so what is
+    /// present is named by a variant, never by a position.
+    pub fn one_of<T: Copy>(
+        &self,
+        cx: &mut Cx<'_>,
+        options: &[(&'static str, T)],
+        what: &str,
+    ) -> Option<(T, &'n Node, &'static str)> {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
         let mut present: Vec<(usize, &Node, Span)> = names
             .iter()
             .enumerate()
@@ -519,7 +527,7 @@ impl<'n> Obj<'n> {
             .collect();
         present.sort_by_key(|(_, _, s)| s.start);
         match present.as_slice() {
-            [(i, node, _)] => Some((*i, *node)),
+            [(i, node, _)] => Some((options[*i].1, *node, options[*i].0)),
             [] => {
                 let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
                 cx.report(

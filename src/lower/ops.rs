@@ -102,13 +102,6 @@ pub(super) const POLICIES: &[&str] = &[
 pub(super) const TARGETS: &[&str] = &["uptime", "mttr", "mtbf", "coverage", "error_rate"];
 pub(super) const REVIEW: &[&str] = &["schedule", "owner", "description"];
 
-const TASK_TYPES: &[(&str, TaskType)] = &[
-    ("predictive", TaskType::Predictive),
-    ("preventive", TaskType::Preventive),
-    ("corrective", TaskType::Corrective),
-    ("perfective", TaskType::Perfective),
-];
-
 pub(super) fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
     let mut out = Entries::default();
     for (name, node, key) in cx.named(n, "roles", false) {
@@ -153,16 +146,7 @@ pub(super) fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
         let duration = o.req_duration(cx, "duration");
         let kind = o
             .get("kind")
-            .and_then(|k| {
-                cx.choice(
-                    k,
-                    &o.path("kind"),
-                    &[
-                        ("maintenance", WindowKind::Maintenance),
-                        ("freeze", WindowKind::Freeze),
-                    ],
-                )
-            })
+            .and_then(|k| cx.choice(k, &o.path("kind"), WindowKind::KEYS))
             .map_or(WindowKind::Maintenance, |k| k.value);
         let mute = o.opt_bool(cx, "mute").unwrap_or(false);
         let downtime = o.get("downtime").and_then(|d| {
@@ -219,9 +203,17 @@ pub(super) fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
         let Some(o) = cx.object(node, key, &path, TASK) else {
             continue;
         };
-        let when = match o.one_of(cx, &["window", "schedule"], "a `window` or a `schedule`") {
-            Some((0, w)) => cx.reference(w, &o.path("window")).map(When::Window),
-            Some((_, s)) => cx.schedule(s, &o.path("schedule")).map(When::Schedule),
+        #[derive(Clone, Copy)]
+        enum WhenKey {
+            Window,
+            Schedule,
+        }
+        let keys = [("window", WhenKey::Window), ("schedule", WhenKey::Schedule)];
+        let when = match o.one_of(cx, &keys, "a `window` or a `schedule`") {
+            Some((WhenKey::Window, w, _)) => cx.reference(w, &o.path("window")).map(When::Window),
+            Some((WhenKey::Schedule, s, _)) => {
+                cx.schedule(s, &o.path("schedule")).map(When::Schedule)
+            }
             None => None,
         };
         let duration = o.req_duration(cx, "duration");
@@ -237,7 +229,7 @@ pub(super) fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
         }
         let kind = o
             .get("type")
-            .and_then(|t| cx.choice(t, &o.path("type"), TASK_TYPES))
+            .and_then(|t| cx.choice(t, &o.path("type"), TaskType::KEYS))
             .map_or(TaskType::Preventive, |t| t.value);
         let checklist = o.opt_strings(cx, "checklist");
         let (Some(when), Some(duration)) = (when, duration) else {
@@ -282,7 +274,7 @@ pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
         };
         let command = o.opt_string(cx, "command");
         let mut levels = Vec::new();
-        for kind in BackupKind::ALL {
+        for &kind in BackupKind::ALL {
             let Some(l) = o.get(kind.name()) else {
                 continue;
             };
@@ -439,17 +431,7 @@ pub(super) fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
         .unwrap_or_else(|| Sp::new("USD".to_owned(), key));
     let period = o
         .get("period")
-        .and_then(|p| {
-            cx.choice(
-                p,
-                "budget.period",
-                &[
-                    ("year", Period::Year),
-                    ("quarter", Period::Quarter),
-                    ("month", Period::Month),
-                ],
-            )
-        })
+        .and_then(|p| cx.choice(p, "budget.period", Period::KEYS))
         .map_or(Period::Year, |p| p.value);
     let total = o.get("total").and_then(|t| money(cx, t, "budget.total"));
     let mut lines = Vec::new();
@@ -463,19 +445,18 @@ pub(super) fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
                     let Some(io) = cx.object(inode, ikey, &ipath, BUDGET_ITEM) else {
                         continue;
                     };
-                    let Some((which, amount)) = io.one_of(
+                    let Some((per, amount, key_name)) = io.one_of(
                         cx,
-                        &["monthly", "quarterly", "yearly"],
+                        &[
+                            ("monthly", Period::Month),
+                            ("quarterly", Period::Quarter),
+                            ("yearly", Period::Year),
+                        ],
                         "an amount per period",
                     ) else {
                         continue;
                     };
-                    let per = [Period::Month, Period::Quarter, Period::Year][which];
-                    let Some(amount) = money(
-                        cx,
-                        amount,
-                        &io.path(["monthly", "quarterly", "yearly"][which]),
-                    ) else {
+                    let Some(amount) = money(cx, amount, &io.path(key_name)) else {
                         continue;
                     };
                     items.push(BudgetItem {
@@ -504,7 +485,7 @@ pub(super) fn budget(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Budget> {
             "budget.allocation",
             ALLOCATION,
         ) {
-            for (name, t) in TASK_TYPES {
+            for (name, t) in TaskType::KEYS {
                 if let Some(p) = ao.get(name).and_then(|v| cx.percent(v, &ao.path(name))) {
                     allocation.push((*t, p));
                 }
@@ -657,17 +638,11 @@ pub(super) fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
 }
 
 fn deadline(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Deadline>> {
-    const CADENCES: &[(&str, Cadence)] = &[
-        ("daily", Cadence::Daily),
-        ("weekly", Cadence::Weekly),
-        ("monthly", Cadence::Monthly),
-        ("quarterly", Cadence::Quarterly),
-        ("semiannual", Cadence::Semiannual),
-        ("yearly", Cadence::Yearly),
-    ];
     if let Some(s) = n.as_str() {
         if s.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return cx.choice(n, path, CADENCES).map(|c| c.map(Deadline::Every));
+            return cx
+                .choice(n, path, Cadence::KEYS)
+                .map(|c| c.map(Deadline::Every));
         }
     }
     cx.parse(
@@ -758,15 +733,7 @@ pub(super) fn lints(cx: &mut Cx<'_>, n: &Node) -> Vec<(Sp<String>, Sp<LintLevel>
         let Some(code) = cx.string(k, "a code in `lints`") else {
             continue;
         };
-        let Some(level) = cx.choice(
-            v,
-            &format!("lints.{}", code.value),
-            &[
-                ("allow", LintLevel::Allow),
-                ("warn", LintLevel::Warn),
-                ("deny", LintLevel::Deny),
-            ],
-        ) else {
+        let Some(level) = cx.choice(v, &format!("lints.{}", code.value), LintLevel::KEYS) else {
             continue;
         };
         out.push((code, level));

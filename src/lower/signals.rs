@@ -4,9 +4,10 @@
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    AlertLevels, Dependency, Entries, Escalation, Handoff, Health, Indicator, Kpi, Level,
-    LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver, ReceiverKind, Resource, Rotation,
-    Service, ServiceKind, Severity, Slo, SloIndicator,
+    AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
+    IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver,
+    ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, Slo, SloIndicator,
+    SloIndicatorKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
@@ -38,14 +39,7 @@ pub(super) const KPI: &[&str] = &[
     "runbook",
     "levels",
 ];
-pub(super) const INDICATOR: &[&str] = &[
-    "expr",
-    "latency",
-    "error_ratio",
-    "throughput",
-    "resource",
-    "up",
-];
+pub(super) const INDICATOR: &[&str] = IndicatorKind::NAMES;
 pub(super) const LATENCY: &[&str] = &["histogram", "quantile", "window", "selector"];
 pub(super) const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
 pub(super) const THROUGHPUT: &[&str] = &["counter", "window", "per", "selector"];
@@ -60,7 +54,7 @@ pub(super) const SLO: &[&str] = &[
     "alerting",
     "runbook",
 ];
-pub(super) const SLO_INDICATOR: &[&str] = &["error_ratio", "latency", "up"];
+pub(super) const SLO_INDICATOR: &[&str] = SloIndicatorKind::NAMES;
 pub(super) const SLO_ERROR_RATIO: &[&str] = &["errors", "total"];
 pub(super) const SLO_LATENCY: &[&str] = &["histogram", "threshold", "selector"];
 pub(super) const SLO_ALERTING: &[&str] = &["page", "ticket"];
@@ -74,7 +68,7 @@ pub(super) const SEVERITY: &[&str] = &[
 pub(super) const LEVEL: &[&str] = &["response", "resolve", "notify", "repeat", "description"];
 pub(super) const MATRIX: &[&str] = &["likelihood", "impact"];
 pub(super) const LIKELIHOOD_OF: &[&str] = &["warning", "critical"];
-pub(super) const RECEIVER: &[&str] = &["slack", "email", "pagerduty", "opsgenie", "webhook"];
+pub(super) const RECEIVER: &[&str] = Channel::NAMES;
 pub(super) const SLACK: &[&str] = &[
     "channel",
     "api_url_file",
@@ -154,13 +148,7 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
         };
         let kind = obj
             .get("kind")
-            .and_then(|k| {
-                cx.choice(
-                    k,
-                    &obj.path("kind"),
-                    &ServiceKind::ALL.map(|k| (k.name(), k)),
-                )
-            })
+            .and_then(|k| cx.choice(k, &obj.path("kind"), ServiceKind::KEYS))
             .map_or(ServiceKind::Service, |k| k.value);
         let job = obj.opt_string(cx, "job").unwrap_or_else(|| name.clone());
         let port = obj
@@ -218,14 +206,24 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
 
 fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     let obj = cx.object(n, key, path, HEALTH)?;
-    let (which, node) = obj.one_of(
+    #[derive(Clone, Copy)]
+    enum ProbeKind {
+        Http,
+        Tcp,
+        Command,
+    }
+    let (kind, node, key_name) = obj.one_of(
         cx,
-        &["http", "tcp", "command"],
+        &[
+            ("http", ProbeKind::Http),
+            ("tcp", ProbeKind::Tcp),
+            ("command", ProbeKind::Command),
+        ],
         "a probe (`http`, `tcp` or `command`)",
     )?;
-    let target = cx.string(node, &obj.path(["http", "tcp", "command"][which]))?;
-    let probe = match which {
-        0 => {
+    let target = cx.string(node, &obj.path(key_name))?;
+    let probe = match kind {
+        ProbeKind::Http => {
             if !(target.value.starts_with("http://") || target.value.starts_with("https://")) {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("`{}` is not an HTTP URL", target.value))
@@ -237,7 +235,7 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             }
             Probe::Http(target.value.clone())
         }
-        1 => {
+        ProbeKind::Tcp => {
             if target
                 .value
                 .rsplit_once(':')
@@ -253,7 +251,7 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             }
             Probe::Tcp(target.value.clone())
         }
-        _ => Probe::Command(target.value.clone()),
+        ProbeKind::Command => Probe::Command(target.value.clone()),
     };
     let span = target.span;
     let interval = obj
@@ -431,16 +429,16 @@ fn resolve_unit(
 
 fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indicator>> {
     let obj = cx.object(n, key, path, INDICATOR)?;
-    let (which, node) = obj.one_of(cx, INDICATOR, "an indicator kind")?;
-    let sub_key = obj.key_span(INDICATOR[which]).unwrap_or(key);
-    let sub_path = obj.path(INDICATOR[which]);
+    let (kind, node, key_name) = obj.one_of(cx, IndicatorKind::KEYS, "an indicator kind")?;
+    let sub_key = obj.key_span(key_name).unwrap_or(key);
+    let sub_path = obj.path(key_name);
     let window = |cx: &mut Cx<'_>, o: &super::Obj<'_>| {
         o.opt_duration(cx, "window")
             .unwrap_or(Sp::new(FIVE_MINUTES, sub_key))
     };
-    let ind = match which {
-        0 => Indicator::Expr(cx.string(node, &sub_path)?),
-        1 => {
+    let ind = match kind {
+        IndicatorKind::Expr => Indicator::Expr(cx.string(node, &sub_path)?),
+        IndicatorKind::Latency => {
             let o = cx.object(node, sub_key, &sub_path, LATENCY)?;
             let histogram = o
                 .req_string(cx, "histogram")
@@ -467,7 +465,7 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
                 selector,
             }
         }
-        2 => {
+        IndicatorKind::ErrorRatio => {
             let o = cx.object(node, sub_key, &sub_path, ERROR_RATIO)?;
             let errors = o.req_string(cx, "errors");
             let total = o.req_string(cx, "total");
@@ -478,7 +476,7 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
                 window,
             }
         }
-        3 => {
+        IndicatorKind::Throughput => {
             let o = cx.object(node, sub_key, &sub_path, THROUGHPUT)?;
             let counter = o
                 .req_string(cx, "counter")
@@ -486,13 +484,7 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
             let window = window(cx, &o);
             let per = o
                 .get("per")
-                .and_then(|p| {
-                    cx.choice(
-                        p,
-                        &o.path("per"),
-                        &[("s", RatePer::Second), ("min", RatePer::Minute)],
-                    )
-                })
+                .and_then(|p| cx.choice(p, &o.path("per"), RatePer::KEYS))
                 .map_or(RatePer::Second, |p| p.value);
             let selector = o.opt_string(cx, "selector");
             Indicator::Throughput {
@@ -502,19 +494,10 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
                 selector,
             }
         }
-        4 => Indicator::Resource(
-            cx.choice(
-                node,
-                &sub_path,
-                &[
-                    ("cpu", Resource::Cpu),
-                    ("memory", Resource::Memory),
-                    ("disk", Resource::Disk),
-                ],
-            )?
-            .value,
-        ),
-        _ => {
+        IndicatorKind::Resource => {
+            Indicator::Resource(cx.choice(node, &sub_path, Resource::KEYS)?.value)
+        }
+        IndicatorKind::Up => {
             let job = if matches!(node.value, Value::Null) {
                 None
             } else {
@@ -619,11 +602,11 @@ pub(super) fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
 
 fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<SloIndicator>> {
     let obj = cx.object(n, key, path, SLO_INDICATOR)?;
-    let (which, node) = obj.one_of(cx, SLO_INDICATOR, "an SLI kind")?;
-    let sub_key = obj.key_span(SLO_INDICATOR[which]).unwrap_or(key);
-    let sub_path = obj.path(SLO_INDICATOR[which]);
-    let ind = match which {
-        0 => {
+    let (kind, node, key_name) = obj.one_of(cx, SloIndicatorKind::KEYS, "an SLI kind")?;
+    let sub_key = obj.key_span(key_name).unwrap_or(key);
+    let sub_path = obj.path(key_name);
+    let ind = match kind {
+        SloIndicatorKind::ErrorRatio => {
             let o = cx.object(node, sub_key, &sub_path, SLO_ERROR_RATIO)?;
             let errors = o.req_string(cx, "errors");
             let total = o.req_string(cx, "total");
@@ -632,7 +615,7 @@ fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<
                 total: total?,
             }
         }
-        1 => {
+        SloIndicatorKind::Latency => {
             let o = cx.object(node, sub_key, &sub_path, SLO_LATENCY)?;
             let histogram = o
                 .req_string(cx, "histogram")
@@ -660,7 +643,7 @@ fn slo_indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<
                 selector,
             }
         }
-        _ => {
+        SloIndicatorKind::Up => {
             let job = if matches!(node.value, Value::Null) {
                 None
             } else {
@@ -750,16 +733,22 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
         let Some(obj) = cx.object(node, key, &path, RECEIVER) else {
             continue;
         };
-        let Some((which, body)) = obj.one_of(
+        let Some((channel, body, key_name)) = obj.one_of(
             cx,
-            RECEIVER,
+            Channel::KEYS,
             "a channel (`slack`, `email`, `pagerduty`, `opsgenie` or `webhook`)",
         ) else {
             continue;
         };
-        let sub_key = obj.key_span(RECEIVER[which]).unwrap_or(key);
-        let sub_path = obj.path(RECEIVER[which]);
-        let fields = [SLACK, EMAIL, PAGERDUTY, OPSGENIE, WEBHOOK][which];
+        let sub_key = obj.key_span(key_name).unwrap_or(key);
+        let sub_path = obj.path(key_name);
+        let fields = match channel {
+            Channel::Slack => SLACK,
+            Channel::Email => EMAIL,
+            Channel::PagerDuty => PAGERDUTY,
+            Channel::Opsgenie => OPSGENIE,
+            Channel::Webhook => WEBHOOK,
+        };
         let Some(o) = cx.object(body, sub_key, &sub_path, fields) else {
             continue;
         };
@@ -768,7 +757,7 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
             .filter(|f| fields.contains(f))
             .filter_map(|f| o.key_span(f).map(|s| Sp::new((*f).to_owned(), s)))
             .collect();
-        if which == 4 {
+        if channel == Channel::Webhook {
             if let (Some(u), Some(span)) = (o.get("url").and_then(Node::as_str), o.key_span("url"))
             {
                 if url_has_secret(u) {
@@ -776,8 +765,8 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 }
             }
         }
-        let kind = match which {
-            0 => {
+        let kind = match channel {
+            Channel::Slack => {
                 let Some(channel) = o.req_string(cx, "channel") else {
                     continue;
                 };
@@ -788,7 +777,7 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     send_resolved: o.opt_bool(cx, "send_resolved").unwrap_or(true),
                 }
             }
-            1 => {
+            Channel::Email => {
                 let Some(to) = o.req_string(cx, "to") else {
                     continue;
                 };
@@ -806,16 +795,16 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     auth_password_file: o.opt_string(cx, "auth_password_file"),
                 }
             }
-            2 => ReceiverKind::PagerDuty {
+            Channel::PagerDuty => ReceiverKind::PagerDuty {
                 routing_key_file: o.opt_string(cx, "routing_key_file"),
                 severity: o.opt_string(cx, "severity"),
             },
-            3 => ReceiverKind::Opsgenie {
+            Channel::Opsgenie => ReceiverKind::Opsgenie {
                 api_key_file: o.opt_string(cx, "api_key_file"),
                 priority: o.opt_string(cx, "priority"),
                 responders: o.opt_strings(cx, "responders"),
             },
-            _ => ReceiverKind::Webhook {
+            Channel::Webhook => ReceiverKind::Webhook {
                 url: {
                     let Some(url) = o.req_string(cx, "url") else {
                         continue;
@@ -830,11 +819,11 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
             },
         };
         // A receiver needs its secret from a file unless it is e-mail.
-        let needs = match which {
-            0 => Some("api_url_file"),
-            2 => Some("routing_key_file"),
-            3 => Some("api_key_file"),
-            _ => None,
+        let needs = match channel {
+            Channel::Slack => Some("api_url_file"),
+            Channel::PagerDuty => Some("routing_key_file"),
+            Channel::Opsgenie => Some("api_key_file"),
+            Channel::Email | Channel::Webhook => None,
         };
         if let Some(field) = needs {
             if o.get(field).is_none() && inline_secrets.is_empty() {
@@ -854,18 +843,9 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
 
 pub(super) fn oncall(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Oncall> {
     let obj = cx.object(n, key, "oncall", ONCALL)?;
-    let rotation = obj.get("rotation").and_then(|r| {
-        cx.choice(
-            r,
-            "oncall.rotation",
-            &[
-                ("daily", Rotation::Daily),
-                ("weekly", Rotation::Weekly),
-                ("biweekly", Rotation::Biweekly),
-                ("monthly", Rotation::Monthly),
-            ],
-        )
-    });
+    let rotation = obj
+        .get("rotation")
+        .and_then(|r| cx.choice(r, "oncall.rotation", Rotation::KEYS));
     let handoff = obj.get("handoff").and_then(|h| {
         cx.parse(
             h,

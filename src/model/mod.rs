@@ -13,6 +13,36 @@ use crate::value::{
     Duration, KubeQuantity, Money, Number, Percent, Schedule, Threshold, TimeOfDay, Unit,
 };
 
+/// An enum with one name per variant, written once: `ALL`, `KEYS` (name, variant), `name()`
+/// and `from_name()` all come from the one table in the invocation.
+macro_rules! named {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The names, in variant order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+            /// Each variant with the name a plan writes.
+            pub const KEYS: &'static [(&'static str, $name)] = &[$(($text, $name::$variant)),+];
+
+            /// The name a plan writes.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn from_name(s: &str) -> Option<$name> {
+                Self::KEYS.iter().find(|(n, _)| *n == s).map(|(_, v)| *v)
+            }
+        }
+    };
+}
+
 /// Named entries in the order they were written.
 #[derive(Clone, Debug)]
 pub struct Entries<T> {
@@ -65,10 +95,11 @@ impl<T> Entries<T> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DocKind {
-    Plan,
-    Fragment,
+named! {
+    pub enum DocKind {
+        Plan = "Plan",
+        Fragment = "Fragment",
+    }
 }
 
 /// One file, lowered. After `resolve`, a plan's document also holds what it imported.
@@ -138,42 +169,16 @@ pub struct Execution {
     pub runbook: Option<RunbookRef>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceKind {
-    Service,
-    Database,
-    Cache,
-    Queue,
-    Frontend,
-    Worker,
-    Storage,
-    External,
-}
-
-impl ServiceKind {
-    pub const ALL: [ServiceKind; 8] = [
-        ServiceKind::Service,
-        ServiceKind::Database,
-        ServiceKind::Cache,
-        ServiceKind::Queue,
-        ServiceKind::Frontend,
-        ServiceKind::Worker,
-        ServiceKind::Storage,
-        ServiceKind::External,
-    ];
-
-    /// The name a plan writes (`kind: database`).
-    pub fn name(self) -> &'static str {
-        match self {
-            ServiceKind::Service => "service",
-            ServiceKind::Database => "database",
-            ServiceKind::Cache => "cache",
-            ServiceKind::Queue => "queue",
-            ServiceKind::Frontend => "frontend",
-            ServiceKind::Worker => "worker",
-            ServiceKind::Storage => "storage",
-            ServiceKind::External => "external",
-        }
+named! {
+    pub enum ServiceKind {
+        Service = "service",
+        Database = "database",
+        Cache = "cache",
+        Queue = "queue",
+        Frontend = "frontend",
+        Worker = "worker",
+        Storage = "storage",
+        External = "external",
     }
 }
 
@@ -233,17 +238,19 @@ pub struct AlertLevels {
     pub critical: Option<LevelRef>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resource {
-    Cpu,
-    Memory,
-    Disk,
+named! {
+    pub enum Resource {
+        Cpu = "cpu",
+        Memory = "memory",
+        Disk = "disk",
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RatePer {
-    Second,
-    Minute,
+named! {
+    pub enum RatePer {
+        Second = "s",
+        Minute = "min",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -272,16 +279,32 @@ pub enum Indicator {
     },
 }
 
+named! {
+    /// The kinds of KPI indicator: the keys of `kpis.*.indicator`.
+    pub enum IndicatorKind {
+        Expr = "expr",
+        Latency = "latency",
+        ErrorRatio = "error_ratio",
+        Throughput = "throughput",
+        Resource = "resource",
+        Up = "up",
+    }
+}
+
 impl Indicator {
-    pub fn kind_name(&self) -> &'static str {
+    pub fn kind(&self) -> IndicatorKind {
         match self {
-            Indicator::Expr(_) => "expr",
-            Indicator::Latency { .. } => "latency",
-            Indicator::ErrorRatio { .. } => "error_ratio",
-            Indicator::Throughput { .. } => "throughput",
-            Indicator::Resource(_) => "resource",
-            Indicator::Up { .. } => "up",
+            Indicator::Expr(_) => IndicatorKind::Expr,
+            Indicator::Latency { .. } => IndicatorKind::Latency,
+            Indicator::ErrorRatio { .. } => IndicatorKind::ErrorRatio,
+            Indicator::Throughput { .. } => IndicatorKind::Throughput,
+            Indicator::Resource(_) => IndicatorKind::Resource,
+            Indicator::Up { .. } => IndicatorKind::Up,
         }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        self.kind().name()
     }
 }
 
@@ -296,6 +319,15 @@ pub struct Slo {
     pub page: Option<LevelRef>,
     pub ticket: Option<LevelRef>,
     pub runbook: Option<RunbookRef>,
+}
+
+named! {
+    /// The kinds of SLI: the keys of `slos.*.indicator`.
+    pub enum SloIndicatorKind {
+        ErrorRatio = "error_ratio",
+        Latency = "latency",
+        Up = "up",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -410,24 +442,40 @@ pub enum ReceiverKind {
     },
 }
 
-impl ReceiverKind {
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            ReceiverKind::Slack { .. } => "slack",
-            ReceiverKind::Email { .. } => "email",
-            ReceiverKind::PagerDuty { .. } => "pagerduty",
-            ReceiverKind::Opsgenie { .. } => "opsgenie",
-            ReceiverKind::Webhook { .. } => "webhook",
-        }
+named! {
+    /// The kinds of receiver: the keys of `receivers.*`.
+    pub enum Channel {
+        Slack = "slack",
+        Email = "email",
+        PagerDuty = "pagerduty",
+        Opsgenie = "opsgenie",
+        Webhook = "webhook",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rotation {
-    Daily,
-    Weekly,
-    Biweekly,
-    Monthly,
+impl ReceiverKind {
+    pub fn channel(&self) -> Channel {
+        match self {
+            ReceiverKind::Slack { .. } => Channel::Slack,
+            ReceiverKind::Email { .. } => Channel::Email,
+            ReceiverKind::PagerDuty { .. } => Channel::PagerDuty,
+            ReceiverKind::Opsgenie { .. } => Channel::Opsgenie,
+            ReceiverKind::Webhook { .. } => Channel::Webhook,
+        }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        self.channel().name()
+    }
+}
+
+named! {
+    pub enum Rotation {
+        Daily = "daily",
+        Weekly = "weekly",
+        Biweekly = "biweekly",
+        Monthly = "monthly",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -460,10 +508,11 @@ pub struct Role {
     pub contact: Option<Sp<String>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WindowKind {
-    Maintenance,
-    Freeze,
+named! {
+    pub enum WindowKind {
+        Maintenance = "maintenance",
+        Freeze = "freeze",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -482,29 +531,12 @@ pub struct Downtime {
     pub per_occurrence: Sp<Duration>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TaskType {
-    Predictive,
-    Preventive,
-    Corrective,
-    Perfective,
-}
-
-impl TaskType {
-    pub const ALL: [TaskType; 4] = [
-        TaskType::Predictive,
-        TaskType::Preventive,
-        TaskType::Corrective,
-        TaskType::Perfective,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskType::Predictive => "predictive",
-            TaskType::Preventive => "preventive",
-            TaskType::Corrective => "corrective",
-            TaskType::Perfective => "perfective",
-        }
+named! {
+    pub enum TaskType {
+        Predictive = "predictive",
+        Preventive = "preventive",
+        Corrective = "corrective",
+        Perfective = "perfective",
     }
 }
 
@@ -530,38 +562,15 @@ pub struct Task {
     pub environments: Vec<EnvironmentRef>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BackupKind {
-    Full,
-    Incremental,
-    Differential,
-    Snapshot,
-    Weekly,
-    Monthly,
-    Yearly,
-}
-
-impl BackupKind {
-    pub const ALL: [BackupKind; 7] = [
-        BackupKind::Full,
-        BackupKind::Incremental,
-        BackupKind::Differential,
-        BackupKind::Snapshot,
-        BackupKind::Weekly,
-        BackupKind::Monthly,
-        BackupKind::Yearly,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            BackupKind::Full => "full",
-            BackupKind::Incremental => "incremental",
-            BackupKind::Differential => "differential",
-            BackupKind::Snapshot => "snapshot",
-            BackupKind::Weekly => "weekly",
-            BackupKind::Monthly => "monthly",
-            BackupKind::Yearly => "yearly",
-        }
+named! {
+    pub enum BackupKind {
+        Full = "full",
+        Incremental = "incremental",
+        Differential = "differential",
+        Snapshot = "snapshot",
+        Weekly = "weekly",
+        Monthly = "monthly",
+        Yearly = "yearly",
     }
 }
 
@@ -570,6 +579,15 @@ impl BackupKind {
 pub enum Retention {
     For(Duration),
     Forever,
+}
+
+impl std::fmt::Display for Retention {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Retention::For(d) => d.fmt(f),
+            Retention::Forever => f.write_str("forever"),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -624,11 +642,12 @@ pub struct DiagnosisStep {
     pub explain: Option<Sp<String>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Period {
-    Month,
-    Quarter,
-    Year,
+named! {
+    pub enum Period {
+        Month = "month",
+        Quarter = "quarter",
+        Year = "year",
+    }
 }
 
 impl Period {
@@ -637,14 +656,6 @@ impl Period {
             Period::Month => 1,
             Period::Quarter => 3,
             Period::Year => 12,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Period::Month => "month",
-            Period::Quarter => "quarter",
-            Period::Year => "year",
         }
     }
 }
@@ -711,26 +722,14 @@ pub struct Autoscaling {
     pub memory: Option<Sp<Percent>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cadence {
-    Daily,
-    Weekly,
-    Monthly,
-    Quarterly,
-    Semiannual,
-    Yearly,
-}
-
-impl Cadence {
-    pub fn name(self) -> &'static str {
-        match self {
-            Cadence::Daily => "daily",
-            Cadence::Weekly => "weekly",
-            Cadence::Monthly => "monthly",
-            Cadence::Quarterly => "quarterly",
-            Cadence::Semiannual => "semiannual",
-            Cadence::Yearly => "yearly",
-        }
+named! {
+    pub enum Cadence {
+        Daily = "daily",
+        Weekly = "weekly",
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+        Semiannual = "semiannual",
+        Yearly = "yearly",
     }
 }
 
@@ -766,11 +765,12 @@ pub struct Review {
     pub description: Option<Sp<String>>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LintLevel {
-    Allow,
-    Warn,
-    Deny,
+named! {
+    pub enum LintLevel {
+        Allow = "allow",
+        Warn = "warn",
+        Deny = "deny",
+    }
 }
 
 pub(crate) mod alerts;

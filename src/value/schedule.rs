@@ -205,45 +205,46 @@ fn invalid(
     }
 }
 
+/// Every weekday with the name plans and generated files use, Monday first: the one table.
+pub const WEEKDAYS: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "monday"),
+    (Weekday::Tue, "tuesday"),
+    (Weekday::Wed, "wednesday"),
+    (Weekday::Thu, "thursday"),
+    (Weekday::Fri, "friday"),
+    (Weekday::Sat, "saturday"),
+    (Weekday::Sun, "sunday"),
+];
+
+/// A weekday from its name or an abbreviation (`mon`, `tues`, `thurs`), any case.
 fn weekday(s: &str) -> Option<Weekday> {
-    Some(match s.to_ascii_lowercase().as_str() {
-        "monday" | "mon" => Weekday::Mon,
-        "tuesday" | "tue" | "tues" => Weekday::Tue,
-        "wednesday" | "wed" => Weekday::Wed,
-        "thursday" | "thu" | "thur" | "thurs" => Weekday::Thu,
-        "friday" | "fri" => Weekday::Fri,
-        "saturday" | "sat" => Weekday::Sat,
-        "sunday" | "sun" => Weekday::Sun,
+    let s = s.to_ascii_lowercase();
+    if let Some((d, _)) = WEEKDAYS.iter().find(|(_, name)| *name == s) {
+        return Some(*d);
+    }
+    Some(match s.as_str() {
+        "mon" => Weekday::Mon,
+        "tue" | "tues" => Weekday::Tue,
+        "wed" => Weekday::Wed,
+        "thu" | "thur" | "thurs" => Weekday::Thu,
+        "fri" => Weekday::Fri,
+        "sat" => Weekday::Sat,
+        "sun" => Weekday::Sun,
         _ => return None,
     })
 }
 
 fn weekday_help(word: &str) -> String {
-    let names = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
+    let names = WEEKDAYS.map(|(_, n)| n);
     match crate::diag::did_you_mean(&word.to_ascii_lowercase(), names) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "weekdays: `monday`…`sunday` or `mon`…`sun`, separated by commas".to_owned(),
     }
 }
 
-fn weekday_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "monday",
-        Weekday::Tue => "tuesday",
-        Weekday::Wed => "wednesday",
-        Weekday::Thu => "thursday",
-        Weekday::Fri => "friday",
-        Weekday::Sat => "saturday",
-        Weekday::Sun => "sunday",
-    }
+/// The name of a weekday (`monday`).
+pub fn weekday_name(d: Weekday) -> &'static str {
+    WEEKDAYS[d.num_days_from_monday() as usize].1
 }
 
 const NTH: [&str; 5] = ["first", "second", "third", "fourth", "last"];

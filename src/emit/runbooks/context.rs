@@ -9,7 +9,7 @@ use crate::model::alerts::{self, Alert, LevelError, Source, Urgency};
 use crate::model::refs::{RefKind, Section, references};
 use crate::model::timeline::{self, Item, ItemKind};
 use crate::model::{
-    Deadline, Plan, Probe, ReceiverKind, Retention, Rotation, ServiceKind, When, WindowKind, budget,
+    Deadline, Plan, Probe, ReceiverKind, Rotation, ServiceKind, When, WindowKind, budget,
 };
 use crate::span::Sp;
 use crate::value::money::group;
@@ -974,10 +974,7 @@ pub(crate) fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
         .iter()
         .map(|(name, w)| WindowRow {
             name: name.value.clone(),
-            kind: match w.kind {
-                WindowKind::Maintenance => "maintenance",
-                WindowKind::Freeze => "freeze",
-            },
+            kind: w.kind.name(),
             freeze: w.kind == WindowKind::Freeze,
             schedule: w.schedule.value.to_string(),
             duration: w.duration.value.to_string(),
@@ -1115,13 +1112,6 @@ pub(crate) fn checklists(
         .collect()
 }
 
-fn retention(r: Retention) -> String {
-    match r {
-        Retention::For(d) => d.to_string(),
-        Retention::Forever => "forever".to_owned(),
-    }
-}
-
 pub(crate) fn backups(plan: &Plan) -> Vec<BackupRow> {
     plan.backups
         .iter()
@@ -1138,7 +1128,7 @@ pub(crate) fn backups(plan: &Plan) -> Vec<BackupRow> {
                 .map(|l| BackupLevelRow {
                     kind: l.kind.name(),
                     schedule: l.schedule.value.to_string(),
-                    retain: retention(l.retain.value),
+                    retain: l.retain.value.to_string(),
                     automated: !l.manual && (l.command.is_some() || b.command.is_some()),
                 })
                 .collect(),
@@ -1265,7 +1255,7 @@ pub(crate) fn policies(plan: &Plan) -> Option<PoliciesCx> {
             .iter()
             .map(|(k, r)| Pair {
                 name: k.value.clone(),
-                value: retention(r.value),
+                value: r.value.to_string(),
             })
             .collect(),
         secrets_rotation: dur(p.secrets_rotation.as_ref()),
