@@ -5,14 +5,14 @@
 //! the binary, `--format json`, on a copy of the fixture):
 //!
 //! 1. The edit is the entry of [`FIXES`] for that fixture and message, if there is one.
-//!    Otherwise the help line must name the replacement itself (see [`proposal`]: "did you mean
-//!    X?", "write X", "use X, which …", "remove the quotes: X", "add it: X", with X in
-//!    back-quotes), and X replaces the text the diagnostic points at. When X is a whole value (it starts with
-//!    the scalar's text before the span, or ends with the text after it: `1h30m` for the `O` of
-//!    `1h3Om`, `every 6m` for the `7m` of `every 7m`), it replaces the whole scalar instead.
-//!    A help line with neither fails the test: add an entry to [`FIXES`] that does what the
-//!    help says (a structural change: add a field, move a section, swap two values), or, when no
-//!    text edit can do it, an [`Edit::Outside`] entry that says why.
+//!    Otherwise the help line must name the replacement itself (see [`proposal`]: "did you
+//!    mean X?", "write X", "use X, which …", "remove the quotes: X", "add it: X", with X in
+//!    back-quotes), and X replaces the text the diagnostic points at. When X is a whole value
+//!    (it starts with the scalar's text before the span, or ends with the text after it:
+//!    `1h30m` for the `O` of `1h3Om`, `every 6m` for the `7m` of `every 7m`), it replaces the
+//!    whole scalar instead. A help line with neither fails the test: add an entry to [`FIXES`]
+//!    that does what the help says (a structural change: add a field, move a section, swap two
+//!    values), or, when no text edit can do it, an [`Edit::Outside`] entry that says why.
 //! 2. The edited copy is checked again: no diagnostic with the same code and message is left,
 //!    the code is reported fewer times than before, and no code is reported more often than
 //!    before at any severity (the fix introduced nothing).
