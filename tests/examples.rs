@@ -34,7 +34,9 @@
 //!
 //! The README's broken-plan example is run too: its `sed` on a copy of `plans/`, then
 //! `upkeep check plans/`, must print exactly the report the README shows
-//! (`UPKEEP_BLESS=1 cargo test --test examples` rewrites it).
+//! (`UPKEEP_BLESS=1 cargo test --test examples` rewrites it). So is every ```` ```console ````
+//! block whose commands are all `upkeep …`: what follows `$ upkeep ARGS` is what it prints, with
+//! a `…` line for lines left out.
 
 mod common;
 
@@ -743,4 +745,84 @@ fn one_schema_url() {
             }
         }
     }
+}
+
+/// A ```` ```console ```` block whose commands are all `upkeep …` shows what they print: each
+/// `$ upkeep ARGS` line is run (in a directory holding copies of `plans/` and the seed
+/// fixtures, so a build writes there) and the lines after it are its output (standard output,
+/// then standard error); a line `…` stands for lines left out. A `schedule` needs `--from`, so
+/// that the output does not depend on the day.
+#[test]
+fn console_examples_print_what_upkeep_prints() {
+    let root = common::root();
+    let dir = common::scratch("console");
+    copy_dir(&root.join("plans"), &dir.join("plans"));
+    copy_dir(
+        &root.join("tests/fixtures/seeds"),
+        &dir.join("tests/fixtures/seeds"),
+    );
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for path in pages() {
+        let text = std::fs::read_to_string(&path).expect("read page");
+        let page = path
+            .strip_prefix(&root)
+            .expect("under the root")
+            .display()
+            .to_string();
+        for (line, _, body) in fenced(&text, "console") {
+            let mut runs: Vec<(&str, Vec<&str>)> = Vec::new();
+            for l in body.lines() {
+                match l.strip_prefix("$ ") {
+                    Some(cmd) => runs.push((cmd, Vec::new())),
+                    None => {
+                        if let Some((_, out)) = runs.last_mut() {
+                            out.push(l);
+                        }
+                    }
+                }
+            }
+            if runs.is_empty() || !runs.iter().all(|(c, _)| c.starts_with("upkeep ")) {
+                continue;
+            }
+            for (cmd, shown) in runs {
+                let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+                if args.first() == Some(&"schedule") && !args.contains(&"--from") {
+                    failures.push(format!("{page}:{line}: `{cmd}` needs `--from`"));
+                    continue;
+                }
+                let o = common::upkeep_in(&dir, &args);
+                ran += 1;
+                let real = format!("{}{}", common::stdout(&o), common::stderr(&o));
+                let real: Vec<&str> = real.lines().collect();
+                let chunks: Vec<&[&str]> = shown.split(|l| l.trim() == "…").collect();
+                let mut from = 0;
+                let mut ok = true;
+                for (i, chunk) in chunks.iter().enumerate() {
+                    let at = if i == 0 {
+                        (real.len() >= chunk.len() && real[..chunk.len()] == **chunk).then_some(0)
+                    } else {
+                        find_lines(&real, chunk, from)
+                    };
+                    match at {
+                        Some(a) => from = a + chunk.len(),
+                        None => ok = false,
+                    }
+                }
+                if ok && chunks.len() == 1 && from != real.len() {
+                    ok = false;
+                }
+                if !ok {
+                    failures.push(format!(
+                        "{page}:{line}: `{cmd}` prints (`…` for lines left out):\n{}\nnot:\n{}",
+                        real.join("\n"),
+                        shown.join("\n")
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ran >= 5, "only {ran} commands");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
