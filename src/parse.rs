@@ -419,7 +419,13 @@ pub fn inner_span(file: FileId, source: &str, node: &Node, start: usize, end: us
     let Some(map) = decode_map(raw, decoded, indent) else {
         return whole;
     };
-    let pos = |i: usize| -> usize { map.get(i).copied().unwrap_or(raw.len()) };
+    let pos = |i: usize| -> usize {
+        map.get(i).copied().unwrap_or_else(|| match map.last() {
+            // The end of the text: just after its last character, inside a closing quote.
+            Some(&last) => next_char_boundary(raw, last),
+            None => usize::from(matches!(raw.as_bytes().first(), Some(b'"' | b'\''))),
+        })
+    };
     let s = pos(start.min(decoded.len()));
     let mut e = if end > start { pos(end - 1) + 1 } else { s };
     while e < raw.len() && !raw.is_char_boundary(e) {
@@ -711,6 +717,11 @@ mod tests {
         check("b", "5x");
         check("c", "5q");
         check("d", "7z");
+        // An empty range at the end of a quoted text stays inside the quotes.
+        let src = "e: \"daily\"\n";
+        let (n, _, _) = parse_str(src);
+        let sp = inner_span(FileId(0), src, n.unwrap().get("e").unwrap(), 5, 5);
+        assert_eq!((sp.start, sp.end), (9, 9));
     }
 
     #[test]

@@ -1,31 +1,76 @@
 //! Fixture-driven checks: every file (or directory) in `tests/fixtures/check/` is checked and
-//! the report a user would see is snapshotted. Names starting with `err_` must produce at least
-//! one error; `warn_` at least one warning and no error; anything else must be clean.
+//! the report a user would see is snapshotted.
+//!
+//! A fixture's name says what it must produce, and nothing else:
+//!
+//! - `err_<slug>` produces code `<slug>` as an error (`err_kpi_threshold_order.yaml` ↔
+//!   `kpi/threshold-order`, see [`slug`]); `warn_<slug>` produces it as a warning and no error;
+//! - a fixture named after a topic rather than a code (`err_duration.yaml`) is listed in
+//!   [`TOPICS`] with the codes it demonstrates;
+//! - anything else (`ok_…`) is clean.
+//!
+//! The set of codes a fixture produces must be exactly the expected one: a fixture that also
+//! trips an unrelated check (a missing `severity` section, an unused window) hides what it is
+//! about, so fix the fixture, or name the second code in [`TOPICS`] when it is the point.
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-fn expectation(path: &Path) -> &'static str {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let name = if name == "plan.yaml" {
-        path.parent()
-            .and_then(|p| p.file_name())
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
+use upkeep::diag::{Code, Severity};
+
+/// Fixtures named after a topic, not a code: the codes each must produce (all at the severity
+/// of its prefix), and nothing else.
+const TOPICS: &[(&str, &[&str])] = &[
+    ("err_api_version", &["schema/type"]),
+    ("err_duration", &["schema/type"]),
+    ("err_fragment_sections", &["schema/unknown-field"]),
+    ("err_kind", &["schema/type"]),
+    ("err_kube_quantity", &["schema/type"]),
+    ("err_money", &["schema/type"]),
+    ("err_names", &["schema/type"]),
+    ("err_percentage", &["schema/type"]),
+    ("err_quantity", &["schema/type"]),
+    ("err_syntax_tab", &["syntax"]),
+    ("err_threshold", &["schema/type"]),
+    // A time of day in a field (`oncall.handoff`) and in a schedule: the same mistake reported
+    // by the field's own check and by the schedule parser.
+    ("err_time", &["schedule/invalid", "schema/type"]),
+    ("err_timezone", &["schema/type"]),
+    ("err_top_level", &["file/not-a-plan"]),
+    ("warn_schedule_skips_months", &["schedule/invalid"]),
+];
+
+/// The fixture's name: the file stem, or the directory of a `plan.yaml` case.
+fn fixture_name(path: &Path) -> &str {
+    let name = if path.file_name().is_some_and(|n| n == "plan.yaml") {
+        path.parent().and_then(|p| p.file_name())
     } else {
-        name
+        path.file_stem()
     };
-    if name.starts_with("err_") {
-        "error"
-    } else if name.starts_with("warn_") {
-        "warning"
+    name.and_then(|n| n.to_str()).unwrap_or_default()
+}
+
+/// What a fixture must produce: the severity and the exact set of codes (empty for clean).
+fn expectation(name: &str) -> (Severity, BTreeSet<&'static str>) {
+    let (severity, rest) = if let Some(rest) = name.strip_prefix("err_") {
+        (Severity::Error, rest)
+    } else if let Some(rest) = name.strip_prefix("warn_") {
+        (Severity::Warning, rest)
     } else {
-        "clean"
+        return (Severity::Error, BTreeSet::new());
+    };
+    if let Some((_, codes)) = TOPICS.iter().find(|(n, _)| *n == name) {
+        return (severity, codes.iter().copied().collect());
     }
+    let code = Code::ALL
+        .iter()
+        .find(|c| slug(c.name()) == rest)
+        .unwrap_or_else(|| {
+            panic!("fixture `{name}` is named after no code; rename it `err_<code slug>` or list it in TOPICS")
+        });
+    (severity, BTreeSet::from([code.name()]))
 }
 
 fn run(path: &Path) {
@@ -37,24 +82,24 @@ fn run(path: &Path) {
     };
     let ws = common::check(target);
     let report = common::human(&ws);
-    match expectation(path) {
-        "error" => assert!(
-            ws.errors() > 0,
-            "{} must report an error:\n{report}",
-            path.display()
-        ),
-        "warning" => assert!(
-            ws.errors() == 0 && ws.warnings() > 0,
-            "{} must report warnings only:\n{report}",
-            path.display()
-        ),
-        _ => assert!(
-            ws.diagnostics.is_empty(),
-            "{} must be clean:\n{report}",
-            path.display()
-        ),
-    }
+    let name = fixture_name(path);
+    let (severity, expected) = expectation(name);
+    let found: BTreeSet<&str> = ws.diagnostics.iter().map(|d| d.code.name()).collect();
+    assert_eq!(
+        found,
+        expected,
+        "{} must produce exactly these codes:\n{report}",
+        path.display()
+    );
     for d in &ws.diagnostics {
+        assert!(
+            d.severity == severity,
+            "{}: `{}` must be a{} {}:\n{report}",
+            path.display(),
+            d.code.name(),
+            if severity == Severity::Error { "n" } else { "" },
+            severity.as_str()
+        );
         assert!(d.help.is_some(), "every diagnostic has a help line: {d:?}");
         assert!(
             d.span.is_some() || d.file.is_some(),
@@ -62,6 +107,22 @@ fn run(path: &Path) {
         );
     }
     insta::assert_snapshot!(report);
+}
+
+/// Every entry of [`TOPICS`] names a fixture that exists and codes that exist.
+#[test]
+fn topics_name_real_fixtures_and_codes() {
+    let dir = common::root().join("tests/fixtures/check");
+    for (name, codes) in TOPICS {
+        assert!(
+            dir.join(format!("{name}.yaml")).is_file()
+                || dir.join(name).join("plan.yaml").is_file(),
+            "TOPICS lists `{name}`, which is not a fixture"
+        );
+        for c in *codes {
+            assert!(Code::from_name(c).is_some(), "TOPICS: `{c}` is not a code");
+        }
+    }
 }
 
 #[test]

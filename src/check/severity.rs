@@ -149,7 +149,11 @@ fn alert_levels(cx: &mut Cx<'_>) {
                         Source::Health { service } => {
                             ("runbook", format!("`services.{}`", service.value))
                         }
-                        Source::Freshness { name } => ("runbook", format!("`{name}`")),
+                        // A backup level (`postgres.full`) takes the backup's runbook.
+                        Source::Freshness { name } => match name.split_once('.') {
+                            Some((backup, _)) => ("runbook", format!("`backups.{backup}`")),
+                            None => ("runbook", format!("`tasks.{name}`")),
+                        },
                     };
                     cx.diags.push(
                         Diagnostic::new(

@@ -91,9 +91,9 @@ impl Duration {
                 i,
                 i + 1,
                 format!("space in duration `{text}`"),
-                format!(
-                    "write compounds without spaces: `{}`",
-                    text.split_whitespace().collect::<String>()
+                corrected(text, allow_ms).map_or_else(
+                    || "write a duration without spaces, e.g. `1h30m`".to_owned(),
+                    |c| format!("write `{c}` (a duration has no spaces)"),
                 ),
             ));
         }
@@ -149,15 +149,6 @@ impl Duration {
                 ));
             }
             let Some(idx) = UNITS.iter().position(|(u, _)| *u == unit) else {
-                let suggestion = match unit {
-                    "sec" | "secs" | "second" | "seconds" | "S" => Some("s"),
-                    "min" | "mins" | "minute" | "minutes" | "M" => Some("m"),
-                    "hr" | "hrs" | "hour" | "hours" | "H" => Some("h"),
-                    "day" | "days" | "D" => Some("d"),
-                    "week" | "weeks" | "W" => Some("w"),
-                    "year" | "years" | "Y" => Some("y"),
-                    _ => None,
-                };
                 let zero = text.replace(['O', 'o'], "0");
                 let help = if unit.contains(['O', 'o'])
                     && zero != text
@@ -165,7 +156,8 @@ impl Duration {
                 {
                     format!("`O` is a letter; did you mean `{zero}`?")
                 } else {
-                    suggestion.map_or_else(|| help.to_owned(), |s| format!("write `{n}{s}`"))
+                    corrected(text, allow_ms)
+                        .map_or_else(|| help.to_owned(), |c| format!("write `{c}`"))
                 };
                 return Err(ValueError::new(
                     ustart,
@@ -231,6 +223,44 @@ impl Duration {
     }
 }
 
+/// The unit a word or a capital stands for: `days` → `d`.
+fn unit_word(word: &str) -> Option<&'static str> {
+    match word {
+        "sec" | "secs" | "second" | "seconds" | "S" => Some("s"),
+        "min" | "mins" | "minute" | "minutes" | "M" => Some("m"),
+        "hr" | "hrs" | "hour" | "hours" | "H" => Some("h"),
+        "day" | "days" | "D" => Some("d"),
+        "week" | "weeks" | "W" => Some("w"),
+        "year" | "years" | "Y" => Some("y"),
+        _ => None,
+    }
+}
+
+/// What a near miss such as `14 days` or `1hr30m` means (`14d`, `1h30m`): spaces removed and
+/// unit words replaced, when the result is a valid duration and differs from `text`. The
+/// rewriting is idempotent, so the `parse` below never recurses more than once.
+fn corrected(text: &str, allow_ms: bool) -> Option<String> {
+    let joined: String = text.split_whitespace().collect();
+    let mut out = String::with_capacity(joined.len());
+    let mut rest = joined.as_str();
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let (number, after) = rest.split_at(digits);
+        let letters = after.len()
+            - after
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .len();
+        if digits == 0 || letters == 0 {
+            return None;
+        }
+        let (unit, after) = after.split_at(letters);
+        out.push_str(number);
+        out.push_str(unit_word(unit).unwrap_or(unit));
+        rest = after;
+    }
+    (out != text && Duration::parse(&out, allow_ms).is_ok()).then_some(out)
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.prometheus())
@@ -280,5 +310,23 @@ mod tests {
             Duration::parse("10mins", false).unwrap_err().help,
             "write `10m`"
         );
+    }
+
+    /// A suggested duration is itself valid: `14 days` is `14d`, not `14days`.
+    #[test]
+    fn suggestions_parse() {
+        for (text, help) in [
+            ("14 days", "write `14d` (a duration has no spaces)"),
+            ("1h 30m", "write `1h30m` (a duration has no spaces)"),
+            ("2hr", "write `2h`"),
+            ("1hr30m", "write `1h30m`"),
+            ("1h 3x", "write a duration without spaces, e.g. `1h30m`"),
+        ] {
+            assert_eq!(
+                Duration::parse(text, false).unwrap_err().help,
+                help,
+                "{text}"
+            );
+        }
     }
 }
