@@ -54,9 +54,16 @@ pub(crate) fn used(plan: &Plan) -> HashSet<(RefKind, String)> {
 }
 
 pub(crate) fn unused(plans: &[Plan], diags: &mut Diagnostics) {
+    // An entry an error dropped may have been the only user of a definition: a file with
+    // errors gets no `ref/unused` (it would point at the wrong line).
+    let broken: HashSet<crate::span::FileId> = diags
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .filter_map(|d| d.span.map(|s| s.file))
+        .collect();
     // Definitions by where they are written, with whether any plan that sees them uses them.
     let mut defs: BTreeMap<(Span, RefKind), (String, bool)> = BTreeMap::new();
-    for plan in plans {
+    for plan in plans.iter().filter(|p| !broken.contains(&p.file)) {
         let used = used(plan);
         for kind in [
             RefKind::Runbook,
@@ -87,5 +94,33 @@ pub(crate) fn unused(plans: &[Plan], diags: &mut Diagnostics) {
                 .help(help(kind)),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+    use crate::driver::{Options, check_texts};
+
+    /// A task dropped by its own error was the only user of a role: the role is not reported
+    /// unused (the README's first broken plan showed such a false `ref/unused`).
+    #[test]
+    fn a_file_with_errors_reports_nothing_unused() {
+        let plan = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: shop, timezone: UTC}\n\
+                    roles:\n  qa: {description: Tests}\n\
+                    tasks:\n  load-test: {schedule: \"daily at 02:00\", duration: 2hr, manual: true, owner: qa}\n";
+        let ws = check_texts(
+            vec![("shop.yaml".into(), plan.to_owned())],
+            Options::default(),
+        );
+        assert!(ws.errors() > 0, "{:#?}", ws.diagnostics);
+        assert!(
+            ws.diagnostics.iter().all(|d| d.code != Code::RefUnused),
+            "{:#?}",
+            ws.diagnostics
+        );
+        let fixed = plan.replace("2hr", "2h");
+        let ws = check_texts(vec![("shop.yaml".into(), fixed)], Options::default());
+        assert!(ws.diagnostics.is_empty(), "{:#?}", ws.diagnostics);
     }
 }
