@@ -145,3 +145,46 @@ fn architecture_lists_where_each_code_is_reported() {
     }
     assert!(Path::new(&path).is_file());
 }
+
+/// Every file and test CONTRIBUTING.md's recipes name exists (placeholders such as `NAME` or
+/// `family/name` aside), so the recipes cannot point at something that moved.
+#[test]
+fn contributing_names_what_exists() {
+    let root = common::root();
+    let text = std::fs::read_to_string(root.join("CONTRIBUTING.md")).expect("CONTRIBUTING.md");
+    let mut missing = Vec::new();
+    for (i, token) in text.split('`').enumerate() {
+        if i % 2 == 0 || token.contains(['N', ' ', '…']) || token.contains("family") {
+            continue;
+        }
+        let is_path = ["src/", "tests/", "book/", "schemas/", "scripts/"]
+            .iter()
+            .any(|p| token.starts_with(p));
+        if is_path && !root.join(token.trim_end_matches('/')).exists() {
+            missing.push(token.to_owned());
+        }
+        let is_test = token.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            && token.matches('_').count() >= 4;
+        if is_test {
+            let defined = sources("")
+                .into_iter()
+                .map(|(_, code)| code)
+                .chain(
+                    common::files(&root.join("tests"), ".rs")
+                        .iter()
+                        .map(|p| std::fs::read_to_string(p).unwrap_or_default()),
+                )
+                .chain(std::iter::once(
+                    std::fs::read_to_string(root.join("src/model/refs.rs")).unwrap_or_default(),
+                ))
+                .any(|code| code.contains(&format!("fn {token}(")));
+            if !defined {
+                missing.push(format!("test {token}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "CONTRIBUTING.md names what does not exist: {missing:?}"
+    );
+}
