@@ -122,19 +122,42 @@ fn tokens(q: &str) -> Vec<(usize, usize)> {
             {
                 i += 1;
             }
-        } else if i + 1 < b.len() && matches!(&q[i..i + 2], "==" | "!=" | "=~" | "!~" | ">=" | "<=")
-        {
+        } else if matches!(
+            b.get(i..i + 2),
+            Some(b"==" | b"!=" | b"=~" | b"!~" | b">=" | b"<=")
+        ) {
             i += 2;
         } else {
-            i += q[i..].chars().next().map_or(1, char::len_utf8);
+            i += q
+                .get(i..)
+                .and_then(|r| r.chars().next())
+                .map_or(1, char::len_utf8);
+        }
+        // A backslash before a multi-byte character must not end a token inside it.
+        while i < b.len() && !q.is_char_boundary(i) {
+            i += 1;
         }
         out.push((start, i));
     }
     out
 }
 
-/// The byte range of the offending text in `q`, given the parser's message.
+/// The byte range of the offending text in `q`, given the parser's message, on character
+/// boundaries whatever the text.
 fn locate(q: &str, message: &str) -> (usize, usize) {
+    let (mut s, mut e) = locate_bytes(q, message);
+    s = s.min(q.len());
+    while !q.is_char_boundary(s) {
+        s -= 1;
+    }
+    e = e.clamp(s, q.len());
+    while !q.is_char_boundary(e) {
+        e += 1;
+    }
+    (s, e)
+}
+
+fn locate_bytes(q: &str, message: &str) -> (usize, usize) {
     let toks = tokens(q);
     let end_of_input = || {
         let e = toks.last().map_or(q.len(), |t| t.1);
@@ -171,7 +194,7 @@ fn locate(q: &str, message: &str) -> (usize, usize) {
     }
     // The first token after which the prefix can no longer be completed.
     for (k, &(start, end)) in toks.iter().enumerate() {
-        if k > 0 && !viable(&q[..end]) {
+        if k > 0 && !q.get(..end).is_some_and(viable) {
             return (start, end);
         }
     }
@@ -287,5 +310,27 @@ mod tests {
         assert_eq!(culprit("x > > 3"), ">");
         assert_eq!(culprit("rate(x[5m]) by (job)"), "by");
         assert_eq!(culprit("up{job=\"a\" == 0"), "0");
+    }
+
+    /// Non-ASCII text anywhere in a query (a hostile-input finding: `√2` panicked).
+    #[test]
+    fn locating_never_splits_a_character() {
+        for q in [
+            "√2",
+            "up{job=ñ}",
+            "up{job=\"\\ñ",
+            "rate(ñ[5m])",
+            "x ≥ 3",
+            "sum(é",
+            "\"\\é",
+            "🙂",
+            "up{🙂=\"a\"}",
+        ] {
+            let Err(msg) = promql_parser::parser::parse(q) else {
+                continue;
+            };
+            let (s, e) = locate(q, &msg);
+            assert!(q.get(s..e).is_some(), "{q:?}: {s}..{e}");
+        }
     }
 }
