@@ -3,6 +3,14 @@
 //! **Invariant:** this is the only module that knows exit codes, output formats, the terminal
 //! and the clock.
 
+/// A line on standard error; a closed stderr (`2>&1 | true`) is not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -224,7 +232,7 @@ fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
         paths
     };
     driver::check(&paths, driver::Options { deny_warnings }).map_err(|missing| {
-        eprintln!("error: `{}` does not exist", missing.0.display());
+        say!("error: `{}` does not exist", missing.0.display());
         EXIT_USAGE
     })
 }
@@ -320,8 +328,8 @@ fn build(
             Some(t) => selected.push(t),
             None => {
                 let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-                eprintln!("error: unknown target `{t}`");
-                eprintln!(
+                say!("error: unknown target `{t}`");
+                say!(
                     "help: {}",
                     crate::diag::suggestion_help(t, &names, "targets")
                 );
@@ -332,7 +340,7 @@ fn build(
     let templates = match templates.map(read_templates).transpose() {
         Ok(t) => t.unwrap_or_default(),
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return EXIT_USAGE;
         }
     };
@@ -350,7 +358,7 @@ fn build(
         report(&ws.diagnostics, &ws);
     }
     if ws.errors() > 0 {
-        eprintln!("error: nothing was written because of the errors above");
+        say!("error: nothing was written because of the errors above");
         return exit_code(&ws);
     }
     if !envs.is_empty() {
@@ -361,8 +369,8 @@ fn build(
             .collect();
         for e in &envs {
             if !known.contains(&e.as_str()) {
-                eprintln!("error: no plan has an environment `{e}`");
-                eprintln!(
+                say!("error: no plan has an environment `{e}`");
+                say!(
                     "help: {}",
                     crate::diag::suggestion_help(e, &known, "environments")
                 );
@@ -386,13 +394,13 @@ fn build(
         .collect::<Vec<_>>();
     if emit_diags.has_errors() {
         report(&emit_diags.into_sorted(), &ws);
-        eprintln!("error: nothing was written because of the errors above");
+        say!("error: nothing was written because of the errors above");
         return EXIT_ERRORS;
     }
     if check {
         let drift = crate::write::check(out, &artifacts);
         if drift.is_empty() {
-            eprintln!(
+            say!(
                 "{} generated files are up to date in {}",
                 artifacts.len(),
                 out.display()
@@ -411,7 +419,7 @@ fn build(
                 d.diff
             ));
         }
-        eprintln!(
+        say!(
             "error: {} of {} generated files are out of date; run `upkeep build` and commit the result",
             drift.len(),
             artifacts.len()
@@ -420,7 +428,7 @@ fn build(
     }
     match crate::write::write(out, &artifacts) {
         Ok(()) => {
-            eprintln!(
+            say!(
                 "wrote {} for {} to {}",
                 plural(artifacts.len(), "file"),
                 plural(ws.plans.len(), "plan"),
@@ -429,7 +437,7 @@ fn build(
             EXIT_OK
         }
         Err(e) => {
-            eprintln!("error: cannot write to `{}`: {e}", out.display());
+            say!("error: cannot write to `{}`: {e}", out.display());
             EXIT_USAGE
         }
     }
@@ -467,12 +475,12 @@ fn explain(code: Option<&str>) -> u8 {
         }
         None => {
             let names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
-            eprintln!("error: unknown code `{name}`");
-            eprintln!(
+            say!("error: unknown code `{name}`");
+            say!(
                 "help: {}",
                 crate::diag::suggestion_help(name, &names, "codes")
             );
-            eprintln!("      `upkeep explain` lists every code");
+            say!("      `upkeep explain` lists every code");
             EXIT_USAGE
         }
     }
@@ -483,7 +491,7 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
         Some(s) => match chrono::DateTime::parse_from_rfc3339(s) {
             Ok(t) => t.with_timezone(&chrono::Utc),
             Err(e) => {
-                eprintln!(
+                say!(
                     "error: `--from {s}` is not an RFC 3339 time ({e}); write e.g. `2027-01-01T00:00:00Z`"
                 );
                 return EXIT_USAGE;
@@ -525,7 +533,7 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
             return Ok(Workspace::default());
         }
         driver::check(paths, driver::Options::default()).map_err(|missing| {
-            eprintln!("error: `{}` does not exist", missing.0.display());
+            say!("error: `{}` does not exist", missing.0.display());
             EXIT_USAGE
         })
     };
@@ -541,8 +549,8 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
             let snap = match diff::git::snapshot(rev, &paths, &cwd) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("error: {}", e.message);
-                    eprintln!("help: {}", e.help);
+                    say!("error: {}", e.message);
+                    say!("help: {}", e.help);
                     return EXIT_USAGE;
                 }
             };
@@ -561,10 +569,10 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
         }
         None => {
             let [base_path, head_path] = paths.as_slice() else {
-                eprintln!(
+                say!(
                     "error: `upkeep diff` compares two sides: give BASE and HEAD (files or directories), or `--git REV`"
                 );
-                eprintln!(
+                say!(
                     "help: e.g. `upkeep diff old/plans new/plans` or `upkeep diff --git origin/main plans/`"
                 );
                 return EXIT_USAGE;
@@ -610,10 +618,10 @@ fn init(name: Option<&str>) -> u8 {
         return EXIT_OK;
     }
     if !init::valid_name(name) {
-        eprintln!(
+        say!(
             "error: `{name}` is not a plan name: use lowercase letters, digits and `-` (at most 63)"
         );
-        eprintln!("help: e.g. `upkeep init {}`", init::suggest_name(name));
+        say!("help: e.g. `upkeep init {}`", init::suggest_name(name));
         return EXIT_USAGE;
     }
     let file = format!("{name}.yaml");
@@ -625,16 +633,16 @@ fn init(name: Option<&str>) -> u8 {
         .and_then(|mut f| f.write_all(text.as_bytes()));
     match created {
         Ok(()) => {
-            eprintln!("wrote `{file}`; check it with `upkeep check {file}`");
+            say!("wrote `{file}`; check it with `upkeep check {file}`");
             EXIT_OK
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!("error: `{file}` already exists; refusing to overwrite it");
-            eprintln!("help: choose another name, or print the starter with `upkeep init -`");
+            say!("error: `{file}` already exists; refusing to overwrite it");
+            say!("help: choose another name, or print the starter with `upkeep init -`");
             EXIT_USAGE
         }
         Err(e) => {
-            eprintln!("error: cannot write `{file}`: {e}");
+            say!("error: cannot write `{file}`: {e}");
             EXIT_USAGE
         }
     }

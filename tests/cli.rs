@@ -354,3 +354,28 @@ fn a_closed_pipe_is_not_a_panic() {
         assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
     }
 }
+
+/// `upkeep build … 2>&1 | true`: standard error closed before the first report line.
+#[test]
+fn a_closed_stderr_is_not_a_panic() {
+    let out_dir = common::fresh("closed-stderr");
+    let out_arg = out_dir.to_string_lossy().into_owned();
+    for args in [
+        &["build", "plans/", "--out", out_arg.as_str()][..],
+        &["build", "plans/", "--out", out_arg.as_str(), "--check"],
+        &["check", "tests/fixtures/check/err_kpi_threshold_order.yaml"],
+        &["explain", "no/such-code"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .args(args)
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run upkeep");
+        drop(child.stderr.take());
+        let status = child.wait().expect("wait");
+        assert_ne!(status.code(), Some(101), "{args:?} panicked");
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
