@@ -39,7 +39,8 @@ pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     }
     let _ = writeln!(
         out,
-        "#\n# Plan `{p}`: its automated tasks, backups and health probes. Install as the user that runs them:\n#   crontab cron/{p}.crontab\n# CRON_TZ needs a cron that reads it (cronie, busybox); elsewhere set the system time zone to {tz}.\n# On success each job writes its metric to {dir} (node_exporter --collector.textfile.directory)."
+        "#\n# Plan `{p}`: its automated tasks, backups and health probes. Install as the user that runs them:\n#   crontab cron/{p}.crontab\n# CRON_TZ needs a cron that reads it (cronie, busybox); elsewhere set the system time zone to {tz}.\n# On success each job writes its metric to {} (node_exporter --collector.textfile.directory).",
+        super::one_line(dir)
     );
     out.push_str(
         "SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
@@ -57,10 +58,10 @@ pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
             job.name,
             job.when,
             job.timeout,
-            job.origin
+            super::one_line(&job.origin)
         );
         if let Some(note) = &job.cron.note {
-            let _ = writeln!(out, "# {note}");
+            let _ = writeln!(out, "# {}", super::one_line(note));
         }
         for g in &job.cron.guards {
             let _ = writeln!(out, "#   guard: {}", jobs::guard_words(g));

@@ -5,6 +5,7 @@
 //! Shared by the crontab, the Kubernetes `CronJobs` and the Helm values, so all three run the
 //! same thing at the same time.
 
+use std::fmt::Write as _;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Plan, Probe, When};
 use crate::value::schedule::{CronPlan, Guard};
@@ -260,6 +261,30 @@ pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// The command as one shell word on one line: quoted as it is, or, when it has line breaks or
+/// other control characters (a multi-line `command: |`), rebuilt by `printf` from octal
+/// escapes, so a crontab line stays one line and the script runs as written.
+fn command_word(command: &str) -> String {
+    if !command.chars().any(char::is_control) {
+        return sh_quote(command);
+    }
+    let mut format = String::with_capacity(command.len() + 16);
+    for c in command.chars() {
+        match c {
+            '\\' => format.push_str("\\\\"),
+            '%' => format.push_str("%%"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(format, "\\{b:03o}");
+                }
+            }
+            c => format.push(c),
+        }
+    }
+    format!("\"$(printf {})\"", sh_quote(&format))
+}
+
 /// The metric line a job writes.
 pub(crate) fn metric_line(plan: &str, job: &Job) -> String {
     match job.kind {
@@ -293,7 +318,7 @@ pub(crate) fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>)
     let run = format!(
         "timeout {} sh -c {}",
         job.timeout.as_secs().max(1),
-        sh_quote(&job.command)
+        command_word(&job.command)
     );
     let body = match textfile_dir {
         None => run,
@@ -335,5 +360,32 @@ pub(crate) fn guard_words(g: &Guard) -> String {
         Guard::LastWeek { .. } => "only in the last seven days of the month".to_owned(),
         Guard::EpochDay { n } => format!("only every {n} days"),
         Guard::Year(y) => format!("only in {y}"),
+    }
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::command_word;
+
+    /// A multi-line command, written as one shell word, runs exactly as the plan wrote it.
+    #[test]
+    fn a_multi_line_command_runs_as_written() {
+        let script =
+            "set -e\nprintf '%s|' \"a b\" 'c\\d'\r\necho 100% \\\\done\n\techo \"$((1+1))\"\n";
+        let word = command_word(script);
+        assert!(!word.contains(['\n', '\r']), "{word}");
+        let run = |cmd: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", cmd])
+                .output()
+                .expect("sh")
+        };
+        let direct = run(script);
+        let via = run(&format!("sh -c {word}"));
+        assert_eq!(
+            String::from_utf8_lossy(&via.stdout),
+            String::from_utf8_lossy(&direct.stdout)
+        );
+        assert_eq!(via.status.code(), direct.status.code());
     }
 }

@@ -227,7 +227,7 @@ fn comments(out: &mut String, lines: &[String], indent: usize) {
     for l in lines {
         pad(out, indent);
         out.push_str("# ");
-        out.push_str(l);
+        out.push_str(&super::one_line(l));
         out.push('\n');
     }
 }

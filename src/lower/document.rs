@@ -402,10 +402,10 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
         return Execution::default();
     };
     Execution {
-        image: obj.opt_string(cx, "image"),
-        namespace: obj.opt_string(cx, "namespace"),
-        textfile_dir: obj.opt_string(cx, "textfile_dir"),
-        service_account: obj.opt_string(cx, "service_account"),
+        image: obj.opt_line(cx, "image"),
+        namespace: obj.opt_line(cx, "namespace"),
+        textfile_dir: obj.opt_line(cx, "textfile_dir"),
+        service_account: obj.opt_line(cx, "service_account"),
         runbook: obj.opt_ref(cx, "runbook"),
     }
 }

@@ -471,6 +471,28 @@ impl<'n> Obj<'n> {
             .unwrap_or_default()
     }
 
+    /// A string that must fit on one line (a path, an image, a name): control characters and
+    /// line breaks are rejected at the string, since the files it reaches are line-based.
+    pub fn opt_line(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
+        let s = self.opt_string(cx, name)?;
+        if s.value
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            cx.report(
+                Diagnostic::new(
+                    Code::Type,
+                    format!("`{}` must be one line of text", self.path(name)),
+                )
+                .at(s.span)
+                .label("contains a line break or a control character")
+                .help("write it on one line, without control characters"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
     pub fn opt_text(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
         self.get(name).and_then(|n| cx.text(n, &self.path(name)))
     }
