@@ -51,6 +51,27 @@ fn assert_crontabs_whole(out: &Path, case: &str) {
     }
 }
 
+/// promtool accepts every rules file and its generated tests pass: the tests expect the plan's
+/// text in labels and annotations literally, so text that Prometheus expanded would fail them.
+fn assert_rules_literal(out: &Path, case: &str) {
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    for f in common::files(&out.join("prometheus"), ".rules.yaml") {
+        common::run_ok(Command::new(&promtool).arg("check").arg("rules").arg(&f));
+    }
+    for f in common::files(&out.join("prometheus"), ".rules.test.yaml") {
+        let text = common::run_ok(
+            Command::new(&promtool)
+                .arg("test")
+                .arg("rules")
+                .arg(&f)
+                .current_dir(f.parent().expect("dir")),
+        );
+        assert!(text.contains("SUCCESS"), "{case}: {text}");
+    }
+}
+
 #[test]
 fn hostile_cases() {
     let dir = common::root().join("tests/fixtures/hostile");
@@ -90,6 +111,7 @@ fn hostile_cases() {
             None => {
                 assert_eq!(code(&o), 0, "{name} must build:\n{}", stderr(&o));
                 assert_crontabs_whole(&out, name);
+                assert_rules_literal(&out, name);
             }
         }
         let _ = std::fs::remove_dir_all(&out);

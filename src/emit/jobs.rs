@@ -5,11 +5,11 @@
 //! Shared by the crontab, the Kubernetes `CronJobs` and the Helm values, so all three run the
 //! same thing at the same time.
 
-use std::fmt::Write as _;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Plan, Probe, When};
 use crate::value::schedule::{CronPlan, Guard};
 use crate::value::{Duration, Schedule, TimeOfDay};
+use std::fmt::Write as _;
 
 /// Default directory of the `node_exporter` textfile collector.
 pub(crate) const TEXTFILE_DIR: &str = "/var/lib/node_exporter/textfile_collector";

@@ -881,12 +881,28 @@ pub(crate) fn rules_file(cx: &Context<'_>, rules: &Rules) -> String {
     super::yaml::document(&cx.header(), &Yaml::map().with("groups", rules.groups()))
 }
 
+/// Text as a Go template that prints it literally: Prometheus expands the labels and
+/// annotations of alerting rules as Go templates, so a plan's `{{` would run (`{{ 7*7 }}`
+/// breaks the file, `{{ with query … }}` runs any query at alert time).
+fn go_literal(s: &str) -> String {
+    s.replace("{{", "{{ \"{{\" }}")
+}
+
 fn alert_yaml(a: &AlertRule) -> Yaml {
     let template = a.value_format.template(&a.unit);
     let annotations: Vec<(String, Yaml)> = a
         .annotations
         .iter()
-        .map(|(k, v)| (k.clone(), Yaml::str(v.replace(VALUE, &template))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Yaml::str(go_literal(v).replace(VALUE, &template)),
+            )
+        })
+        .collect();
+    let labels: Vec<(String, String)> = dedup_labels(&a.labels)
+        .into_iter()
+        .map(|(k, v)| (k, go_literal(&v)))
         .collect();
     let mut y = Yaml::map()
         .with("alert", a.name.as_str())
@@ -894,7 +910,7 @@ fn alert_yaml(a: &AlertRule) -> Yaml {
     if !a.for_.is_zero() {
         y.push("for", a.for_.to_string());
     }
-    y.with("labels", labels_yaml(&dedup_labels(&a.labels)))
+    y.with("labels", labels_yaml(&labels))
         .with("annotations", Yaml::Map(annotations))
 }
 
