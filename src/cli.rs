@@ -301,6 +301,14 @@ fn read_templates(dir: &std::path::Path) -> Result<Vec<(String, PathBuf, String)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            // Never open a FIFO or device (it would block or never end); a link to a
+            // regular file is fine, as for any file named on the command line.
+            if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                return Err(format!(
+                    "template `{}` is not a regular file; remove it or replace it with the template's text",
+                    path.display()
+                ));
+            }
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read template `{}`: {e}", path.display()))?;
             out.push((name, path, text));

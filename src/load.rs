@@ -29,7 +29,8 @@ pub fn discover(
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|_| MissingPath(p.clone()))?;
-        if meta.is_file() {
+        if !meta.is_dir() {
+            // A file, or a special file named explicitly: `read` reports the latter.
             out.push((p.clone(), true));
             continue;
         }
@@ -92,6 +93,9 @@ fn is_skipped_dir(e: &walkdir::DirEntry) -> bool {
 /// Whether a YAML file says `apiVersion: upkeep/...` near its top. Reads at most 64 KiB.
 fn declares_upkeep(path: &Path) -> bool {
     use std::io::Read;
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return true; // read() reports it without opening it
+    }
     let Ok(f) = std::fs::File::open(path) else {
         return true;
     };
@@ -115,6 +119,18 @@ pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Op
         return Some(id);
     }
     let name = crate::source::display_name(path);
+    // A FIFO, socket or device (`/dev/stdin`) is never opened: it can block or never end.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        diags.push(
+            Diagnostic::new(
+                Code::Unreadable,
+                format!("`{name}` is not a regular file (a FIFO, socket, device or directory)"),
+            )
+            .in_file(name)
+            .help("name plan files; to check text from a pipe, write it to a file first"),
+        );
+        return None;
+    }
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     if size > MAX_FILE_BYTES as u64 {
         diags.push(

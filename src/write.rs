@@ -18,7 +18,8 @@ use crate::emit::Artifact;
 pub const MANIFEST: &str = ".upkeep-manifest";
 
 fn manifest(out: &Path) -> BTreeSet<PathBuf> {
-    std::fs::read_to_string(out.join(MANIFEST))
+    read_plain(out, Path::new(MANIFEST))
+        .and_then(Result::ok)
         .map(|s| {
             s.lines()
                 .filter(|l| !l.is_empty())
@@ -33,24 +34,88 @@ fn contained(p: &Path) -> bool {
     p.components().all(|c| matches!(c, Component::Normal(_))) && p.components().next().is_some()
 }
 
-fn copy_foreign(from: &Path, to: &Path, owned: &BTreeSet<PathBuf>, rel: &Path) -> io::Result<()> {
+/// What the new tree will hold: the generated files and the directories above them.
+struct Generated {
+    files: BTreeSet<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
+}
+
+impl Generated {
+    fn of(artifacts: &[Artifact]) -> Generated {
+        let files: BTreeSet<PathBuf> = artifacts.iter().map(|a| a.path.clone()).collect();
+        let dirs = files
+            .iter()
+            .flat_map(|f| f.ancestors().skip(1))
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .collect();
+        Generated { files, dirs }
+    }
+}
+
+/// Carry over what upkeep did not generate. Never through a link: a symbolic link is copied as
+/// a link, except where a generated file or directory goes (it is dropped, so nothing is
+/// written through it); a special file (FIFO, socket, device) is refused, never opened.
+fn copy_foreign(
+    from: &Path,
+    to: &Path,
+    owned: &BTreeSet<PathBuf>,
+    generated: &Generated,
+    rel: &Path,
+) -> io::Result<()> {
     for entry in std::fs::read_dir(from.join(rel))? {
         let entry = entry?;
         let r = rel.join(entry.file_name());
         let ty = entry.file_type()?;
         if ty.is_dir() {
             std::fs::create_dir_all(to.join(&r))?;
-            copy_foreign(from, to, owned, &r)?;
-        } else if r != Path::new(MANIFEST) && !owned.contains(&r) {
-            if ty.is_symlink() {
-                #[cfg(unix)]
-                std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, to.join(&r))?;
-            } else {
-                std::fs::copy(entry.path(), to.join(&r))?;
-            }
+            copy_foreign(from, to, owned, generated, &r)?;
+        } else if r == Path::new(MANIFEST)
+            || owned.contains(&r)
+            || generated.files.contains(&r)
+            || generated.dirs.contains(&r)
+        {
+            // Replaced by what this build generates.
+        } else if ty.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, to.join(&r))?;
+        } else if ty.is_file() {
+            std::fs::copy(entry.path(), to.join(&r))?;
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is a special file (a FIFO, socket or device); upkeep never opens one: remove it",
+                    from.join(&r).display()
+                ),
+            ));
         }
     }
     Ok(())
+}
+
+/// Refuse an output path that is not a directory upkeep can replace: a file, or a symbolic
+/// link (which would be followed, or replaced by a directory).
+fn usable_output(out: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.file_type().is_symlink() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` is a symbolic link; upkeep never writes through one: give the directory it points to",
+                out.display()
+            ),
+        )),
+        Ok(m) if !m.is_dir() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` is a file, not a directory; give a directory for the generated files",
+                out.display()
+            ),
+        )),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Write `artifacts` under `out`, atomically.
@@ -66,6 +131,7 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
             ));
         }
     }
+    usable_output(out)?;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -80,7 +146,8 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
     std::fs::create_dir_all(&stage)?;
     let result = (|| {
         if out.is_dir() {
-            copy_foreign(out, &stage, &manifest(out), Path::new(""))?;
+            let generated = Generated::of(artifacts);
+            copy_foreign(out, &stage, &manifest(out), &generated, Path::new(""))?;
         }
         let mut listed = String::new();
         let mut paths: Vec<&PathBuf> = artifacts.iter().map(|a| &a.path).collect();
@@ -177,11 +244,47 @@ pub enum DriftKind {
     Stale,
 }
 
-/// Compare `artifacts` with `out` without writing anything.
+/// The text of `out/rel` when it is a regular file reached without a symbolic link; `None`
+/// when it is missing, and `Some(Err)` for a link or a special file, which are never opened.
+fn read_plain(out: &Path, rel: &Path) -> Option<Result<String, &'static str>> {
+    let mut at = out.to_path_buf();
+    for c in rel.components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Err(_) => return None,
+            Ok(m) if m.file_type().is_symlink() => {
+                return Some(Err("a symbolic link is in its place; a build replaces it"));
+            }
+            Ok(_) => {}
+        }
+    }
+    match std::fs::symlink_metadata(&at) {
+        Ok(m) if m.is_file() => std::fs::read_to_string(&at)
+            .ok()
+            .map(Ok)
+            .or(Some(Err("it cannot be read as text"))),
+        Ok(_) => Some(Err("a special file or a directory is in its place")),
+        Err(_) => None,
+    }
+}
+
+/// Compare `artifacts` with `out` without writing anything (and without following a link or
+/// opening a special file in `out`).
 pub fn check(out: &Path, artifacts: &[Artifact]) -> Vec<Drift> {
     let mut drift = Vec::new();
     for a in artifacts {
-        let on_disk = std::fs::read_to_string(out.join(&a.path));
+        let on_disk = match read_plain(out, &a.path) {
+            Some(Ok(text)) => Ok(text),
+            Some(Err(why)) => {
+                drift.push(Drift {
+                    path: a.path.clone(),
+                    kind: DriftKind::Changed,
+                    diff: format!("{why}\n"),
+                });
+                continue;
+            }
+            None => Err(()),
+        };
         match on_disk {
             Ok(text) if text == a.content => {}
             Ok(text) => drift.push(Drift {
@@ -189,7 +292,7 @@ pub fn check(out: &Path, artifacts: &[Artifact]) -> Vec<Drift> {
                 kind: DriftKind::Changed,
                 diff: unified(&text, &a.content, &a.path),
             }),
-            Err(_) => drift.push(Drift {
+            Err(()) => drift.push(Drift {
                 path: a.path.clone(),
                 kind: DriftKind::Missing,
                 diff: String::new(),

@@ -143,3 +143,124 @@ fn a_file_name_cannot_add_lines() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `upkeep ARGS` in the crate root, killed after 20 s: a hang is a failure, not a stuck suite.
+fn bounded(args: &[&str]) -> std::process::Output {
+    let o = Command::new("timeout")
+        .arg("20")
+        .arg(env!("CARGO_BIN_EXE_upkeep"))
+        .args(args)
+        .current_dir(common::root())
+        .output()
+        .expect("run upkeep");
+    assert_ne!(o.status.code(), Some(124), "{args:?} hung");
+    o
+}
+
+fn mkfifo(path: &Path) {
+    common::run_ok(Command::new("mkfifo").arg(path));
+}
+
+/// Special files are reported, never opened: a FIFO or `/dev/stdin` as a plan, a FIFO among
+/// the templates or in the output directory.
+#[test]
+fn special_files_are_refused_not_opened() {
+    let dir = common::scratch("hostile-special");
+    let fifo = dir.join("plan.yaml");
+    mkfifo(&fifo);
+    for path in [fifo.to_string_lossy().into_owned(), "/dev/stdin".to_owned()] {
+        let o = bounded(&["check", &path]);
+        assert_eq!(code(&o), 2, "{path}: {}", stderr(&o));
+        assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    }
+
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    mkfifo(&templates.join("index.md.j2"));
+    let out = dir.join("out-templates");
+    let o = bounded(&[
+        "build",
+        "plans/nuam.yaml",
+        "--templates",
+        &templates.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!out.exists());
+
+    let out = dir.join("out-fifo");
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out.to_string_lossy()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    mkfifo(&out.join("notes.yaml"));
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out.to_string_lossy()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("special file"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Links in the output directory are never followed: not to write, not to show a diff.
+#[test]
+fn links_in_the_output_are_never_followed() {
+    let dir = common::scratch("hostile-links");
+    let out = dir.join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out_arg]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    // A generated file replaced by a link to a secret, a generated directory by a link to
+    // another directory: `--check` shows neither's content, a build writes through neither.
+    let secret = dir.join("secret.txt");
+    std::fs::write(&secret, "TOKEN=hunter2\n").expect("secret");
+    let victim = dir.join("victim");
+    std::fs::create_dir_all(&victim).expect("victim");
+    let crontab = out.join("cron/nuam.crontab");
+    std::fs::remove_file(&crontab).expect("rm");
+    std::os::unix::fs::symlink(&secret, &crontab).expect("link");
+    std::fs::remove_dir_all(out.join("kubernetes")).expect("rm");
+    std::os::unix::fs::symlink(&victim, out.join("kubernetes")).expect("link");
+
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out_arg, "--check"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("hunter2"),
+        "--check showed a link's target:\n{}",
+        stderr(&o)
+    );
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out_arg]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "TOKEN=hunter2\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim).expect("victim").count(),
+        0,
+        "wrote through a link"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&crontab)
+            .expect("crontab")
+            .file_type()
+            .is_symlink()
+    );
+
+    // An output path that is a file, or a link, is refused before anything moves.
+    let file = dir.join("file");
+    std::fs::write(&file, "keep me\n").expect("file");
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &file.to_string_lossy()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), "keep me\n");
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(&victim, &link).expect("link");
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &link.to_string_lossy()]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_dir(&victim).expect("victim").count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
