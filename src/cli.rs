@@ -369,6 +369,14 @@ fn build(
         say!("error: nothing was written because of the errors above");
         return exit_code(&ws);
     }
+    if ws.plans.is_empty() {
+        // Writing an empty tree would delete every file an earlier build generated.
+        say!("error: no plans found, so nothing was written (the output directory is as it was)");
+        say!(
+            "help: name plan files or directories that hold them (`apiVersion: upkeep/v1`, `kind: Plan`)"
+        );
+        return EXIT_USAGE;
+    }
     if !envs.is_empty() {
         let known: Vec<&str> = ws
             .plans

@@ -58,6 +58,25 @@ struct Loader {
     diags: Diagnostics,
     /// Files whose schema validation waits for the validator to finish compiling.
     pending: Vec<Pending>,
+    /// The directory trees named on the command line (canonical): imports stay inside them.
+    trees: Vec<PathBuf>,
+}
+
+/// The tree a path argument names: a directory itself; for a file, the working directory when
+/// the file is inside it (a hook names `plans/x.yaml` from the repository's top), else the
+/// file's own directory.
+fn tree_of(path: &Path) -> PathBuf {
+    let canon = crate::load::canonical(path);
+    if canon.is_dir() {
+        return canon;
+    }
+    let cwd = std::env::current_dir()
+        .map(|d| crate::load::canonical(&d))
+        .unwrap_or_default();
+    if !cwd.as_os_str().is_empty() && canon.starts_with(&cwd) {
+        return cwd;
+    }
+    canon.parent().map(Path::to_path_buf).unwrap_or(canon)
 }
 
 /// A file parsed and lowered before the schema validator was ready: its tree, and where
@@ -194,12 +213,14 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             .lock()
             .map(|mut f| f.take().unwrap_or_default())
             .unwrap_or_default();
+        let trees = files.iter().map(|(p, _)| tree_of(p)).collect();
         let mut loader = Loader {
             sources: SourceMap::new(),
             docs: Vec::new(),
             imports: Vec::new(),
             diags: Diagnostics::new(),
             pending: Vec::new(),
+            trees,
         };
         let count = files.len();
         let mut roots = Vec::new();
@@ -234,6 +255,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         imports: Vec::new(),
         diags,
         pending: Vec::new(),
+        trees: paths.iter().map(|p| tree_of(p)).collect(),
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut roots = Vec::new();
@@ -285,6 +307,27 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
             .unwrap_or_default();
         for entry in doc.imports.clone() {
             let target = base.join(&entry.value);
+            let inside = !Path::new(&entry.value).is_absolute()
+                && loader
+                    .trees
+                    .iter()
+                    .any(|t| crate::load::canonical(&target).starts_with(t));
+            if !inside {
+                // Never read (or show) a file outside what the run was asked to check.
+                loader.diags.push(
+                    Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!(
+                            "imported file `{}` is outside the tree being checked",
+                            entry.value
+                        ),
+                    )
+                    .at(entry.span)
+                    .label("outside the checked tree")
+                    .help("imports are relative paths that stay inside the directory named on the command line; copy the fragment into it"),
+                );
+                continue;
+            }
             if !target.is_file() {
                 loader.diags.push(
                     Diagnostic::new(

@@ -264,3 +264,54 @@ fn links_in_the_output_are_never_followed() {
     assert_eq!(std::fs::read_dir(&victim).expect("victim").count(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Imports stay inside the tree named on the command line: an absolute path, a `../` out of
+/// it or a link inside it that leads out is refused, and the file is never read or shown.
+#[test]
+fn imports_stay_inside_the_checked_tree() {
+    let dir = common::scratch("hostile-imports");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    let fragment = "apiVersion: upkeep/v1\nkind: Fragment\nroles:\n  secret-holder: {description: SECRET-CONTENT}\n";
+    std::fs::write(dir.join("outside.yaml"), fragment).expect("fragment");
+    std::os::unix::fs::symlink(dir.join("outside.yaml"), tree.join("link.yaml")).expect("link");
+    for import in ["/etc/passwd", "../outside.yaml", "link.yaml"] {
+        let plan = format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: shop, timezone: UTC}}\nimports: [\"{import}\"]\n"
+        );
+        std::fs::write(tree.join("plan.yaml"), plan).expect("plan");
+        let o = bounded(&["check", &tree.join("plan.yaml").to_string_lossy()]);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 1, "{import}: {err}");
+        assert!(
+            err.contains("outside the tree being checked"),
+            "{import}: {err}"
+        );
+        assert!(
+            !err.contains("SECRET-CONTENT") && !err.contains("root:"),
+            "{import}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A build of a tree with no plans writes nothing: it would delete the earlier output.
+#[test]
+fn a_build_without_plans_keeps_the_output() {
+    let dir = common::scratch("hostile-no-plans");
+    let out = dir.join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let o = bounded(&["build", "plans/nuam.yaml", "--out", &out_arg]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let before = common::files(&out, "").len();
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let o = bounded(&["build", &empty.to_string_lossy(), "--out", &out_arg]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(
+        common::files(&out, "").len(),
+        before,
+        "an empty build removed files"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
