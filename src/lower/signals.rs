@@ -675,7 +675,17 @@ pub(super) fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity>
                 response,
                 resolve: lo.opt_duration(cx, "resolve"),
                 notify,
-                repeat: lo.opt_duration(cx, "repeat"),
+                repeat: lo.opt_duration(cx, "repeat").filter(|r| {
+                    if r.value.is_zero() {
+                        cx.report(
+                            Diagnostic::new(Code::Range, "`repeat` must be longer than zero")
+                                .at(r.span)
+                                .label("Alertmanager refuses a zero repeat interval")
+                                .help("write how often to re-send a firing alert, e.g. `4h`"),
+                        );
+                    }
+                    !r.value.is_zero()
+                }),
                 description: lo.opt_string(cx, "description"),
             });
         }
@@ -787,6 +797,22 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                 else {
                     continue;
                 };
+                // Alertmanager refuses a smarthost without a port.
+                if smarthost
+                    .value
+                    .rsplit_once(':')
+                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+                {
+                    cx.report(
+                        Diagnostic::new(
+                            Code::Type,
+                            format!("`{}` is not `host:port`", smarthost.value),
+                        )
+                        .at(smarthost.span)
+                        .label("Alertmanager needs the SMTP port")
+                        .help(format!("write `{}:587`", smarthost.value)),
+                    );
+                }
                 ReceiverKind::Email {
                     to,
                     from,
@@ -809,6 +835,24 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     let Some(url) = o.req_string(cx, "url") else {
                         continue;
                     };
+                    let host = url
+                        .value
+                        .strip_prefix("https://")
+                        .or_else(|| url.value.strip_prefix("http://"));
+                    if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+                        cx.report(
+                            Diagnostic::new(
+                                Code::Type,
+                                format!("`{}` is not an HTTP URL", url.value),
+                            )
+                            .at(url.span)
+                            .label("expected http:// or https:// and a host")
+                            .help(format!(
+                                "write `https://{}`",
+                                url.value.trim_start_matches('/')
+                            )),
+                        );
+                    }
                     url
                 },
                 credentials_file: o.opt_string(cx, "credentials_file"),

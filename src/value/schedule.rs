@@ -1329,7 +1329,18 @@ fn parse_field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<(u64, boo
             (a, b)
         } else {
             let a = value(range, at)?;
-            (a, if step > 1 { hi } else { a })
+            if item.contains('/') {
+                // `0/5`: some crons read "from 0 every 5", Vixie cron and crontab(1) refuse it.
+                return Err((
+                    at,
+                    at + item.len(),
+                    (
+                        format!("`{item}` puts a step after a single value"),
+                        format!("write `{range}-{hi}/{step}`"),
+                    ),
+                ));
+            }
+            (a, a)
         };
         let mut v = a;
         while v <= b {
