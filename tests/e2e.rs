@@ -23,11 +23,17 @@
 //!
 //! 1. Pick an alert in `prometheus/NAME.rules.yaml` of `upkeep build plans/` and the raw
 //!    series its recording rule reads.
-//! 2. `let Some(stack) = Stack::start(&Options::plan("NAME")) else { return };` (`None` only
-//!    when a server binary is missing and skipping is allowed; under CI that fails).
+//! 2. `let mut opts = Options::plan("NAME");`, then give the series that rules read over a
+//!    window a past: `opts.history = vec![(series, Past::Counter(per_second))]` (or
+//!    `Past::Gauge(v)`) writes a day of it into Prometheus's storage before it starts —
+//!    without it `rate(x[5m])` over a few seconds of data reads as a fraction of the rate, and
+//!    "lower is worse" KPIs (throughput) fire on their own. Then
+//!    `let Some(stack) = Stack::start(&opts) else { return };` (`None` only when a server
+//!    binary is missing and skipping is allowed; under CI that fails).
 //! 3. Drive data: `stack.exporter.counter(r#"metric{job="…",…}"#, per_second)` (a counter
 //!    growing at that rate, so `rate()` is exact), `stack.exporter.gauge(series, value)`,
-//!    `stack.exporter.remove(series)`, or `stack.textfile("x.prom", text)` for job metrics.
+//!    `stack.exporter.remove(series)`, or `stack.textfile("x.prom", text)` for job metrics
+//!    (with `opts.node_exporter = true`). Series keep the `job` and `instance` they are given.
 //! 4. Wait, never sleep: `stack.wait_for(what, secs, |s| …Option)` polls; `stack.hold(what,
 //!    secs, |s| …Result)` checks that nothing more happens for a while (long enough for a
 //!    second notification: a compressed `group_interval` is 5 s).

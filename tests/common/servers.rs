@@ -111,6 +111,7 @@ pub struct Server {
     child: Child,
     /// The server itself (the wrapper's child), when it could be read from /proc.
     binary_pid: Option<u32>,
+    binary: PathBuf,
 }
 
 impl Server {
@@ -171,19 +172,24 @@ impl Server {
             log,
             child,
             binary_pid: None,
+            binary: spec.binary.to_path_buf(),
         };
         server.binary_pid = server.read_binary_pid();
         server
     }
 
+    /// The wrapper's child: the process whose parent it is, from `/proc/*/stat`.
     fn read_binary_pid(&self) -> Option<u32> {
         let pid = self.child.id();
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
-            let children =
-                std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-            if let Some(p) = children.split_whitespace().next() {
-                return p.parse().ok();
+            let child = std::fs::read_dir("/proc")
+                .ok()?
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .find(|p| parent_of(*p) == Some(pid));
+            if child.is_some() {
+                return child;
             }
             thread::sleep(Duration::from_millis(10));
         }
@@ -243,9 +249,22 @@ impl Server {
             }
         }
         // The server was the wrapper's child: once the wrapper has exited it has waited for it.
-        self.binary_pid
-            .is_none_or(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(p))
+        self.binary_pid.is_none_or(|p| !self.runs(p))
     }
+
+    /// Whether `pid` is still this server's binary (not gone, not a zombie, not a reused PID).
+    fn runs(&self, pid: u32) -> bool {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        !is_zombie(pid)
+            && String::from_utf8_lossy(&cmdline).contains(&*self.binary.to_string_lossy())
+    }
+}
+
+/// The parent PID of `pid`: the field after the state in `/proc/PID/stat`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn is_zombie(pid: u32) -> bool {

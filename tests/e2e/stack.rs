@@ -476,10 +476,10 @@ fn backfill(
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
             .collect();
-        pairs.insert(
-            "instance".to_owned(),
-            format!("127.0.0.1:{}", exporter.port),
-        );
+        // `honor_labels: true` keeps an `instance` the series has.
+        pairs
+            .entry("instance".to_owned())
+            .or_insert_with(|| format!("127.0.0.1:{}", exporter.port));
         pairs
             .entry("job".to_owned())
             .or_insert_with(|| "fake".to_owned());
