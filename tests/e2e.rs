@@ -53,7 +53,7 @@ const PLAN: &str = "ecplacas";
 const TOTAL: &str = r#"http_requests_total{job="ecplacas-backend",status="200"}"#;
 const ERRORS: &str = r#"http_requests_total{job="ecplacas-backend",status="500"}"#;
 
-/// Only `receiver` got notifications, exactly `n` of them.
+/// Exactly the receivers in `want` got notifications, each exactly as many as it says.
 fn only(s: &Stack, want: &[(&str, usize)]) -> Result<(), String> {
     let got = s.receivers_notified();
     let want: std::collections::BTreeMap<String, usize> =
