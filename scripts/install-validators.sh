@@ -9,6 +9,11 @@ say() { printf '==> %s\n' "$*" >&2; }
 apt_pkgs=()
 have promtool || apt_pkgs+=(prometheus)
 have amtool || apt_pkgs+=(prometheus-alertmanager)
+# Real servers for tests/e2e.rs (and the blackbox exporter and BusyBox crond for the probes and
+# crontabs of issue 14): Debian names the binaries after the packages.
+have prometheus-node-exporter || apt_pkgs+=(prometheus-node-exporter)
+have prometheus-blackbox-exporter || apt_pkgs+=(prometheus-blackbox-exporter)
+[ -x /bin/busybox ] || apt_pkgs+=(busybox-static)
 have crontab || apt_pkgs+=(cron)
 have unzip || apt_pkgs+=(unzip)
 if ((${#apt_pkgs[@]})); then
@@ -17,7 +22,9 @@ if ((${#apt_pkgs[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
   # The Debian packages start their daemons; the tests only need the binaries.
-  (service prometheus stop; service prometheus-alertmanager stop; service prometheus-node-exporter stop) >/dev/null 2>&1 || true
+  for daemon in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter; do
+    service "$daemon" stop >/dev/null 2>&1 || true
+  done
 fi
 
 pip_pkgs=()

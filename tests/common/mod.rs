@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 use upkeep::diag::render::{self, HumanOptions};
 use upkeep::driver::{self, Workspace};
 
+pub mod servers;
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
