@@ -3,7 +3,7 @@
 //! The modules, in pipeline order: [`load`] (find and read files) → [`parse`] (YAML with spans)
 //! → [`schema`] (JSON Schema gate) → [`lower`] (typed [`model`], with [`value`] syntax) →
 //! [`resolve`] (imports, references) → [`check`] (semantic lints) → [`emit`] (artefacts) →
-//! [`write`] (atomic, or `--check`). [`driver`] runs them;
+//! [`write`](mod@write) (atomic, or `--check`). [`driver`] runs them;
 //! [`diag`] is what they all report into; [`cli`] is the command line.
 
 pub mod check;

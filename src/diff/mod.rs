@@ -3,7 +3,7 @@
 //! Both sides are checked and resolved by the driver; the diff compares the resolved plans'
 //! [`facts`] (never YAML text), so a pure reformat is no change and a renamed entry with the
 //! same content is a rename. Plans are matched by `metadata.name`. The generated files of both
-//! sides are compared too. Schedules are expanded from [`REFERENCE`], a fixed instant, so the
+//! sides are compared too. Schedules are expanded from [`reference()`], a fixed instant, so the
 //! report is the same on every run.
 //!
 //! **Invariant:** no clock and no terminal here; `cli` picks the exit code from [`Report`].
