@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it: install missing validators, then format, lints, tests
 # (which run promtool, amtool, kubernetes-validate, helm, check-jsonschema, markdownlint, … on
 # the generated files), the API docs, the fuzzers and the book. Each phase prints how long it
-# took, and a table of them closes the run (the book's performance page explains them).
+# took, and a table of them closes the run (the book's CI page explains them).
 #
 # A test whose validator is missing fails. UPKEEP_ALLOW_SKIP=1 lets it pass as skipped instead
 # (never under CI=true); the skips are listed at the end of the run.
@@ -40,8 +40,13 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   status_before="$(git status --porcelain=v1 --untracked-files=all)"
 fi
 
+fuzz_pid=
 report() {
   local rc=$?
+  # A run that stops early stops the background fuzz build too (its own process group).
+  if [ -n "$fuzz_pid" ]; then
+    kill -- "-$fuzz_pid" 2>/dev/null || kill "$fuzz_pid" 2>/dev/null || true
+  fi
   if ((${#timings[@]})); then
     echo "==> where the time went" >&2
     printf '%s\n' "${timings[@]}" >&2
@@ -69,9 +74,28 @@ fi
 phase "cargo fmt --check" cargo fmt --check
 phase "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets --quiet -- -D warnings
 phase "cargo test: compile" cargo test --no-run --quiet
+# The fuzz targets are a compile of their own (nightly, fuzz/target/quick), and the test run
+# keeps only about one of two cores busy: they build in the background, at a lower priority,
+# while the tests and the docs run.
+fuzz_log="$target_dir/fuzz-build.log"
+start_fuzz_build() {
+  setsid nice -n 10 ./scripts/fuzz.sh build >"$fuzz_log" 2>&1 &
+  fuzz_pid=$!
+}
+wait_fuzz_build() {
+  local rc=0
+  wait "$fuzz_pid" || rc=$?
+  fuzz_pid=
+  if ((rc)); then
+    tail -40 "$fuzz_log" >&2
+    echo "error: the fuzz targets do not build (the whole log: $fuzz_log)" >&2
+    return "$rc"
+  fi
+}
+phase "fuzz: start building the targets in the background" start_fuzz_build
 phase "cargo test: run" cargo test --quiet
 phase "cargo doc --no-deps (warnings denied)" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
-phase "fuzz: build the targets" ./scripts/fuzz.sh build
+phase "fuzz: wait for the build to finish" wait_fuzz_build
 phase "fuzz: 10 seconds per target" ./scripts/fuzz.sh 10
 phase "mdbook build book" mdbook build book
 
