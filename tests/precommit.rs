@@ -1,61 +1,53 @@
-//! The pre-commit hooks (`.pre-commit-hooks.yaml`) work with the real `pre-commit`: a copy of
-//! this repository (its tracked and untracked files, committed in a temporary git repository)
-//! is the hook repository, and `pre-commit try-repo` runs its hooks in another temporary
-//! repository that keeps a plan, generated files and other YAML. The hooks are
-//! `language: rust`, so pre-commit builds `upkeep` with cargo: slow the first time, then cached
-//! in `target/precommit` (cargo runs offline, from the crates the test suite already has).
+//! The pre-commit hooks (`.pre-commit-hooks.yaml`) work with the real `pre-commit`.
+//!
+//! pre-commit validates the hooks file as a hook repository's manifest. Then the hooks are run
+//! the way a consumer repository runs them, on a repository that keeps a plan, generated files
+//! and other YAML: its `.pre-commit-config.yaml` is generated from `.pre-commit-hooks.yaml`,
+//! every hook copied field by field (entry, args, files, types, `pass_filenames`, …) as a
+//! `repo: local` hook, except that it is `language: system` and its entry runs the `upkeep`
+//! this test suite built. The hooks themselves are `language: rust`, for which pre-commit
+//! would build `upkeep` again with cargo: a second full build of the crate, for nothing the
+//! suite does not already prove.
 
 mod common;
 
-use common::{git, scratch};
+use common::{git, run_ok, scratch};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// This repository as it is in the working tree, committed in a fresh git repository.
-fn hook_repo(dir: &Path) {
-    let root = common::root();
-    let listed = git(
-        &root,
-        &[
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ],
-    );
-    for name in listed.stdout.split(|&b| b == 0).filter(|n| !n.is_empty()) {
-        let rel = PathBuf::from(String::from_utf8_lossy(name).into_owned());
-        let from = root.join(&rel);
-        if !from.is_file() {
-            continue; // deleted in the working tree
-        }
-        let to = dir.join(&rel);
-        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&from, &to).expect("copy");
+use serde_json::{Value, json};
+
+/// `.pre-commit-hooks.yaml` as consumer hooks that run this build of `upkeep`.
+fn local_hooks() -> Value {
+    let text = std::fs::read_to_string(common::root().join(".pre-commit-hooks.yaml"))
+        .expect("read .pre-commit-hooks.yaml");
+    let hooks: Value = serde_saphyr::from_str(&text).expect(".pre-commit-hooks.yaml is YAML");
+    let mut hooks = hooks.as_array().expect("a list of hooks").clone();
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    for hook in &mut hooks {
+        let hook = hook.as_object_mut().expect("a hook is a mapping");
+        assert_eq!(hook["language"], "rust", "{hook:?}");
+        let entry = hook["entry"].as_str().expect("entry");
+        let args = entry.strip_prefix("upkeep ").expect("entry runs upkeep");
+        let bin = env!("CARGO_BIN_EXE_upkeep");
+        assert!(
+            !bin.contains(' '),
+            "pre-commit splits entry on spaces: {bin}"
+        );
+        hook.insert("entry".into(), format!("{bin} {args}").into());
+        hook.insert("language".into(), "system".into());
     }
-    assert!(dir.join(".pre-commit-hooks.yaml").is_file());
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "hooks"]);
+    json!({ "repos": [{ "repo": "local", "hooks": hooks }] })
 }
 
-fn try_repo(pre_commit: &Path, consumer: &Path, hooks: &Path, args: &[&str]) -> (bool, String) {
-    let home = consumer.with_extension("home");
+/// `pre-commit ARGS` in `dir`, with its cache in a scratch directory: (success, output).
+fn pre_commit(pre_commit: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
     let o = Command::new(pre_commit)
-        .arg("try-repo")
-        .arg(hooks)
         .args(args)
-        .arg("--verbose")
-        .current_dir(consumer)
-        .env("PRE_COMMIT_HOME", &home)
-        .env("CARGO_TARGET_DIR", common::root().join("target/precommit"))
-        .env("CARGO_NET_OFFLINE", "true")
-        // A quick build: the hook is what is tested, not the optimiser.
-        .env("CARGO_PROFILE_RELEASE_LTO", "false")
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .current_dir(dir)
+        .env("PRE_COMMIT_HOME", dir.with_extension("home"))
+        .env("NO_COLOR", "1")
         .output()
         .expect("run pre-commit");
     let text = format!(
@@ -67,18 +59,27 @@ fn try_repo(pre_commit: &Path, consumer: &Path, hooks: &Path, args: &[&str]) -> 
 }
 
 #[test]
-fn hooks_run_under_pre_commit() {
+fn hooks_file_is_a_valid_manifest() {
     let Some(pre_commit) = common::tool("pre-commit") else {
         return;
     };
-    let base = scratch("repos");
-    let hooks = base.join("hooks");
-    let consumer = base.join("consumer");
-    std::fs::create_dir_all(&hooks).expect("mkdir");
-    std::fs::create_dir_all(consumer.join("plans")).expect("mkdir");
-    hook_repo(&hooks);
+    run_ok(
+        Command::new(pre_commit)
+            .args(["validate-manifest", ".pre-commit-hooks.yaml"])
+            .current_dir(common::root()),
+    );
+}
 
-    // A repository with a plan, its generated files, and YAML that is not a plan.
+#[test]
+fn hooks_run_under_pre_commit() {
+    let Some(pre_commit_bin) = common::tool("pre-commit") else {
+        return;
+    };
+    let run = |args: &[&str], dir: &Path| pre_commit(&pre_commit_bin, dir, args);
+    let consumer = scratch("consumer");
+    std::fs::create_dir_all(consumer.join("plans")).expect("mkdir");
+
+    // A repository with a plan, its generated files, YAML that is not a plan, and the hooks.
     let fixture = common::root().join("tests/fixtures/diff/thresholds");
     let plan = consumer.join("plans/shop.yaml");
     std::fs::copy(fixture.join("base/plan.yaml"), &plan).expect("copy plan");
@@ -94,16 +95,25 @@ fn hooks_run_under_pre_commit() {
         .output()
         .expect("run upkeep");
     assert!(built.status.success());
+    let config = serde_json::to_string_pretty(&local_hooks()).expect("JSON");
+    // JSON is YAML: pre-commit reads it as it is.
+    std::fs::write(consumer.join(".pre-commit-config.yaml"), config).expect("write config");
     git(&consumer, &["init", "-q"]);
     git(&consumer, &["add", "-A"]);
     git(&consumer, &["commit", "-q", "-m", "plans"]);
+    let (ok, text) = run(&["validate-config", ".pre-commit-config.yaml"], &consumer);
+    assert!(ok, "{text}");
 
     // The documented use: the check hook on a changed plan.
-    let (ok, text) = try_repo(
-        &pre_commit,
+    let (ok, text) = run(
+        &[
+            "run",
+            "upkeep-check",
+            "--verbose",
+            "--files",
+            "plans/shop.yaml",
+        ],
         &consumer,
-        &hooks,
-        &["upkeep-check", "--files", "plans/shop.yaml"],
     );
     assert!(ok, "{text}");
     assert!(
@@ -114,7 +124,7 @@ fn hooks_run_under_pre_commit() {
 
     // Every hook on every file: the generated files and the workflow are YAML but not plans,
     // and the hook is not given them; the generated files are in sync.
-    let (ok, text) = try_repo(&pre_commit, &consumer, &hooks, &["--all-files"]);
+    let (ok, text) = run(&["run", "--verbose", "--all-files"], &consumer);
     assert!(ok, "{text}");
     assert!(text.contains("checked 1 file: no problems"), "{text}");
     assert!(
@@ -129,11 +139,15 @@ fn hooks_run_under_pre_commit() {
     assert_ne!(broken, good);
     std::fs::write(&plan, &broken).expect("write");
     git(&consumer, &["add", "plans/shop.yaml"]);
-    let (ok, text) = try_repo(
-        &pre_commit,
+    let (ok, text) = run(
+        &[
+            "run",
+            "upkeep-check",
+            "--verbose",
+            "--files",
+            "plans/shop.yaml",
+        ],
         &consumer,
-        &hooks,
-        &["upkeep-check", "--files", "plans/shop.yaml"],
     );
     assert!(!ok, "{text}");
     assert!(text.contains("Failed"), "{text}");
@@ -143,11 +157,9 @@ fn hooks_run_under_pre_commit() {
     let changed = good.replace("    critical: \"> 500ms\"", "    critical: \"> 800ms\"");
     std::fs::write(&plan, &changed).expect("write");
     git(&consumer, &["add", "plans/shop.yaml"]);
-    let (ok, text) = try_repo(
-        &pre_commit,
+    let (ok, text) = run(
+        &["run", "upkeep-build-check", "--verbose", "--all-files"],
         &consumer,
-        &hooks,
-        &["upkeep-build-check", "--all-files"],
     );
     assert!(!ok, "{text}");
     assert!(
@@ -156,5 +168,6 @@ fn hooks_run_under_pre_commit() {
     );
     assert!(text.contains("out of date"), "{text}");
 
-    let _ = std::fs::remove_dir_all(&base);
+    let _ = std::fs::remove_dir_all(&consumer);
+    let _ = std::fs::remove_dir_all(consumer.with_extension("home"));
 }

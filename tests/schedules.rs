@@ -151,12 +151,8 @@ fn calendars_parse_and_recur_as_upkeep_expands() {
         .args(["-c", "import icalendar, dateutil"])
         .output()
         .expect("python");
-    assert!(
-        probe.status.success() || std::env::var_os("CI").is_none(),
-        "python icalendar is not installed and CI is set"
-    );
     if !probe.status.success() {
-        eprintln!("SKIPPED: python icalendar is not installed");
+        common::missing("the Python packages icalendar and dateutil");
         return;
     }
     let out = build("plans/", "ics", &[]);

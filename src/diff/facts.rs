@@ -210,7 +210,7 @@ pub(crate) enum Val {
         name: String,
         rank: Option<usize>,
     },
-    /// When something happens: the schedule as text and its next starts from [`super::REFERENCE`].
+    /// When something happens: the schedule as text and its next starts from [`super::reference()`].
     When {
         shown: String,
         next: Vec<String>,

@@ -1,7 +1,9 @@
 //! Shared test helpers: running the compiler on fixtures, rendering what users see, and
-//! finding external validators.
+//! finding external validators (a missing one fails the test unless `UPKEEP_ALLOW_SKIP=1`).
 #![allow(dead_code, unreachable_pub)]
 
+use std::ffi::OsStr;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,7 +36,8 @@ pub fn human(ws: &Workspace) -> String {
     )
 }
 
-/// An external validator. Missing: under `CI` the test fails; locally it is skipped loudly.
+/// An external validator on `PATH`. Missing, it fails the test (see [`missing`]); `None` only
+/// when skipping was allowed explicitly.
 pub fn tool(name: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -42,15 +45,67 @@ pub fn tool(name: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "validator `{name}` is not installed and CI is set; run ./scripts/install-validators.sh"
-        );
-        eprintln!(
-            "SKIPPED: validator `{name}` is not installed (run ./scripts/install-validators.sh)"
-        );
+        missing(&format!("validator `{name}`"));
     }
     found
+}
+
+/// Whether a test may pass without a validator it needs: only when `UPKEEP_ALLOW_SKIP=1`, and
+/// never under CI (`CI` set to anything but empty, `0` or `false`), where a missing validator
+/// would make a green run prove nothing.
+pub fn skip_allowed(ci: Option<&OsStr>, allow: Option<&OsStr>) -> bool {
+    let ci = ci.is_some_and(|v| !matches!(v.to_str(), Some("" | "0" | "false")));
+    !ci && allow.is_some_and(|v| v == "1")
+}
+
+/// Where allowed skips are listed, one line each, for `scripts/test.sh` to print after the run
+/// (cargo test hides the stderr of passing tests): `target/upkeep-skipped.txt`, or
+/// `UPKEEP_SKIP_FILE` (the tests of this very rule use their own file).
+pub fn skip_file() -> PathBuf {
+    std::env::var_os("UPKEEP_SKIP_FILE").map_or_else(
+        || {
+            // CARGO_TARGET_TMPDIR is TARGET/tmp, wherever the target directory is.
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .parent()
+                .expect("target directory")
+                .join("upkeep-skipped.txt")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Something a test needs is not installed (`what`: "validator `promtool`"). The test fails,
+/// unless [`skip_allowed`]: then it is skipped, loudly, and listed in [`skip_file`].
+pub fn missing(what: &str) {
+    let how = "run ./scripts/install-validators.sh";
+    assert!(
+        skip_allowed(
+            std::env::var_os("CI").as_deref(),
+            std::env::var_os("UPKEEP_ALLOW_SKIP").as_deref()
+        ),
+        "{what} is not installed; {how} (or set UPKEEP_ALLOW_SKIP=1 to skip, never under CI)"
+    );
+    // The test binary (`cli-0123abcd` → `cli`) and the test (libtest names its thread after it).
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_deref()
+        .and_then(Path::file_stem)
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let bin = stem.rsplit_once('-').map_or(stem.as_str(), |(b, _)| b);
+    let test = std::thread::current().name().unwrap_or("?").to_owned();
+    let test = format!("{bin}::{test}");
+    let line = format!("SKIPPED: {test}: {what} is not installed ({how})");
+    eprintln!("{line}");
+    let file = skip_file();
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    // One write per line, appended: tests in parallel threads and processes do not interleave.
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
 }
 
 /// Run a validator; panic with its output when it fails.
