@@ -16,10 +16,11 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # `timed LABEL CMD…`: run CMD and say how long it took (the install log is where install costs
 # are measured from).
 timed() {
-  local label=$1 t0=$SECONDS
+  local label=$1 t0=$SECONDS rc=0
   shift
-  "$@"
+  "$@" || rc=$?
   say "$label: $((SECONDS - t0)) s"
+  return "$rc"
 }
 
 venv="${UPKEEP_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/upkeep/venv}"
