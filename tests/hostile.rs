@@ -72,6 +72,27 @@ fn assert_rules_literal(out: &Path, case: &str) {
     }
 }
 
+/// Read leniently (a content line ends at CR, LF or CRLF), a calendar still has one VEVENT per
+/// event upkeep wrote and no line that a plan's text made.
+fn assert_calendars_whole(out: &Path, case: &str) {
+    for f in common::files(&out.join("calendar"), ".ics") {
+        let text = std::fs::read_to_string(&f).expect("ics");
+        let strict = text.matches("\r\nBEGIN:VEVENT\r\n").count();
+        let lenient: Vec<&str> = text.split(['\r', '\n']).collect();
+        let begins = lenient.iter().filter(|l| **l == "BEGIN:VEVENT").count();
+        assert_eq!(
+            begins,
+            strict,
+            "{case}: {} gains events when read leniently",
+            f.display()
+        );
+        assert!(
+            !lenient.iter().any(|l| l.starts_with("SUMMARY:pwned")),
+            "{case}: plan text became a calendar line:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn hostile_cases() {
     let dir = common::root().join("tests/fixtures/hostile");
@@ -112,6 +133,7 @@ fn hostile_cases() {
                 assert_eq!(code(&o), 0, "{name} must build:\n{}", stderr(&o));
                 assert_crontabs_whole(&out, name);
                 assert_rules_literal(&out, name);
+                assert_calendars_whole(&out, name);
             }
         }
         let _ = std::fs::remove_dir_all(&out);

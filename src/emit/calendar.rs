@@ -22,11 +22,30 @@ fn reference() -> DateTime<Utc> {
     crate::value::time::reference_instant()
 }
 
+/// Text as an iCalendar TEXT value (RFC 5545 §3.3.11): `\`, `;` and `,` escaped, every line
+/// break (LF, CRLF or a bare CR, which lenient readers take as the end of a content line) as
+/// `\n`, and no other control character but tab.
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\n' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push_str("\\n"),
+            '\t' => out.push('\t'),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A content line folded at 75 octets (RFC 5545 §3.1), ending in CRLF.
