@@ -419,13 +419,16 @@ impl Msg {
     }
 }
 
-/// A user value as Markdown inline code, whatever it holds (backticks, line breaks).
+/// A user value as Markdown inline code, whatever it holds (backticks, line breaks): the fence
+/// is one backtick longer than the longest run inside (as `CommonMark` says), so no run closes it.
 pub(crate) fn tick(s: &str) -> String {
     let s = s.replace(['\n', '\r'], " ");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
         format!("`{s}`")
+    } else {
+        let fence = "`".repeat(longest + 1);
+        format!("{fence} {s} {fence}")
     }
 }
 
@@ -909,5 +912,8 @@ mod tests {
         assert_eq!(tick("a"), "`a`");
         assert_eq!(tick("a`b"), "`` a`b ``");
         assert_eq!(tick("a\nb"), "`a b`");
+        // A run of two (a hostile-input finding) or more cannot close the span.
+        assert_eq!(tick("a``b"), "``` a``b ```");
+        assert_eq!(tick("``` x"), "```` ``` x ````");
     }
 }

@@ -834,7 +834,7 @@ fn severity(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
             } else {
                 l.notify
                     .iter()
-                    .map(|n| format!("`{}`", n.value))
+                    .map(|n| super::compare::tick(&n.value))
                     .collect::<Vec<_>>()
                     .join(", ")
             }
@@ -1407,7 +1407,7 @@ fn policies(plan: &Plan, f: &mut Facts) {
     for (k, d) in &p.updates {
         e.labelled(
             format!("updates.{}", k.value),
-            format!("`{}` updates", k.value),
+            format!("{} updates", super::compare::tick(&k.value)),
             match &d.value {
                 Deadline::Within(w) => Val::Duration(*w, Sense::LongerLooser),
                 Deadline::Every(_) => Val::Text(deadline(&d.value)),
@@ -1417,7 +1417,7 @@ fn policies(plan: &Plan, f: &mut Facts) {
     for (k, r) in &p.retention {
         e.labelled(
             format!("retention.{}", k.value),
-            format!("`{}` retention", k.value),
+            format!("{} retention", super::compare::tick(&k.value)),
             Val::Retention(r.value),
         );
     }
