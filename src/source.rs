@@ -8,6 +8,12 @@ use std::path::{Path, PathBuf};
 
 use crate::span::{FileId, Span};
 
+/// A control character, or a character some reader takes for a line break (NEL, U+2028/9):
+/// what must not reach a line-based file from a plan unescaped.
+pub fn breaks_lines(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 #[derive(Debug)]
 pub struct SourceFile {
     /// Path as given or discovered (used to resolve imports).

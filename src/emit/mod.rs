@@ -93,23 +93,18 @@ impl Options {
 /// for comments and headers, whose consumers (cron, YAML, shells) end a comment at a line
 /// break. A file name with a newline in it cannot add a line to a generated file.
 pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_break) {
+    if !s.chars().any(crate::source::breaks_lines) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_break(c) {
+        if crate::source::breaks_lines(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// A control character, or a character some reader takes for a line break (NEL, U+2028/9).
-fn is_break(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// What an emitter sees of one plan.

@@ -475,10 +475,7 @@ impl<'n> Obj<'n> {
     /// line breaks are rejected at the string, since the files it reaches are line-based.
     pub fn opt_line(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<String>> {
         let s = self.opt_string(cx, name)?;
-        if s.value
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-        {
+        if s.value.chars().any(crate::source::breaks_lines) {
             cx.report(
                 Diagnostic::new(
                     Code::Type,

@@ -204,6 +204,18 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
     out
 }
 
+/// What follows `http://` or `https://`, when `s` starts with either.
+fn http_rest(s: &str) -> Option<&str> {
+    s.strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+}
+
+/// `host:port`, with a port number (a TCP probe, an SMTP smarthost).
+fn is_host_port(s: &str) -> bool {
+    s.rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+}
+
 fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     let obj = cx.object(n, key, path, HEALTH)?;
     #[derive(Clone, Copy)]
@@ -224,7 +236,7 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     let target = cx.string(node, &obj.path(key_name))?;
     let probe = match kind {
         ProbeKind::Http => {
-            if !(target.value.starts_with("http://") || target.value.starts_with("https://")) {
+            if http_rest(&target.value).is_none() {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("`{}` is not an HTTP URL", target.value))
                         .at(target.span)
@@ -236,11 +248,7 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             Probe::Http(target.value.clone())
         }
         ProbeKind::Tcp => {
-            if target
-                .value
-                .rsplit_once(':')
-                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
-            {
+            if !is_host_port(&target.value) {
                 cx.report(
                     Diagnostic::new(Code::Type, format!("`{}` is not `host:port`", target.value))
                         .at(target.span)
@@ -798,11 +806,7 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     continue;
                 };
                 // Alertmanager refuses a smarthost without a port.
-                if smarthost
-                    .value
-                    .rsplit_once(':')
-                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
-                {
+                if !is_host_port(&smarthost.value) {
                     cx.report(
                         Diagnostic::new(
                             Code::Type,
@@ -835,11 +839,7 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     let Some(url) = o.req_string(cx, "url") else {
                         continue;
                     };
-                    let host = url
-                        .value
-                        .strip_prefix("https://")
-                        .or_else(|| url.value.strip_prefix("http://"));
-                    if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+                    if http_rest(&url.value).is_none_or(|h| h.is_empty() || h.starts_with('/')) {
                         cx.report(
                             Diagnostic::new(
                                 Code::Type,

@@ -19,53 +19,23 @@ use super::{
     Task, When, Window,
 };
 
-/// What a reference names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RefKind {
-    Service,
-    Runbook,
-    Receiver,
-    Window,
-    Role,
-    /// A severity level (`P1`).
-    Level,
-    Environment,
-    /// A row of the severity matrix (a service's `impact`).
-    ImpactRow,
-    /// A column of the severity matrix.
-    Likelihood,
-    /// An escalation step's `to`: a role, a receiver, a level, `primary` or `secondary`.
-    EscalationTarget,
-}
-
-impl RefKind {
-    pub const ALL: [RefKind; 10] = [
-        RefKind::Service,
-        RefKind::Runbook,
-        RefKind::Receiver,
-        RefKind::Window,
-        RefKind::Role,
-        RefKind::Level,
-        RefKind::Environment,
-        RefKind::ImpactRow,
-        RefKind::Likelihood,
-        RefKind::EscalationTarget,
-    ];
-
-    /// The words messages use ("unknown runbook `x`").
-    pub fn name(self) -> &'static str {
-        match self {
-            RefKind::Service => "service",
-            RefKind::Runbook => "runbook",
-            RefKind::Receiver => "receiver",
-            RefKind::Window => "window",
-            RefKind::Role => "role",
-            RefKind::Level => "severity level",
-            RefKind::Environment => "environment",
-            RefKind::ImpactRow => "impact row",
-            RefKind::Likelihood => "likelihood column",
-            RefKind::EscalationTarget => "escalation target",
-        }
+named! {
+    /// What a reference names; the name is the words messages use ("unknown runbook `x`").
+    pub enum RefKind {
+        Service = "service",
+        Runbook = "runbook",
+        Receiver = "receiver",
+        Window = "window",
+        Role = "role",
+        /// A severity level (`P1`).
+        Level = "severity level",
+        Environment = "environment",
+        /// A row of the severity matrix (a service's `impact`).
+        ImpactRow = "impact row",
+        /// A column of the severity matrix.
+        Likelihood = "likelihood column",
+        /// An escalation step's `to`: a role, a receiver, a level, `primary` or `secondary`.
+        EscalationTarget = "escalation target",
     }
 }
 
@@ -632,7 +602,7 @@ mod tests {
         let refs = references(plan);
 
         let kinds: BTreeSet<RefKind> = refs.iter().map(|r| r.kind).collect();
-        for kind in RefKind::ALL {
+        for &kind in RefKind::ALL {
             assert!(
                 kinds.contains(&kind),
                 "the fixture has no {} reference, or the walker does not see it",
@@ -644,7 +614,7 @@ mod tests {
         // is a definition (the matrix's columns) or a reference the walker lists.
         let mut names: BTreeSet<&str> = super::BUILTIN_ESCALATION_TARGETS.into();
         let mut defined: BTreeSet<u32> = BTreeSet::new();
-        for kind in RefKind::ALL {
+        for &kind in RefKind::ALL {
             for d in super::definitions(plan, kind) {
                 names.insert(&d.value);
                 defined.insert(d.span.start);
