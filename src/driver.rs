@@ -307,11 +307,10 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
             .unwrap_or_default();
         for entry in doc.imports.clone() {
             let target = base.join(&entry.value);
-            let inside = !Path::new(&entry.value).is_absolute()
-                && loader
-                    .trees
-                    .iter()
-                    .any(|t| crate::load::canonical(&target).starts_with(t));
+            let inside = !Path::new(&entry.value).is_absolute() && {
+                let canon = crate::load::canonical(&target);
+                loader.trees.iter().any(|t| canon.starts_with(t))
+            };
             if !inside {
                 // Never read (or show) a file outside what the run was asked to check.
                 loader.diags.push(

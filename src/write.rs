@@ -248,24 +248,19 @@ pub enum DriftKind {
 /// when it is missing, and `Some(Err)` for a link or a special file, which are never opened.
 fn read_plain(out: &Path, rel: &Path) -> Option<Result<String, &'static str>> {
     let mut at = out.to_path_buf();
+    let mut last = None;
     for c in rel.components() {
         at.push(c);
-        match std::fs::symlink_metadata(&at) {
-            Err(_) => return None,
-            Ok(m) if m.file_type().is_symlink() => {
-                return Some(Err("a symbolic link is in its place; a build replaces it"));
-            }
-            Ok(_) => {}
+        let m = std::fs::symlink_metadata(&at).ok()?;
+        if m.file_type().is_symlink() {
+            return Some(Err("a symbolic link is in its place; a build replaces it"));
         }
+        last = Some(m);
     }
-    match std::fs::symlink_metadata(&at) {
-        Ok(m) if m.is_file() => std::fs::read_to_string(&at)
-            .ok()
-            .map(Ok)
-            .or(Some(Err("it cannot be read as text"))),
-        Ok(_) => Some(Err("a special file or a directory is in its place")),
-        Err(_) => None,
+    if !last?.is_file() {
+        return Some(Err("a special file or a directory is in its place"));
     }
+    Some(std::fs::read_to_string(&at).map_err(|_| "it cannot be read as text"))
 }
 
 /// Compare `artifacts` with `out` without writing anything (and without following a link or
