@@ -44,7 +44,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use upkeep::diag::Diagnostics;
+use upkeep::parse::Value;
+use upkeep::source::SourceFile;
+use upkeep::span::FileId;
 
 /// The plan `yaml snippet` blocks are merged into.
 const BASE: &str = "tests/fixtures/book/base.yaml";
@@ -145,63 +148,38 @@ enum Yaml {
     Map(Vec<(String, Yaml)>),
 }
 
-impl<'de> Deserialize<'de> for Yaml {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Yaml;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("YAML")
-            }
-            fn visit_unit<E>(self) -> Result<Yaml, E> {
-                Ok(Yaml::Null)
-            }
-            fn visit_none<E>(self) -> Result<Yaml, E> {
-                Ok(Yaml::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Yaml, D::Error> {
-                Yaml::deserialize(d)
-            }
-            fn visit_bool<E>(self, b: bool) -> Result<Yaml, E> {
-                Ok(Yaml::Bool(b))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<Yaml, E> {
-                Ok(Yaml::Int(n.into()))
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<Yaml, E> {
-                Ok(Yaml::Int(n.into()))
-            }
-            fn visit_i128<E>(self, n: i128) -> Result<Yaml, E> {
-                Ok(Yaml::Int(n))
-            }
-            fn visit_f64<E>(self, n: f64) -> Result<Yaml, E> {
-                Ok(Yaml::Float(n))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Yaml, E> {
-                Ok(Yaml::Str(s.to_owned()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Yaml, A::Error> {
-                let mut v = Vec::new();
-                while let Some(x) = a.next_element()? {
-                    v.push(x);
-                }
-                Ok(Yaml::Seq(v))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Yaml, A::Error> {
-                let mut v = Vec::new();
-                while let Some((k, x)) = a.next_entry::<Yaml, Yaml>()? {
-                    v.push((k.key(), x));
-                }
-                Ok(Yaml::Map(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 impl Yaml {
+    /// Parsed by upkeep's own YAML reader (the same scalars, budgets and duplicate-key rule as a
+    /// plan), mappings kept in order.
     fn parse(text: &str) -> Result<Yaml, String> {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())
+        let source = SourceFile::new("block.yaml".into(), "block.yaml".into(), text.to_owned());
+        let mut diags = Diagnostics::new();
+        let root = upkeep::parse::parse(FileId(0), &source, &mut diags);
+        match root {
+            Some(root) if diags.is_empty() => Ok(Yaml::from(&root.value)),
+            _ => Err(diags
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
+    }
+
+    fn from(v: &Value) -> Yaml {
+        match v {
+            Value::Null => Yaml::Null,
+            Value::Bool(b) => Yaml::Bool(*b),
+            Value::Int(n) => Yaml::Int((*n).into()),
+            Value::Float(f) => Yaml::Float(*f),
+            Value::Str(s) => Yaml::Str(s.clone()),
+            Value::Seq(items) => Yaml::Seq(items.iter().map(|n| Yaml::from(&n.value)).collect()),
+            Value::Map(entries) => Yaml::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (Yaml::from(&k.value).key(), Yaml::from(&v.value)))
+                    .collect(),
+            ),
+        }
     }
 
     /// A mapping key as text.
@@ -498,7 +476,7 @@ fn validate(dir: &Path, outputs: &BTreeSet<String>) {
     for path in outputs {
         let file = dir.join(path);
         let text = std::fs::read_to_string(&file).expect("generated file");
-        if let Err(e) = serde_saphyr::from_multiple::<Yaml>(&text) {
+        if let Err(e) = serde_saphyr::from_multiple::<serde::de::IgnoredAny>(&text) {
             panic!("generated {path} is not YAML: {e}");
         }
         let (tool, args): (&str, &[&str]) = if path.starts_with("prometheus/") {

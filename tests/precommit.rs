@@ -105,16 +105,14 @@ fn hooks_run_under_pre_commit() {
     assert!(ok, "{text}");
 
     // The documented use: the check hook on a changed plan.
-    let (ok, text) = run(
-        &[
-            "run",
-            "upkeep-check",
-            "--verbose",
-            "--files",
-            "plans/shop.yaml",
-        ],
-        &consumer,
-    );
+    const CHECK_SHOP: &[&str] = &[
+        "run",
+        "upkeep-check",
+        "--verbose",
+        "--files",
+        "plans/shop.yaml",
+    ];
+    let (ok, text) = run(CHECK_SHOP, &consumer);
     assert!(ok, "{text}");
     assert!(
         text.contains("upkeep check....") && text.contains("Passed"),
@@ -139,16 +137,7 @@ fn hooks_run_under_pre_commit() {
     assert_ne!(broken, good);
     std::fs::write(&plan, &broken).expect("write");
     git(&consumer, &["add", "plans/shop.yaml"]);
-    let (ok, text) = run(
-        &[
-            "run",
-            "upkeep-check",
-            "--verbose",
-            "--files",
-            "plans/shop.yaml",
-        ],
-        &consumer,
-    );
+    let (ok, text) = run(CHECK_SHOP, &consumer);
     assert!(!ok, "{text}");
     assert!(text.contains("Failed"), "{text}");
     assert!(text.contains("kpi/threshold-order"), "{text}");
