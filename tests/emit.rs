@@ -178,8 +178,8 @@ fn rule_tests_catch_a_broken_rule() {
     let original = std::fs::read_to_string(&rules).expect("rules");
     for (from, to) in [
         (
-            "kpi:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.25",
-            "kpi:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.3",
+            "kpi:latency:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.25",
+            "kpi:latency:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.3",
         ),
         ("for: 5m", "for: 10m"),
         ("severity: P0", "severity: P1"),

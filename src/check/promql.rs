@@ -32,6 +32,14 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             _ => {}
         }
     }
+    if let Some(h) = &cx.plan.metadata.hosts {
+        exprs.push((h, true, "metadata.hosts".to_owned()));
+    }
+    for (name, service) in cx.plan.services.iter() {
+        if let Some(h) = &service.hosts {
+            exprs.push((h, true, format!("services.{}.hosts", name.value)));
+        }
+    }
     for (name, slo) in cx.plan.slos.iter() {
         let at = format!("slos.{}.indicator", name.value);
         match &slo.indicator.value {

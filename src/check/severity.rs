@@ -140,6 +140,11 @@ fn required_levels(cx: &Cx<'_>) -> Vec<String> {
 fn alert_levels(cx: &mut Cx<'_>) {
     let required = required_levels(cx);
     for alert in alerts::alerts(cx.plan) {
+        // A KPI's no-data alert has the level and runbook of its threshold alerts, which are
+        // reported already.
+        if matches!(alert.source, Source::NoData { .. }) {
+            continue;
+        }
         match &alert.level {
             Ok(level) => {
                 if alert.runbook.is_none() && required.contains(&level.name.value) {
@@ -154,6 +159,7 @@ fn alert_levels(cx: &mut Cx<'_>) {
                             Some((backup, _)) => ("runbook", format!("`backups.{backup}`")),
                             None => ("runbook", format!("`tasks.{name}`")),
                         },
+                        Source::NoData { kpi } => ("runbook", format!("`kpis.{}`", kpi.value)),
                     };
                     cx.diags.push(
                         Diagnostic::new(

@@ -777,6 +777,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 Some((backup, _)) => (Section::Backups, backup.to_owned()),
                 None => (Section::Tasks, name.clone()),
             },
+            Source::NoData { kpi } => (Section::Kpis, kpi.value.clone()),
         };
         let origin = a
             .name

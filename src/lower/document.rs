@@ -52,6 +52,7 @@ pub(super) const METADATA: &[&str] = &[
     "timezone",
     "labels",
     "runbook_base_url",
+    "hosts",
 ];
 pub(super) const FRAGMENT_METADATA: &[&str] = &["name", "description"];
 pub(super) const EXECUTION: &[&str] = &[
@@ -322,6 +323,7 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
         timezone: Sp::new(chrono_tz::Tz::UTC, Span::file_start(cx.file)),
         labels: Vec::new(),
         runbook_base_url: None,
+        hosts: None,
     };
     let node = match kind {
         DocKind::Plan => top.req(cx, "metadata"),
@@ -394,6 +396,7 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
         }
     }
     md.runbook_base_url = obj.opt_string(cx, "runbook_base_url");
+    md.hosts = obj.opt_string(cx, "hosts");
     md
 }
 

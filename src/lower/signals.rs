@@ -17,6 +17,7 @@ pub(super) const SERVICE: &[&str] = &[
     "description",
     "kind",
     "job",
+    "hosts",
     "port",
     "url",
     "health",
@@ -191,6 +192,7 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
             description: obj.opt_string(cx, "description"),
             kind,
             job,
+            hosts: obj.opt_string(cx, "hosts"),
             port,
             url: obj.opt_string(cx, "url"),
             health,
@@ -380,20 +382,7 @@ fn resolve_unit(
     key: Span,
     path: &str,
 ) -> Option<Sp<Unit>> {
-    let native = match &ind.value {
-        Indicator::Expr(_) => None,
-        Indicator::Latency { .. } => Unit::parse("s"),
-        Indicator::ErrorRatio { .. } | Indicator::Resource(_) => Unit::parse("%"),
-        Indicator::Throughput {
-            per: RatePer::Second,
-            ..
-        } => Unit::parse("req/s"),
-        Indicator::Throughput {
-            per: RatePer::Minute,
-            ..
-        } => Unit::parse("req/min"),
-        Indicator::Up { .. } => Unit::parse("count"),
-    };
+    let native = ind.value.native_unit();
     match (native, written) {
         (None, Some(w)) => Some(w),
         (None, None) => {

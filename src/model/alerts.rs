@@ -45,6 +45,10 @@ pub(crate) enum Source<'p> {
     Freshness {
         name: String,
     },
+    /// A KPI whose indicator has no data: its thresholds cannot be judged.
+    NoData {
+        kpi: &'p Sp<String>,
+    },
 }
 
 /// Why no level could be found.
@@ -143,6 +147,29 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
             });
         }
     }
+    // A KPI with thresholds whose indicator yields nothing: the least urgent of its levels.
+    for (name, kpi) in plan.kpis.iter() {
+        if yields_without_input(&kpi.indicator.value) {
+            continue;
+        }
+        let Some(least) = out
+            .iter()
+            .filter(|a| matches!(a.source, Source::Kpi { name: n, .. } if n.value == name.value))
+            .min_by_key(|a| a.urgency)
+        else {
+            continue;
+        };
+        let (level, runbook, span) = (least.level.clone(), least.runbook, least.span);
+        out.push(Alert {
+            name: format!("{}NoData", camel(&name.value)),
+            source: Source::NoData { kpi: name },
+            urgency: Urgency::Warning,
+            service: Some(&kpi.service),
+            level,
+            runbook,
+            span,
+        });
+    }
     for (name, slo) in plan.slos.iter() {
         let service = plan.services.get(&slo.service.value);
         for (page, urgency, explicit) in [
@@ -236,4 +263,29 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
         }
     }
     out
+}
+
+/// Whether an indicator yields a value even when none of its series exists (`… or vector(0)`):
+/// then "no data" cannot be told apart from a value, and no `NoData` alert is made.
+pub(crate) fn yields_without_input(ind: &super::Indicator) -> bool {
+    let super::Indicator::Expr(e) = ind else {
+        return false;
+    };
+    promql_parser::parser::parse(&e.value).is_ok_and(|ast| yields(&ast))
+}
+
+fn yields(e: &promql_parser::parser::Expr) -> bool {
+    use promql_parser::parser::Expr;
+    match e {
+        Expr::NumberLiteral(_) => true,
+        Expr::Call(c) => matches!(
+            c.func.name,
+            "vector" | "absent" | "absent_over_time" | "time"
+        ),
+        Expr::Paren(p) => yields(&p.expr),
+        Expr::Aggregate(a) => yields(&a.expr),
+        Expr::Unary(u) => yields(&u.expr),
+        Expr::Binary(b) if b.op.to_string() == "or" => yields(&b.lhs) || yields(&b.rhs),
+        _ => false,
+    }
 }

@@ -156,6 +156,9 @@ pub struct Metadata {
     pub timezone: Sp<Tz>,
     pub labels: Vec<(Sp<String>, Sp<String>)>,
     pub runbook_base_url: Option<Sp<String>>,
+    /// Label matchers of the node exporter series of the plan's hosts (`resource:` KPIs),
+    /// unless a service names its own; `job="node"` when neither does.
+    pub hosts: Option<Sp<String>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -188,6 +191,8 @@ pub struct Service {
     pub kind: ServiceKind,
     /// Prometheus `job` label; defaults to the service name (span of the name).
     pub job: Sp<String>,
+    /// Label matchers of the node exporter series of the hosts the service runs on.
+    pub hosts: Option<Sp<String>>,
     pub port: Option<Sp<u16>>,
     pub url: Option<Sp<String>>,
     pub health: Option<Health>,
@@ -305,6 +310,27 @@ impl Indicator {
 
     pub fn kind_name(&self) -> &'static str {
         self.kind().name()
+    }
+
+    /// The unit of the series the indicator's expression yields: its kind's own (`s` for
+    /// latency, `%` for ratios and resources), none for `expr` (the written `unit` says).
+    /// Thresholds are compared in it, whatever unit the plan writes them in.
+    pub fn native_unit(&self) -> Option<crate::value::Unit> {
+        use crate::value::Unit;
+        match self {
+            Indicator::Expr(_) => None,
+            Indicator::Latency { .. } => Unit::parse("s"),
+            Indicator::ErrorRatio { .. } | Indicator::Resource(_) => Unit::parse("%"),
+            Indicator::Throughput {
+                per: RatePer::Second,
+                ..
+            } => Unit::parse("req/s"),
+            Indicator::Throughput {
+                per: RatePer::Minute,
+                ..
+            } => Unit::parse("req/min"),
+            Indicator::Up { .. } => Unit::parse("count"),
+        }
     }
 }
 

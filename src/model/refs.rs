@@ -365,6 +365,7 @@ pub fn references(doc: &Document) -> Vec<Reference<'_>> {
 fn service<'a>(w: &mut Walk<'a>, s: &'a Service) {
     let Service {
         description: _,
+        hosts: _,
         kind: _,
         job: _,
         port: _,

@@ -37,16 +37,16 @@ impl Duration {
     pub const fn from_millis(ms: u64) -> Duration {
         Duration(ms)
     }
-    pub fn from_secs(s: u64) -> Duration {
+    pub const fn from_secs(s: u64) -> Duration {
         Duration(s.saturating_mul(SECOND))
     }
-    pub fn from_mins(m: u64) -> Duration {
+    pub const fn from_mins(m: u64) -> Duration {
         Duration(m.saturating_mul(MINUTE))
     }
-    pub fn from_hours(h: u64) -> Duration {
+    pub const fn from_hours(h: u64) -> Duration {
         Duration(h.saturating_mul(HOUR))
     }
-    pub fn from_days(d: u64) -> Duration {
+    pub const fn from_days(d: u64) -> Duration {
         Duration(d.saturating_mul(DAY))
     }
 

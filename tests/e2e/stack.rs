@@ -295,6 +295,16 @@ impl Stack {
         v
     }
 
+    /// Like [`Stack::firing`], without the no-data alerts of the KPIs a scenario does not feed
+    /// (any KPI whose name does not start with one of `fed`): with no series, `…NoData` is what
+    /// they must raise, and a scenario about one KPI leaves the others without series.
+    pub fn firing_fed(&self, fed: &[&str]) -> Vec<String> {
+        self.firing()
+            .into_iter()
+            .filter(|a| !a.ends_with("NoData") || fed.iter().any(|f| a.starts_with(f)))
+            .collect()
+    }
+
     /// Alertmanager's alerts (`/api/v2/alerts`, active, silenced and inhibited ones included).
     pub fn alertmanager_alerts(&self) -> Vec<Value> {
         servers::get_json(self.alertmanager.port, "/api/v2/alerts")

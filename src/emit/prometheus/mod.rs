@@ -12,6 +12,7 @@
 //! - Jobs: every automated task and backup level alerts when
 //!   `upkeep_task_last_success_timestamp_seconds` is older than 1.5 × its interval.
 
+mod feed;
 pub(crate) mod gofmt;
 mod tests;
 
@@ -22,6 +23,13 @@ use crate::model::burn::{PAGE, TICKET, burn_factor};
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
+
+/// How long a KPI's condition must hold before it alerts, unless the KPI says (`for: 0s`
+/// alerts on one evaluation).
+pub(crate) const DEFAULT_KPI_FOR: Duration = Duration::from_mins(5);
+
+/// How long a KPI must have no value before its `NoData` alert fires.
+pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
 
 /// Windows of the SLI recording rules.
 pub(crate) const SLI_WINDOWS: [u64; 7] =
@@ -91,20 +99,28 @@ pub(crate) struct AlertRule {
     pub annotations: Vec<(String, String)>,
     pub value_format: ValueFormat,
     pub unit: String,
+    /// The task or backup level whose success the alert watches.
+    pub job: Option<String>,
     pub test: TestInput,
 }
 
 /// How to make an alert fire (and not fire) in a promtool test.
 #[derive(Clone, Debug)]
 pub(crate) enum TestInput {
-    /// One series compared with a threshold: `series` with `series_labels` is fed; the alert
-    /// carries `alert_labels` from it.
-    Threshold {
-        series: String,
-        series_labels: Vec<(String, String)>,
-        alert_labels: Vec<(String, String)>,
-        op: Comparator,
-        threshold: f64,
+    /// Raw series: `cond`, evaluated on them (see [`feed`]), is the alert's condition and
+    /// value; its labels and `extra` (the recording rule's) are the alert's. `fire` makes it
+    /// fire, `calm` keeps it silent.
+    Feed {
+        cond: String,
+        extra: Vec<(String, String)>,
+        fire: Vec<feed::Series>,
+        calm: Vec<feed::Series>,
+    },
+    /// The indicator `indicator` yields nothing: fires with no input at all, silent on `calm`.
+    NoData {
+        indicator: String,
+        labels: Vec<(String, String)>,
+        calm: Vec<feed::Series>,
     },
     /// Not testable, with the reason (stated in the test file).
     Untested(String),
@@ -112,16 +128,6 @@ pub(crate) enum TestInput {
     Burn {
         labels: Vec<(String, String)>,
         windows: Vec<(u64, u64, f64)>,
-    },
-    /// A 0/1 health series.
-    Health {
-        series: String,
-        series_labels: Vec<(String, String)>,
-    },
-    /// A last-success timestamp older than `limit` seconds.
-    Freshness {
-        series_labels: Vec<(String, String)>,
-        limit: u64,
     },
 }
 
@@ -153,9 +159,14 @@ pub(crate) fn matchers(labels: &[(&str, &str)]) -> String {
     format!("{{{}}}", inner.join(", "))
 }
 
-/// A recording-rule name for a KPI: `kpi:response_time`.
-pub(crate) fn kpi_record(kpi: &str) -> String {
-    format!("kpi:{}", kpi.replace('-', "_"))
+/// A recording-rule name for a KPI, after the `level:metric:operations` convention:
+/// `kpi:response_time:latency`.
+pub(crate) fn kpi_record(kpi: &str, ind: &Indicator) -> String {
+    let op = match ind {
+        Indicator::Resource(r) => r.name(),
+        other => other.kind_name(),
+    };
+    format!("kpi:{}:{op}", kpi.replace('-', "_"))
 }
 
 pub(crate) fn sli_record(window_secs: u64) -> String {
@@ -181,12 +192,49 @@ fn is_selector(s: &str) -> bool {
     answer
 }
 
-/// `sum(rate(SEL[W]))` for a selector, the expression itself otherwise.
+/// `sum(rate(X[W]))`: a selector, or an expression of counters whose every bare selector is
+/// read through `rate(…[W])` (selectors already under a range function stay as written). A
+/// ratio of raw counters is a ratio of totals since each counter started, not of this window.
 fn sum_rate(s: &str, window: Duration) -> String {
     if is_selector(s) {
-        format!("sum(rate({s}[{window}]))")
-    } else {
-        format!("({s})")
+        return format!("sum(rate({s}[{window}]))");
+    }
+    match promql_parser::parser::parse(s) {
+        Ok(mut ast) => {
+            rated(&mut ast, window);
+            format!("sum({ast})")
+        }
+        Err(_) => format!("({s})"),
+    }
+}
+
+/// Wrap every selector outside a range function in `rate(…[window])`.
+fn rated(e: &mut promql_parser::parser::Expr, window: Duration) {
+    use promql_parser::parser::{Expr, MatrixSelector};
+    match e {
+        Expr::VectorSelector(vs) => {
+            let Ok(Expr::Call(mut call)) = promql_parser::parser::parse("rate(x[1m])") else {
+                return;
+            };
+            call.args.args = vec![Box::new(Expr::MatrixSelector(MatrixSelector {
+                vs: vs.clone(),
+                range: std::time::Duration::from_secs(window.as_secs()),
+            }))];
+            *e = Expr::Call(call);
+        }
+        Expr::Paren(p) => rated(&mut p.expr, window),
+        Expr::Unary(u) => rated(&mut u.expr, window),
+        Expr::Aggregate(a) => rated(&mut a.expr, window),
+        Expr::Binary(b) => {
+            rated(&mut b.lhs, window);
+            rated(&mut b.rhs, window);
+        }
+        Expr::Call(c) => {
+            for a in &mut c.args.args {
+                rated(a, window);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -196,6 +244,15 @@ fn service_selector(job: &str, selector: Option<&str>) -> String {
         Some(s) => s.to_owned(),
         None => format!("job={}", quote(job)),
     }
+}
+
+/// The node exporter series of a service's hosts: its `hosts`, the plan's, or `job="node"`.
+fn hosts(plan: &Plan, service: &str) -> String {
+    plan.services
+        .get(service)
+        .and_then(|s| s.hosts.as_ref())
+        .or(plan.metadata.hosts.as_ref())
+        .map_or_else(|| "job=\"node\"".to_owned(), |h| h.value.trim().to_owned())
 }
 
 const FS_FILTER: &str = "fstype!~\"tmpfs|overlay|squashfs\"";
@@ -245,17 +302,17 @@ pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
             }
         }
         Indicator::Resource(r) => {
-            let j = format!("job={}", quote(job));
+            let j = hosts(plan, &kpi.service.value);
             match r {
                 Resource::Cpu => format!(
                     "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{{j}, mode=\"idle\"}}[5m])))"
                 ),
                 Resource::Memory => format!(
-                    "100 * (1 - node_memory_MemAvailable_bytes{{{j}}} / node_memory_MemTotal_bytes{{{j}}})"
+                    "100 * (1 - max by (instance) (node_memory_MemAvailable_bytes{{{j}}}) / max by (instance) (node_memory_MemTotal_bytes{{{j}}}))"
                 ),
                 Resource::Disk => {
                     format!(
-                        "100 * (1 - node_filesystem_avail_bytes{{{j}, {FS_FILTER}}} / node_filesystem_size_bytes{{{j}, {FS_FILTER}}})"
+                        "100 * (1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{{{j}, {FS_FILTER}}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{{{j}, {FS_FILTER}}}))"
                     )
                 }
             }
@@ -310,106 +367,43 @@ pub(crate) fn sli_expr(plan: &Plan, slo: &Slo, window: Duration) -> String {
     }
 }
 
-/// How to test a KPI alert: feed the recorded `kpi:NAME` series, unless the indicator yields a
-/// value with no input (`… or vector(0)`), which would collide with the fed series; then feed
-/// the raw series when the expression passes its value through unchanged.
+/// How to test a KPI alert: the indicator on raw series synthesised from its selectors, driven
+/// past `threshold` (fire) and kept inside it (calm).
 fn threshold_test(
-    ind: &Indicator,
-    record: &str,
-    labels: &[(String, String)],
+    indicator: &str,
+    record_labels: &[(String, String)],
     op: Comparator,
     threshold: f64,
+    for_: Duration,
 ) -> TestInput {
-    use promql_parser::parser::Expr;
-    let Indicator::Expr(e) = ind else {
-        return TestInput::Threshold {
-            series: record.to_owned(),
-            series_labels: labels.to_vec(),
-            alert_labels: labels.to_vec(),
-            op,
-            threshold,
-        };
+    let cond = format!("({indicator}) {} {threshold}", op.symbol());
+    let untested = |why: String| TestInput::Untested(why);
+    let Ok(ast) = promql_parser::parser::parse(indicator) else {
+        return untested("the expression does not parse".to_owned());
     };
-    let Ok(ast) = promql_parser::parser::parse(&e.value) else {
-        return TestInput::Untested("the expression does not parse".to_owned());
+    // Synthesised from the condition, so that a histogram gets buckets at the threshold.
+    let synthesized = promql_parser::parser::parse(&cond).map(|c| feed::synthesize(&c));
+    let base = match synthesized.unwrap_or_else(|_| feed::synthesize(&ast)) {
+        Ok(b) if !b.is_empty() => b,
+        Ok(_) => return untested("its expression reads no series".to_owned()),
+        Err(why) => return untested(why),
     };
-    if !yields_without_input(&ast) {
-        return TestInput::Threshold {
-            series: record.to_owned(),
-            series_labels: labels.to_vec(),
-            alert_labels: labels.to_vec(),
-            op,
-            threshold,
-        };
-    }
-    let Some((sel, keeps_labels)) = passthrough(&ast) else {
-        return TestInput::Untested("its expression yields a value without any input series, and no single series passes through it unchanged".to_owned());
+    // Judged once every range the expression reads is full of samples.
+    let at = feed::longest_range(&ast) + 120 + for_.as_secs() as i64;
+    let fires = |v: f64| match op {
+        Comparator::Gt => v > threshold,
+        Comparator::Ge => v >= threshold,
+        Comparator::Lt => v < threshold,
+        Comparator::Le => v <= threshold,
     };
-    let Expr::VectorSelector(vs) = sel else {
-        return TestInput::Untested(String::new());
-    };
-    let input: Vec<(String, String)> = vs
-        .matchers
-        .matchers
-        .iter()
-        .filter(|m| matches!(m.op, promql_parser::label::MatchOp::Equal))
-        .map(|m| (m.name.clone(), m.value.clone()))
-        .collect();
-    let mut alert_labels = if keeps_labels {
-        input.clone()
-    } else {
-        Vec::new()
-    };
-    alert_labels.extend(labels.iter().cloned());
-    TestInput::Threshold {
-        series: vs.name.clone().unwrap_or_default(),
-        series_labels: input,
-        alert_labels,
-        op,
-        threshold,
-    }
-}
-
-fn fn_name(e: &promql_parser::parser::Expr) -> Option<&'static str> {
-    match e {
-        promql_parser::parser::Expr::Call(c) => Some(c.func.name),
-        _ => None,
-    }
-}
-
-/// Whether the expression gives samples even when no input series exists.
-fn yields_without_input(e: &promql_parser::parser::Expr) -> bool {
-    use promql_parser::parser::Expr;
-    match e {
-        Expr::NumberLiteral(_) => true,
-        Expr::Call(_) => matches!(
-            fn_name(e),
-            Some("vector" | "absent" | "absent_over_time" | "time")
-        ),
-        Expr::Paren(p) => yields_without_input(&p.expr),
-        Expr::Aggregate(a) => yields_without_input(&a.expr),
-        Expr::Unary(u) => yields_without_input(&u.expr),
-        Expr::Binary(b) if b.op.to_string() == "or" => {
-            yields_without_input(&b.lhs) || yields_without_input(&b.rhs)
-        }
-        _ => false,
-    }
-}
-
-/// The selector whose value the expression returns unchanged for one constant input series, and
-/// whether its labels survive (no aggregation on the way).
-fn passthrough(e: &promql_parser::parser::Expr) -> Option<(&promql_parser::parser::Expr, bool)> {
-    use promql_parser::parser::Expr;
-    match e {
-        Expr::VectorSelector(_) => Some((e, true)),
-        Expr::Paren(p) => passthrough(&p.expr),
-        Expr::Aggregate(a)
-            if matches!(a.op.to_string().as_str(), "max" | "min" | "avg" | "sum") =>
-        {
-            passthrough(&a.expr).map(|(s, _)| (s, false))
-        }
-        Expr::Binary(b) if b.op.to_string() == "or" => passthrough(&b.lhs),
-        _ => None,
+    match feed::solve(&ast, &base, at, &fires) {
+        Ok(s) => TestInput::Feed {
+            cond,
+            extra: record_labels.to_vec(),
+            fire: s.fire,
+            calm: s.calm,
+        },
+        Err(why) => untested(why),
     }
 }
 
@@ -474,8 +468,7 @@ impl Rules {
             .items
             .iter()
             .filter(|r| {
-                !matches!(r, Rule::Alert(a) if matches!(a.test, TestInput::Freshness { .. })
-                    && a.labels.iter().any(|(k, v)| k == "task" && jobs.contains(&v.as_str())))
+                !matches!(r, Rule::Alert(a) if a.job.as_deref().is_some_and(|j| jobs.contains(&j)))
             })
             .cloned()
             .collect();
@@ -538,29 +531,39 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
     // KPIs.
     for (name, kpi) in plan.kpis.iter() {
         let group = format!("{p}.kpis");
-        let record = kpi_record(&name.value);
+        let record = kpi_record(&name.value, &kpi.indicator.value);
         let series_labels = vec![
             ("plan".to_owned(), p.to_owned()),
             ("service".to_owned(), kpi.service.value.clone()),
             ("kpi".to_owned(), name.value.clone()),
         ];
+        let indicator = kpi_expr(plan, kpi);
         items.push(Rule::Record(RecordRule {
             group: group.clone(),
             record: record.clone(),
-            expr: kpi_expr(plan, kpi),
+            expr: indicator.clone(),
             labels: series_labels.clone(),
         }));
         let what = kpi
             .description
             .as_ref()
             .map_or_else(|| name.value.replace(['_', '-'], " "), |d| d.value.clone());
-        let unit = &kpi.unit.value;
-        let fmt = ValueFormat::of(unit);
+        // Thresholds are compared in the unit of the series (seconds for a latency written
+        // in `ms`), and shown in it.
+        let unit = kpi
+            .indicator
+            .value
+            .native_unit()
+            .unwrap_or_else(|| kpi.unit.value.clone());
+        let fmt = ValueFormat::of(&unit);
         let unit_sym = if fmt == ValueFormat::Plain {
             unit.symbol.clone()
         } else {
             String::new()
         };
+        let for_ = kpi.for_.as_ref().map_or(DEFAULT_KPI_FOR, |f| f.value);
+        let selector = matchers(&[("plan", p), ("kpi", &name.value)]);
+        let mut calm_input = None;
         for a in all
             .iter()
             .filter(|a| matches!(a.source, Source::Kpi { name: n, .. } if n.value == name.value))
@@ -568,15 +571,11 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             let Source::Kpi { threshold, .. } = a.source else {
                 continue;
             };
-            let Some(value) = threshold.value.quantity.convert_to(unit) else {
+            let Some(value) = threshold.value.quantity.convert_to(&unit) else {
                 continue;
             };
             let op = threshold.value.op.unwrap_or(Comparator::Gt);
-            let expr = format!(
-                "{record}{} {} {value}",
-                matchers(&[("plan", p), ("kpi", &name.value)]),
-                op.symbol()
-            );
+            let expr = format!("{record}{selector} {} {value}", op.symbol());
             let objective = kpi
                 .objective
                 .as_ref()
@@ -594,22 +593,63 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 a.urgency.name(),
                 threshold_words(&threshold.value)
             );
+            let test = threshold_test(&indicator, &series_labels, op, value.to_f64(), for_);
+            if let (None, TestInput::Feed { calm, .. }) = (&calm_input, &test) {
+                calm_input = Some(calm.clone());
+            }
             items.push(Rule::Alert(AlertRule {
                 group: group.clone(),
                 name: a.name.clone(),
                 expr,
-                for_: kpi.for_.as_ref().map_or(Duration::ZERO, |f| f.value),
+                for_,
                 labels: base_labels(a, &[("kpi", &name.value)]),
                 annotations: annotate(a, summary, description),
                 value_format: fmt,
                 unit: unit_sym.clone(),
-                test: threshold_test(
-                    &kpi.indicator.value,
-                    &record,
-                    &series_labels,
-                    op,
-                    value.to_f64(),
+                job: None,
+                test,
+            }));
+        }
+        // No data: the thresholds cannot be judged.
+        for a in all
+            .iter()
+            .filter(|a| matches!(a.source, Source::NoData { kpi: n } if n.value == name.value))
+        {
+            let absent_labels = vec![
+                ("kpi".to_owned(), name.value.clone()),
+                ("plan".to_owned(), p.to_owned()),
+            ];
+            items.push(Rule::Alert(AlertRule {
+                group: group.clone(),
+                name: a.name.clone(),
+                expr: format!("absent({record}{selector})"),
+                for_: NO_DATA_FOR,
+                labels: base_labels(a, &[("kpi", &name.value)]),
+                annotations: annotate(
+                    a,
+                    format!(
+                        "{}: no data for {}",
+                        kpi.service.value,
+                        name.value.replace(['_', '-'], " ")
+                    ),
+                    format!(
+                        "{what} of `{}` has had no value for {NO_DATA_FOR}: its series are missing (a scrape or exporter failing, a renamed metric, or no traffic), so its thresholds cannot be judged."
+                        ,kpi.service.value
+                    ),
                 ),
+                value_format: ValueFormat::Plain,
+                unit: String::new(),
+                job: None,
+                test: match &calm_input {
+                    Some(calm) => TestInput::NoData {
+                        indicator: indicator.clone(),
+                        labels: absent_labels,
+                        calm: calm.clone(),
+                    },
+                    None => TestInput::Untested(
+                        "no input was found that gives the KPI a value".to_owned(),
+                    ),
+                },
             }));
         }
     }
@@ -711,6 +751,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 annotations: annotate(a, summary, description),
                 value_format: ValueFormat::Ratio,
                 unit: String::new(),
+                job: None,
                 test: TestInput::Burn {
                     labels: labels.clone(),
                     windows: test_windows,
@@ -758,21 +799,48 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             Probe::Command(_) => crate::emit::jobs::probe_interval(health.interval.value),
             _ => health.interval.value,
         };
-        let for_ = interval.saturating_mul(u64::from(health.retries.value));
+        let retries = u64::from(health.retries.value.max(1));
+        // Down when half of the last `2 × retries` checks failed: `retries` failures in a row
+        // after a healthy run, and a check that fails most of the time, which a `for` on
+        // `probe_success == 0` never sees (one success resets it).
+        let window = interval.saturating_mul(2 * retries);
+        let selector = format!("{series}{}", matchers(&refs));
+        let expr = format!("avg_over_time({selector}[{window}]) <= 0.5");
+        let probe = |v: f64| {
+            vec![feed::Series {
+                name: series.clone(),
+                labels: {
+                    let mut l = series_labels.clone();
+                    l.sort();
+                    l
+                },
+                kind: feed::Kind::Gauge(v),
+            }]
+        };
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.health"),
             name: a.name.clone(),
-            expr: format!("{series}{} == 0", matchers(&refs)),
-            for_,
+            expr: expr.clone(),
+            for_: Duration::ZERO,
             labels: base_labels(a, &[]),
             annotations: annotate(
                 a,
                 format!("{} is down", service.value),
-                format!("The health check of `{}` ({target}) has failed for more than {for_} ({} checks every {}).", service.value, health.retries.value, interval),
+                format!(
+                    "The health check of `{}` ({target}) failed in at least half of its last {} checks (every {interval}): down after {retries} failures in a row, or failing most of the time.",
+                    service.value,
+                    2 * retries
+                ),
             ),
-            value_format: ValueFormat::Plain,
+            value_format: ValueFormat::Ratio,
             unit: String::new(),
-            test: TestInput::Health { series, series_labels },
+            job: None,
+            test: TestInput::Feed {
+                cond: expr,
+                extra: Vec::new(),
+                fire: probe(0.0),
+                calm: probe(1.0),
+            },
         }));
     }
 
@@ -803,29 +871,76 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
+        let selector = format!(
+            "upkeep_task_last_success_timestamp_seconds{}",
+            matchers(&refs)
+        );
+        let stamp = |at: f64| {
+            vec![feed::Series {
+                name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
+                labels: series_labels.clone(),
+                kind: feed::Kind::Gauge(at),
+            }]
+        };
+        let summary = format!("{} {name} has not succeeded in time", item.kind.name());
+        let overdue = Duration::from_secs(limit);
+        let expr = format!("time() - {selector} > {limit}");
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.jobs"),
             name: a.name.clone(),
-            expr: format!(
-                "time() - upkeep_task_last_success_timestamp_seconds{} > {limit}",
-                matchers(&refs)
-            ),
+            expr: expr.clone(),
             for_: Duration::ZERO,
             labels: base_labels(a, &[("task", name)]),
             annotations: annotate(
                 a,
-                format!("{} {name} has not succeeded in time", item.kind.name()),
+                summary.clone(),
                 format!(
-                    "`{name}` last succeeded {VALUE} ago; it runs {} and is overdue after {}.",
+                    "`{name}` last succeeded {VALUE} ago; it runs {} and is overdue after {overdue}.",
                     item.schedule,
-                    Duration::from_secs(limit)
                 ),
             ),
             value_format: ValueFormat::Seconds,
             unit: String::new(),
-            test: TestInput::Freshness {
-                series_labels,
-                limit,
+            job: Some(name.clone()),
+            test: TestInput::Feed {
+                cond: expr,
+                extra: Vec::new(),
+                // Succeeded `limit` + 1m before the test starts; or at its end.
+                fire: stamp(-(limit as f64) - 60.0),
+                calm: stamp(600.0),
+            },
+        }));
+        // Never succeeded (or its metric does not exist): the same alert once Prometheus has
+        // watched for as long as the job may take.
+        let absent = format!("absent({selector})");
+        items.push(Rule::Alert(AlertRule {
+            group: format!("{p}.jobs"),
+            name: a.name.clone(),
+            expr: absent.clone(),
+            for_: overdue,
+            labels: base_labels(a, &[("task", name)]),
+            annotations: annotate(
+                a,
+                summary,
+                format!(
+                    "`{name}` has reported no success for {overdue}: it never ran, or its `upkeep_task_last_success_timestamp_seconds` series does not reach Prometheus (it runs {}).",
+                    item.schedule,
+                ),
+            ),
+            value_format: ValueFormat::Plain,
+            unit: String::new(),
+            job: Some(name.clone()),
+            test: TestInput::Feed {
+                cond: absent,
+                extra: Vec::new(),
+                fire: Vec::new(),
+                // Succeeding all along (the stamp keeps up with the clock), so that the other
+                // rule of the same name stays silent too.
+                calm: vec![feed::Series {
+                    name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
+                    labels: series_labels.clone(),
+                    kind: feed::Kind::Counter(1.0),
+                }],
             },
         }));
     }
@@ -916,14 +1031,15 @@ fn alert_yaml(a: &AlertRule) -> Yaml {
 
 pub(crate) fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
     let name = cx.name();
-    vec![
-        Artifact {
-            path: format!("prometheus/{name}.rules.yaml").into(),
-            content: rules_file(cx, rules),
-        },
-        Artifact {
-            path: format!("prometheus/{name}.rules.test.yaml").into(),
-            content: tests::test_file(cx, rules),
-        },
-    ]
+    let mut out = vec![Artifact {
+        path: format!("prometheus/{name}.rules.yaml").into(),
+        content: rules_file(cx, rules),
+    }];
+    for (path, content) in tests::test_files(cx, rules) {
+        out.push(Artifact {
+            path: format!("prometheus/{path}").into(),
+            content,
+        });
+    }
+    out
 }

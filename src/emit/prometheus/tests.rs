@@ -2,21 +2,10 @@
 //! threshold (it must fire, with exactly the expected labels and annotations, once `for` has
 //! elapsed, and not before) and at or just inside it (it must not).
 
-use super::{AlertRule, Rules, TestInput, VALUE, matchers, sli_record};
+use super::{AlertRule, Rules, TestInput, VALUE, feed, matchers, sli_record};
 use crate::emit::Context;
 use crate::emit::yaml::Yaml;
-use crate::value::{Comparator, Duration};
-
-/// A value just past `t` for `op` (and one at or just inside it).
-fn past(op: Comparator, t: f64) -> (f64, f64) {
-    let d = if t == 0.0 { 0.01 } else { t.abs() * 0.01 };
-    match op {
-        Comparator::Gt => (t + d, t),
-        Comparator::Ge => (t, t - d),
-        Comparator::Lt => (t - d, t),
-        Comparator::Le => (t, t + d),
-    }
-}
+use crate::value::Duration;
 
 fn num(v: f64) -> String {
     format!("{v}")
@@ -66,111 +55,481 @@ fn eval(at: Duration, alert: &str, exp: Vec<Yaml>) -> Yaml {
         .with("exp_alerts", exp)
 }
 
-fn case(comment: String, inputs: Vec<Yaml>, evals: Vec<Yaml>) -> Yaml {
-    Yaml::map()
-        .with("interval", "1m")
-        .with("input_series", inputs)
-        .with("alert_rule_test", evals)
-        .commented(vec![comment])
+/// A test group, and the evaluation interval of the file it belongs in.
+struct Case {
+    every: i64,
+    /// How far apart the input samples are.
+    sample: i64,
+    comments: Vec<String>,
+    input: Input,
+    /// The last evaluation.
+    until: i64,
+    evals: Vec<Yaml>,
+    /// What the evaluations look at, to merge cases (see [`merge`]).
+    looks: Vec<Look>,
 }
 
-/// The test cases of one alert.
-fn cases(a: &AlertRule) -> Vec<Yaml> {
-    let minute = Duration::from_mins(1);
-    let for_mins = a.for_.as_mins();
-    let fire_at = a.for_.saturating_add(minute);
-    let steps = for_mins + 2;
-    let firing = |labels: &[(String, String)], value: f64| {
-        vec![
+enum Input {
+    /// Synthesised series, which can be merged with other cases'.
+    Raw(Vec<feed::Series>),
+    /// Series written out already (the SLO scenarios): a group of its own.
+    Written(Vec<Yaml>),
+}
+
+/// One evaluation: the alerts named `alert` at `at`, and what they are on the case's own input.
+struct Look {
+    at: i64,
+    alert: String,
+    own: Vec<(feed::Labels, f64)>,
+}
+
+/// The evaluation intervals of the test files, finest first. promtool evaluates every rule of a
+/// file at every `evaluation_interval` up to a group's last `eval_time`, so one 45-day case at
+/// 1m would cost 65,000 evaluations of every rule: a case goes into the file with the coarsest
+/// interval that still judges it at [`EVALUATIONS`] points or more.
+const EVERY: [i64; 4] = [60, 300, 3_600, 43_200];
+const EVALUATIONS: i64 = 24;
+
+/// Cases of conditions over ranges watch for at most this long past their `for` (a 30-day
+/// `avg_over_time` is shown silent for two days, not thirty).
+const LONG: i64 = 2 * 86_400;
+
+/// How often a case that watches until `horizon` is evaluated, and how far apart its input
+/// samples are: a condition over ranges (`rate(x[5m])`) needs samples every minute and is
+/// evaluated at most every five; one that reads only the latest sample is sampled when it is
+/// evaluated.
+fn pace(cond: &promql_parser::parser::Expr, horizon: i64) -> (i64, i64) {
+    let instant = feed::longest_range(cond) == 0;
+    let every = EVERY
+        .into_iter()
+        .filter(|s| horizon / s >= EVALUATIONS && (instant || *s <= 300))
+        .max()
+        .unwrap_or(60);
+    (every, if instant { every } else { 60 })
+}
+
+/// The conditions of the rules named alike (a job's `…Missed` is two rules), with their `for`.
+type Conds = Vec<(promql_parser::parser::Expr, Duration)>;
+
+/// The conditions of every alert name, when all its rules have one this module can evaluate.
+fn conditions(rules: &Rules) -> std::collections::BTreeMap<String, Option<Conds>> {
+    let mut out = std::collections::BTreeMap::<String, Option<Conds>>::default();
+    for a in rules.alerts() {
+        let cond = match &a.test {
+            TestInput::Feed { cond, .. } => promql_parser::parser::parse(cond).ok(),
+            TestInput::NoData { indicator, .. } => {
+                promql_parser::parser::parse(&format!("absent({indicator})")).ok()
+            }
+            TestInput::Untested(_) | TestInput::Burn { .. } => None,
+        };
+        let entry = out
+            .entry(a.name.clone())
+            .or_insert_with(|| Some(Vec::new()));
+        match (entry.as_mut(), cond) {
+            (Some(v), Some(c)) => v.push((c, a.for_)),
+            _ => *entry = None,
+        }
+    }
+    out
+}
+
+/// The alerts of the rules `conds` at `at`, evaluated every `every` seconds from 0 on `input`:
+/// each series of a condition fires once it has held for the rule's `for`.
+fn firing(
+    conds: &Conds,
+    input: &[feed::Series],
+    at: i64,
+    every: i64,
+) -> Result<Vec<(feed::Labels, f64)>, String> {
+    let mut out = Vec::new();
+    for (cond, for_) in conds {
+        let mut since: Vec<(feed::Labels, i64)> = Vec::new();
+        let mut now = Vec::new();
+        for t in (0..=at).step_by(every as usize) {
+            now = feed::eval(cond, input, t)?;
+            since.retain(|(l, _)| now.iter().any(|(n, _)| n == l));
+            for (l, _) in &now {
+                if !since.iter().any(|(s, _)| s == l) {
+                    since.push((l.clone(), t));
+                }
+            }
+        }
+        for (l, v) in now {
+            if since
+                .iter()
+                .any(|(s, start)| *s == l && at - start >= for_.as_secs() as i64)
+            {
+                out.push((l, v));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn same(a: &[(feed::Labels, f64)], b: &[(feed::Labels, f64)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() <= 1e-9 * x.1.abs().max(1.0))
+}
+
+/// Whether an evaluation of `looks` can see any of `series`.
+fn sees(conds: &Conds, series: &[feed::Series]) -> bool {
+    conds.iter().any(|(c, _)| {
+        feed::selectors(c)
+            .iter()
+            .any(|(vs, _)| series.iter().any(|s| s.selected_by(vs)))
+    })
+}
+
+/// The cases as few groups as they can be: cases of one file whose alerts differ are merged
+/// when every evaluation of each sees on the merged input what it saw on its own (checked by
+/// evaluating every condition that selects a series of the other). promtool's cost is the
+/// groups' evaluations times the rules, so two hundred one-alert groups cost far more than a
+/// few merged ones.
+fn merge(cases: Vec<Case>, conds: &std::collections::BTreeMap<String, Option<Conds>>) -> Vec<Case> {
+    let conds_of = |name: &str| conds.get(name).and_then(Option::as_ref);
+    let mergeable = |c: &Case| {
+        matches!(c.input, Input::Raw(_)) && c.looks.iter().all(|l| conds_of(&l.alert).is_some())
+    };
+    let mut groups: Vec<Case> = Vec::new();
+    'cases: for c in cases {
+        if mergeable(&c) {
+            for g in &mut groups {
+                if !mergeable(g) || (g.every, g.sample) != (c.every, c.sample) {
+                    continue;
+                }
+                if g.looks
+                    .iter()
+                    .any(|l| c.looks.iter().any(|m| m.alert == l.alert))
+                {
+                    continue;
+                }
+                let (Input::Raw(gi), Input::Raw(ci)) = (&g.input, &c.input) else {
+                    continue;
+                };
+                if gi
+                    .iter()
+                    .any(|s| ci.iter().any(|t| t.name == s.name && t.labels == s.labels))
+                {
+                    continue;
+                }
+                let mut both = gi.clone();
+                both.extend(ci.iter().cloned());
+                let holds = |looks: &[Look], other: &[feed::Series]| {
+                    looks.iter().all(|l| {
+                        let Some(cs) = conds_of(&l.alert) else {
+                            return false;
+                        };
+                        !sees(cs, other)
+                            || firing(cs, &both, l.at, c.every).is_ok_and(|f| same(&f, &l.own))
+                    })
+                };
+                if holds(&g.looks, ci) && holds(&c.looks, gi) {
+                    g.input = Input::Raw(both);
+                    g.until = g.until.max(c.until);
+                    g.comments.extend(c.comments);
+                    g.evals.extend(c.evals);
+                    g.looks.extend(c.looks);
+                    continue 'cases;
+                }
+            }
+        }
+        groups.push(c);
+    }
+    groups
+}
+
+impl Case {
+    fn yaml(self) -> Yaml {
+        let inputs = match self.input {
+            Input::Raw(series) => feed_input(&series, self.until, self.sample),
+            Input::Written(y) => y,
+        };
+        Yaml::map()
+            .with(
+                "interval",
+                Duration::from_secs(self.sample as u64).to_string(),
+            )
+            .with("input_series", inputs)
+            .with("alert_rule_test", self.evals)
+            .commented(self.comments)
+    }
+}
+
+/// A case on synthesised series, with the evaluations `(at, expected alerts)` of `alert`.
+fn raw_case(
+    comment: String,
+    (every, sample): (i64, i64),
+    conds: Option<&Conds>,
+    alert: &str,
+    input: Vec<feed::Series>,
+    evals: Vec<(i64, Vec<Yaml>)>,
+) -> Case {
+    let until = evals.iter().map(|e| e.0).max().unwrap_or(0);
+    let looks = evals
+        .iter()
+        .map(|(at, _)| Look {
+            at: *at,
+            alert: alert.to_owned(),
+            own: conds
+                .and_then(|c| firing(c, &input, *at, every).ok())
+                .unwrap_or_default(),
+        })
+        .collect();
+    Case {
+        every,
+        sample,
+        comments: vec![comment],
+        input: Input::Raw(input),
+        until,
+        evals: evals
+            .into_iter()
+            .map(|(at, exp)| eval(Duration::from_secs(at as u64), alert, exp))
+            .collect(),
+        looks,
+    }
+}
+
+fn written_case(comment: String, inputs: Vec<Yaml>, evals: Vec<Yaml>) -> Case {
+    Case {
+        every: 60,
+        sample: 60,
+        comments: vec![comment],
+        input: Input::Written(inputs),
+        until: 0,
+        evals,
+        looks: Vec::new(),
+    }
+}
+
+/// When the alert fires on `input`: the first evaluation (every `step` seconds from 0 to
+/// `horizon`, at or after `from`) at which `cond` has held for `for_`, with the alert's labels
+/// and value.
+fn simulate(
+    cond: &promql_parser::parser::Expr,
+    input: &[feed::Series],
+    for_: Duration,
+    (from, horizon, step): (i64, i64, i64),
+) -> Result<Option<(i64, feed::Labels, f64)>, String> {
+    let mut since = None;
+    for t in (0..=horizon).step_by(step as usize) {
+        let samples = feed::eval(cond, input, t)?;
+        match samples.as_slice() {
+            [] => since = None,
+            [(labels, v)] => {
+                let start = *since.get_or_insert(t);
+                if t >= from && t - start >= for_.as_secs() as i64 {
+                    return Ok(Some((t, labels.clone(), *v)));
+                }
+            }
+            _ => return Err("it yields several series on the synthesised input".to_owned()),
+        }
+    }
+    Ok(None)
+}
+
+/// The labels of an alert from a sample: the sample's, then `extra` (a recording rule's), then
+/// the rule's own, each winning over the one before.
+fn with_labels(sample: &[(String, String)], extra: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = extra.to_vec();
+    for (k, v) in sample {
+        if !all.iter().any(|(ak, _)| ak == k) {
+            all.push((k.clone(), v.clone()));
+        }
+    }
+    all
+}
+
+/// The input series until `until`, sampled every `sample` seconds.
+fn feed_input(series: &[feed::Series], until: i64, sample: i64) -> Vec<Yaml> {
+    let steps = (until / sample) as u64 + 1;
+    series
+        .iter()
+        .map(|s| {
             Yaml::map()
-                .with("exp_labels", expected_labels(a, labels))
-                .with("exp_annotations", expected_annotations(a, value)),
-        ]
+                .with("series", self::series(&s.name, &s.labels))
+                .with("values", s.values(steps, sample))
+        })
+        .collect()
+}
+
+/// A case that fires, and one that stays silent, for a condition on raw series.
+fn feed_cases(
+    a: &AlertRule,
+    conds: Option<&Conds>,
+    cond: &str,
+    extra: &[(String, String)],
+    fire: &[feed::Series],
+    calm: &[feed::Series],
+) -> Result<Vec<Case>, String> {
+    let ast = promql_parser::parser::parse(cond).map_err(|e| e.clone())?;
+    let full = feed::longest_range(&ast).min(LONG);
+    let horizon = full + a.for_.as_secs() as i64 + 600;
+    let pace = self::pace(&ast, horizon);
+    let step = pace.0;
+    let horizon = (horizon + step - 1) / step * step;
+    let Some((at, labels, value)) = simulate(&ast, fire, a.for_, (0, horizon, step))? else {
+        return Err("the synthesised input does not make it fire".to_owned());
     };
-    let pending = |evals: &mut Vec<Yaml>| {
-        if for_mins >= 1 {
-            evals.insert(0, eval(a.for_.saturating_sub(minute), &a.name, vec![]));
+    // Silent once every window it reads is full: before, a `rate` over a window longer than the
+    // test so far sees less than the input's rate, as it would for a series just created.
+    if simulate(&ast, calm, a.for_, (full, horizon, step))?.is_some() {
+        return Err("the synthesised calm input makes it fire".to_owned());
+    }
+    let warm = simulate(&ast, calm, a.for_, (0, horizon, step))?.is_some();
+    // Judged where the fire case fired and a while later; or, when it fires while its windows
+    // fill, once they are full.
+    let quiet = if warm {
+        horizon
+    } else {
+        horizon.min((at + 600 + step - 1) / step * step)
+    };
+    let labels = with_labels(&labels, extra);
+    let alerting = vec![
+        Yaml::map()
+            .with("exp_labels", expected_labels(a, &labels))
+            .with("exp_annotations", expected_annotations(a, value)),
+    ];
+    let mut evals = Vec::new();
+    if at >= step {
+        evals.push((at - step, vec![]));
+    }
+    evals.push((at, alerting));
+    let shown = |input: &[feed::Series]| {
+        if input.is_empty() {
+            "no series at all".to_owned()
+        } else if let Some((name, lower, upper)) = feed::ladder_bucket(input) {
+            format!(
+                "{name}, one request a second taking more than {}s and at most {}s",
+                num(lower),
+                num(upper)
+            )
+        } else {
+            input
+                .iter()
+                .map(|s| match s.kind {
+                    feed::Kind::Gauge(v) => format!("{} at {}", s.name, num(v)),
+                    feed::Kind::Counter(r) => format!("{} growing {}/s", s.name, num(r)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
+    Ok(vec![
+        raw_case(
+            format!(
+                "{}: fires after {} on {}",
+                a.name,
+                Duration::from_secs(at as u64),
+                shown(fire)
+            ),
+            pace,
+            conds,
+            &a.name,
+            fire.to_vec(),
+            evals,
+        ),
+        raw_case(
+            if warm {
+                format!(
+                    "{}: silent at {} on {} (it fires while its {} window fills)",
+                    a.name,
+                    Duration::from_secs(quiet as u64),
+                    shown(calm),
+                    Duration::from_secs(full as u64)
+                )
+            } else {
+                format!(
+                    "{}: silent for {} on {}",
+                    a.name,
+                    Duration::from_secs(quiet as u64),
+                    shown(calm)
+                )
+            },
+            pace,
+            conds,
+            &a.name,
+            calm.to_vec(),
+            vec![(quiet, vec![])],
+        ),
+    ])
+}
+
+/// The test cases of one alert, or why there are none.
+fn cases(a: &AlertRule, conds: Option<&Conds>) -> Result<Vec<Case>, String> {
     match &a.test {
-        TestInput::Untested(_) => Vec::new(),
-        TestInput::Threshold {
-            series: name,
-            series_labels,
-            alert_labels,
-            op,
-            threshold,
+        TestInput::Untested(why) => Err(why.clone()),
+        TestInput::Feed {
+            cond,
+            extra,
+            fire,
+            calm,
+        } => feed_cases(a, conds, cond, extra, fire, calm),
+        TestInput::NoData {
+            indicator,
+            labels,
+            calm,
         } => {
-            let (fire, calm) = past(*op, *threshold);
-            let mut evals = vec![eval(fire_at, &a.name, firing(alert_labels, fire))];
-            pending(&mut evals);
-            vec![
-                case(
-                    format!(
-                        "{}: fires at {} once `{} {}` has held for {}",
-                        a.name,
-                        num(fire),
-                        op.symbol(),
-                        num(*threshold),
-                        a.for_
-                    ),
-                    vec![input(name, series_labels, fire, steps)],
+            // `absent` of the recorded series is `absent` of what the indicator yields.
+            let ind = promql_parser::parser::parse(indicator).map_err(|e| e.clone())?;
+            let horizon =
+                (feed::longest_range(&ind).min(LONG) + a.for_.as_secs() as i64 + 600) / 60 * 60;
+            let mut since = None;
+            for t in (0..=horizon).step_by(60) {
+                if feed::eval(&ind, calm, t)?.is_empty() {
+                    let start = *since.get_or_insert(t);
+                    if t - start >= a.for_.as_secs() as i64 {
+                        return Err("the input that gives the KPI a value leaves gaps".to_owned());
+                    }
+                } else {
+                    since = None;
+                }
+            }
+            let at = a.for_.as_secs() as i64;
+            let quiet = at + 600;
+            let alerting = vec![
+                Yaml::map()
+                    .with("exp_labels", expected_labels(a, labels))
+                    .with("exp_annotations", expected_annotations(a, 1.0)),
+            ];
+            let mut evals = Vec::new();
+            if at >= 60 {
+                evals.push((at - 60, vec![]));
+            }
+            evals.push((at, alerting));
+            Ok(vec![
+                raw_case(
+                    format!("{}: fires after {} without any series", a.name, a.for_),
+                    (60, 60),
+                    conds,
+                    &a.name,
+                    Vec::new(),
                     evals,
                 ),
-                case(
-                    format!("{}: silent at {}", a.name, num(calm)),
-                    vec![input(name, series_labels, calm, steps)],
-                    vec![eval(fire_at, &a.name, vec![])],
-                ),
-            ]
-        }
-        TestInput::Health {
-            series: name,
-            series_labels,
-        } => {
-            let mut evals = vec![eval(fire_at, &a.name, firing(series_labels, 0.0))];
-            pending(&mut evals);
-            vec![
-                case(
-                    format!("{}: fires when the check has failed for {}", a.name, a.for_),
-                    vec![input(name, series_labels, 0.0, steps)],
-                    evals,
-                ),
-                case(
-                    format!("{}: silent while the check passes", a.name),
-                    vec![input(name, series_labels, 1.0, steps)],
-                    vec![eval(fire_at, &a.name, vec![])],
-                ),
-            ]
-        }
-        TestInput::Freshness {
-            series_labels,
-            limit,
-        } => {
-            // Timestamps before 0 put the last success `limit ± 1m` before the evaluation.
-            let at = 300.0;
-            let name = "upkeep_task_last_success_timestamp_seconds";
-            let old = at - *limit as f64 - 60.0;
-            let recent = at - *limit as f64 + 60.0;
-            let five = Duration::from_mins(5);
-            vec![
-                case(
+                raw_case(
                     format!(
-                        "{}: fires when the last success is older than {}",
+                        "{}: silent for {} while the indicator has data",
                         a.name,
-                        Duration::from_secs(*limit)
+                        Duration::from_secs(quiet as u64)
                     ),
-                    vec![input(name, series_labels, old, 6)],
-                    vec![eval(five, &a.name, firing(series_labels, at - old))],
+                    (60, 60),
+                    conds,
+                    &a.name,
+                    calm.clone(),
+                    vec![(quiet, vec![])],
                 ),
-                case(
-                    format!("{}: silent while the last success is recent enough", a.name),
-                    vec![input(name, series_labels, recent, 6)],
-                    vec![eval(five, &a.name, vec![])],
-                ),
-            ]
+            ])
         }
         TestInput::Burn { labels, windows } => {
+            let firing = |labels: &[(String, String)], value: f64| {
+                vec![
+                    Yaml::map()
+                        .with("exp_labels", expected_labels(a, labels))
+                        .with("exp_annotations", expected_annotations(a, value)),
+                ]
+            };
             let mut out = Vec::new();
             for (i, (long, short, t)) in windows.iter().enumerate() {
                 let hot = t * 1.01;
@@ -188,7 +547,7 @@ fn cases(a: &AlertRule) -> Vec<Yaml> {
                     v
                 };
                 let two = Duration::from_mins(2);
-                out.push(case(
+                out.push(written_case(
                     format!(
                         "{}: fires when both {} and {} burn faster than {}",
                         a.name,
@@ -199,7 +558,7 @@ fn cases(a: &AlertRule) -> Vec<Yaml> {
                     inputs(hot),
                     vec![eval(two, &a.name, firing(labels, hot))],
                 ));
-                out.push(case(
+                out.push(written_case(
                     format!(
                         "{}: silent when only the {} window burns (the {} one recovered)",
                         a.name,
@@ -210,29 +569,56 @@ fn cases(a: &AlertRule) -> Vec<Yaml> {
                     vec![eval(two, &a.name, vec![])],
                 ));
             }
-            out
+            Ok(out)
         }
     }
 }
 
-pub(super) fn test_file(cx: &Context<'_>, rules: &Rules) -> String {
-    let tests: Vec<Yaml> = rules.alerts().flat_map(cases).collect();
-    let untested: Vec<String> = rules
-        .alerts()
-        .filter_map(|a| match &a.test {
-            TestInput::Untested(why) => Some(format!("Not tested: {} ({why}).", a.name)),
-            _ => None,
-        })
-        .collect();
-    let doc = Yaml::map()
-        .with(
-            "rule_files",
-            vec![Yaml::str(format!("{}.rules.yaml", cx.name()))],
-        )
-        .with("evaluation_interval", "1m")
-        .with("tests", tests);
-    let mut header = cx.header();
-    header.push("Run with: promtool test rules this-file".to_owned());
-    header.extend(untested);
-    crate::emit::yaml::document(&header, &doc)
+/// The test files, by evaluation interval: `NAME.rules.test.yaml` every minute, and
+/// `NAME.EVERY.rules.test.yaml` for the cases that watch longer (see [`EVERY`]).
+pub(super) fn test_files(cx: &Context<'_>, rules: &Rules) -> Vec<(String, String)> {
+    let conds = conditions(rules);
+    let mut all: Vec<Case> = Vec::new();
+    let mut untested: Vec<String> = Vec::new();
+    for a in rules.alerts() {
+        match cases(a, conds.get(&a.name).and_then(Option::as_ref)) {
+            Ok(c) => all.extend(c),
+            Err(why) => untested.push(format!("Not tested: {} ({why}).", a.name)),
+        }
+    }
+    let mut by_every: Vec<(i64, Vec<Yaml>)> = EVERY.iter().map(|e| (*e, Vec::new())).collect();
+    for c in merge(all, &conds) {
+        if let Some((_, v)) = by_every.iter_mut().find(|(e, _)| *e == c.every) {
+            v.push(c.yaml());
+        }
+    }
+    let name = cx.name();
+    let mut files = Vec::new();
+    for (every, tests) in by_every {
+        let every = Duration::from_secs(every as u64);
+        let (path, notes) = if every == Duration::from_mins(1) {
+            (
+                format!("{name}.rules.test.yaml"),
+                std::mem::take(&mut untested),
+            )
+        } else if tests.is_empty() {
+            continue;
+        } else {
+            (
+                format!("{name}.{every}.rules.test.yaml"),
+                vec![format!(
+                    "The alerts that watch for long, evaluated every {every} (the other cases are in {name}.rules.test.yaml)."
+                )],
+            )
+        };
+        let doc = Yaml::map()
+            .with("rule_files", vec![Yaml::str(format!("{name}.rules.yaml"))])
+            .with("evaluation_interval", every.to_string())
+            .with("tests", tests);
+        let mut header = cx.header();
+        header.push("Run with: promtool test rules this-file".to_owned());
+        header.extend(notes);
+        files.push((path, crate::emit::yaml::document(&header, &doc)));
+    }
+    files
 }

@@ -641,6 +641,7 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
             format!("backup {name} did not succeed in time")
         }
         Source::Freshness { name } => format!("task {name} did not succeed in time"),
+        Source::NoData { kpi } => format!("KPI {} has no data", kpi.value),
     }
 }
 
@@ -658,6 +659,7 @@ fn alert_row(plan: &Plan, a: &Alert<'_>) -> AlertRow {
         Source::Slo { name, .. } => ("slo", name.value.clone()),
         Source::Health { service } => ("health", service.value.clone()),
         Source::Freshness { name } => ("freshness", name.clone()),
+        Source::NoData { kpi } => ("nodata", kpi.value.clone()),
     };
     AlertRow {
         name: a.name.clone(),
