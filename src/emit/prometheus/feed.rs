@@ -22,6 +22,17 @@ pub(crate) enum Kind {
     Counter(f64),
 }
 
+impl Kind {
+    /// The value at second `t` (a sample time).
+    fn at(self, t: i64) -> f64 {
+        match self {
+            Kind::Gauge(c) => c,
+            // promtool expands `0+Nx…` as `i * N`.
+            Kind::Counter(r) => (t / 60) as f64 * (r * 60.0),
+        }
+    }
+}
+
 /// One input series of a test, sampled every minute from 0.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Series {
@@ -31,15 +42,6 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    /// The value at second `t` (a sample time).
-    fn at(&self, t: i64) -> f64 {
-        match self.kind {
-            Kind::Gauge(c) => c,
-            // promtool expands `0+Nx…` as `i * N`.
-            Kind::Counter(r) => (t / 60) as f64 * (r * 60.0),
-        }
-    }
-
     /// promtool's expanding notation for `steps` samples `every` seconds apart.
     pub(crate) fn values(&self, steps: u64, every: i64) -> String {
         match self.kind {
@@ -49,11 +51,7 @@ impl Series {
     }
 
     /// Whether the selector selects this series.
-    pub(crate) fn selected_by(&self, vs: &VectorSelector) -> bool {
-        self.matches(vs)
-    }
-
-    fn matches(&self, vs: &VectorSelector) -> bool {
+    pub(crate) fn matches(&self, vs: &VectorSelector) -> bool {
         vs.name.as_ref().is_none_or(|n| *n == self.name)
             && vs.matchers.matchers.iter().all(|m| {
                 let v = if m.name == "__name__" {
@@ -124,12 +122,7 @@ impl Window {
     }
 
     fn sample(&self, ts: i64) -> (i64, f64) {
-        let s = Series {
-            name: String::new(),
-            labels: Vec::new(),
-            kind: self.kind,
-        };
-        (ts, s.at(ts))
+        (ts, self.kind.at(ts))
     }
 
     fn sum(&self) -> f64 {
@@ -371,20 +364,22 @@ fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
+/// The labels `by`/`on` keeps or `without`/`ignoring` leaves.
+fn kept(labels: &Labels, modifier: &LabelModifier) -> Labels {
+    let (names, keep) = match modifier {
+        LabelModifier::Include(l) => (l, true),
+        LabelModifier::Exclude(l) => (l, false),
+    };
+    labels
+        .iter()
+        .filter(|(k, _)| names.labels.contains(k) == keep)
+        .cloned()
+        .collect()
+}
+
+/// An aggregation's group: no labels without `by`/`without`.
 fn group_key(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
-    match modifier {
-        Some(LabelModifier::Include(keep)) => labels
-            .iter()
-            .filter(|(k, _)| keep.labels.contains(k))
-            .cloned()
-            .collect(),
-        Some(LabelModifier::Exclude(drop)) => labels
-            .iter()
-            .filter(|(k, _)| !drop.labels.contains(k))
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    }
+    modifier.map_or_else(Vec::new, |m| kept(labels, m))
 }
 
 fn aggregate(a: &parser::AggregateExpr, input: &[Series], t: i64) -> Result<Value, Unsupported> {
@@ -483,20 +478,9 @@ fn binary(b: &parser::BinaryExpr, input: &[Series], t: i64) -> Result<Value, Uns
             Ok(Value::Vector(out))
         }
         (Value::Vector(l), Value::Vector(r)) => {
+            // Vector matching: all labels without `on`/`ignoring`.
             let sig = |labels: &Labels| -> Labels {
-                match matching {
-                    Some(LabelModifier::Include(on)) => labels
-                        .iter()
-                        .filter(|(k, _)| on.labels.contains(k))
-                        .cloned()
-                        .collect(),
-                    Some(LabelModifier::Exclude(ig)) => labels
-                        .iter()
-                        .filter(|(k, _)| !ig.labels.contains(k))
-                        .cloned()
-                        .collect(),
-                    None => labels.clone(),
-                }
+                matching.map_or_else(|| labels.clone(), |m| kept(labels, m))
             };
             match op.as_str() {
                 "and" => Ok(Value::Vector(
@@ -561,7 +545,7 @@ fn eval_value(e: &Expr, input: &[Series], t: i64) -> Result<Value, Unsupported> 
                     .into_iter()
                     .map(|s| {
                         let at = t / 60 * 60;
-                        (s.labels.clone(), s.at(at))
+                        (s.labels.clone(), s.kind.at(at))
                     })
                     .collect(),
             ))

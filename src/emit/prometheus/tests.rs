@@ -179,7 +179,7 @@ fn sees(conds: &Conds, series: &[feed::Series]) -> bool {
     conds.iter().any(|(c, _)| {
         feed::selectors(c)
             .iter()
-            .any(|(vs, _)| series.iter().any(|s| s.selected_by(vs)))
+            .any(|(vs, _)| series.iter().any(|s| s.matches(vs)))
     })
 }
 
