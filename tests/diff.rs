@@ -179,7 +179,7 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "### Plan `legacy` (removed)",
                 "1 critical alert removed with the plan: `MainframeDown` **(risky)**",
                 "### Plan `search` (added)",
-                "- `alertmanager/search.yaml`: added",
+                "- `alertmanager/alertmanager.yaml` (the plan's part): added",
             ],
             &[],
         ),
@@ -318,7 +318,8 @@ fn json_format() {
         kinds.contains(&"added") && kinds.contains(&"changed"),
         "{kinds:?}"
     );
-    assert_eq!(plan["files"][0]["path"], "alertmanager/shop.yaml");
+    assert_eq!(plan["files"][0]["path"], "alertmanager/alertmanager.yaml");
+    assert_eq!(plan["files"][0]["shared"], true);
     insta::assert_snapshot!("json_receivers", stdout(&o));
 
     let dir = common::root().join(FIXTURES).join("reformat");
@@ -658,7 +659,7 @@ fn build_check_names_each_differing_file_with_a_diff() {
             "{text}"
         );
     }
-    assert!(!text.contains("alertmanager/shop.yaml"), "{text}");
+    assert!(!text.contains("alertmanager/alertmanager.yaml"), "{text}");
     assert!(text.contains("@@ "), "{text}");
     assert!(
         text.contains("-        expr: ") && text.contains("+        expr: "),
@@ -678,13 +679,13 @@ fn build_check_names_each_differing_file_with_a_diff() {
     );
 
     // A file removed by hand is missing.
-    std::fs::remove_file(out.join("alertmanager/shop.yaml")).expect("rm");
+    std::fs::remove_file(out.join("alertmanager/alertmanager.yaml")).expect("rm");
     let o = upkeep(&["build", &plan_s, "--out", &out_s, "--check"]);
     assert_eq!(code(&o), 1);
     assert!(
         stdout(&o).contains(&format!(
             "{}: missing",
-            out.join("alertmanager/shop.yaml").display()
+            out.join("alertmanager/alertmanager.yaml").display()
         )),
         "{}",
         stdout(&o)

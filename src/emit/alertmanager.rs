@@ -1,7 +1,11 @@
-//! Alertmanager: `alertmanager/NAME.yaml`, a complete configuration for one plan.
+//! Alertmanager: `alertmanager/alertmanager.yaml`, one complete configuration for every plan
+//! of a build. Each plan contributes a [`Part`]; [`emit`] puts them together.
 //!
-//! - One route per severity level (`plan` and `severity` matchers), to one receiver per level
-//!   that holds every channel the level notifies; `repeat_interval` from the level.
+//! - A route per plan (`plan` matcher) holding one route per severity level (`severity`
+//!   matcher), to one receiver per level (`PLAN-LEVEL`) that holds every channel the level
+//!   notifies; `repeat_interval` from the level. A plan's alert that matches no level route goes
+//!   to its least urgent level's receiver; an alert of no plan to the root receiver
+//!   [`UNROUTED`].
 //! - Inhibition: a KPI's critical alert silences its warning; an SLO's page silences its ticket;
 //!   a hard dependency that is down silences the alerts of the services that need it.
 //! - Maintenance windows become `time_intervals` in the plan's time zone: `mute: true` windows
@@ -12,7 +16,7 @@ use chrono::Weekday;
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Source};
-use crate::model::{Plan, ReceiverKind, WindowKind};
+use crate::model::{Level, Plan, ReceiverKind, WindowKind};
 use crate::value::schedule::{DaySpec, Days, Months};
 use crate::value::{Duration, Schedule, TimeOfDay};
 
@@ -269,7 +273,7 @@ fn spans(schedule: &Schedule, duration: Duration) -> Result<Vec<Span>, String> {
     }
 }
 
-fn receiver_yaml(plan: &Plan, name: &str, level: &crate::model::Level) -> Yaml {
+fn receiver_yaml(plan: &Plan, name: &str, level: &Level) -> Yaml {
     let mut y = Yaml::map().with("name", name);
     let mut slack = Vec::new();
     let mut email = Vec::new();
@@ -342,133 +346,25 @@ fn receiver_yaml(plan: &Plan, name: &str, level: &crate::model::Level) -> Yaml {
     y
 }
 
-pub(crate) fn emit(cx: &Context<'_>) -> Vec<Artifact> {
-    let plan = cx.plan;
-    let p = cx.name();
-    let tz = plan.metadata.timezone.value.name();
-    let levels = plan
-        .severity
-        .as_ref()
-        .map(|s| s.value.levels.as_slice())
-        .unwrap_or_default();
+/// The root receiver: alerts without a `plan` label (not from upkeep's rules). It notifies
+/// nobody; the file's header says so. A receiver of a plan is always `PLAN-LEVEL`, with a `-`,
+/// so this name cannot collide with one.
+pub(crate) const UNROUTED: &str = "unrouted";
 
-    // Time intervals.
-    let mut intervals = Vec::new();
-    let mut notes = Vec::new();
-    let mut muting = Vec::new();
-    let mut downtime: Vec<(String, String)> = Vec::new();
-    for (name, w) in plan.windows.iter() {
-        if w.kind == WindowKind::Freeze || !(w.mute || w.downtime.is_some()) {
-            continue;
-        }
-        match spans(&w.schedule.value, w.duration.value) {
-            Ok(spans) => {
-                let iname = interval_name(p, &name.value);
-                let comment = format!(
-                    "window `{}`: {}, {}",
-                    name.value, w.schedule.value, w.duration.value
-                );
-                // Ranges on the same days are one interval with several times.
-                let mut merged: Vec<(&Span, Vec<(u32, u32)>)> = Vec::new();
-                for s in &spans {
-                    match merged.iter_mut().find(|(m, _)| m.same_days(s)) {
-                        Some((_, times)) => times.push((s.start, s.end)),
-                        None => merged.push((s, vec![(s.start, s.end)])),
-                    }
-                }
-                let entries: Vec<Yaml> =
-                    merged.iter().map(|(s, times)| s.yaml(times, tz)).collect();
-                intervals.push(
-                    Yaml::map()
-                        .with("name", iname.as_str())
-                        .with("time_intervals", entries)
-                        .commented(vec![comment]),
-                );
-                if w.mute {
-                    muting.push(iname.clone());
-                }
-                if let Some(d) = &w.downtime {
-                    downtime.extend(d.services.iter().map(|s| (s.value.clone(), iname.clone())));
-                }
-            }
-            Err(why) => notes.push(format!("window `{}` is not muted: {why}", name.value)),
-        }
-    }
+/// One plan's part of the configuration: its route (with a route per level under it), its
+/// receivers, inhibit rules and time intervals, and what could not be expressed.
+pub(crate) struct Part {
+    /// The plan file's repository-relative name, for the header.
+    source: String,
+    notes: Vec<String>,
+    route: Yaml,
+    receivers: Vec<Yaml>,
+    inhibit: Vec<Yaml>,
+    intervals: Vec<Yaml>,
+}
 
-    // Routes: one per level; services with planned downtime get their own, muted during it.
-    let route =
-        |level: &crate::model::Level, rank: usize, service: Option<&str>, extra: &[String]| {
-            let mut m = vec![matcher("plan", p), matcher("severity", &level.name.value)];
-            if let Some(s) = service {
-                m.push(matcher("service", s));
-            }
-            let mut mutes: Vec<String> = if rank > 0 { muting.clone() } else { Vec::new() };
-            mutes.extend(extra.iter().cloned());
-            mutes.sort();
-            mutes.dedup();
-            let mut r = Yaml::map()
-                .with("matchers", m)
-                .with("receiver", receiver_name(p, &level.name.value));
-            r.push("group_wait", if rank == 0 { "10s" } else { "30s" });
-            if let Some(rep) = &level.repeat {
-                r.push("repeat_interval", rep.value.to_string());
-            }
-            if !mutes.is_empty() {
-                r.push(
-                    "mute_time_intervals",
-                    Yaml::Seq(mutes.into_iter().map(Yaml::Str).collect()),
-                );
-            }
-            r
-        };
-    let mut routes = Vec::new();
-    let mut services: Vec<&str> = downtime.iter().map(|(s, _)| s.as_str()).collect();
-    services.sort_unstable();
-    services.dedup();
-    for s in &services {
-        let windows: Vec<String> = downtime
-            .iter()
-            .filter(|(ds, _)| ds == s)
-            .map(|(_, w)| w.clone())
-            .collect();
-        for (rank, l) in levels.iter().enumerate() {
-            let r = route(l, rank, Some(s), &windows);
-            routes.push(if rank == 0 {
-                r.commented(vec![format!(
-                    "`{s}` has planned downtime: its alerts are muted during {}",
-                    windows.join(", ")
-                )])
-            } else {
-                r
-            });
-        }
-    }
-    for (rank, l) in levels.iter().enumerate() {
-        let mut r = route(l, rank, None, &[]);
-        if rank == 0 && !muting.is_empty() {
-            r = r.commented(vec![format!(
-                "the most urgent level is never muted; the others are muted during {}",
-                muting.join(", ")
-            )]);
-        }
-        routes.push(r);
-    }
-
-    let mut receivers = vec![
-        Yaml::map()
-            .with("name", format!("{p}-none"))
-            .commented(vec![
-                "alerts of this plan without a level go nowhere (`upkeep check` reports them)"
-                    .to_owned(),
-            ]),
-    ];
-    receivers.extend(
-        levels
-            .iter()
-            .map(|l| receiver_yaml(plan, &receiver_name(p, &l.name.value), l)),
-    );
-
-    // Inhibition.
+/// The inhibit rules of a plan.
+fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
     let mut inhibit = vec![
         Yaml::map()
             .with(
@@ -545,13 +441,194 @@ pub(crate) fn emit(cx: &Context<'_>) -> Vec<Artifact> {
             );
         }
     }
+    inhibit
+}
 
+/// One plan's part of the Alertmanager configuration.
+pub(crate) fn part(cx: &Context<'_>) -> Part {
+    let plan = cx.plan;
+    let p = cx.name();
+    let tz = plan.metadata.timezone.value.name();
+    let levels = plan
+        .severity
+        .as_ref()
+        .map(|s| s.value.levels.as_slice())
+        .unwrap_or_default();
+
+    // Time intervals.
+    let mut intervals = Vec::new();
+    let mut notes = Vec::new();
+    let mut muting = Vec::new();
+    let mut downtime: Vec<(String, String)> = Vec::new();
+    for (name, w) in plan.windows.iter() {
+        if w.kind == WindowKind::Freeze || !(w.mute || w.downtime.is_some()) {
+            continue;
+        }
+        match spans(&w.schedule.value, w.duration.value) {
+            Ok(spans) => {
+                let iname = interval_name(p, &name.value);
+                let comment = format!(
+                    "window `{}`: {}, {}",
+                    name.value, w.schedule.value, w.duration.value
+                );
+                // Ranges on the same days are one interval with several times.
+                let mut merged: Vec<(&Span, Vec<(u32, u32)>)> = Vec::new();
+                for s in &spans {
+                    match merged.iter_mut().find(|(m, _)| m.same_days(s)) {
+                        Some((_, times)) => times.push((s.start, s.end)),
+                        None => merged.push((s, vec![(s.start, s.end)])),
+                    }
+                }
+                let entries: Vec<Yaml> =
+                    merged.iter().map(|(s, times)| s.yaml(times, tz)).collect();
+                intervals.push(
+                    Yaml::map()
+                        .with("name", iname.as_str())
+                        .with("time_intervals", entries)
+                        .commented(vec![comment]),
+                );
+                if w.mute {
+                    muting.push(iname.clone());
+                }
+                if let Some(d) = &w.downtime {
+                    downtime.extend(d.services.iter().map(|s| (s.value.clone(), iname.clone())));
+                }
+            }
+            Err(why) => notes.push(format!("window `{}` is not muted: {why}", name.value)),
+        }
+    }
+
+    // Routes: one per level; services with planned downtime get their own, muted during it.
+    let route = |level: &Level, rank: usize, service: Option<&str>, extra: &[String]| {
+        let mut m = vec![matcher("severity", &level.name.value)];
+        if let Some(s) = service {
+            m.push(matcher("service", s));
+        }
+        let mut mutes: Vec<String> = if rank > 0 { muting.clone() } else { Vec::new() };
+        mutes.extend(extra.iter().cloned());
+        mutes.sort();
+        mutes.dedup();
+        let mut r = Yaml::map()
+            .with("matchers", m)
+            .with("receiver", receiver_name(p, &level.name.value));
+        r.push("group_wait", if rank == 0 { "10s" } else { "30s" });
+        if let Some(rep) = &level.repeat {
+            r.push("repeat_interval", rep.value.to_string());
+        }
+        if !mutes.is_empty() {
+            r.push(
+                "mute_time_intervals",
+                Yaml::Seq(mutes.into_iter().map(Yaml::Str).collect()),
+            );
+        }
+        r
+    };
+    let mut routes = Vec::new();
+    let mut services: Vec<&str> = downtime.iter().map(|(s, _)| s.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    for s in &services {
+        let windows: Vec<String> = downtime
+            .iter()
+            .filter(|(ds, _)| ds == s)
+            .map(|(_, w)| w.clone())
+            .collect();
+        for (rank, l) in levels.iter().enumerate() {
+            let r = route(l, rank, Some(s), &windows);
+            routes.push(if rank == 0 {
+                r.commented(vec![format!(
+                    "`{s}` has planned downtime: its alerts are muted during {}",
+                    windows.join(", ")
+                )])
+            } else {
+                r
+            });
+        }
+    }
+    for (rank, l) in levels.iter().enumerate() {
+        let mut r = route(l, rank, None, &[]);
+        if rank == 0 && !muting.is_empty() {
+            r = r.commented(vec![format!(
+                "the most urgent level is never muted; the others are muted during {}",
+                muting.join(", ")
+            )]);
+        }
+        routes.push(r);
+    }
+    let fallback = levels
+        .last()
+        .map_or_else(|| UNROUTED.to_owned(), |l| receiver_name(p, &l.name.value));
+    let why = match levels.last() {
+        Some(l) => format!(
+            "plan `{p}`: its alerts that match no level route go to `{fallback}`, the receiver of its least urgent level `{}`",
+            l.name.value
+        ),
+        None => format!("plan `{p}` has no severity levels: its alerts go to the root receiver"),
+    };
+    let mut plan_route = Yaml::map()
+        .with("matchers", vec![matcher("plan", p)])
+        .with("receiver", fallback);
+    if !routes.is_empty() {
+        plan_route.push("routes", routes);
+    }
+
+    Part {
+        source: super::one_line(cx.source).into_owned(),
+        notes: notes
+            .into_iter()
+            .map(|n| format!("plan `{p}`: {n}"))
+            .collect(),
+        route: plan_route.commented(vec![why]),
+        receivers: levels
+            .iter()
+            .map(|l| receiver_yaml(plan, &receiver_name(p, &l.name.value), l))
+            .collect(),
+        inhibit: inhibitions(plan, p),
+        intervals,
+    }
+}
+
+/// `alertmanager/alertmanager.yaml`: one configuration for every plan of the build (`parts` in
+/// plan-name order). None without parts.
+pub(crate) fn emit(parts: &[Part]) -> Option<Artifact> {
+    if parts.is_empty() {
+        return None;
+    }
+    let sources: Vec<&str> = parts.iter().map(|p| p.source.as_str()).collect();
+    let mut header = vec![
+        format!(
+            "Generated by upkeep {} from {}. Do not edit: change the plan{} and run `upkeep build`.",
+            env!("CARGO_PKG_VERSION"),
+            sources.join(", "),
+            if parts.len() == 1 { "" } else { "s" }
+        ),
+        "One Alertmanager configuration for every plan of the build: a route per plan (`plan=\"NAME\"`),".to_owned(),
+        "and under it a route per severity level (`severity=\"LEVEL\"`) to the receiver `PLAN-LEVEL`.".to_owned(),
+        format!(
+            "Alerts without a `plan` label (not from upkeep's rules) go to the root receiver `{UNROUTED}`,"
+        ),
+        "which notifies nobody: give it integrations, or add routes before the plans', if this".to_owned(),
+        "Alertmanager serves other alerts too.".to_owned(),
+    ];
+    header.extend(parts.iter().flat_map(|p| p.notes.iter().cloned()));
+    let mut receivers = vec![Yaml::map().with("name", UNROUTED).commented(vec![
+        "alerts of no plan: notifies nobody (see the header)".to_owned(),
+    ])];
+    receivers.extend(parts.iter().flat_map(|p| p.receivers.iter().cloned()));
+    let inhibit: Vec<Yaml> = parts
+        .iter()
+        .flat_map(|p| p.inhibit.iter().cloned())
+        .collect();
+    let intervals: Vec<Yaml> = parts
+        .iter()
+        .flat_map(|p| p.intervals.iter().cloned())
+        .collect();
     let mut doc = Yaml::map()
         .with("global", Yaml::map().with("resolve_timeout", "5m"))
         .with(
             "route",
             Yaml::map()
-                .with("receiver", format!("{p}-none"))
+                .with("receiver", UNROUTED)
                 .with(
                     "group_by",
                     vec![
@@ -563,17 +640,173 @@ pub(crate) fn emit(cx: &Context<'_>) -> Vec<Artifact> {
                 .with("group_wait", "30s")
                 .with("group_interval", "5m")
                 .with("repeat_interval", "4h")
-                .with("routes", routes),
+                .with(
+                    "routes",
+                    Yaml::Seq(parts.iter().map(|p| p.route.clone()).collect()),
+                ),
         )
-        .with("receivers", receivers)
-        .with("inhibit_rules", inhibit);
+        .with("receivers", receivers);
+    if !inhibit.is_empty() {
+        doc.push("inhibit_rules", Yaml::Seq(inhibit));
+    }
     if !intervals.is_empty() {
         doc.push("time_intervals", Yaml::Seq(intervals));
     }
-    let mut header = cx.header();
-    header.extend(notes);
-    vec![Artifact {
-        path: format!("alertmanager/{p}.yaml").into(),
+    Some(Artifact {
+        path: PATH.into(),
         content: super::yaml::document(&header, &doc),
-    }]
+    })
+}
+
+/// Where the configuration is written, relative to `--out`.
+pub(crate) const PATH: &str = "alertmanager/alertmanager.yaml";
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::Value;
+
+    use crate::driver::{Options, build, check_texts};
+
+    /// A plan with levels, dependencies and a muting window.
+    const SHOP: &str = r##"apiVersion: upkeep/v1
+kind: Plan
+metadata: {name: shop, timezone: UTC}
+services:
+  api: {impact: high, health: {http: "http://api/health"}, depends_on: [cache, db]}
+  cache: {impact: low, health: {tcp: "cache:6379"}}
+  db: {impact: medium, health: {tcp: "db:5432"}}
+kpis:
+  cpu: {service: api, indicator: {resource: cpu}, warning: "> 80%", critical: "> 90%"}
+  disk: {service: api, indicator: {resource: disk}, warning: "> 80%", critical: "> 90%"}
+  queue:
+    service: api
+    indicator: {expr: '100 * max by (queue, instance) (jobs_waiting) / 5'}
+    unit: count
+    warning: "> 10"
+    critical: "> 100"
+  inverted:
+    service: api
+    indicator: {expr: 'sum(x)'}
+    unit: count
+    warning: "> 1"
+    critical: "> 2"
+    levels: {warning: P1, critical: P3}
+severity:
+  levels:
+    P1: {response: 15m, notify: [pager]}
+    P2: {response: 1h, notify: [chat]}
+    P3: {response: 1d, notify: [chat]}
+  matrix:
+    likelihood: [low, high]
+    impact: {high: [P2, P1], medium: [P3, P2], low: [P3, P3]}
+  likelihood_of: {warning: low, critical: high}
+receivers:
+  pager: {pagerduty: {routing_key_file: /etc/alertmanager/pd-key}}
+  chat: {slack: {channel: "#ops", api_url_file: /etc/alertmanager/slack-url}}
+windows:
+  nightly: {schedule: "daily at 01:00", duration: 1h, mute: true}
+"##;
+
+    /// The build of `plans` (name, text): the shared configuration and every rules file.
+    fn built(plans: &[(&str, &str)]) -> (Value, Vec<Value>) {
+        let ws = check_texts(
+            plans
+                .iter()
+                .map(|(n, t)| (PathBuf::from(format!("{n}.yaml")), (*t).to_owned()))
+                .collect(),
+            Options::default(),
+        );
+        assert_eq!(ws.errors(), 0, "{:#?}", ws.diagnostics);
+        let b = build(&ws, &crate::emit::Options::default());
+        let config = b
+            .shared
+            .iter()
+            .find(|a| a.path == Path::new(super::PATH))
+            .expect("the Alertmanager configuration");
+        let rules = b
+            .plans
+            .iter()
+            .flat_map(|(_, files)| files)
+            .filter(|a| a.path.to_string_lossy().ends_with(".rules.yaml"))
+            .map(|a| serde_saphyr::from_str(&a.content).expect("rules YAML"))
+            .collect();
+        (
+            serde_saphyr::from_str(&config.content).expect("configuration YAML"),
+            rules,
+        )
+    }
+
+    fn strings(v: &Value) -> Vec<&str> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect()
+    }
+
+    /// The inhibit rules whose `side` (`source_matchers`…) holds `matcher`.
+    fn rules_with<'v>(config: &'v Value, side: &str, matcher: &str) -> Vec<&'v Value> {
+        config["inhibit_rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| strings(&r[side]).contains(&matcher))
+            .collect()
+    }
+
+    #[test]
+    fn one_configuration_routes_each_plan_then_each_level() {
+        let store = SHOP.replace("name: shop", "name: store");
+        let (config, _) = built(&[("shop", SHOP), ("store", &store)]);
+        let route = &config["route"];
+        assert_eq!(route["receiver"], super::UNROUTED);
+        let plans = route["routes"].as_array().expect("a route per plan");
+        assert_eq!(plans.len(), 2);
+        for (r, plan) in plans.iter().zip(["shop", "store"]) {
+            assert_eq!(strings(&r["matchers"]), [format!("plan=\"{plan}\"")]);
+            // An alert of the plan that matches no level goes to its least urgent level.
+            assert_eq!(r["receiver"], format!("{plan}-P3"));
+            let levels: Vec<(Vec<&str>, &str)> = r["routes"]
+                .as_array()
+                .expect("a route per level")
+                .iter()
+                .map(|l| {
+                    (
+                        strings(&l["matchers"]),
+                        l["receiver"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                levels,
+                [
+                    (vec!["severity=\"P1\""], format!("{plan}-P1").as_str()),
+                    (vec!["severity=\"P2\""], format!("{plan}-P2").as_str()),
+                    (vec!["severity=\"P3\""], format!("{plan}-P3").as_str()),
+                ]
+            );
+        }
+        let receivers: Vec<&str> = config["receivers"]
+            .as_array()
+            .expect("receivers")
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert_eq!(
+            receivers,
+            [
+                "unrouted", "shop-P1", "shop-P2", "shop-P3", "store-P1", "store-P2", "store-P3"
+            ]
+        );
+        let intervals: Vec<&str> = config["time_intervals"]
+            .as_array()
+            .expect("time intervals")
+            .iter()
+            .filter_map(|i| i["name"].as_str())
+            .collect();
+        assert_eq!(intervals, ["shop-nightly", "store-nightly"]);
+        assert!(!rules_with(&config, "source_matchers", "plan=\"store\"").is_empty());
+    }
 }

@@ -14,8 +14,9 @@
 //!
 //! Every receiver of the Alertmanager copy keeps its name and loses its integrations (Slack,
 //! `PagerDuty`, e-mail, webhooks…) for one `webhook_configs` entry posting to the local webhook
-//! at `/RECEIVER_NAME`, `send_resolved: true`; that includes the plan's `NAME-none` receiver,
-//! which sends nothing in production, so a test can see what would have been dropped.
+//! at `/RECEIVER_NAME`, `send_resolved: true`; that includes the root receiver `unrouted` (for
+//! alerts of no plan), which sends nothing in production, so a test can see what would have
+//! been dropped.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
@@ -91,7 +92,8 @@ pub struct Stack {
     pub node_exporter: Option<Server>,
     /// The compressed copy of `prometheus/PLAN.rules.yaml`.
     pub rules: Value,
-    /// The compressed, rewired copy of `alertmanager/PLAN.yaml`.
+    /// The compressed, rewired copy of `alertmanager/alertmanager.yaml` (built from this plan
+    /// alone).
     pub alertmanager_config: PathBuf,
     /// What the copies changed, one line per change, for messages.
     pub compressed: Vec<String>,
@@ -135,7 +137,7 @@ impl Stack {
 
         // Alertmanager.
         let webhook = Webhook::start();
-        let am_src = out.join(format!("alertmanager/{plan}.yaml"));
+        let am_src = out.join("alertmanager/alertmanager.yaml");
         let mut am = read_yaml(&am_src);
         compress_routes(&mut am["route"], "route", &mut compressed);
         rewire_receivers(&mut am, &webhook, &mut compressed);
