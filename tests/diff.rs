@@ -95,6 +95,9 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `chat`: `slack.channel` changed `#shop-ops` → `#shop-incidents`",
                 "- `ops-webhook`: added (webhook)",
                 "- `escalation`: `after 15m to secondary`, `after 30m to dba` removed; `after 10m to secondary`, `after 20m to sre`, `after 40m to dba` added",
+                // Without PagerDuty, P0 no longer pages.
+                "- `levels.P0`: paging turned off **(risky)**",
+                "- `levels.P0`: `severity` label of its alerts changed `critical` → `warning`",
             ],
             &[],
         ),
@@ -300,12 +303,16 @@ fn json_format() {
     assert_eq!(v["semantic_change"], true);
     assert_eq!(v["reference"], "2027-01-01T00:00:00Z");
     let risky = v["risky"].as_array().expect("risky");
-    assert_eq!(risky.len(), 1, "{risky:?}");
+    // P0 loses PagerDuty: a receiver, and with it its paging.
+    assert_eq!(risky.len(), 2, "{risky:?}");
     assert_eq!(risky[0]["plan"], "shop");
     assert_eq!(risky[0]["section"], "severity");
     assert_eq!(risky[0]["subject"], "levels.P0");
     assert_eq!(risky[0]["field"], "notify");
     assert_eq!(risky[0]["kind"], "removed");
+    assert_eq!(risky[1]["subject"], "levels.P0");
+    assert_eq!(risky[1]["field"], "pages");
+    assert_eq!(risky[1]["kind"], "changed");
     let plan = &v["plans"][0];
     assert_eq!(plan["status"], "changed");
     let kinds: Vec<&str> = plan["changes"]

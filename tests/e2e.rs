@@ -142,7 +142,7 @@ fn error_rate_warning_reaches_its_level_alone_then_critical_pages_and_inhibits_i
         "the page carries one alert\n{}",
         stack.report()
     );
-    assert_eq!(alerts[0].2["severity"], "P0");
+    assert_eq!(alerts[0].2["level"], "P0");
     assert_eq!(alerts[0].2["kpi"], "error_rate");
 }
 

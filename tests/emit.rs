@@ -69,19 +69,19 @@ fn amtool(out: &Path, plans: &[&str]) {
             .unwrap_or_default();
         let least = levels.last().expect("levels");
         assert_eq!(
-            route(&[format!("plan={plan}"), "severity=no-such-level".to_owned()]),
+            route(&[format!("plan={plan}"), "level=no-such-level".to_owned()]),
             format!("{plan}-{}", least.name.value),
             "{plan}: an alert of no known level goes to the least urgent level's receiver"
         );
         for level in &levels {
             let got = route(&[
                 format!("plan={plan}"),
-                format!("severity={}", level.name.value),
+                format!("level={}", level.name.value),
             ]);
             let expected = format!("{plan}-{}", level.name.value);
             assert_eq!(
                 got, expected,
-                "{plan}: severity={} routes to {got:?}",
+                "{plan}: level={} routes to {got:?}",
                 level.name.value
             );
             let receiver = doc["receivers"]
@@ -215,7 +215,8 @@ fn rule_tests_catch_a_broken_rule() {
             "kpi:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.3",
         ),
         ("for: 5m", "for: 10m"),
-        ("severity: P0", "severity: P1"),
+        ("level: P0", "level: P1"),
+        ("severity: critical", "severity: warning"),
         ("> 0.5\n", "> 5\n"),
     ] {
         assert!(

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use crate::model::alerts::{self, Source, Urgency};
+use crate::model::levels;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{
     Backup, Budget, Deadline, Environment, Indicator, Kpi, Plan, Probe, ReceiverKind, Retention,
@@ -865,6 +866,18 @@ fn severity(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         }
         e.duration("repeat", l.repeat.as_ref().map(|d| d.value), Sense::Neutral);
         e.prose("description", l.description.as_ref());
+        let pages = e.labelled("pages", "paging", Val::Flag(levels::pages(plan, l)));
+        if urgent {
+            pages.risk_weakened = Some(format!(
+                "the most urgent level `{}` no longer pages",
+                l.name.value
+            ));
+        }
+        e.labelled(
+            "severity",
+            "`severity` label of its alerts",
+            Val::Text(levels::severity(plan, l).name().to_owned()),
+        );
         if urgent {
             e.risk_removed = Some("the most urgent level is removed".to_owned());
         }

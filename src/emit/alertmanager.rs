@@ -1,11 +1,10 @@
 //! Alertmanager: `alertmanager/alertmanager.yaml`, one complete configuration for every plan
 //! of a build. Each plan contributes a [`Part`]; [`emit`] puts them together.
 //!
-//! - A route per plan (`plan` matcher) holding one route per severity level (`severity`
-//!   matcher), to one receiver per level (`PLAN-LEVEL`) that holds every channel the level
-//!   notifies; `repeat_interval` from the level. A plan's alert that matches no level route goes
-//!   to its least urgent level's receiver; an alert of no plan to the root receiver
-//!   [`UNROUTED`].
+//! - A route per plan (`plan` matcher) holding one route per severity level (`level` matcher),
+//!   to one receiver per level (`PLAN-LEVEL`) that holds every channel the level notifies;
+//!   `repeat_interval` from the level. A plan's alert that matches no level route goes to its
+//!   least urgent level's receiver; an alert of no plan to the root receiver [`UNROUTED`].
 //! - Inhibition: a KPI's critical alert silences its warning; an SLO's page silences its ticket;
 //!   a hard dependency that is down silences the alerts of the services that need it.
 //! - Maintenance windows become `time_intervals` in the plan's time zone: `mute: true` windows
@@ -306,7 +305,10 @@ fn receiver_yaml(plan: &Plan, name: &str, level: &Level) -> Yaml {
             ReceiverKind::PagerDuty { routing_key_file, severity } => pagerduty.push(
                 Yaml::map()
                     .with_opt("routing_key_file", routing_key_file.as_ref().map(|f| f.value.clone()))
-                    .with_opt("severity", severity.as_ref().map(|f| f.value.clone()))
+                    .with(
+                        "severity",
+                        severity.as_ref().map_or(PAGERDUTY_SEVERITY, |f| f.value.as_str()),
+                    )
                     .with("description", "{{ .CommonAnnotations.summary }}")
                     .with("send_resolved", true),
             ),
@@ -345,6 +347,11 @@ fn receiver_yaml(plan: &Plan, name: &str, level: &Level) -> Yaml {
     }
     y
 }
+
+/// A `PagerDuty` event's severity when the receiver sets none: the alerts' conventional
+/// `severity` label (`critical`, `warning` or `info`, all of which `PagerDuty` accepts). Alerts
+/// are grouped by `alertname`, and one alert name has one level, so the label is common.
+const PAGERDUTY_SEVERITY: &str = "{{ .CommonLabels.severity }}";
 
 /// The root receiver: alerts without a `plan` label (not from upkeep's rules). It notifies
 /// nobody; the file's header says so. A receiver of a plan is always `PLAN-LEVEL`, with a `-`,
@@ -500,7 +507,7 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
 
     // Routes: one per level; services with planned downtime get their own, muted during it.
     let route = |level: &Level, rank: usize, service: Option<&str>, extra: &[String]| {
-        let mut m = vec![matcher("severity", &level.name.value)];
+        let mut m = vec![matcher("level", &level.name.value)];
         if let Some(s) = service {
             m.push(matcher("service", s));
         }
@@ -603,7 +610,7 @@ pub(crate) fn emit(parts: &[Part]) -> Option<Artifact> {
             if parts.len() == 1 { "" } else { "s" }
         ),
         "One Alertmanager configuration for every plan of the build: a route per plan (`plan=\"NAME\"`),".to_owned(),
-        "and under it a route per severity level (`severity=\"LEVEL\"`) to the receiver `PLAN-LEVEL`.".to_owned(),
+        "and under it a route per severity level (`level=\"LEVEL\"`) to the receiver `PLAN-LEVEL`.".to_owned(),
         format!(
             "Alerts without a `plan` label (not from upkeep's rules) go to the root receiver `{UNROUTED}`,"
         ),
@@ -782,9 +789,9 @@ windows:
             assert_eq!(
                 levels,
                 [
-                    (vec!["severity=\"P1\""], format!("{plan}-P1").as_str()),
-                    (vec!["severity=\"P2\""], format!("{plan}-P2").as_str()),
-                    (vec!["severity=\"P3\""], format!("{plan}-P3").as_str()),
+                    (vec!["level=\"P1\""], format!("{plan}-P1").as_str()),
+                    (vec!["level=\"P2\""], format!("{plan}-P2").as_str()),
+                    (vec!["level=\"P3\""], format!("{plan}-P3").as_str()),
                 ]
             );
         }
@@ -808,5 +815,43 @@ windows:
             .collect();
         assert_eq!(intervals, ["shop-nightly", "store-nightly"]);
         assert!(!rules_with(&config, "source_matchers", "plan=\"store\"").is_empty());
+    }
+
+    /// Alerts carry the labels the routes match: `level` (the plan's name for it) and the
+    /// conventional `severity`; `PagerDuty` hears the latter.
+    #[test]
+    fn alerts_carry_their_level_and_a_conventional_severity() {
+        let (config, rules) = built(&[("shop", SHOP)]);
+        let alerts: Vec<&Value> = rules[0]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+            .filter(|r| r["alert"].is_string())
+            .collect();
+        let labels = |name: &str| {
+            let a = alerts
+                .iter()
+                .find(|a| a["alert"] == name)
+                .unwrap_or_else(|| panic!("no alert {name}"));
+            (
+                a["labels"]["level"].as_str().unwrap_or("").to_owned(),
+                a["labels"]["severity"].as_str().unwrap_or("").to_owned(),
+            )
+        };
+        // P1 pages (PagerDuty): critical; P3 is the least urgent of three: info.
+        assert_eq!(labels("CpuCritical"), ("P1".into(), "critical".into()));
+        assert_eq!(labels("CpuWarning"), ("P2".into(), "warning".into()));
+        assert_eq!(labels("CacheDown"), ("P3".into(), "info".into()));
+        let pager = config["receivers"]
+            .as_array()
+            .expect("receivers")
+            .iter()
+            .find(|r| r["name"] == "shop-P1")
+            .expect("shop-P1");
+        assert_eq!(
+            pager["pagerduty_configs"][0]["severity"],
+            "{{ .CommonLabels.severity }}"
+        );
     }
 }

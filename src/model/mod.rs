@@ -376,6 +376,21 @@ pub struct Level {
     pub notify: Vec<ReceiverRef>,
     pub repeat: Option<Sp<Duration>>,
     pub description: Option<Sp<String>>,
+    /// The conventional `severity` label of its alerts, when written (see
+    /// [`levels::severity`] for the default).
+    pub severity: Option<Sp<SeverityLabel>>,
+    /// Whether its alerts page someone, when written (see [`levels::pages`] for the default).
+    pub pages: Option<bool>,
+}
+
+named! {
+    /// The conventional `severity` label the ecosystem routes on (dashboards, shared
+    /// Alertmanager routes, PagerDuty): what a level's alerts carry besides `level`.
+    pub enum SeverityLabel {
+        Critical = "critical",
+        Warning = "warning",
+        Info = "info",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -776,6 +791,7 @@ named! {
 pub(crate) mod alerts;
 pub(crate) mod budget;
 pub(crate) mod burn;
+pub mod levels;
 pub mod refs;
 pub(crate) mod timeline;
 pub(crate) mod values;

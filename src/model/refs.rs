@@ -436,6 +436,8 @@ fn severity_refs<'a>(w: &mut Walk<'a>, s: &'a Severity) {
             notify,
             repeat: _,
             description: _,
+            severity: _,
+            pages: _,
         } = l;
         w.all("levels.notify", notify);
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::calendar::{self, Chart, Frequency};
 use crate::model::alerts::{self, Alert, LevelError, Source, Urgency};
+use crate::model::levels;
 use crate::model::refs::{RefKind, Section, references};
 use crate::model::timeline::{self, Item, ItemKind};
 use crate::model::{
@@ -108,6 +109,10 @@ pub(crate) struct LevelRow {
     pub repeat: Option<String>,
     pub description: Option<String>,
     pub notify: Vec<Receiver>,
+    /// Whether its alerts page someone.
+    pub pages: bool,
+    /// The conventional `severity` label of its alerts (`critical`, `warning`, `info`).
+    pub label: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -706,6 +711,8 @@ pub(crate) fn severity(plan: &Plan) -> Option<SeverityCx> {
             repeat: dur(l.repeat.as_ref()),
             description: text(l.description.as_ref()),
             notify: l.notify.iter().map(|n| receiver(plan, &n.value)).collect(),
+            pages: levels::pages(plan, l),
+            label: levels::severity(plan, l).name(),
         })
         .collect();
     let matrix = sev.matrix.as_ref().map(|m| {
