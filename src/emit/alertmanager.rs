@@ -5,8 +5,10 @@
 //!   to one receiver per level (`PLAN-LEVEL`) that holds every channel the level notifies;
 //!   `repeat_interval` from the level. A plan's alert that matches no level route goes to its
 //!   least urgent level's receiver; an alert of no plan to the root receiver [`UNROUTED`].
-//! - Inhibition: a KPI's critical alert silences its warning; an SLO's page silences its ticket;
-//!   a hard dependency that is down silences the alerts of the services that need it.
+//! - Inhibition never lets an alert silence one of a more urgent level: a KPI's critical
+//!   silences its warning on the same series; an SLO's page silences its ticket; a hard
+//!   dependency that is down silences the alerts of the services that need it at its level and
+//!   below.
 //! - Maintenance windows become `time_intervals` in the plan's time zone: `mute: true` windows
 //!   mute every level but the most urgent; planned `downtime` mutes the services it names.
 
@@ -15,7 +17,7 @@ use chrono::Weekday;
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Source};
-use crate::model::{Level, Plan, ReceiverKind, WindowKind};
+use crate::model::{Indicator, Kpi, Level, Plan, ReceiverKind, Resource, WindowKind};
 use crate::value::schedule::{DaySpec, Days, Months};
 use crate::value::{Duration, Schedule, TimeOfDay};
 
@@ -370,85 +372,174 @@ pub(crate) struct Part {
     intervals: Vec<Yaml>,
 }
 
-/// The inhibit rules of a plan.
+/// The labels that tell the series of a KPI apart, besides `plan` and `kpi`: `instance` always
+/// (a missing label is equal on both sides), the labels a host metric keeps, and those of a
+/// top-level `by (…)` aggregation of an `expr:`.
+fn series_labels(kpi: &Kpi) -> Vec<String> {
+    let mut out = vec!["instance".to_owned()];
+    match &kpi.indicator.value {
+        Indicator::Resource(Resource::Disk) => out.push("mountpoint".to_owned()),
+        Indicator::Expr(e) => {
+            if let Ok(ast) = promql_parser::parser::parse(&e.value) {
+                out.extend(by_labels(&ast));
+            }
+        }
+        _ => {}
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|l| seen.insert(l.clone()));
+    out
+}
+
+/// The labels of a `by (…)` aggregation at the top of `e`: through parentheses, and through
+/// arithmetic whose other side is a number (`100 * max by (instance) (…)`) or whose result
+/// keeps the left side's labels (`a / on (instance) b`).
+fn by_labels(e: &promql_parser::parser::Expr) -> Vec<String> {
+    use promql_parser::parser::{Expr, LabelModifier};
+    match e {
+        Expr::Paren(p) => by_labels(&p.expr),
+        Expr::Aggregate(a) => match &a.modifier {
+            Some(LabelModifier::Include(ls)) => ls.labels.clone(),
+            _ => Vec::new(),
+        },
+        Expr::Binary(b) => match (&*b.lhs, &*b.rhs) {
+            (Expr::NumberLiteral(_), other) | (other, Expr::NumberLiteral(_)) => by_labels(other),
+            (lhs, _) => by_labels(lhs),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn inhibit_rule(source: Vec<Yaml>, target: Vec<Yaml>, equal: &[&str], why: String) -> Yaml {
+    Yaml::map()
+        .with("source_matchers", source)
+        .with("target_matchers", target)
+        .with(
+            "equal",
+            Yaml::Seq(equal.iter().map(|l| Yaml::str(*l)).collect()),
+        )
+        .commented(vec![why])
+}
+
+/// The inhibit rules of a plan. A rule never lets an alert silence one of a more urgent level,
+/// and a KPI's critical silences its warning only on the same series.
 fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
-    let mut inhibit = vec![
-        Yaml::map()
-            .with(
-                "source_matchers",
-                vec![matcher("plan", p), regex_matcher("alertname", ".+Critical")],
-            )
-            .with(
-                "target_matchers",
-                vec![matcher("plan", p), regex_matcher("alertname", ".+Warning")],
-            )
-            .with("equal", vec![Yaml::str("kpi")])
-            .commented(vec![
-                "a KPI's critical alert silences its warning".to_owned(),
-            ]),
-        Yaml::map()
-            .with(
-                "source_matchers",
-                vec![
-                    matcher("plan", p),
-                    regex_matcher("alertname", ".+BurnRatePage"),
-                ],
-            )
-            .with(
-                "target_matchers",
-                vec![
-                    matcher("plan", p),
-                    regex_matcher("alertname", ".+BurnRateTicket"),
-                ],
-            )
-            .with("equal", vec![Yaml::str("slo")])
-            .commented(vec!["an SLO's page silences its ticket".to_owned()]),
-    ];
+    let Some(sev) = plan.severity.as_ref().map(|s| &s.value) else {
+        return Vec::new();
+    };
+    let rank = |a: &alerts::Alert<'_>| a.level.as_ref().ok().and_then(|l| sev.rank(&l.name.value));
     let all = alerts::alerts(plan);
+    let find = |name: &str| all.iter().find(|a| a.name == name);
+    let mut out = Vec::new();
+    // The more urgent alert of a pair silences the other, when it is at least as urgent.
+    let mut pair = |source: &str, target: &str, equal: &[&str], why: String| {
+        let (Some(s), Some(t)) = (find(source), find(target)) else {
+            return;
+        };
+        if let (Some(rs), Some(rt)) = (rank(s), rank(t)) {
+            if rs <= rt {
+                out.push(inhibit_rule(
+                    vec![matcher("plan", p), matcher("alertname", source)],
+                    vec![matcher("plan", p), matcher("alertname", target)],
+                    equal,
+                    why,
+                ));
+            }
+        }
+    };
+    for (name, kpi) in plan.kpis.iter() {
+        let labels = series_labels(kpi);
+        let mut equal = vec!["plan", "kpi"];
+        equal.extend(labels.iter().map(String::as_str));
+        let camel = alerts::camel(&name.value);
+        pair(
+            &format!("{camel}Critical"),
+            &format!("{camel}Warning"),
+            &equal,
+            format!(
+                "KPI `{}`: its critical alert silences its warning on the same series ({})",
+                name.value,
+                labels.join(", ")
+            ),
+        );
+    }
+    for (name, _) in plan.slos.iter() {
+        let camel = alerts::camel(&name.value);
+        pair(
+            &format!("{camel}BurnRatePage"),
+            &format!("{camel}BurnRateTicket"),
+            &["plan", "slo"],
+            format!("SLO `{}`: its page silences its ticket", name.value),
+        );
+    }
     for (name, svc) in plan.services.iter() {
         for dep in svc.depends_on.iter().filter(|d| d.hard) {
-            // The dependency's "down" alerts: its health check, or a KPI on its `up` series.
-            let down: Vec<&str> = all
+            // The dependency's "down" alerts: its health check, or a KPI on its `up` series; by
+            // level, most urgent first.
+            let mut down: Vec<(usize, &str)> = all
                 .iter()
                 .filter(|a| a.service.is_some_and(|s| s.value == dep.service.value))
                 .filter(|a| match &a.source {
                     Source::Health { .. } => true,
                     Source::Kpi { name: k, .. } => {
-                        plan.kpis.get(&k.value).is_some_and(|k| {
-                            matches!(k.indicator.value, crate::model::Indicator::Up { .. })
-                        }) && a.urgency == alerts::Urgency::Critical
+                        plan.kpis
+                            .get(&k.value)
+                            .is_some_and(|k| matches!(k.indicator.value, Indicator::Up { .. }))
+                            && a.urgency == alerts::Urgency::Critical
                     }
                     _ => false,
                 })
-                .map(|a| a.name.as_str())
+                .filter_map(|a| Some((rank(a)?, a.name.as_str())))
                 .collect();
-            if down.is_empty() {
-                continue;
-            }
-            let names = down.join("|");
-            inhibit.push(
-                Yaml::map()
-                    .with(
-                        "source_matchers",
-                        vec![
-                            matcher("plan", p),
-                            regex_matcher("alertname", &names),
-                            matcher("service", &dep.service.value),
-                        ],
+            down.sort_unstable();
+            let mut ranks: Vec<usize> = down.iter().map(|(r, _)| *r).collect();
+            ranks.dedup();
+            for r in ranks {
+                let level = &sev.levels[r].name.value;
+                let names: Vec<&str> = down
+                    .iter()
+                    .filter(|(dr, _)| *dr == r)
+                    .map(|(_, n)| *n)
+                    .collect();
+                let targets: Vec<&str> = sev.levels[r..]
+                    .iter()
+                    .map(|l| l.name.value.as_str())
+                    .collect();
+                let more_urgent = if r == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "; `{}`'s {} alerts still notify",
+                        name.value,
+                        sev.levels[..r]
+                            .iter()
+                            .map(|l| format!("`{}`", l.name.value))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
-                    .with(
-                        "target_matchers",
-                        vec![matcher("plan", p), matcher("service", &name.value)],
-                    )
-                    .with("equal", vec![Yaml::str("plan")])
-                    .commented(vec![format!(
-                        "`{}` depends on `{}`: while it is down, `{}` alerts are noise",
+                };
+                out.push(inhibit_rule(
+                    vec![
+                        matcher("plan", p),
+                        regex_matcher("alertname", &names.join("|")),
+                        matcher("service", &dep.service.value),
+                        matcher("level", level),
+                    ],
+                    vec![
+                        matcher("plan", p),
+                        matcher("service", &name.value),
+                        regex_matcher("level", &targets.join("|")),
+                    ],
+                    &["plan"],
+                    format!(
+                        "`{}` depends on `{}`: while it is down at `{level}`, `{}` alerts at `{level}` or less urgent are noise{more_urgent}",
                         name.value, dep.service.value, name.value
-                    )]),
-            );
+                    ),
+                ));
+            }
         }
     }
-    inhibit
+    out
 }
 
 /// One plan's part of the Alertmanager configuration.
@@ -676,7 +767,9 @@ mod tests {
 
     use crate::driver::{Options, build, check_texts};
 
-    /// A plan with levels, dependencies and a muting window.
+    /// A plan whose levels, dependencies and windows exercise every rule: `P1` pages
+    /// (`PagerDuty`), `cache` is down at `P3` and `db` at `P2` (the matrix), `inverted` has its
+    /// critical less urgent than its warning.
     const SHOP: &str = r##"apiVersion: upkeep/v1
 kind: Plan
 metadata: {name: shop, timezone: UTC}
@@ -853,5 +946,73 @@ windows:
             pager["pagerduty_configs"][0]["severity"],
             "{{ .CommonLabels.severity }}"
         );
+    }
+
+    /// A critical silences its warning only on the same series (`instance` on another host
+    /// stays loud), and only when it is at least as urgent.
+    #[test]
+    fn a_critical_silences_its_warning_on_the_same_series_only() {
+        let (config, _) = built(&[("shop", SHOP)]);
+        let equal = |target: &str| -> Vec<Vec<&str>> {
+            rules_with(
+                &config,
+                "target_matchers",
+                &format!("alertname=\"{target}\""),
+            )
+            .into_iter()
+            .map(|r| {
+                assert_eq!(
+                    strings(&r["source_matchers"]),
+                    [
+                        "plan=\"shop\"".to_owned(),
+                        format!(
+                            "alertname=\"{}Critical\"",
+                            target.trim_end_matches("Warning")
+                        )
+                    ]
+                );
+                strings(&r["equal"])
+            })
+            .collect()
+        };
+        assert_eq!(equal("CpuWarning"), [["plan", "kpi", "instance"]]);
+        assert_eq!(
+            equal("DiskWarning"),
+            [["plan", "kpi", "instance", "mountpoint"]]
+        );
+        assert_eq!(
+            equal("QueueWarning"),
+            [["plan", "kpi", "instance", "queue"]]
+        );
+        // `inverted`'s critical (P3) is less urgent than its warning (P1): it silences nothing.
+        assert!(equal("InvertedWarning").is_empty());
+        assert!(rules_with(&config, "target_matchers", "alertname=~\".+Warning\"").is_empty());
+    }
+
+    /// A hard dependency that is down silences the alerts of the services that need it at its
+    /// own level and less urgent ones, never a more urgent one.
+    #[test]
+    fn a_dependency_down_never_silences_a_more_urgent_alert() {
+        let (config, _) = built(&[("shop", SHOP)]);
+        let targets = |down: &str| -> Vec<Vec<&str>> {
+            rules_with(
+                &config,
+                "source_matchers",
+                &format!("alertname=~\"{down}\""),
+            )
+            .into_iter()
+            .map(|r| strings(&r["target_matchers"]))
+            .collect()
+        };
+        assert_eq!(
+            targets("CacheDown"),
+            [["plan=\"shop\"", "service=\"api\"", "level=~\"P3\""]]
+        );
+        assert_eq!(
+            targets("DbDown"),
+            [["plan=\"shop\"", "service=\"api\"", "level=~\"P2|P3\""]]
+        );
+        let source = &rules_with(&config, "source_matchers", "alertname=~\"DbDown\"")[0];
+        assert!(strings(&source["source_matchers"]).contains(&"level=\"P2\""));
     }
 }
