@@ -62,6 +62,18 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             ],
             &["`: removed\n", "`: added\n", "risky", "`runbook`"],
         ),
+        "muting" => (
+            1,
+            &[
+                "- `levels.P2`: paging turned on",
+                "- `levels.P2`: `severity` label of its alerts changed `warning` → `critical`",
+                "- `levels.P3`: `severity` label of its alerts changed `info` → `warning`",
+                "- `nightly`: now mutes `P3` (was: `P2`, `P3`)",
+                "- `sunday`: now mutes every level but `P0` (was: no level) **(risky)**",
+                "- `alertmanager/alertmanager.yaml` (the plan's part): changed",
+            ],
+            &["`nightly`: now mutes `P3` (was: `P2`, `P3`) **(risky)**"],
+        ),
         "thresholds" => (
             1,
             &[
@@ -95,9 +107,9 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `chat`: `slack.channel` changed `#shop-ops` → `#shop-incidents`",
                 "- `ops-webhook`: added (webhook)",
                 "- `escalation`: `after 15m to secondary`, `after 30m to dba` removed; `after 10m to secondary`, `after 20m to sre`, `after 40m to dba` added",
-                // Without PagerDuty, P0 no longer pages.
+                // Without PagerDuty, P0 no longer pages: `mute: true` now mutes it at night.
                 "- `levels.P0`: paging turned off **(risky)**",
-                "- `levels.P0`: `severity` label of its alerts changed `critical` → `warning`",
+                "- `nightly`: now mutes every level but `P1` (was: `P2`, `P3`)",
             ],
             &[],
         ),

@@ -211,6 +211,14 @@ pub(crate) enum Val {
         name: String,
         rank: Option<usize>,
     },
+    /// The levels a window mutes (`muted`), of every level of its plan (`all`, most urgent
+    /// first).
+    Mutes {
+        all: Vec<String>,
+        muted: Vec<String>,
+        /// The levels of the plan that page.
+        paging: Vec<String>,
+    },
     /// When something happens: the schedule as text and its next starts from [`super::reference()`].
     When {
         shown: String,
@@ -233,6 +241,11 @@ impl Val {
             Val::Money { amount, unit } => format!("{} {unit}", group(*amount)),
             Val::Level { name, .. } | Val::Impact { name, .. } => name.clone(),
             Val::When { shown, .. } => shown.clone(),
+            Val::Mutes { all, muted, .. } => {
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                let muted: Vec<&str> = muted.iter().map(String::as_str).collect();
+                levels::describe(&all, &muted, str::to_owned)
+            }
         }
     }
 }
@@ -1072,7 +1085,24 @@ fn windows(plan: &Plan, f: &mut Facts) {
         ));
         e.push("duration", Val::Duration(w.duration.value, Sense::Neutral));
         e.push("kind", Val::Text(kind.to_owned()));
-        e.labelled("mute", "muting of non-critical alerts", Val::Flag(w.mute));
+        let all: Vec<String> = plan
+            .severity
+            .iter()
+            .flat_map(|s| s.value.levels.iter().map(|l| l.name.value.clone()))
+            .collect();
+        let muted = levels::muted(plan, w)
+            .into_iter()
+            .map(|l| l.name.value.clone())
+            .collect();
+        let paging = plan
+            .severity
+            .iter()
+            .flat_map(|s| s.value.levels.iter())
+            .filter(|l| levels::pages(plan, l))
+            .map(|l| l.name.value.clone())
+            .collect();
+        e.labelled("mute", "muted levels", Val::Mutes { all, muted, paging })
+            .risk_weakened = Some("a level that pages is muted during the window".to_owned());
         if let Some(d) = &w.downtime {
             let mut s: Vec<String> = d.services.iter().map(|s| s.value.clone()).collect();
             s.sort();

@@ -9,15 +9,16 @@
 //!   silences its warning on the same series; an SLO's page silences its ticket; a hard
 //!   dependency that is down silences the alerts of the services that need it at its level and
 //!   below.
-//! - Maintenance windows become `time_intervals` in the plan's time zone: `mute: true` windows
-//!   mute every level but the most urgent; planned `downtime` mutes the services it names.
+//! - Maintenance windows become `time_intervals` in the plan's time zone: a window mutes the
+//!   levels its `mute` says (`true`: those that do not page); planned `downtime` mutes the
+//!   services it names at every level.
 
 use chrono::Weekday;
 
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Source};
-use crate::model::{Indicator, Kpi, Level, Plan, ReceiverKind, Resource, WindowKind};
+use crate::model::{Indicator, Kpi, Level, Mute, Plan, ReceiverKind, Resource, Window, WindowKind};
 use crate::value::schedule::{DaySpec, Days, Months};
 use crate::value::{Duration, Schedule, TimeOfDay};
 
@@ -553,13 +554,23 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
         .map(|s| s.value.levels.as_slice())
         .unwrap_or_default();
 
-    // Time intervals.
+    // Time intervals of the windows that mute a level or hold planned downtime.
     let mut intervals = Vec::new();
     let mut notes = Vec::new();
-    let mut muting = Vec::new();
+    // Window name → interval name, for the windows that became intervals.
+    let mut expressed: Vec<(&str, &Window, String)> = Vec::new();
     let mut downtime: Vec<(String, String)> = Vec::new();
     for (name, w) in plan.windows.iter() {
-        if w.kind == WindowKind::Freeze || !(w.mute || w.downtime.is_some()) {
+        let mutes_some = levels
+            .iter()
+            .any(|l| crate::model::levels::mutes(plan, w, l));
+        if w.kind == WindowKind::Freeze || !(mutes_some || w.downtime.is_some()) {
+            if !matches!(w.mute, Mute::Nothing) && w.kind != WindowKind::Freeze {
+                notes.push(format!(
+                    "window `{}` mutes no level: every level pages",
+                    name.value
+                ));
+            }
             continue;
         }
         match spans(&w.schedule.value, w.duration.value) {
@@ -585,24 +596,27 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
                         .with("time_intervals", entries)
                         .commented(vec![comment]),
                 );
-                if w.mute {
-                    muting.push(iname.clone());
-                }
                 if let Some(d) = &w.downtime {
                     downtime.extend(d.services.iter().map(|s| (s.value.clone(), iname.clone())));
                 }
+                expressed.push((&name.value, w, iname));
             }
             Err(why) => notes.push(format!("window `{}` is not muted: {why}", name.value)),
         }
     }
 
-    // Routes: one per level; services with planned downtime get their own, muted during it.
+    // Routes: one per level; services with planned downtime get their own, muted during it at
+    // every level.
     let route = |level: &Level, rank: usize, service: Option<&str>, extra: &[String]| {
         let mut m = vec![matcher("level", &level.name.value)];
         if let Some(s) = service {
             m.push(matcher("service", s));
         }
-        let mut mutes: Vec<String> = if rank > 0 { muting.clone() } else { Vec::new() };
+        let mut mutes: Vec<String> = expressed
+            .iter()
+            .filter(|(_, w, _)| crate::model::levels::mutes(plan, w, level))
+            .map(|(_, _, i)| i.clone())
+            .collect();
         mutes.extend(extra.iter().cloned());
         mutes.sort();
         mutes.dedup();
@@ -635,7 +649,7 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
             let r = route(l, rank, Some(s), &windows);
             routes.push(if rank == 0 {
                 r.commented(vec![format!(
-                    "`{s}` has planned downtime: its alerts are muted during {}",
+                    "`{s}` has planned downtime: its alerts are muted at every level during {}",
                     windows.join(", ")
                 )])
             } else {
@@ -645,10 +659,23 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
     }
     for (rank, l) in levels.iter().enumerate() {
         let mut r = route(l, rank, None, &[]);
-        if rank == 0 && !muting.is_empty() {
+        // A paging level that a `mute: true` window leaves alone says so.
+        let spared: Vec<&str> = expressed
+            .iter()
+            .filter(|(_, w, _)| {
+                matches!(w.mute, Mute::NonPaging) && !crate::model::levels::mutes(plan, w, l)
+            })
+            .map(|(n, _, _)| *n)
+            .collect();
+        if !spared.is_empty() {
             r = r.commented(vec![format!(
-                "the most urgent level is never muted; the others are muted during {}",
-                muting.join(", ")
+                "`{}` pages: `mute: true` ({}) does not mute it",
+                l.name.value,
+                spared
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )]);
         }
         routes.push(r);
@@ -807,6 +834,7 @@ receivers:
   chat: {slack: {channel: "#ops", api_url_file: /etc/alertmanager/slack-url}}
 windows:
   nightly: {schedule: "daily at 01:00", duration: 1h, mute: true}
+  weekly: {schedule: "weekly on sunday at 03:00", duration: 1h, mute: [P3]}
 "##;
 
     /// The build of `plans` (name, text): the shared configuration and every rules file.
@@ -906,7 +934,15 @@ windows:
             .iter()
             .filter_map(|i| i["name"].as_str())
             .collect();
-        assert_eq!(intervals, ["shop-nightly", "store-nightly"]);
+        assert_eq!(
+            intervals,
+            [
+                "shop-nightly",
+                "shop-weekly",
+                "store-nightly",
+                "store-weekly"
+            ]
+        );
         assert!(!rules_with(&config, "source_matchers", "plan=\"store\"").is_empty());
     }
 
@@ -1014,5 +1050,31 @@ windows:
         );
         let source = &rules_with(&config, "source_matchers", "alertname=~\"DbDown\"")[0];
         assert!(strings(&source["source_matchers"]).contains(&"level=\"P2\""));
+    }
+
+    /// `mute: true` mutes the levels that do not page; a list mutes exactly those levels.
+    #[test]
+    fn windows_mute_the_levels_they_say_and_never_a_paging_one_by_default() {
+        let (config, _) = built(&[("shop", SHOP)]);
+        let mutes = |level: &str| -> Vec<&str> {
+            let r = config["route"]["routes"][0]["routes"]
+                .as_array()
+                .expect("level routes")
+                .iter()
+                .find(|r| strings(&r["matchers"]) == [format!("level=\"{level}\"")])
+                .expect("the level's route");
+            strings(&r["mute_time_intervals"])
+        };
+        assert!(mutes("P1").is_empty(), "P1 pages");
+        assert_eq!(mutes("P2"), ["shop-nightly"]);
+        assert_eq!(mutes("P3"), ["shop-nightly", "shop-weekly"]);
+        // Once P1 says it does not page, `mute: true` mutes it too.
+        let quiet = SHOP.replace(
+            "P1: {response: 15m, notify: [pager]}",
+            "P1: {response: 15m, notify: [pager], pages: false}",
+        );
+        let (config, _) = built(&[("shop", &quiet)]);
+        let p1 = &config["route"]["routes"][0]["routes"][0];
+        assert_eq!(strings(&p1["mute_time_intervals"]), ["shop-nightly"]);
     }
 }

@@ -535,9 +535,21 @@ pub struct Window {
     pub schedule: Sp<Schedule>,
     pub duration: Sp<Duration>,
     pub kind: WindowKind,
-    pub mute: bool,
+    pub mute: Mute,
     pub downtime: Option<Downtime>,
     pub description: Option<Sp<String>>,
+}
+
+/// What a window's `mute` says (see [`levels::mutes`] for which levels that is).
+#[derive(Clone, Debug, Default)]
+pub enum Mute {
+    /// `false`, or not written.
+    #[default]
+    Nothing,
+    /// `true`: every level that does not page.
+    NonPaging,
+    /// The levels listed.
+    Levels(Vec<LevelRef>),
 }
 
 #[derive(Clone, Debug)]

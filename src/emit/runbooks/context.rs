@@ -262,7 +262,8 @@ pub(crate) struct WindowRow {
     pub freeze: bool,
     pub schedule: String,
     pub duration: String,
-    pub mute: bool,
+    /// The levels it mutes, in words (`every level but P0`, `P3, P4`); none when it mutes none.
+    pub mute: Option<String>,
     pub downtime: Option<String>,
     pub description: Option<String>,
     pub tasks: Vec<WindowTask>,
@@ -985,7 +986,16 @@ pub(crate) fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
             freeze: w.kind == WindowKind::Freeze,
             schedule: w.schedule.value.to_string(),
             duration: w.duration.value.to_string(),
-            mute: w.mute,
+            mute: {
+                let muted = levels::muted(plan, w);
+                let names: Vec<&str> = muted.iter().map(|l| l.name.value.as_str()).collect();
+                let all: Vec<&str> = plan
+                    .severity
+                    .iter()
+                    .flat_map(|s| s.value.levels.iter().map(|l| l.name.value.as_str()))
+                    .collect();
+                (!muted.is_empty()).then(|| levels::describe(&all, &names, str::to_owned))
+            },
             downtime: w.downtime.as_ref().map(|d| {
                 let names: Vec<&str> = d.services.iter().map(|s| s.value.as_str()).collect();
                 format!("{} down for {}", names.join(", "), d.per_occurrence.value)
