@@ -41,6 +41,10 @@ pub const FACTOR: u64 = 60;
 pub struct Options {
     /// A bundled plan: `plans/PLAN.yaml`.
     pub plan: &'static str,
+    /// A variant of the plan to build instead of `plans/PLAN.yaml` (a window open now, say):
+    /// written to `plans/PLAN.yaml` in a scratch directory beside a copy of `plans/shared/`,
+    /// so its imports resolve as the bundled plan's do.
+    pub plan_text: Option<String>,
     /// Also run the real node exporter, scraped as `job="node"` (the job the generated rules
     /// read host and job metrics from), its textfile collector reading [`Stack::textfiles`].
     pub node_exporter: bool,
@@ -68,6 +72,7 @@ impl Options {
     pub fn plan(plan: &'static str) -> Options {
         Options {
             plan,
+            plan_text: None,
             node_exporter: false,
             bound: Duration::from_secs(120),
             history: Vec::new(),
@@ -115,12 +120,23 @@ impl Stack {
         // Tests run in parallel in one process: each stack has its own directories.
         static STACKS: AtomicUsize = AtomicUsize::new(0);
         let n = STACKS.fetch_add(1, Ordering::Relaxed);
-        let out = common::build(
-            &format!("plans/{plan}.yaml"),
-            &format!("e2e-out-{plan}-{n}"),
-            &[],
-        );
         let dir = common::scratch(&format!("e2e-{plan}-{n}"));
+        let source = match &opts.plan_text {
+            Some(text) => {
+                let plans = dir.join("plans");
+                let shared = plans.join("shared");
+                std::fs::create_dir_all(&shared).expect("plan directory");
+                for f in common::files(&common::root().join("plans/shared"), "") {
+                    let name = f.file_name().expect("file name");
+                    std::fs::copy(&f, shared.join(name)).expect("copy a shared fragment");
+                }
+                let path = plans.join(format!("{plan}.yaml"));
+                std::fs::write(&path, text).expect("write the plan variant");
+                path.to_string_lossy().into_owned()
+            }
+            None => format!("plans/{plan}.yaml"),
+        };
+        let out = common::build(&source, &format!("e2e-out-{plan}-{n}"), &[]);
         let mut compressed = Vec::new();
 
         // Rules.
