@@ -401,13 +401,9 @@ fn build(
         templates: template_texts,
         template_files,
     };
-    let built = crate::driver::build(&ws, &opts);
-    let emit_diags = built.diagnostics;
-    let artifacts = built
-        .plans
-        .into_iter()
-        .flat_map(|(_, a)| a)
-        .collect::<Vec<_>>();
+    let mut built = crate::driver::build(&ws, &opts);
+    let emit_diags = std::mem::take(&mut built.diagnostics);
+    let artifacts = built.artifacts();
     if emit_diags.has_errors() {
         report(&emit_diags.into_sorted(), &ws);
         say!("error: nothing was written because of the errors above");

@@ -399,19 +399,26 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
     }
 }
 
-/// The artefacts of each checked plan, and what emitting found wrong.
+/// The artefacts of each checked plan, the files they share, and what emitting found wrong.
 #[derive(Debug, Default)]
 pub struct Build {
-    /// By plan, in plan-name order: the plan's name and its files.
+    /// By plan, in plan-name order: the plan's name and its own files.
     pub plans: Vec<(String, Vec<crate::emit::Artifact>)>,
+    /// Files of the whole build, made from every plan: one Alertmanager configuration
+    /// (`alertmanager/alertmanager.yaml`) serves them all.
+    pub shared: Vec<crate::emit::Artifact>,
     /// Problems found while emitting (a broken template override).
     pub diagnostics: Diagnostics,
 }
 
 impl Build {
-    /// Every artefact, plan by plan.
+    /// Every artefact, plan by plan, then the shared files.
     pub fn artifacts(self) -> Vec<crate::emit::Artifact> {
-        self.plans.into_iter().flat_map(|(_, a)| a).collect()
+        self.plans
+            .into_iter()
+            .flat_map(|(_, a)| a)
+            .chain(self.shared)
+            .collect()
     }
 }
 
@@ -423,24 +430,41 @@ pub fn build(ws: &Workspace, opts: &crate::emit::Options) -> Build {
     plans.sort_by(|a, b| a.metadata.name.value.cmp(&b.metadata.name.value));
     let built = crate::par::map(&plans, |plan| {
         let mut diags = Diagnostics::new();
-        let artifacts = build_plan(ws, plan, opts, &mut diags);
-        (plan.metadata.name.value.clone(), artifacts, diags)
+        let built = emit_plan(ws, plan, opts, &mut diags);
+        (plan.metadata.name.value.clone(), built, diags)
     });
     let mut out = Build::default();
-    for (name, artifacts, diags) in built {
-        out.plans.push((name, artifacts));
+    let mut parts = Vec::new();
+    for (name, built, diags) in built {
+        out.plans.push((name, built.files));
+        parts.extend(built.alertmanager);
         out.diagnostics.extend(diags);
     }
+    out.shared = crate::emit::shared(&parts);
     out
 }
 
-/// The artefacts of one checked plan of `ws` (see [`build`]).
+/// The artefacts of one checked plan of `ws` (see [`build`]): its own files, and the shared
+/// files as a build of this plan alone makes them (the Alertmanager configuration with its
+/// routes only), so that `upkeep diff` sees a plan's part of them.
 pub fn build_plan(
     ws: &Workspace,
     plan: &Plan,
     opts: &crate::emit::Options,
     diags: &mut Diagnostics,
 ) -> Vec<crate::emit::Artifact> {
+    let built = emit_plan(ws, plan, opts, diags);
+    let mut files = built.files;
+    files.extend(crate::emit::shared(&Vec::from_iter(built.alertmanager)));
+    files
+}
+
+fn emit_plan(
+    ws: &Workspace,
+    plan: &Plan,
+    opts: &crate::emit::Options,
+    diags: &mut Diagnostics,
+) -> crate::emit::Built {
     let cx = crate::emit::Context {
         plan,
         source: &ws.sources.get(plan.file).origin,

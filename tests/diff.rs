@@ -62,6 +62,18 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             ],
             &["`: removed\n", "`: added\n", "risky", "`runbook`"],
         ),
+        "muting" => (
+            1,
+            &[
+                "- `levels.P2`: paging turned on",
+                "- `levels.P2`: `severity` label of its alerts changed `warning` → `critical`",
+                "- `levels.P3`: `severity` label of its alerts changed `info` → `warning`",
+                "- `nightly`: now mutes `P3` (was: `P2`, `P3`)",
+                "- `sunday`: now mutes every level but `P0` (was: no level) **(risky)**",
+                "- `alertmanager/alertmanager.yaml` (the plan's part): changed",
+            ],
+            &["`nightly`: now mutes `P3` (was: `P2`, `P3`) **(risky)**"],
+        ),
         "thresholds" => (
             1,
             &[
@@ -95,6 +107,9 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `chat`: `slack.channel` changed `#shop-ops` → `#shop-incidents`",
                 "- `ops-webhook`: added (webhook)",
                 "- `escalation`: `after 15m to secondary`, `after 30m to dba` removed; `after 10m to secondary`, `after 20m to sre`, `after 40m to dba` added",
+                // Without PagerDuty, P0 no longer pages: `mute: true` now mutes it at night.
+                "- `levels.P0`: paging turned off **(risky)**",
+                "- `nightly`: now mutes every level but `P1` (was: `P2`, `P3`)",
             ],
             &[],
         ),
@@ -179,7 +194,7 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "### Plan `legacy` (removed)",
                 "1 critical alert removed with the plan: `MainframeDown` **(risky)**",
                 "### Plan `search` (added)",
-                "- `alertmanager/search.yaml`: added",
+                "- `alertmanager/alertmanager.yaml` (the plan's part): added",
             ],
             &[],
         ),
@@ -300,12 +315,16 @@ fn json_format() {
     assert_eq!(v["semantic_change"], true);
     assert_eq!(v["reference"], "2027-01-01T00:00:00Z");
     let risky = v["risky"].as_array().expect("risky");
-    assert_eq!(risky.len(), 1, "{risky:?}");
+    // P0 loses PagerDuty: a receiver, and with it its paging.
+    assert_eq!(risky.len(), 2, "{risky:?}");
     assert_eq!(risky[0]["plan"], "shop");
     assert_eq!(risky[0]["section"], "severity");
     assert_eq!(risky[0]["subject"], "levels.P0");
     assert_eq!(risky[0]["field"], "notify");
     assert_eq!(risky[0]["kind"], "removed");
+    assert_eq!(risky[1]["subject"], "levels.P0");
+    assert_eq!(risky[1]["field"], "pages");
+    assert_eq!(risky[1]["kind"], "changed");
     let plan = &v["plans"][0];
     assert_eq!(plan["status"], "changed");
     let kinds: Vec<&str> = plan["changes"]
@@ -318,7 +337,8 @@ fn json_format() {
         kinds.contains(&"added") && kinds.contains(&"changed"),
         "{kinds:?}"
     );
-    assert_eq!(plan["files"][0]["path"], "alertmanager/shop.yaml");
+    assert_eq!(plan["files"][0]["path"], "alertmanager/alertmanager.yaml");
+    assert_eq!(plan["files"][0]["shared"], true);
     insta::assert_snapshot!("json_receivers", stdout(&o));
 
     let dir = common::root().join(FIXTURES).join("reformat");
@@ -658,7 +678,7 @@ fn build_check_names_each_differing_file_with_a_diff() {
             "{text}"
         );
     }
-    assert!(!text.contains("alertmanager/shop.yaml"), "{text}");
+    assert!(!text.contains("alertmanager/alertmanager.yaml"), "{text}");
     assert!(text.contains("@@ "), "{text}");
     assert!(
         text.contains("-        expr: ") && text.contains("+        expr: "),
@@ -678,13 +698,13 @@ fn build_check_names_each_differing_file_with_a_diff() {
     );
 
     // A file removed by hand is missing.
-    std::fs::remove_file(out.join("alertmanager/shop.yaml")).expect("rm");
+    std::fs::remove_file(out.join("alertmanager/alertmanager.yaml")).expect("rm");
     let o = upkeep(&["build", &plan_s, "--out", &out_s, "--check"]);
     assert_eq!(code(&o), 1);
     assert!(
         stdout(&o).contains(&format!(
             "{}: missing",
-            out.join("alertmanager/shop.yaml").display()
+            out.join("alertmanager/alertmanager.yaml").display()
         )),
         "{}",
         stdout(&o)

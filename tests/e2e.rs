@@ -11,7 +11,7 @@
 //!   panics), `FakeExporter`, `Webhook`, a minimal HTTP client.
 //! - `tests/e2e/stack.rs`: `Stack::start(&Options::plan("NAME"))` builds `plans/NAME.yaml` with
 //!   the real `upkeep`, writes **compressed copies** of `prometheus/NAME.rules.yaml` and
-//!   `alertmanager/NAME.yaml` (every `for`, `group_wait`, `group_interval` and
+//!   `alertmanager/alertmanager.yaml` (every `for`, `group_wait`, `group_interval` and
 //!   `repeat_interval` divided by 60 — a minute becomes a second; scrape and evaluation every
 //!   second; range windows such as `rate(x[5m])` are NOT compressed), points every receiver at
 //!   the webhook under its own name, and starts Alertmanager, the fake exporter, optionally the
@@ -152,7 +152,7 @@ fn error_rate_warning_reaches_its_level_alone_then_critical_pages_and_inhibits_i
         "the page carries one alert\n{}",
         stack.report()
     );
-    assert_eq!(alerts[0].2["severity"], "P0");
+    assert_eq!(alerts[0].2["level"], "P0");
     assert_eq!(alerts[0].2["kpi"], "error_rate");
 }
 

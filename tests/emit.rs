@@ -31,34 +31,57 @@ fn promtool(out: &Path) {
     }
 }
 
-/// Every level of the plan routes to its own receiver, and that receiver holds one integration
-/// per channel the level notifies.
+/// One configuration serves every plan of the build: amtool accepts it, every level of every
+/// plan routes to its own receiver (which holds one integration per channel the level
+/// notifies), a plan's alert of no known level reaches its least urgent level's receiver, and
+/// an alert of no plan the root receiver.
 fn amtool(out: &Path, plans: &[&str]) {
     let Some(amtool) = common::tool("amtool") else {
         return;
     };
+    let config = out.join("alertmanager/alertmanager.yaml");
+    let found = files(&out.join("alertmanager"), "");
+    assert_eq!(
+        found,
+        std::slice::from_ref(&config),
+        "one Alertmanager file for the build"
+    );
+    common::run_ok(Command::new(&amtool).arg("check-config").arg(&config));
+    let doc = yaml(&config);
+    let route = |labels: &[String]| -> String {
+        let out = Command::new(&amtool)
+            .args(["config", "routes", "test", "--config.file"])
+            .arg(&config)
+            .args(labels)
+            .output()
+            .expect("run amtool");
+        assert!(out.status.success(), "amtool: {out:?}");
+        // stderr has a warning about --alertmanager.url; the receivers are on stdout.
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(route(&["alertname=Other".to_owned()]), "unrouted");
     for plan in plans {
-        let config = out.join(format!("alertmanager/{plan}.yaml"));
-        common::run_ok(Command::new(&amtool).arg("check-config").arg(&config));
-        let doc = yaml(&config);
         let source = load_plan(plan);
         let levels = source
             .severity
             .as_ref()
             .map(|s| s.value.levels.clone())
             .unwrap_or_default();
+        let least = levels.last().expect("levels");
+        assert_eq!(
+            route(&[format!("plan={plan}"), "level=no-such-level".to_owned()]),
+            format!("{plan}-{}", least.name.value),
+            "{plan}: an alert of no known level goes to the least urgent level's receiver"
+        );
         for level in &levels {
-            let got = common::run_ok(
-                Command::new(&amtool)
-                    .args(["config", "routes", "test", "--config.file"])
-                    .arg(&config)
-                    .arg(format!("plan={plan}"))
-                    .arg(format!("severity={}", level.name.value)),
-            );
+            let got = route(&[
+                format!("plan={plan}"),
+                format!("level={}", level.name.value),
+            ]);
             let expected = format!("{plan}-{}", level.name.value);
-            assert!(
-                got.lines().any(|l| l.trim() == expected),
-                "{plan}: severity={} routes to {got:?}, not {expected}",
+            assert_eq!(
+                got, expected,
+                "{plan}: level={} routes to {got:?}",
                 level.name.value
             );
             let receiver = doc["receivers"]
@@ -140,9 +163,14 @@ fn every_kind_satisfies_promtool_amtool_and_yamllint() {
 
 #[test]
 fn generated_files_are_snapshotted() {
-    for (source, tag) in [
-        ("plans/", "snap-plans"),
-        ("tests/fixtures/emit/every-kind.yaml", "snap-every"),
+    // The Alertmanager configuration is one file per build: the fixture's is named after it.
+    for (source, tag, shared) in [
+        ("plans/", "snap-plans", "alertmanager__alertmanager.yaml"),
+        (
+            "tests/fixtures/emit/every-kind.yaml",
+            "snap-every",
+            "alertmanager__every-kind__alertmanager.yaml",
+        ),
     ] {
         let out = build(source, tag, &[]);
         // Every file of every target but the runbook pages (snapshotted by tests/docs.rs).
@@ -158,6 +186,11 @@ fn generated_files_are_snapshotted() {
                 .expect("prefix")
                 .to_string_lossy()
                 .replace('/', "__");
+            let rel = if rel == "alertmanager__alertmanager.yaml" {
+                shared.to_owned()
+            } else {
+                rel
+            };
             let text = std::fs::read_to_string(&f).expect("read");
             insta::assert_snapshot!(rel, text);
         }
@@ -182,7 +215,8 @@ fn rule_tests_catch_a_broken_rule() {
             "kpi:latency:latency{plan=\"every-kind\", kpi=\"latency\"} > 0.3",
         ),
         ("for: 5m", "for: 10m"),
-        ("severity: P0", "severity: P1"),
+        ("level: P0", "level: P1"),
+        ("severity: critical", "severity: warning"),
         ("> 0.5\n", "> 5\n"),
     ] {
         assert!(

@@ -1,6 +1,7 @@
 //! Breaking any typed value in any bundled plan gives an error that points at that value: every
-//! duration, threshold, percentage, schedule, time zone and reference is replaced, one at a
-//! time, by something malformed, and the report must blame exactly the replaced text.
+//! duration, threshold, percentage, schedule, time zone, reference and level flag (`pages`,
+//! `mute`) is replaced, one at a time, by something malformed, and the report must blame
+//! exactly the replaced text.
 
 mod common;
 
@@ -50,7 +51,10 @@ const REFERENCES: &[&str] = &[
     "secondary",
     "page",
     "ticket",
+    "mute",
 ];
+/// Flags whose value is more than a yes or no: breaking them must be blamed at the value.
+const FLAGS: &[&str] = &["pages", "mute"];
 
 /// (byte range, replacement) for every value worth breaking.
 fn mutations(
@@ -98,6 +102,9 @@ fn mutations(
             if let Some(r) = replacement {
                 out.push((node.start, node.end, r));
             }
+        }
+        Value::Bool(_) if key.is_some_and(|k| FLAGS.contains(&k)) => {
+            out.push((node.start, node.end, "\"sometimes\"".to_owned()));
         }
         _ => {}
     }

@@ -46,7 +46,10 @@ pub(crate) fn used(plan: &Plan) -> HashSet<(RefKind, String)> {
     }
     // A window that changes something by itself is used without a reference.
     for (name, w) in plan.windows.iter() {
-        if w.kind == WindowKind::Freeze || w.mute || w.downtime.is_some() {
+        if w.kind == WindowKind::Freeze
+            || !matches!(w.mute, crate::model::Mute::Nothing)
+            || w.downtime.is_some()
+        {
             u.insert((RefKind::Window, name.value.clone()));
         }
     }

@@ -87,7 +87,8 @@ fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
                 mapped == other
             }
         }
-        (Val::List(x), Val::List(y)) => x == y,
+        (Val::List(x), Val::List(y))
+        | (Val::Mutes { muted: x, .. }, Val::Mutes { muted: y, .. }) => x == y,
         (
             Val::Threshold {
                 threshold: x,
@@ -471,6 +472,35 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
                 b,
             );
             m.weakens = !on;
+            vec![m]
+        }
+        (
+            Val::Mutes {
+                all: all_before,
+                muted: before,
+                ..
+            },
+            Val::Mutes { all, muted, paging },
+        ) => {
+            let words = |all: &[String], muted: &[String]| {
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                let muted: Vec<&str> = muted.iter().map(String::as_str).collect();
+                crate::model::levels::describe(&all, &muted, tick)
+            };
+            let mut m = Msg::new(
+                Kind::Changed,
+                format!(
+                    "now mutes {} (was: {})",
+                    words(all, muted),
+                    words(all_before, before)
+                ),
+                a,
+                b,
+            );
+            // Risky only when a level that pages is newly muted.
+            m.weakens = muted
+                .iter()
+                .any(|l| !before.contains(l) && paging.contains(l));
             vec![m]
         }
         (Val::Refs(s, x), Val::Refs(_, y)) => {

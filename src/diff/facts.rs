@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use crate::model::alerts::{self, Source, Urgency};
+use crate::model::levels;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{
     Backup, Budget, Deadline, Environment, Indicator, Kpi, Plan, Probe, ReceiverKind, Retention,
@@ -210,6 +211,14 @@ pub(crate) enum Val {
         name: String,
         rank: Option<usize>,
     },
+    /// The levels a window mutes (`muted`), of every level of its plan (`all`, most urgent
+    /// first).
+    Mutes {
+        all: Vec<String>,
+        muted: Vec<String>,
+        /// The levels of the plan that page.
+        paging: Vec<String>,
+    },
     /// When something happens: the schedule as text and its next starts from [`super::reference()`].
     When {
         shown: String,
@@ -232,6 +241,11 @@ impl Val {
             Val::Money { amount, unit } => format!("{} {unit}", group(*amount)),
             Val::Level { name, .. } | Val::Impact { name, .. } => name.clone(),
             Val::When { shown, .. } => shown.clone(),
+            Val::Mutes { all, muted, .. } => {
+                let all: Vec<&str> = all.iter().map(String::as_str).collect();
+                let muted: Vec<&str> = muted.iter().map(String::as_str).collect();
+                levels::describe(&all, &muted, str::to_owned)
+            }
         }
     }
 }
@@ -866,6 +880,18 @@ fn severity(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         }
         e.duration("repeat", l.repeat.as_ref().map(|d| d.value), Sense::Neutral);
         e.prose("description", l.description.as_ref());
+        let pages = e.labelled("pages", "paging", Val::Flag(levels::pages(plan, l)));
+        if urgent {
+            pages.risk_weakened = Some(format!(
+                "the most urgent level `{}` no longer pages",
+                l.name.value
+            ));
+        }
+        e.labelled(
+            "severity",
+            "`severity` label of its alerts",
+            Val::Text(levels::severity(plan, l).name().to_owned()),
+        );
         if urgent {
             e.risk_removed = Some("the most urgent level is removed".to_owned());
         }
@@ -1060,7 +1086,24 @@ fn windows(plan: &Plan, f: &mut Facts) {
         ));
         e.push("duration", Val::Duration(w.duration.value, Sense::Neutral));
         e.push("kind", Val::Text(kind.to_owned()));
-        e.labelled("mute", "muting of non-critical alerts", Val::Flag(w.mute));
+        let all: Vec<String> = plan
+            .severity
+            .iter()
+            .flat_map(|s| s.value.levels.iter().map(|l| l.name.value.clone()))
+            .collect();
+        let muted = levels::muted(plan, w)
+            .into_iter()
+            .map(|l| l.name.value.clone())
+            .collect();
+        let paging = plan
+            .severity
+            .iter()
+            .flat_map(|s| s.value.levels.iter())
+            .filter(|l| levels::pages(plan, l))
+            .map(|l| l.name.value.clone())
+            .collect();
+        e.labelled("mute", "muted levels", Val::Mutes { all, muted, paging })
+            .risk_weakened = Some("a level that pages is muted during the window".to_owned());
         if let Some(d) = &w.downtime {
             let mut s: Vec<String> = d.services.iter().map(|s| s.value.clone()).collect();
             s.sort();

@@ -160,6 +160,9 @@ impl Status {
 #[derive(Clone, Debug)]
 pub struct FileChange {
     pub path: String,
+    /// A file every plan of a build shares (the Alertmanager configuration): the change is
+    /// this plan's part of it.
+    pub shared: bool,
     pub kind: Kind,
     pub added_lines: usize,
     pub removed_lines: usize,
@@ -296,6 +299,7 @@ fn file_changes(
             }
         }
         out.push(FileChange {
+            shared: p == crate::emit::alertmanager::PATH,
             path: p.clone(),
             kind,
             added_lines: added,

@@ -193,8 +193,9 @@ pub fn markdown(r: &Report) -> String {
             for f in &p.files {
                 let _ = writeln!(
                     out,
-                    "- `{}`: {} (+{} −{} lines)",
+                    "- `{}`{}: {} (+{} −{} lines)",
                     f.path,
+                    if f.shared { " (the plan's part)" } else { "" },
                     f.kind.name(),
                     f.added_lines,
                     f.removed_lines
@@ -247,6 +248,7 @@ pub(crate) fn json(r: &Report) -> String {
                 "changes": p.changes.iter().map(change_json).collect::<Vec<_>>(),
                 "files": p.files.iter().map(|f| serde_json::json!({
                     "path": f.path,
+                    "shared": f.shared,
                     "change": f.kind.name(),
                     "added_lines": f.added_lines,
                     "removed_lines": f.removed_lines,

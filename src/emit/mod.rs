@@ -148,18 +148,24 @@ impl Context<'_> {
     }
 }
 
-/// Every artefact of one plan for the selected targets, in a stable order. Problems found while
-/// emitting (a broken template override) are diagnostics.
-pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Vec<Artifact> {
+/// What one plan contributes to a build.
+pub(crate) struct Built {
+    /// The plan's own files.
+    pub files: Vec<Artifact>,
+    /// Its part of the Alertmanager configuration all plans share (see [`shared`]).
+    pub alertmanager: Option<alertmanager::Part>,
+}
+
+/// Every artefact of one plan for the selected targets, in a stable order, and its part of the
+/// files all plans share. Problems found while emitting (a broken template override) are
+/// diagnostics.
+pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Built {
     let mut out = Vec::new();
     // The rules go to their own files and into every environment's Helm values: built once.
     let rules = (cx.opts.wants(Target::Prometheus) || cx.opts.wants(Target::Helm))
         .then(|| prometheus::rules(cx));
     if let (true, Some(rules)) = (cx.opts.wants(Target::Prometheus), &rules) {
         out.extend(prometheus::emit(cx, rules));
-    }
-    if cx.opts.wants(Target::Alertmanager) {
-        out.extend(alertmanager::emit(cx));
     }
     let jobs = jobs::jobs(cx.plan, cx.sources);
     if cx.opts.wants(Target::Cron) {
@@ -177,5 +183,17 @@ pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> V
     if cx.opts.wants(Target::Calendar) {
         out.extend(calendar::emit(cx));
     }
-    out
+    Built {
+        files: out,
+        alertmanager: cx
+            .opts
+            .wants(Target::Alertmanager)
+            .then(|| alertmanager::part(cx)),
+    }
+}
+
+/// The files of a whole build, shared by its plans (each plan's part, in plan-name order): one
+/// Alertmanager configuration serves them all.
+pub(crate) fn shared(parts: &[alertmanager::Part]) -> Vec<Artifact> {
+    alertmanager::emit(parts).into_iter().collect()
 }

@@ -6,9 +6,9 @@ use super::signals::escalation_step;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
     Autoscaling, Backup, BackupKind, BackupLevel, Budget, BudgetCategory, BudgetItem, Cadence,
-    Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, LintLevel, Period, Policies,
-    ResourceSet, RestoreTest, Retention, Review, Role, Runbook, Targets, Task, TaskType, When,
-    Window, WindowKind,
+    Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, LintLevel, Mute, Period,
+    Policies, ResourceSet, RestoreTest, Retention, Review, Role, Runbook, Targets, Task, TaskType,
+    When, Window, WindowKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
@@ -148,7 +148,19 @@ pub(super) fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
             .get("kind")
             .and_then(|k| cx.choice(k, &o.path("kind"), WindowKind::KEYS))
             .map_or(WindowKind::Maintenance, |k| k.value);
-        let mute = o.opt_bool(cx, "mute").unwrap_or(false);
+        let mute = o.get("mute").map_or(Mute::Nothing, |m| match &m.value {
+            Value::Bool(true) => Mute::NonPaging,
+            Value::Seq(_) => Mute::Levels(cx.references(m, &o.path("mute"))),
+            Value::Bool(false) => Mute::Nothing,
+            _ => {
+                cx.type_error(
+                    m,
+                    &o.path("mute"),
+                    "`true`, `false` or a list of severity levels",
+                );
+                Mute::Nothing
+            }
+        });
         let downtime = o.get("downtime").and_then(|d| {
             let dobj = cx.object(
                 d,

@@ -6,8 +6,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{
     AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
     IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver,
-    ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, Slo, SloIndicator,
-    SloIndicatorKind,
+    ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, SeverityLabel, Slo,
+    SloIndicator, SloIndicatorKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
@@ -66,7 +66,15 @@ pub(super) const SEVERITY: &[&str] = &[
     "default_impact",
     "require_runbook",
 ];
-pub(super) const LEVEL: &[&str] = &["response", "resolve", "notify", "repeat", "description"];
+pub(super) const LEVEL: &[&str] = &[
+    "response",
+    "resolve",
+    "notify",
+    "repeat",
+    "description",
+    "severity",
+    "pages",
+];
 pub(super) const MATRIX: &[&str] = &["likelihood", "impact"];
 pub(super) const LIKELIHOOD_OF: &[&str] = &["warning", "critical"];
 pub(super) const RECEIVER: &[&str] = Channel::NAMES;
@@ -684,6 +692,10 @@ pub(super) fn severity(cx: &mut Cx<'_>, n: &Node, key: Span) -> Option<Severity>
                     !r.value.is_zero()
                 }),
                 description: lo.opt_string(cx, "description"),
+                severity: lo
+                    .get("severity")
+                    .and_then(|n| cx.choice(n, &lo.path("severity"), SeverityLabel::KEYS)),
+                pages: lo.opt_bool(cx, "pages"),
             });
         }
     }

@@ -402,6 +402,21 @@ pub struct Level {
     pub notify: Vec<ReceiverRef>,
     pub repeat: Option<Sp<Duration>>,
     pub description: Option<Sp<String>>,
+    /// The conventional `severity` label of its alerts, when written (see
+    /// [`levels::severity`] for the default).
+    pub severity: Option<Sp<SeverityLabel>>,
+    /// Whether its alerts page someone, when written (see [`levels::pages`] for the default).
+    pub pages: Option<bool>,
+}
+
+named! {
+    /// The conventional `severity` label the ecosystem routes on (dashboards, shared
+    /// Alertmanager routes, PagerDuty): what a level's alerts carry besides `level`.
+    pub enum SeverityLabel {
+        Critical = "critical",
+        Warning = "warning",
+        Info = "info",
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -546,9 +561,21 @@ pub struct Window {
     pub schedule: Sp<Schedule>,
     pub duration: Sp<Duration>,
     pub kind: WindowKind,
-    pub mute: bool,
+    pub mute: Mute,
     pub downtime: Option<Downtime>,
     pub description: Option<Sp<String>>,
+}
+
+/// What a window's `mute` says (see [`levels::mutes`] for which levels that is).
+#[derive(Clone, Debug, Default)]
+pub enum Mute {
+    /// `false`, or not written.
+    #[default]
+    Nothing,
+    /// `true`: every level that does not page.
+    NonPaging,
+    /// The levels listed.
+    Levels(Vec<LevelRef>),
 }
 
 #[derive(Clone, Debug)]
@@ -802,6 +829,7 @@ named! {
 pub(crate) mod alerts;
 pub(crate) mod budget;
 pub(crate) mod burn;
+pub mod levels;
 pub mod refs;
 pub(crate) mod timeline;
 pub(crate) mod values;

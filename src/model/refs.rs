@@ -15,8 +15,8 @@ use crate::span::Sp;
 
 use super::{
     Backup, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Kpi, Level,
-    LikelihoodOf, Matrix, Oncall, Policies, RestoreTest, Review, Runbook, Service, Severity, Slo,
-    Task, When, Window,
+    LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook, Service, Severity,
+    Slo, Task, When, Window,
 };
 
 named! {
@@ -437,6 +437,8 @@ fn severity_refs<'a>(w: &mut Walk<'a>, s: &'a Severity) {
             notify,
             repeat: _,
             description: _,
+            severity: _,
+            pages: _,
         } = l;
         w.all("levels.notify", notify);
     }
@@ -481,10 +483,14 @@ fn window<'a>(w: &mut Walk<'a>, win: &'a Window) {
         schedule: _,
         duration: _,
         kind: _,
-        mute: _,
+        mute,
         downtime,
         description: _,
     } = win;
+    match mute {
+        Mute::Nothing | Mute::NonPaging => {}
+        Mute::Levels(levels) => w.all("mute", levels),
+    }
     if let Some(d) = downtime {
         let Downtime {
             services,

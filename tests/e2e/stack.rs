@@ -14,8 +14,9 @@
 //!
 //! Every receiver of the Alertmanager copy keeps its name and loses its integrations (Slack,
 //! `PagerDuty`, e-mail, webhooks…) for one `webhook_configs` entry posting to the local webhook
-//! at `/RECEIVER_NAME`, `send_resolved: true`; that includes the plan's `NAME-none` receiver,
-//! which sends nothing in production, so a test can see what would have been dropped.
+//! at `/RECEIVER_NAME`, `send_resolved: true`; that includes the root receiver `unrouted` (for
+//! alerts of no plan), which sends nothing in production, so a test can see what would have
+//! been dropped.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
@@ -40,6 +41,10 @@ pub const FACTOR: u64 = 60;
 pub struct Options {
     /// A bundled plan: `plans/PLAN.yaml`.
     pub plan: &'static str,
+    /// A variant of the plan to build instead of `plans/PLAN.yaml` (a window open now, say):
+    /// written to `plans/PLAN.yaml` in a scratch directory beside a copy of `plans/shared/`,
+    /// so its imports resolve as the bundled plan's do.
+    pub plan_text: Option<String>,
     /// Also run the real node exporter, scraped as `job="node"` (the job the generated rules
     /// read host and job metrics from), its textfile collector reading [`Stack::textfiles`].
     pub node_exporter: bool,
@@ -67,6 +72,7 @@ impl Options {
     pub fn plan(plan: &'static str) -> Options {
         Options {
             plan,
+            plan_text: None,
             node_exporter: false,
             bound: Duration::from_secs(120),
             history: Vec::new(),
@@ -91,7 +97,8 @@ pub struct Stack {
     pub node_exporter: Option<Server>,
     /// The compressed copy of `prometheus/PLAN.rules.yaml`.
     pub rules: Value,
-    /// The compressed, rewired copy of `alertmanager/PLAN.yaml`.
+    /// The compressed, rewired copy of `alertmanager/alertmanager.yaml` (built from this plan
+    /// alone).
     pub alertmanager_config: PathBuf,
     /// What the copies changed, one line per change, for messages.
     pub compressed: Vec<String>,
@@ -113,12 +120,23 @@ impl Stack {
         // Tests run in parallel in one process: each stack has its own directories.
         static STACKS: AtomicUsize = AtomicUsize::new(0);
         let n = STACKS.fetch_add(1, Ordering::Relaxed);
-        let out = common::build(
-            &format!("plans/{plan}.yaml"),
-            &format!("e2e-out-{plan}-{n}"),
-            &[],
-        );
         let dir = common::scratch(&format!("e2e-{plan}-{n}"));
+        let source = match &opts.plan_text {
+            Some(text) => {
+                let plans = dir.join("plans");
+                let shared = plans.join("shared");
+                std::fs::create_dir_all(&shared).expect("plan directory");
+                for f in common::files(&common::root().join("plans/shared"), "") {
+                    let name = f.file_name().expect("file name");
+                    std::fs::copy(&f, shared.join(name)).expect("copy a shared fragment");
+                }
+                let path = plans.join(format!("{plan}.yaml"));
+                std::fs::write(&path, text).expect("write the plan variant");
+                path.to_string_lossy().into_owned()
+            }
+            None => format!("plans/{plan}.yaml"),
+        };
+        let out = common::build(&source, &format!("e2e-out-{plan}-{n}"), &[]);
         let mut compressed = Vec::new();
 
         // Rules.
@@ -135,7 +153,7 @@ impl Stack {
 
         // Alertmanager.
         let webhook = Webhook::start();
-        let am_src = out.join(format!("alertmanager/{plan}.yaml"));
+        let am_src = out.join("alertmanager/alertmanager.yaml");
         let mut am = read_yaml(&am_src);
         compress_routes(&mut am["route"], "route", &mut compressed);
         rewire_receivers(&mut am, &webhook, &mut compressed);

@@ -512,8 +512,16 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         v
     };
     let base_labels = |a: &Alert<'_>, extra: &[(&str, &str)]| {
+        // `severity` is the conventional word the ecosystem routes on; `level` is the plan's.
+        let severity = a
+            .level
+            .as_ref()
+            .map_or(crate::model::SeverityLabel::Warning, |l| {
+                crate::model::levels::severity(plan, l)
+            });
         let mut l = vec![
-            ("severity".to_owned(), level_name(a)),
+            ("severity".to_owned(), severity.name().to_owned()),
+            ("level".to_owned(), level_name(a)),
             ("plan".to_owned(), p.to_owned()),
         ];
         if let Some(s) = a.service {

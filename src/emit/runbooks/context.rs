@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::calendar::{self, Chart, Frequency};
 use crate::model::alerts::{self, Alert, LevelError, Source, Urgency};
+use crate::model::levels;
 use crate::model::refs::{RefKind, Section, references};
 use crate::model::timeline::{self, Item, ItemKind};
 use crate::model::{
@@ -108,6 +109,10 @@ pub(crate) struct LevelRow {
     pub repeat: Option<String>,
     pub description: Option<String>,
     pub notify: Vec<Receiver>,
+    /// Whether its alerts page someone.
+    pub pages: bool,
+    /// The conventional `severity` label of its alerts (`critical`, `warning`, `info`).
+    pub label: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -257,7 +262,8 @@ pub(crate) struct WindowRow {
     pub freeze: bool,
     pub schedule: String,
     pub duration: String,
-    pub mute: bool,
+    /// The levels it mutes, in words (`every level but P0`, `P3, P4`); none when it mutes none.
+    pub mute: Option<String>,
     pub downtime: Option<String>,
     pub description: Option<String>,
     pub tasks: Vec<WindowTask>,
@@ -708,6 +714,8 @@ pub(crate) fn severity(plan: &Plan) -> Option<SeverityCx> {
             repeat: dur(l.repeat.as_ref()),
             description: text(l.description.as_ref()),
             notify: l.notify.iter().map(|n| receiver(plan, &n.value)).collect(),
+            pages: levels::pages(plan, l),
+            label: levels::severity(plan, l).name(),
         })
         .collect();
     let matrix = sev.matrix.as_ref().map(|m| {
@@ -980,7 +988,16 @@ pub(crate) fn calendar(plan: &Plan, items: &[Item<'_>]) -> CalendarCx {
             freeze: w.kind == WindowKind::Freeze,
             schedule: w.schedule.value.to_string(),
             duration: w.duration.value.to_string(),
-            mute: w.mute,
+            mute: {
+                let muted = levels::muted(plan, w);
+                let names: Vec<&str> = muted.iter().map(|l| l.name.value.as_str()).collect();
+                let all: Vec<&str> = plan
+                    .severity
+                    .iter()
+                    .flat_map(|s| s.value.levels.iter().map(|l| l.name.value.as_str()))
+                    .collect();
+                (!muted.is_empty()).then(|| levels::describe(&all, &names, str::to_owned))
+            },
             downtime: w.downtime.as_ref().map(|d| {
                 let names: Vec<&str> = d.services.iter().map(|s| s.value.as_str()).collect();
                 format!("{} down for {}", names.join(", "), d.per_occurrence.value)
