@@ -303,3 +303,64 @@ fn environment_scoped_jobs_stay_in_their_environments() {
     assert!(cron.contains("secrets_rotation"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Issue 13, points 5, 9 and 11: burn-rate factors are the workbook's whatever the SLO window
+/// (a 7-day SLO once got 0.7× and 0.233×, so a burn slower than sustainable opened tickets); the
+/// value is the burn rate and the description names both pairs, not the one that may not have
+/// fired; no rule reads raw series over days, and the groups over days are evaluated every 5m.
+#[test]
+fn burn_rates_are_the_workbooks_whatever_the_window() {
+    let out = build("tests/fixtures/emit/every-kind.yaml", "burn", &[]);
+    let rules = yaml(&out.join("prometheus/every-kind.rules.yaml"));
+    let mut seen = 0;
+    for group in rules["groups"].as_array().expect("groups") {
+        let name = group["name"].as_str().unwrap_or_default();
+        let long = name.rsplit('.').next() == Some("long");
+        if name.contains(".slo.") {
+            assert_eq!(
+                group["interval"].as_str(),
+                long.then_some("5m"),
+                "group {name}"
+            );
+        }
+        for r in group["rules"].as_array().expect("rules") {
+            let expr = r["expr"].as_str().unwrap_or_default();
+            // A range of days reads only the SLI's 5-minute records.
+            for (i, _) in expr.match_indices("d])") {
+                let before = &expr[..i];
+                let call = before.rfind("sum_over_time(").map(|s| &before[s..]);
+                assert!(
+                    call.is_some_and(|c| c.starts_with("sum_over_time(slo:sli_")),
+                    "`{expr}` reads raw series over days"
+                );
+            }
+            let Some(alert) = r["alert"].as_str() else {
+                continue;
+            };
+            if !alert.contains("BurnRate") {
+                continue;
+            }
+            seen += 1;
+            let factors: Vec<&str> = expr
+                .split("> ")
+                .skip(1)
+                .map(|s| s.split_whitespace().next().unwrap_or_default())
+                .collect();
+            let (want, pairs) = if alert.ends_with("Page") {
+                (["14.4", "14.4", "6", "6"], "over 1h, or over 6h")
+            } else {
+                (["3", "3", "1", "1"], "over 1d, or over 3d")
+            };
+            assert_eq!(factors, want, "{alert}: `{expr}`");
+            assert_eq!(long, !alert.ends_with("Page"), "{alert} in group {name}");
+            let description = r["annotations"]["description"].as_str().unwrap_or_default();
+            assert!(
+                description.contains("{{ $value | printf \"%.1f\" }}× the sustainable rate")
+                    && description.contains(pairs),
+                "{alert}: {description}"
+            );
+        }
+    }
+    assert!(seen >= 3, "only {seen} burn-rate alerts");
+    let _ = std::fs::remove_dir_all(&out);
+}

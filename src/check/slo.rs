@@ -3,7 +3,7 @@
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
-use crate::model::burn::{PAGE, TICKET, burn_factor};
+use crate::model::burn::{PAGE, TICKET};
 use crate::value::{Duration, Number};
 
 pub(super) fn check(cx: &mut Cx<'_>) {
@@ -33,8 +33,8 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         let budget = Number::ONE.checked_sub(r).unwrap_or(Number::ZERO);
         for (level, kind, specs) in [(&slo.page, "page", PAGE), (&slo.ticket, "ticket", TICKET)] {
             let Some(level) = level else { continue };
-            for (share, long, _) in specs {
-                let factor = burn_factor(share, slo.window.value, long);
+            for pair in specs {
+                let factor = pair.factor();
                 let Some(threshold) = factor.checked_mul(budget) else {
                     continue;
                 };
@@ -45,14 +45,14 @@ pub(super) fn check(cx: &mut Cx<'_>) {
                             format!(
                                 "the {kind} alert of `slos.{}` over {} can never fire: it needs an error ratio above {threshold} ({factor} × {budget})",
                                 name.value,
-                                Duration::from_secs(long),
+                                Duration::from_secs(pair.long),
 
                             ),
                         )
                         .at(slo.objective.span)
                         .label(format!("leaves an error budget of {budget}"))
                         .with_label(level.span, format!("{kind} alert"))
-                        .help("an error ratio is at most 1; raise the objective, lengthen the SLO window, or drop this alert level"),
+                        .help("an error ratio is at most 1; raise the objective, or drop this alert level"),
                     );
                 }
             }

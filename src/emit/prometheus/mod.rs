@@ -4,9 +4,11 @@
 //!
 //! - KPIs: the indicator is recorded as `kpi:NAME`; each threshold is an alert on that series,
 //!   with the threshold converted to the indicator's unit.
-//! - SLOs: the error ratio is recorded over 5m, 30m, 1h, 2h, 6h, 1d, 3d and the SLO window;
-//!   multi-window multi-burn-rate alerts follow the SRE workbook, with factors derived from the
-//!   SLO window (14.4 = 2% of a 30-day budget in one hour).
+//! - SLOs: the SLI's errors and requests are recorded as 5-minute rates; the error ratio over
+//!   30m … 6h sums those records (group `NAME.slo.X`), over 1d, 3d and the SLO window too, in a
+//!   group evaluated every 5m (`NAME.slo.X.long`): no rule reads raw series over days.
+//!   Multi-window multi-burn-rate alerts follow the SRE workbook's factors (14.4×, 6×; 3×, 1×)
+//!   and their value is the burn rate.
 //! - Health checks: blackbox `probe_success` (HTTP, TCP) or the `upkeep_health_check_success`
 //!   metric the cron job of a command probe writes, failing for `interval × retries`.
 //! - Jobs: every automated task and backup level alerts when
@@ -19,7 +21,7 @@ mod tests;
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Alert, Source};
-use crate::model::burn::{PAGE, TICKET, burn_factor};
+use crate::model::burn::{PAGE, Pair, TICKET};
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
@@ -31,9 +33,22 @@ pub(crate) const DEFAULT_KPI_FOR: Duration = Duration::from_mins(5);
 /// How long a KPI must have no value before its `NoData` alert fires.
 pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
 
-/// Windows of the SLI recording rules.
-pub(crate) const SLI_WINDOWS: [u64; 7] =
-    [5 * 60, 30 * 60, 3600, 2 * 3600, 6 * 3600, 86400, 3 * 86400];
+/// Windows of the SLI error ratios recorded every evaluation (besides 5m, the rates themselves).
+pub(crate) const SLI_WINDOWS: [u64; 4] = [30 * 60, 3600, 2 * 3600, 6 * 3600];
+
+/// Windows of the SLI error ratios recorded every [`SLOW_INTERVAL`] (with the SLO window).
+pub(crate) const SLI_LONG_WINDOWS: [u64; 2] = [86400, 3 * 86400];
+
+/// The suffix of a rule group evaluated every [`SLOW_INTERVAL`].
+pub(crate) const SLOW_GROUP: &str = ".long";
+
+/// How often the groups over days are evaluated: summing a day of records every minute buys
+/// nothing a ticket needs.
+pub(crate) const SLOW_INTERVAL: Duration = Duration::from_mins(5);
+
+/// The recorded 5-minute rates of an SLI's errors and requests (per SLO, by its labels).
+pub(crate) const SLI_ERRORS: &str = "slo:sli_errors:rate5m";
+pub(crate) const SLI_REQUESTS: &str = "slo:sli_requests:rate5m";
 
 /// How an alert's value is shown in its description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +58,8 @@ pub(crate) enum ValueFormat {
     Ratio,
     Bytes,
     Plain,
+    /// A burn rate: `14.6×`.
+    Burn,
 }
 
 impl ValueFormat {
@@ -67,6 +84,7 @@ impl ValueFormat {
                 "{{ $value | humanize }}".to_owned()
             }
             ValueFormat::Plain => format!("{{{{ $value | humanize }}}} {unit}"),
+            ValueFormat::Burn => "{{ $value | printf \"%.1f\" }}×".to_owned(),
         }
     }
 
@@ -79,6 +97,7 @@ impl ValueFormat {
             ValueFormat::Bytes => format!("{}B", gofmt::humanize1024(v)),
             ValueFormat::Plain if unit.is_empty() || unit == "count" => gofmt::humanize(v),
             ValueFormat::Plain => format!("{} {unit}", gofmt::humanize(v)),
+            ValueFormat::Burn => format!("{v:.1}×"),
         }
     }
 }
@@ -124,11 +143,25 @@ pub(crate) enum TestInput {
     },
     /// Not testable, with the reason (stated in the test file).
     Untested(String),
-    /// SLI series of the burn-rate windows.
-    Burn {
-        labels: Vec<(String, String)>,
-        windows: Vec<(u64, u64, f64)>,
-    },
+    /// A burn-rate alert of an SLO: the workbook's scenarios on the raw series its SLI
+    /// reads (see `tests::slo_cases`).
+    Slo(Box<SloTest>),
+}
+
+/// What the burn-rate scenarios of an SLO need.
+#[derive(Clone, Debug)]
+pub(crate) struct SloTest {
+    /// The expressions recorded as [`SLI_ERRORS`] and [`SLI_REQUESTS`].
+    pub errors: String,
+    pub requests: String,
+    /// For an `up` SLI, the labels its `up` series carry (a gauge, not counters).
+    pub up: Option<Vec<(String, String)>>,
+    /// `1 - objective`.
+    pub budget: f64,
+    pub page: bool,
+    pub pairs: [Pair; 2],
+    /// The labels of the recorded series.
+    pub labels: Vec<(String, String)>,
 }
 
 /// A recording rule.
@@ -334,35 +367,40 @@ fn le_matcher(threshold: Number) -> String {
     }
 }
 
-/// The error ratio of an SLO over a window.
-pub(crate) fn sli_expr(plan: &Plan, slo: &Slo, window: Duration) -> String {
+/// The 5-minute rates of an SLO's errors and requests (recorded as [`SLI_ERRORS`] and
+/// [`SLI_REQUESTS`]); for an `up` SLI, the targets down and all targets, at each evaluation.
+pub(crate) fn sli_parts(plan: &Plan, slo: &Slo) -> (String, String) {
     let job = plan
         .services
         .get(&slo.service.value)
         .map_or(slo.service.value.as_str(), |s| s.job.value.as_str());
+    let five = Duration::from_mins(5);
     match &slo.indicator.value {
-        SloIndicator::ErrorRatio { errors, total } => format!(
-            "{} / {}",
-            sum_rate(&errors.value, window),
-            sum_rate(&total.value, window)
-        ),
+        SloIndicator::ErrorRatio { errors, total } => {
+            (sum_rate(&errors.value, five), sum_rate(&total.value, five))
+        }
         SloIndicator::Latency {
             histogram,
             threshold,
             selector,
         } => {
             let sel = service_selector(job, selector.as_ref().map(|s| s.value.as_str()));
-            format!(
-                "1 - (sum(rate({h}_bucket{{{sel}, {le}}}[{window}])) / sum(rate({h}_count{{{sel}}}[{window}])))",
-                h = histogram.value,
-                le = le_matcher(threshold.value)
+            let all = format!("sum(rate({}_count{{{sel}}}[{five}]))", histogram.value);
+            (
+                format!(
+                    "{all} - sum(rate({}_bucket{{{sel}, {}}}[{five}]))",
+                    histogram.value,
+                    le_matcher(threshold.value)
+                ),
+                all,
             )
         }
         SloIndicator::Up { job: j } => {
-            format!(
-                "1 - avg(avg_over_time(up{{job={}}}[{window}]))",
+            let up = format!(
+                "up{{job={}}}",
                 quote(j.as_ref().map_or(job, |j| j.value.as_str()))
-            )
+            );
+            (format!("sum(1 - {up})"), format!("count({up})"))
         }
     }
 }
@@ -486,6 +524,21 @@ impl Rules {
                 }
             })
             .clone()
+    }
+
+    /// The names of the groups, in the order of the file.
+    pub(crate) fn group_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for r in &self.items {
+            let g = match r {
+                Rule::Record(r) => &r.group,
+                Rule::Alert(a) => &a.group,
+            };
+            if !names.contains(g) {
+                names.push(g.clone());
+            }
+        }
+        names
     }
 
     pub(crate) fn alerts(&self) -> impl Iterator<Item = &AlertRule> {
@@ -665,48 +718,69 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
     // SLOs.
     for (name, slo) in plan.slos.iter() {
         let group = format!("{p}.slo.{}", name.value);
+        let long_group = format!("{group}{SLOW_GROUP}");
         let labels = vec![
             ("plan".to_owned(), p.to_owned()),
             ("service".to_owned(), slo.service.value.clone()),
             ("slo".to_owned(), name.value.clone()),
         ];
-        let mut windows: Vec<u64> = SLI_WINDOWS.to_vec();
-        if !windows.contains(&slo.window.value.as_secs()) {
-            windows.push(slo.window.value.as_secs());
-        }
-        for w in &windows {
-            items.push(Rule::Record(RecordRule {
-                group: group.clone(),
-                record: sli_record(*w),
-                expr: sli_expr(plan, slo, Duration::from_secs(*w)),
+        let sel = matchers(&[("plan", p), ("slo", &name.value)]);
+        let record = |group: &str, record: String, expr: String| {
+            Rule::Record(RecordRule {
+                group: group.to_owned(),
+                record,
+                expr,
                 labels: labels.clone(),
-            }));
+            })
+        };
+        let (errors, requests) = sli_parts(plan, slo);
+        items.push(record(&group, SLI_ERRORS.to_owned(), errors.clone()));
+        items.push(record(&group, SLI_REQUESTS.to_owned(), requests.clone()));
+        items.push(record(
+            &group,
+            sli_record(300),
+            format!("{SLI_ERRORS}{sel} / {SLI_REQUESTS}{sel}"),
+        ));
+        // Longer windows sum the 5-minute rates: each request is counted as often in the
+        // errors as in the requests, so the ratio is the window's.
+        let window_ratio = |w: u64| {
+            let w = Duration::from_secs(w);
+            format!(
+                "sum_over_time({SLI_ERRORS}{sel}[{w}]) / sum_over_time({SLI_REQUESTS}{sel}[{w}])"
+            )
+        };
+        for w in SLI_WINDOWS {
+            items.push(record(&group, sli_record(w), window_ratio(w)));
+        }
+        let mut long_windows = SLI_LONG_WINDOWS.to_vec();
+        let window = slo.window.value.as_secs();
+        if !long_windows.contains(&window) && !SLI_WINDOWS.contains(&window) && window != 300 {
+            long_windows.push(window);
+        }
+        for w in long_windows {
+            items.push(record(&long_group, sli_record(w), window_ratio(w)));
         }
         let budget = Number::ONE
             .checked_sub(slo.objective.value.ratio())
             .unwrap_or(Number::ZERO);
-        items.push(Rule::Record(RecordRule {
-            group: group.clone(),
-            record: "slo:objective:ratio".to_owned(),
-            expr: format!("vector({})", slo.objective.value.ratio()),
-            labels: labels.clone(),
-        }));
-        items.push(Rule::Record(RecordRule {
-            group: group.clone(),
-            record: "slo:error_budget:ratio".to_owned(),
-            expr: format!("vector({budget})"),
-            labels: labels.clone(),
-        }));
-        let sel = matchers(&[("plan", p), ("slo", &name.value)]);
-        items.push(Rule::Record(RecordRule {
-            group: group.clone(),
-            record: "slo:error_budget_remaining:ratio".to_owned(),
-            expr: format!(
+        items.push(record(
+            &long_group,
+            "slo:objective:ratio".to_owned(),
+            format!("vector({})", slo.objective.value.ratio()),
+        ));
+        items.push(record(
+            &long_group,
+            "slo:error_budget:ratio".to_owned(),
+            format!("vector({budget})"),
+        ));
+        items.push(record(
+            &long_group,
+            "slo:error_budget_remaining:ratio".to_owned(),
+            format!(
                 "1 - {}{sel} / slo:error_budget:ratio{sel}",
-                sli_record(slo.window.value.as_secs())
+                sli_record(window)
             ),
-            labels: labels.clone(),
-        }));
+        ));
         for a in all
             .iter()
             .filter(|a| matches!(a.source, Source::Slo { name: n, .. } if n.value == name.value))
@@ -714,56 +788,82 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             let Source::Slo { page, .. } = a.source else {
                 continue;
             };
-            let specs = if page { PAGE } else { TICKET };
-            let mut branches = Vec::new();
-            let mut test_windows = Vec::new();
-            for (share, long, short) in specs {
-                let f = burn_factor(share, slo.window.value, long);
-                let t = f.checked_mul(budget).map_or(1.0, Number::to_f64);
-                branches.push(format!(
-                    "(\n  {}{sel} > ({f} * {budget})\nand\n  {}{sel} > ({f} * {budget})\n)",
-                    sli_record(long),
-                    sli_record(short)
-                ));
-                test_windows.push((long, short, t));
-            }
-            let expr = branches.join("\nor\n");
-            let speed = if page { "fast" } else { "steadily" };
-            let (f0, long0) = (
-                burn_factor(specs[0].0, slo.window.value, specs[0].1),
-                Duration::from_secs(specs[0].1),
-            );
+            let pairs = if page { PAGE } else { TICKET };
+            // `and` keeps the left side's value: the burn rate over the long window of the
+            // first pair above its factor.
+            let expr = pairs
+                .iter()
+                .map(|pair| {
+                    let f = pair.factor();
+                    format!(
+                        "(\n  {}{sel} / {budget} > {f}\nand\n  {}{sel} / {budget} > {f}\n)",
+                        sli_record(pair.long),
+                        sli_record(pair.short)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\nor\n");
+            let words = |pair: &Pair| {
+                format!(
+                    "{}× over both {} and {}",
+                    pair.factor(),
+                    Duration::from_secs(pair.long),
+                    Duration::from_secs(pair.short)
+                )
+            };
             let summary = format!(
-                "{} of {} is burning its error budget {speed}",
+                "{} of {} is burning its error budget {}",
                 name.value.replace(['_', '-'], " "),
-                slo.service.value
+                slo.service.value,
+                if page { "fast" } else { "steadily" }
             );
             let description = format!(
-                "The error ratio of `{}` over {long0} is {VALUE}: at {f0}× the sustainable rate the {} error budget of {} ({}) is spent in {} of the window.",
+                "`{}` is spending the {} error budget of {} ({}) at {VALUE} the sustainable rate (the burn rate over {}, or over {} when only that pair is above its factor). This alert fires at {}, or {}; at 1× the budget lasts exactly the window.",
                 slo.service.value,
                 slo.window.value,
                 name.value,
                 slo.objective.value,
-                if page {
-                    "an hour for 2%"
-                } else {
-                    "a day for 10%"
-                }
+                Duration::from_secs(pairs[0].long),
+                Duration::from_secs(pairs[1].long),
+                words(&pairs[0]),
+                words(&pairs[1]),
             );
             items.push(Rule::Alert(AlertRule {
-                group: group.clone(),
+                group: if page {
+                    group.clone()
+                } else {
+                    long_group.clone()
+                },
                 name: a.name.clone(),
                 expr,
                 for_: Duration::ZERO,
                 labels: base_labels(a, &[("slo", &name.value)]),
                 annotations: annotate(a, summary, description),
-                value_format: ValueFormat::Ratio,
+                value_format: ValueFormat::Burn,
                 unit: String::new(),
                 job: None,
-                test: TestInput::Burn {
+                test: TestInput::Slo(Box::new(SloTest {
+                    errors: errors.clone(),
+                    requests: requests.clone(),
+                    up: match &slo.indicator.value {
+                        SloIndicator::Up { job: j } => Some(vec![(
+                            "job".to_owned(),
+                            j.as_ref().map_or_else(
+                                || {
+                                    plan.services
+                                        .get(&slo.service.value)
+                                        .map_or(slo.service.value.clone(), |s| s.job.value.clone())
+                                },
+                                |j| j.value.clone(),
+                            ),
+                        )]),
+                        _ => None,
+                    },
+                    budget: budget.to_f64(),
+                    page,
+                    pairs,
                     labels: labels.clone(),
-                    windows: test_windows,
-                },
+                })),
             }));
         }
     }
@@ -995,7 +1095,15 @@ pub(crate) fn groups(rules: &Rules) -> Vec<Yaml> {
     }
     groups
         .into_iter()
-        .map(|(name, rules)| Yaml::map().with("name", name).with("rules", rules))
+        .map(|(name, rules)| {
+            let group = Yaml::map().with("name", name.as_str());
+            let group = if name.ends_with(SLOW_GROUP) {
+                group.with("interval", SLOW_INTERVAL.to_string())
+            } else {
+                group
+            };
+            group.with("rules", rules)
+        })
         .collect()
 }
 

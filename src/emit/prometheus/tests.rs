@@ -2,7 +2,9 @@
 //! threshold (it must fire, with exactly the expected labels and annotations, once `for` has
 //! elapsed, and not before) and at or just inside it (it must not).
 
-use super::{AlertRule, Rules, TestInput, VALUE, feed, matchers, sli_record};
+use super::{AlertRule, Rules, TestInput, VALUE, feed, matchers};
+
+mod slo;
 use crate::emit::Context;
 use crate::emit::yaml::Yaml;
 use crate::value::Duration;
@@ -17,12 +19,6 @@ fn series(name: &str, labels: &[(String, String)]) -> String {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     format!("{name}{}", matchers(&refs))
-}
-
-fn input(name: &str, labels: &[(String, String)], value: f64, steps: u64) -> Yaml {
-    Yaml::map()
-        .with("series", series(name, labels))
-        .with("values", format!("{}+0x{steps}", num(value)))
 }
 
 /// The labels an alert carries: the series' and the rule's (the rule wins).
@@ -72,8 +68,22 @@ struct Case {
 enum Input {
     /// Synthesised series, which can be merged with other cases'.
     Raw(Vec<feed::Series>),
-    /// Series written out already (the SLO scenarios): a group of its own.
-    Written(Vec<Yaml>),
+    /// Series written out already (the SLO scenarios), the series they are and the
+    /// expressions their alerts read (see [`merge`]).
+    Written {
+        yaml: Vec<Yaml>,
+        series: Vec<feed::Series>,
+        reads: Vec<promql_parser::parser::Expr>,
+    },
+}
+
+/// Whether any selector of `reads` matches any of `series`.
+fn reads_any(reads: &[promql_parser::parser::Expr], series: &[feed::Series]) -> bool {
+    reads.iter().any(|e| {
+        feed::selectors(e)
+            .iter()
+            .any(|(vs, _)| series.iter().any(|s| s.matches(vs)))
+    })
 }
 
 /// One evaluation: the alerts named `alert` at `at`, and what they are on the case's own input.
@@ -120,7 +130,7 @@ fn conditions(rules: &Rules) -> std::collections::BTreeMap<String, Option<Conds>
             TestInput::NoData { indicator, .. } => {
                 promql_parser::parser::parse(&format!("absent({indicator})")).ok()
             }
-            TestInput::Untested(_) | TestInput::Burn { .. } => None,
+            TestInput::Untested(_) | TestInput::Slo(_) => None,
         };
         let entry = out
             .entry(a.name.clone())
@@ -194,7 +204,41 @@ fn merge(cases: Vec<Case>, conds: &std::collections::BTreeMap<String, Option<Con
         matches!(c.input, Input::Raw(_)) && c.looks.iter().all(|l| conds_of(&l.alert).is_some())
     };
     let mut groups: Vec<Case> = Vec::new();
-    'cases: for c in cases {
+    'cases: for mut c in cases {
+        // Written scenarios share a group when they are the same input (an SLO's page and
+        // ticket on one slow burn), or when neither reads the other's series.
+        if let Input::Written {
+            yaml,
+            series,
+            reads,
+        } = &mut c.input
+        {
+            for g in &mut groups {
+                let Input::Written {
+                    yaml: gy,
+                    series: gs,
+                    reads: gr,
+                } = &mut g.input
+                else {
+                    continue;
+                };
+                if (g.every, g.sample) != (c.every, c.sample) {
+                    continue;
+                }
+                if *gy == *yaml && g.until == c.until {
+                } else if !reads_any(gr, series) && !reads_any(reads, gs) {
+                    gy.append(yaml);
+                    gs.append(series);
+                    gr.append(reads);
+                } else {
+                    continue;
+                }
+                g.until = g.until.max(c.until);
+                g.comments.append(&mut c.comments);
+                g.evals.append(&mut c.evals);
+                continue 'cases;
+            }
+        }
         if mergeable(&c) {
             for g in &mut groups {
                 if !mergeable(g) || (g.every, g.sample) != (c.every, c.sample) {
@@ -245,7 +289,7 @@ impl Case {
     fn yaml(self) -> Yaml {
         let inputs = match self.input {
             Input::Raw(series) => feed_input(&series, self.until, self.sample),
-            Input::Written(y) => y,
+            Input::Written { yaml, .. } => yaml,
         };
         Yaml::map()
             .with(
@@ -289,18 +333,6 @@ fn raw_case(
             .map(|(at, exp)| eval(Duration::from_secs(at as u64), alert, exp))
             .collect(),
         looks,
-    }
-}
-
-fn written_case(comment: String, inputs: Vec<Yaml>, evals: Vec<Yaml>) -> Case {
-    Case {
-        every: 60,
-        sample: 60,
-        comments: vec![comment],
-        input: Input::Written(inputs),
-        until: 0,
-        evals,
-        looks: Vec::new(),
     }
 }
 
@@ -522,55 +554,7 @@ fn cases(a: &AlertRule, conds: Option<&Conds>) -> Result<Vec<Case>, String> {
                 ),
             ])
         }
-        TestInput::Burn { labels, windows } => {
-            let firing = |labels: &[(String, String)], value: f64| {
-                vec![
-                    Yaml::map()
-                        .with("exp_labels", expected_labels(a, labels))
-                        .with("exp_annotations", expected_annotations(a, value)),
-                ]
-            };
-            let mut out = Vec::new();
-            for (i, (long, short, t)) in windows.iter().enumerate() {
-                let hot = t * 1.01;
-                let inputs = |short_value: f64| -> Vec<Yaml> {
-                    let mut v = Vec::new();
-                    for (j, (l, s, _)) in windows.iter().enumerate() {
-                        let (lv, sv) = if i == j {
-                            (hot, short_value)
-                        } else {
-                            (0.0, 0.0)
-                        };
-                        v.push(input(&sli_record(*l), labels, lv, 4));
-                        v.push(input(&sli_record(*s), labels, sv, 4));
-                    }
-                    v
-                };
-                let two = Duration::from_mins(2);
-                out.push(written_case(
-                    format!(
-                        "{}: fires when both {} and {} burn faster than {}",
-                        a.name,
-                        Duration::from_secs(*long),
-                        Duration::from_secs(*short),
-                        num(*t)
-                    ),
-                    inputs(hot),
-                    vec![eval(two, &a.name, firing(labels, hot))],
-                ));
-                out.push(written_case(
-                    format!(
-                        "{}: silent when only the {} window burns (the {} one recovered)",
-                        a.name,
-                        Duration::from_secs(*long),
-                        Duration::from_secs(*short)
-                    ),
-                    inputs(0.0),
-                    vec![eval(two, &a.name, vec![])],
-                ));
-            }
-            Ok(out)
-        }
+        TestInput::Slo(t) => slo::cases(a, t),
     }
 }
 
@@ -593,6 +577,7 @@ pub(super) fn test_files(cx: &Context<'_>, rules: &Rules) -> Vec<(String, String
         }
     }
     let name = cx.name();
+    let order: Vec<Yaml> = rules.group_names().into_iter().map(Yaml::str).collect();
     let mut files = Vec::new();
     for (every, tests) in by_every {
         let every = Duration::from_secs(every as u64);
@@ -614,6 +599,9 @@ pub(super) fn test_files(cx: &Context<'_>, rules: &Rules) -> Vec<(String, String
         let doc = Yaml::map()
             .with("rule_files", vec![Yaml::str(format!("{name}.rules.yaml"))])
             .with("evaluation_interval", every.to_string())
+            // promtool evaluates the groups of a time step in random order unless told: an
+            // SLO's `.long` group reads what its fast group recorded at the same step.
+            .with("group_eval_order", order.clone())
             .with("tests", tests);
         let mut header = cx.header();
         header.push("Run with: promtool test rules this-file".to_owned());
