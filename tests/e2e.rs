@@ -18,6 +18,24 @@
 //!   node exporter (`node_exporter: true`, scraped as `job="node"`), and Prometheus. Every
 //!   failure message starts with the list of what was compressed, then what Prometheus
 //!   (`/api/v1/alerts`), Alertmanager (`/api/v2/alerts`) and the webhook say.
+//! - Where time is compressed: only in those copies, by `compress_rules` (the rules' `for` and
+//!   group `interval`, divided by `Options::rules_factor`, 60 unless a test sets
+//!   `stack::HOUR_FACTOR`, 3600, for an alert whose `for` is hours) and `compress_routes`
+//!   (Alertmanager's timers, always divided by 60) in `tests/e2e/stack.rs`, and in the 1 s
+//!   scrape and evaluation intervals and `--rules.alert.resend-delay=1s` it starts Prometheus
+//!   with. Nothing else is: range windows, thresholds and `time()` run on the real clock.
+//!
+//! # Scenarios
+//!
+//! 1. A KPI's warning reaches its level's receiver alone; its critical pages and inhibits it
+//!    (`ecplacas`, `error_rate`).
+//! 2. A job whose last success is two days old raises its missed alert until it succeeds
+//!    (`ecplacas`, `database_optimization`, via the node exporter's textfile collector).
+//! 3. A backup that never ran raises its missed alert: the `absent()` rule of
+//!    `PostgresIncrementalBackupMissed`, `for: 9h` (`conecta360`, rules ×3600).
+//! 4. A KPI whose series vanishes raises its no-data alert, and not while the series is there
+//!    (`ecplacas`, `mysql_up`, `MysqlUpNoData`).
+//! 5. The harness stops every server by PID when a test panics.
 //!
 //! # Adding a scenario
 //!
@@ -47,7 +65,7 @@ mod common;
 mod stack;
 
 use common::servers;
-use stack::{Options, Past, Stack};
+use stack::{HOUR_FACTOR, Options, Past, Stack};
 
 const PLAN: &str = "ecplacas";
 const TOTAL: &str = r#"http_requests_total{job="ecplacas-backend",status="200"}"#;
@@ -202,6 +220,190 @@ fn a_job_that_last_succeeded_two_days_ago_raises_its_missed_alert_until_it_succe
         },
     );
     assert!(stack.firing_fed(&[]).is_empty(), "{}", stack.report());
+}
+
+/// Prometheus's state of `alertname` (`pending`, `firing`), if it has the alert at all.
+fn prometheus_state(s: &Stack, alertname: &str) -> Option<String> {
+    s.prometheus_alerts()
+        .into_iter()
+        .find(|(name, _, _)| name == alertname)
+        .map(|(_, state, _)| state)
+}
+
+/// A backup that never ran. `conecta360`'s `postgres.incremental` backup runs every 6 hours; its
+/// `PostgresIncrementalBackupMissed` (level `critical`) has two rules: `time() - last success >
+/// 9h`, which needs a last success to compare, and `absent(upkeep_task_last_success_timestamp_seconds
+/// {plan="conecta360", task="postgres.incremental"})` `for: 9h` (1.5× the interval), for a job
+/// whose metric never reached Prometheus. Nothing here reports the job (no node exporter, no such
+/// series on the fake exporter), so the second rule must fire: pending first, for its whole `for`,
+/// then firing, delivered once to `conecta360-critical`, with the "reported no success"
+/// description of the `absent()` rule.
+///
+/// Nine hours is nine minutes at the usual ×60, so this stack divides the rules' `for` by 3600
+/// (`Options::rules_factor = HOUR_FACTOR`): `9h` → 9 s, while Alertmanager keeps ×60. The plan's
+/// other jobs' never-ran rules have a `for` of `1d12h` or more (36 s or more here), after this
+/// test is done. `kafka_brokers{job="kafka"}` is served (3 brokers) because its KPI is
+/// `max(kafka_brokers) or on() vector(0)`: without the series it reads 0 brokers and
+/// `KafkaBrokersCritical` would fire too.
+#[test]
+fn a_backup_that_never_ran_raises_its_missed_alert() {
+    const ALERT: &str = "PostgresIncrementalBackupMissed";
+    let mut opts = Options::plan("conecta360");
+    opts.rules_factor = HOUR_FACTOR;
+    opts.history = vec![(r#"kafka_brokers{job="kafka"}"#, Past::Gauge(3.0))];
+    let Some(stack) = Stack::start(&opts) else {
+        return;
+    };
+    assert_eq!(stack.routes(ALERT), ["conecta360-critical"]);
+    // Its two rules, as compressed: the overdue one (no `for`) and the never-ran one.
+    let rules: Vec<(String, String)> = stack.rules["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .filter(|r| r["alert"] == ALERT)
+        .map(|r| {
+            let expr = r["expr"].as_str().unwrap_or_default();
+            let kind = if expr.starts_with("absent(") {
+                "absent"
+            } else {
+                "overdue"
+            };
+            (kind.to_owned(), r["for"].as_str().unwrap_or("-").to_owned())
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("overdue".to_owned(), "-".to_owned()),
+            ("absent".to_owned(), "9s".to_owned())
+        ],
+        "{}",
+        stack.report()
+    );
+    stack.wait_for(
+        "PostgresIncrementalBackupMissed pending (its absent() rule holds, for: 9h → 9s)",
+        8,
+        |s| (prometheus_state(s, ALERT)? == "pending").then_some(()),
+    );
+    assert_eq!(
+        stack.delivered("conecta360-critical", ALERT, "firing"),
+        0,
+        "delivered while still pending\n{}",
+        stack.report()
+    );
+    stack.wait_for(
+        "PostgresIncrementalBackupMissed notified to conecta360-critical",
+        30,
+        |s| (s.delivered("conecta360-critical", ALERT, "firing") == 1).then_some(()),
+    );
+    // Long enough for a second notification (compressed group_interval 5m → 5s, twice over),
+    // and well before the plan's next never-ran rule (`for: 1d12h` → 36 s) fires.
+    stack.hold(
+        "only PostgresIncrementalBackupMissed, once, to conecta360-critical",
+        10,
+        |s| {
+            let firing = s.firing_fed(&[]);
+            if firing != [ALERT] {
+                return Err(format!("Prometheus fires {firing:?}"));
+            }
+            only(s, &[], &[("conecta360-critical", 1)])
+        },
+    );
+    let n = stack
+        .notifications()
+        .into_iter()
+        .find(|n| n.path == "conecta360-critical" && n.alerts().iter().any(|a| a.0 == ALERT))
+        .expect("the notification");
+    let alerts = n.body["alerts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(alerts.len(), 1, "one alert\n{}", stack.report());
+    let labels = &alerts[0]["labels"];
+    assert_eq!(labels["task"], "postgres.incremental");
+    assert_eq!(labels["level"], "critical");
+    assert_eq!(labels["severity"], "critical");
+    let description = alerts[0]["annotations"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        description.contains("has reported no success for 9h"),
+        "the absent() rule's description, not the overdue one's: {description:?}\n{}",
+        stack.report()
+    );
+}
+
+/// Vanished series raise the no-data alert. `ecplacas`'s `mysql_up` KPI is
+/// `kpi:mysql_up:expr = mysql_up{job="mysql"}`, a gauge read as it is, and `MysqlUpNoData`
+/// (level P0) is `absent(kpi:mysql_up:expr{plan="ecplacas", kpi="mysql_up"})` `for: 10m`
+/// (10 s here). While the exporter serves `mysql_up 1` the KPI is 1: neither `MysqlUpCritical`
+/// (`< 1`) nor `MysqlUpNoData` is even pending, for longer than that `for`. Once the exporter
+/// stops serving it, it goes pending, fires no sooner than 10 s later, and `ecplacas-P0` hears
+/// of it once.
+///
+/// Why a gauge KPI: when a series disappears from a scrape Prometheus writes a staleness marker,
+/// and an instant selector (`mysql_up{…}`) returns nothing from the next evaluation on, so the
+/// recording rule stops and `absent()` holds within about two seconds. A `rate(x[5m])` KPI
+/// would go on yielding a value from the samples still in its window (range selectors ignore
+/// staleness markers) for up to five real minutes, since range windows are not compressed.
+/// The series is given a past (`Options::history`) so that it is on the exporter before
+/// Prometheus starts and in storage for its first rule evaluation: otherwise `absent()` would
+/// hold, briefly, before the first scrape.
+#[test]
+fn a_kpi_whose_series_vanishes_raises_its_no_data_alert() {
+    const SERIES: &str = r#"mysql_up{job="mysql"}"#;
+    const NO_DATA: &str = "MysqlUpNoData";
+    let mut opts = Options::plan(PLAN);
+    opts.history = vec![(SERIES, Past::Gauge(1.0))];
+    let Some(stack) = Stack::start(&opts) else {
+        return;
+    };
+    assert_eq!(stack.routes(NO_DATA), ["ecplacas-P0"]);
+    assert_eq!(stack.rule(NO_DATA)["for"], "10s", "{}", stack.report());
+    stack.wait_for("kpi:mysql_up:expr is 1", 10, |s| {
+        (s.query(r#"kpi:mysql_up:expr{plan="ecplacas", kpi="mysql_up"}"#) == [1.0]).then_some(())
+    });
+    // Longer than the compressed `for` (10 s): had the KPI no value, MysqlUpNoData would fire.
+    stack.hold(
+        "no MysqlUp alert, not even pending, while mysql_up is served",
+        12,
+        |s| {
+            let about: Vec<_> = s
+                .prometheus_alerts()
+                .into_iter()
+                .filter(|(name, _, _)| name.starts_with("MysqlUp"))
+                .map(|(name, state, _)| format!("{name} {state}"))
+                .collect();
+            if !about.is_empty() {
+                return Err(format!("Prometheus has {about:?}"));
+            }
+            only(s, &["MysqlUp"], &[])
+        },
+    );
+
+    stack.exporter.remove(SERIES);
+    let removed = std::time::Instant::now();
+    stack.wait_for("MysqlUpNoData pending once mysql_up is gone", 10, |s| {
+        (prometheus_state(s, NO_DATA)? == "pending").then_some(())
+    });
+    stack.wait_for("MysqlUpNoData notified to ecplacas-P0", 30, |s| {
+        (s.delivered("ecplacas-P0", NO_DATA, "firing") == 1).then_some(())
+    });
+    assert!(
+        removed.elapsed() >= std::time::Duration::from_secs(10),
+        "MysqlUpNoData was delivered {:?} after the series went, before its `for` (10 s)\n{}",
+        removed.elapsed(),
+        stack.report()
+    );
+    stack.hold(
+        "only MysqlUpNoData (not MysqlUpCritical), once, to ecplacas-P0",
+        8,
+        |s| {
+            let firing = s.firing_fed(&["MysqlUp"]);
+            if firing != [NO_DATA] {
+                return Err(format!("Prometheus fires {firing:?}"));
+            }
+            only(s, &["MysqlUp"], &[("ecplacas-P0", 1)])
+        },
+    );
 }
 
 /// The harness itself: a server started in a test that panics is gone afterwards, every PID.

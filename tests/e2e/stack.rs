@@ -4,9 +4,17 @@
 //!
 //! What is compressed, in copies of the generated files (the generated files are not touched):
 //!
-//! - every alerting rule's `for` (and a group's `interval`, if any) is divided by [`FACTOR`];
-//! - every route's `group_wait`, `group_interval` and `repeat_interval` is divided by [`FACTOR`];
+//! - every alerting rule's `for` (and a group's `interval`, if any) is divided by
+//!   [`Options::rules_factor`], which is [`FACTOR`] unless a test raises it;
+//! - every route's `group_wait`, `group_interval` and `repeat_interval` is divided by [`FACTOR`]
+//!   (always: Alertmanager's clock is not changed by `rules_factor`);
 //! - Prometheus scrapes and evaluates every second.
+//!
+//! A test whose alert has a `for` of hours (a job's never-succeeded alert is 1.5× its interval:
+//! `9h` for a job every 6 hours, nine minutes at [`FACTOR`]) sets `rules_factor` to
+//! [`HOUR_FACTOR`] (`9h` → 9 s). Every `for` of the plan's rules is then divided by it — the
+//! rules' time runs faster than Alertmanager's, and an alert with a short `for` fires almost as
+//! soon as its condition holds.
 //!
 //! Not compressed: the range windows inside expressions (`rate(x[5m])`, `[30d]`), thresholds,
 //! labels, matchers, inhibition and time intervals. A range window longer than the test simply
@@ -37,6 +45,9 @@ use crate::common::{
 /// Time in the copies runs this many times faster: a minute becomes a second.
 pub const FACTOR: u64 = 60;
 
+/// A faster clock for the rules alone ([`Options::rules_factor`]): an hour becomes a second.
+pub const HOUR_FACTOR: u64 = 3600;
+
 /// How a stack is started.
 pub struct Options {
     /// A bundled plan: `plans/PLAN.yaml`.
@@ -57,6 +68,11 @@ pub struct Options {
     /// of data (which `rate()` divides by the whole window).
     pub history: Vec<(&'static str, Past)>,
     pub history_span: Duration,
+    /// What every alerting rule's `for` (and a rule group's `interval`) is divided by:
+    /// [`FACTOR`] by default, [`HOUR_FACTOR`] for a scenario about an alert whose `for` is
+    /// hours. Alertmanager's `group_wait`, `group_interval` and `repeat_interval` are divided
+    /// by [`FACTOR`] whatever this is.
+    pub rules_factor: u64,
 }
 
 /// How a series of [`Options::history`] behaved before the test.
@@ -77,6 +93,7 @@ impl Options {
             bound: Duration::from_secs(120),
             history: Vec::new(),
             history_span: Duration::from_secs(86_400 + 3600),
+            rules_factor: FACTOR,
         }
     }
 }
@@ -102,6 +119,8 @@ pub struct Stack {
     pub alertmanager_config: PathBuf,
     /// What the copies changed, one line per change, for messages.
     pub compressed: Vec<String>,
+    /// [`Options::rules_factor`].
+    pub rules_factor: u64,
     amtool: PathBuf,
     started: Instant,
     deadline: Instant,
@@ -142,7 +161,7 @@ impl Stack {
         // Rules.
         let rules_src = out.join(format!("prometheus/{plan}.rules.yaml"));
         let mut rules = read_yaml(&rules_src);
-        compress_rules(&mut rules, &mut compressed);
+        compress_rules(&mut rules, opts.rules_factor, &mut compressed);
         let rules_copy = dir.join(format!("{plan}.rules.yaml"));
         write_json(&rules_copy, &rules);
         common::run_ok(
@@ -214,6 +233,7 @@ impl Stack {
             rules,
             alertmanager_config: am_copy,
             compressed,
+            rules_factor: opts.rules_factor,
             amtool,
             started,
             deadline,
@@ -323,6 +343,33 @@ impl Stack {
             .collect()
     }
 
+    /// The value of the instant query `promql` now, one per series (empty when it has none or
+    /// Prometheus does not answer).
+    pub fn query(&self, promql: &str) -> Vec<f64> {
+        let encoded: String = promql
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let Ok(v) = servers::get_json(
+            self.prometheus.port,
+            &format!("/api/v1/query?query={encoded}"),
+        ) else {
+            return Vec::new();
+        };
+        v["data"]["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["value"][1].as_str()?.parse().ok())
+            .collect()
+    }
+
     /// Alertmanager's alerts (`/api/v2/alerts`, active, silenced and inhibited ones included).
     pub fn alertmanager_alerts(&self) -> Vec<Value> {
         servers::get_json(self.alertmanager.port, "/api/v2/alerts")
@@ -417,10 +464,12 @@ impl Stack {
     pub fn report(&self) -> String {
         let mut r = format!(
             "--- e2e stack for plan `{}` after {:.1}s (files in {})\n\
-             time compressed ×{FACTOR} in copies of the generated files, and the setup:\n",
+             time compressed in copies of the generated files (rules' `for` ×{}, \
+             Alertmanager ×{FACTOR}), and the setup:\n",
             self.plan,
             self.started.elapsed().as_secs_f64(),
-            self.dir.display()
+            self.dir.display(),
+            self.rules_factor
         );
         for c in &self.compressed {
             let _ = writeln!(r, "  {c}");
@@ -605,25 +654,28 @@ pub fn format_duration(ms: u64) -> String {
     }
 }
 
-/// Divide the duration at `obj[key]` by [`FACTOR`], when there is one; (before, after).
-fn compress(obj: &mut Value, key: &str) -> Option<(String, String)> {
+/// Divide the duration at `obj[key]` by `factor`, when there is one; (before, after).
+fn compress(obj: &mut Value, key: &str, factor: u64) -> Option<(String, String)> {
     let field = obj.get_mut(key)?;
     let before = field.as_str()?.to_owned();
-    let after = format_duration(parse_duration(&before) / FACTOR);
+    let after = format_duration(parse_duration(&before) / factor);
     *field = Value::String(after.clone());
     Some((before, after))
 }
 
-fn compress_rules(rules: &mut Value, log: &mut Vec<String>) {
+fn compress_rules(rules: &mut Value, factor: u64, log: &mut Vec<String>) {
     // before → after → the alerts it applies to
     let mut fors: BTreeMap<(u64, String, String), Vec<String>> = BTreeMap::new();
     for group in rules["groups"].as_array_mut().into_iter().flatten() {
-        if let Some((b, a)) = compress(group, "interval") {
-            log.push(format!("rules: group {} interval {b} → {a}", group["name"]));
+        if let Some((b, a)) = compress(group, "interval", factor) {
+            log.push(format!(
+                "rules (×{factor}): group {} interval {b} → {a}",
+                group["name"]
+            ));
         }
         for rule in group["rules"].as_array_mut().into_iter().flatten() {
             let name = str_of(&rule["alert"]);
-            if let Some((b, a)) = compress(rule, "for") {
+            if let Some((b, a)) = compress(rule, "for", factor) {
                 fors.entry((parse_duration(&b), b, a))
                     .or_default()
                     .push(name);
@@ -631,7 +683,10 @@ fn compress_rules(rules: &mut Value, log: &mut Vec<String>) {
         }
     }
     for ((_, b, a), alerts) in fors {
-        log.push(format!("rules: for {b} → {a} ({})", alerts.join(", ")));
+        log.push(format!(
+            "rules (×{factor}): for {b} → {a} ({})",
+            alerts.join(", ")
+        ));
     }
     log.push("rules: range windows in expressions ([5m], [30d]…) are NOT compressed".to_owned());
 }
@@ -639,7 +694,7 @@ fn compress_rules(rules: &mut Value, log: &mut Vec<String>) {
 fn compress_routes(route: &mut Value, path: &str, log: &mut Vec<String>) {
     let mut changes = Vec::new();
     for key in ["group_wait", "group_interval", "repeat_interval"] {
-        if let Some((b, a)) = compress(route, key) {
+        if let Some((b, a)) = compress(route, key, FACTOR) {
             changes.push(format!("{key} {b} → {a}"));
         }
     }
