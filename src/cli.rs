@@ -225,13 +225,13 @@ fn terminal_width() -> Option<usize> {
 }
 
 /// Load and check; a missing path is a usage error.
-fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
+fn load(paths: Vec<PathBuf>, opts: driver::Options) -> Result<Workspace, u8> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         paths
     };
-    driver::check(&paths, driver::Options { deny_warnings }).map_err(|missing| {
+    driver::check(&paths, opts).map_err(|missing| {
         say!("error: `{}` does not exist", missing.0.display());
         EXIT_USAGE
     })
@@ -240,7 +240,7 @@ fn load(paths: Vec<PathBuf>, deny_warnings: bool) -> Result<Workspace, u8> {
 /// Load plans that must check clean (`schedule`, `graph`): otherwise the report, and the exit
 /// code to return.
 fn load_clean(path: &std::path::Path) -> Result<Workspace, u8> {
-    let ws = load(vec![path.to_path_buf()], false)?;
+    let ws = load(vec![path.to_path_buf()], driver::Options::default())?;
     if ws.errors() > 0 || ws.plans.is_empty() {
         report(&ws.diagnostics, &ws);
         return Err(exit_code(&ws).max(EXIT_ERRORS));
@@ -265,7 +265,11 @@ fn exit_code(ws: &Workspace) -> u8 {
 }
 
 fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
-    let ws = match load(paths, deny) {
+    let opts = driver::Options {
+        deny_warnings: deny,
+        ..driver::Options::default()
+    };
+    let ws = match load(paths, opts) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
@@ -352,7 +356,21 @@ fn build(
             return EXIT_USAGE;
         }
     };
-    let mut ws = match load(paths, deny) {
+    if let Some(url) = runbook_base_url
+        .as_ref()
+        .filter(|u| !crate::lower::is_http_url(u))
+    {
+        say!("error: `--runbook-base-url {url}` is not an absolute HTTP URL");
+        say!(
+            "help: give the URL the runbook pages are published under, e.g. `https://docs.example.org/runbooks`"
+        );
+        return EXIT_USAGE;
+    }
+    let opts = driver::Options {
+        deny_warnings: deny,
+        runbook_base_url: runbook_base_url.is_some(),
+    };
+    let mut ws = match load(paths, opts) {
         Ok(ws) => ws,
         Err(code) => return code,
     };

@@ -49,6 +49,9 @@ impl Workspace {
 pub struct Options {
     /// `--deny warnings`.
     pub deny_warnings: bool,
+    /// `upkeep build --runbook-base-url`: the build makes runbook links absolute, so plans
+    /// without `metadata.runbook_base_url` are not warned about relative ones.
+    pub runbook_base_url: bool,
 }
 
 struct Loader {
@@ -369,7 +372,7 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
     }
     let mut diags = std::mem::take(&mut loader.diags);
     let plans = resolve::resolve(&loader.docs, &loader.imports, roots, &mut diags);
-    crate::check::run(&plans, &loader.sources, &mut diags);
+    crate::check::run(&plans, &loader.sources, opts.runbook_base_url, &mut diags);
     for pending in std::mem::take(&mut loader.pending) {
         diags.extend(pending.validate());
     }

@@ -376,3 +376,87 @@ fn a_closed_stderr_is_not_a_panic() {
     }
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+/// Runbook links must open from a notification: a build of a plan without
+/// `metadata.runbook_base_url` warns, `--runbook-base-url` makes the links absolute and silences
+/// it, and a base that is not an absolute HTTP URL is refused before anything is written.
+#[test]
+fn runbook_base_url_flag() {
+    const PLAN: &str = "tests/fixtures/check/warn_runbook_relative_url.yaml";
+    let out = common::fresh("runbook-base-url");
+    let out_arg = out.to_string_lossy().into_owned();
+
+    let o = upkeep(&["build", PLAN, "--out", &out_arg, "--target", "prometheus"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("runbook/relative-url"),
+        "{}",
+        stderr(&o)
+    );
+
+    let base = "https://docs.example.org/runbooks/";
+    let o = upkeep(&[
+        "build",
+        PLAN,
+        "--out",
+        &out_arg,
+        "--target",
+        "prometheus",
+        "--runbook-base-url",
+        base,
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("runbook/relative-url"),
+        "{}",
+        stderr(&o)
+    );
+    let rules = common::files(&out, ".rules.yaml");
+    let text = std::fs::read_to_string(&rules[0]).expect("rules");
+    assert!(
+        text.contains("runbook_url: https://docs.example.org/runbooks/shop/slow.md"),
+        "{text}"
+    );
+    assert!(!text.contains("runbook_url: runbooks/"), "{text}");
+
+    for bad in [
+        "runbooks",
+        "/docs/runbooks",
+        "https://",
+        "https://docs example.org",
+    ] {
+        let fresh = common::fresh("runbook-base-url-bad");
+        let fresh_arg = fresh.to_string_lossy().into_owned();
+        let o = upkeep(&[
+            "build",
+            PLAN,
+            "--out",
+            &fresh_arg,
+            "--runbook-base-url",
+            bad,
+        ]);
+        assert_eq!(code(&o), 2, "`{bad}`: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is not an absolute HTTP URL"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!fresh.exists(), "`{bad}`: nothing is written");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `upkeep explain` states the unit contract of `%` and `ratio` where a user meets it.
+#[test]
+fn explain_states_the_unit_contract() {
+    for name in ["kpi/unit-mismatch", "kpi/percent-of-ratio"] {
+        let o = upkeep(&["explain", name]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let text = stdout(&o);
+        assert!(
+            text.contains("`%` is 0–100") || text.contains("`%` means 0–100"),
+            "{name}:\n{text}"
+        );
+        assert!(text.contains("`ratio`"), "{name}:\n{text}");
+    }
+}

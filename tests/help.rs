@@ -174,6 +174,7 @@ const FIXES: &[Fix] = &[
     fix("warn_schedule_cron_day_or", "both day-of-month and day-of-week", Text(&[("", "cron 0 2 1-7 * 0", "monthly on first sunday at 02:00")])),
     fix("warn_schedule_skips_months", "day 31 does not exist", Text(&[("", "day 31", "{help}")])),
     fix("warn_severity_matrix_not_monotonic", "more ", Text(&[("", "critical: [P1, P2]\n      low: [P0, P1]", "critical: [P1, P0]\n      low: [P2, P1]")])),
+    fix("warn_runbook_relative_url", "by a relative path", Text(&[("", "metadata: {name: shop, timezone: Europe/Madrid}", "metadata: {name: shop, timezone: Europe/Madrid, runbook_base_url: \"https://docs.example.org/runbooks\"}")])),
     fix("warn_slo_burn_rate_unreachable", "can never fire", Span("99%")),
     fix("warn_slo_unachievable", "at most 99.85% available", Span("99.8%")),
     fix("warn_task_overlap", "both run on `db`", Text(&[("", "\"weekly on sunday at 03:15\"", "\"weekly on sunday at 04:00\"")])),

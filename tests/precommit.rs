@@ -82,7 +82,14 @@ fn hooks_run_under_pre_commit() {
     // A repository with a plan, its generated files, YAML that is not a plan, and the hooks.
     let fixture = common::root().join("tests/fixtures/diff/thresholds");
     let plan = consumer.join("plans/shop.yaml");
-    std::fs::copy(fixture.join("base/plan.yaml"), &plan).expect("copy plan");
+    // With the base URL its runbook links need (the diff fixtures leave it out).
+    let text = std::fs::read_to_string(fixture.join("base/plan.yaml")).expect("read plan");
+    let text = text.replacen(
+        "  owner: sre\n",
+        "  owner: sre\n  runbook_base_url: https://docs.example.org/runbooks\n",
+        1,
+    );
+    std::fs::write(&plan, text).expect("write plan");
     std::fs::create_dir_all(consumer.join(".github/workflows")).expect("mkdir");
     std::fs::copy(
         common::root().join("examples/github-actions.yml"),

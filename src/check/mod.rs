@@ -10,11 +10,13 @@ mod environments;
 mod graph;
 mod promql;
 pub(crate) mod refs;
+mod runbooks;
 mod secrets;
 mod severity;
 mod slo;
 mod thresholds;
 mod time;
+mod units;
 
 use crate::diag::Diagnostics;
 use crate::model::Plan;
@@ -26,6 +28,8 @@ pub(crate) struct Cx<'a> {
     pub plan: &'a Plan,
     pub sources: &'a SourceMap,
     pub diags: &'a mut Diagnostics,
+    /// `upkeep build --runbook-base-url`: runbook links are absolute whatever the plan says.
+    pub runbook_base_url_given: bool,
 }
 
 impl Cx<'_> {
@@ -48,12 +52,18 @@ impl Cx<'_> {
     }
 }
 
-/// Run every check on every plan.
-pub(crate) fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) {
+/// Run every check on every plan; `runbook_base_url_given` when the build sets the base URL of
+/// runbook links (`--runbook-base-url`).
+pub(crate) fn run(
+    plans: &[Plan],
+    sources: &SourceMap,
+    runbook_base_url_given: bool,
+    diags: &mut Diagnostics,
+) {
     // Plans are independent: checked on every core, reported in plan order.
     for found in crate::par::map(plans, |plan| {
         let mut found = Diagnostics::new();
-        one(plan, sources, &mut found);
+        one(plan, sources, runbook_base_url_given, &mut found);
         found
     }) {
         diags.extend(found);
@@ -61,18 +71,21 @@ pub(crate) fn run(plans: &[Plan], sources: &SourceMap, diags: &mut Diagnostics) 
     refs::unused(plans, diags);
 }
 
-fn one(plan: &Plan, sources: &SourceMap, diags: &mut Diagnostics) {
+fn one(plan: &Plan, sources: &SourceMap, runbook_base_url_given: bool, diags: &mut Diagnostics) {
     {
         let mut cx = Cx {
             plan,
             sources,
             diags,
+            runbook_base_url_given,
         };
         thresholds::check(&mut cx);
+        units::check(&mut cx);
         promql::check(&mut cx);
         slo::check(&mut cx);
         graph::check(&mut cx);
         severity::check(&mut cx);
+        runbooks::check(&mut cx);
         time::check(&mut cx);
         backups::check(&mut cx);
         budget::check(&mut cx);

@@ -74,6 +74,7 @@ codes! {
     DirectionMismatch = "kpi/direction-mismatch", Error, "a KPI's objective, warning and critical disagree on which side is bad";
     UnitMismatch = "kpi/unit-mismatch", Error, "a threshold's unit is of another family than the KPI's";
     ObjectiveBreached = "kpi/objective-breached-by-warning", Warning, "the objective is breached before the warning fires";
+    PercentOfRatio = "kpi/percent-of-ratio", Warning, "an `expr` KPI in `%` whose expression yields a 0–1 ratio";
     PromqlSyntax = "promql/syntax", Error, "an expression or selector that is not valid PromQL";
     SloObjectiveRange = "slo/objective-range", Error, "an SLO objective of 0% or 100%";
         SloUnachievable = "slo/unachievable", Warning, "an SLO stricter than what its hard dependencies allow";
@@ -84,6 +85,7 @@ codes! {
     NoRunbook = "alert/no-runbook", Warning, "an urgent alert without a runbook";
     NoReceiver = "alert/no-receiver", Error, "a severity level that notifies nobody";
     NoLevel = "alert/no-level", Error, "an alert whose severity level cannot be determined";
+    RelativeRunbookUrl = "runbook/relative-url", Warning, "alerts link to their runbooks by relative paths, which a notification cannot open";
     WindowOverflow = "window/overflow", Error, "tasks in a window need longer than the window";
     FreezeOverlap = "window/freeze-overlap", Error, "a task, backup or window overlaps a freeze window";
     TaskOverlap = "task/overlap", Warning, "two automated tasks on one service run at the same time";

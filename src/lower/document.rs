@@ -2,7 +2,7 @@
 //! to each section. Also the table of every object's fields, which the schema test compares
 //! with `schemas/plan.schema.json`.
 
-use super::{Cx, Obj, ops, signals};
+use super::{Cx, Obj, is_http_url, ops, signals};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{DocKind, Document, Entries, Execution, Metadata};
 use crate::parse::Node;
@@ -396,6 +396,44 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
         }
     }
     md.runbook_base_url = obj.opt_string(cx, "runbook_base_url");
+    if let Some(url) = md
+        .runbook_base_url
+        .as_ref()
+        .filter(|u| !is_http_url(&u.value))
+    {
+        // Kept as given: the error stops the build, and `runbook/relative-url` would only
+        // repeat it.
+        let fixed =
+            if super::http_rest(&url.value).is_some_and(|h| !h.is_empty() && !h.starts_with('/')) {
+                // A space is escaped; line breaks and other control characters are dropped.
+                url.value
+                    .trim()
+                    .chars()
+                    .filter(|c| *c == ' ' || !(c.is_whitespace() || c.is_control()))
+                    .collect::<String>()
+                    .replace(' ', "%20")
+            } else {
+                format!(
+                    "https://docs.example.org/{}",
+                    url.value.trim_start_matches(['/', '.'])
+                )
+            };
+        let help = format!(
+            "write `{fixed}` (the absolute URL the runbook pages are published under: a host, no spaces)"
+        );
+        cx.report(
+            Diagnostic::new(
+                Code::Type,
+                format!(
+                    "`metadata.runbook_base_url` `{}` is not an absolute HTTP URL",
+                    url.value.escape_debug()
+                ),
+            )
+            .at(url.span)
+            .label("expected http:// or https://, a host and no spaces")
+            .help(help),
+        );
+    }
     md.hosts = obj.opt_string(cx, "hosts");
     md
 }

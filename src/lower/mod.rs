@@ -20,6 +20,19 @@ use crate::parse::{Node, Value, inner_span};
 use crate::span::{FileId, Sp, Span};
 use crate::value::{self, Duration, Number, Percent, Schedule, ValueError};
 
+/// What follows `http://` or `https://`, when `s` starts with either.
+pub(super) fn http_rest(s: &str) -> Option<&str> {
+    s.strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+}
+
+/// An absolute `http://` or `https://` URL with a host and no whitespace or control character:
+/// what a webhook posts to and what a runbook link in a notification opens.
+pub(crate) fn is_http_url(s: &str) -> bool {
+    http_rest(s).is_some_and(|h| !h.is_empty() && !h.starts_with('/'))
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// The lowering context of one file.
 pub struct Cx<'a> {
     pub file: FileId,

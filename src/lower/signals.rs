@@ -1,7 +1,7 @@
 //! What is watched and who answers: `services`, `kpis`, `slos`, `severity`, `receivers`,
 //! `oncall`.
 
-use super::Cx;
+use super::{Cx, http_rest, is_http_url};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
     AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
@@ -212,12 +212,6 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
         out.push(name, service);
     }
     out
-}
-
-/// What follows `http://` or `https://`, when `s` starts with either.
-fn http_rest(s: &str) -> Option<&str> {
-    s.strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
 }
 
 /// `host:port`, with a port number (a TCP probe, an SMTP smarthost).
@@ -840,7 +834,7 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
                     let Some(url) = o.req_string(cx, "url") else {
                         continue;
                     };
-                    if http_rest(&url.value).is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+                    if !is_http_url(&url.value) {
                         cx.report(
                             Diagnostic::new(
                                 Code::Type,
