@@ -865,7 +865,37 @@ pub(crate) fn solve(
             Kind::Counter(_) => Kind::Counter(v),
         };
     }
-    solve_from(e, &spread, t, fires).or(first)
+    solve_from(e, &spread, t, fires)
+        .or_else(|_| solve_from(e, &split(e, base).ok_or(())?, t, fires).map_err(|_| ()))
+        .or(first)
+}
+
+/// The label that tells the two copies of [`split`] apart.
+const SPLIT: &str = "upkeep_copy";
+
+/// Every series twice, the copies told apart by [`SPLIT`] (unless a matcher reads that label):
+/// an expression that filters series one against another (`calls and (seconds / calls > 1)`:
+/// the share of slow statements) is all or nothing on one series each, and crosses a threshold
+/// when one copy passes the filter and the other does not.
+fn split(e: &Expr, base: &[Series]) -> Option<Vec<Series>> {
+    if selectors(e)
+        .iter()
+        .any(|(vs, _)| vs.matchers.matchers.iter().any(|m| m.name == SPLIT))
+    {
+        return None;
+    }
+    let copy = |which: &'static str| {
+        base.iter().map(move |s| {
+            let mut labels = s.labels.clone();
+            labels.push((SPLIT.to_owned(), which.to_owned()));
+            labels.sort();
+            Series {
+                labels,
+                ..s.clone()
+            }
+        })
+    };
+    Some(copy("a").chain(copy("b")).collect())
 }
 
 fn solve_from(
@@ -951,6 +981,24 @@ mod unit {
         // At 2 minutes the range reaches before the first sample: less than the slope.
         let early = single(&e, &with(&input, 2.5), 120).unwrap().unwrap();
         assert!(early < 2.5, "{early}");
+    }
+
+    #[test]
+    fn a_filtered_share_crosses_its_threshold_on_two_copies() {
+        // The share of calls of slow statements: on one statement, 100% or nothing at all.
+        let e = p(
+            "100 * sum(rate(c_total{job=\"a\"}[5m]) and (rate(s_total{job=\"a\"}[5m]) / rate(c_total{job=\"a\"}[5m]) > 1)) / sum(rate(c_total{job=\"a\"}[5m]))",
+        );
+        let base = synthesize(&e).unwrap();
+        assert!(solve_from(&e, &base, 600, &|v| v > 5.0).is_err());
+        let solved = solve(&e, &base, 600, &|v| v > 5.0).unwrap();
+        assert_eq!(solved.fire.len(), 4);
+        assert!(
+            solved
+                .fire
+                .iter()
+                .all(|s| s.labels.iter().any(|(k, _)| k == SPLIT))
+        );
     }
 
     #[test]
