@@ -364,3 +364,24 @@ fn burn_rates_are_the_workbooks_whatever_the_window() {
     assert!(seen >= 3, "only {seen} burn-rate alerts");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Issue 13, points 1, 3, 4 and 10, proven by a promtool test written by hand rather than
+/// generated (`tests/fixtures/emit/every-kind.sre.test.yaml`): raw exporter data fed as an SRE
+/// would, against the rules `upkeep build` writes. A generated test agrees with the generator
+/// by construction; this one does not know how the rules are written.
+#[test]
+fn raw_exporter_data_raises_what_an_sre_expects() {
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let out = build("tests/fixtures/emit/every-kind.yaml", "sre", &[]);
+    let test = out.join("prometheus/every-kind.sre.test.yaml");
+    std::fs::copy(
+        common::root().join("tests/fixtures/emit/every-kind.sre.test.yaml"),
+        &test,
+    )
+    .expect("copy the test");
+    let text = common::run_ok(Command::new(&promtool).args(["test", "rules"]).arg(&test));
+    assert!(text.contains("SUCCESS"), "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -336,9 +336,26 @@ pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
                 )
             })
         };
-        let objective = threshold(cx, "objective", false);
-        let warning = threshold(cx, "warning", true);
-        let critical = threshold(cx, "critical", true);
+        // A bare number is in the KPI's written unit (`unit: ms`, `warning: "> 300"` is 300ms,
+        // compared as 0.3 with a histogram in seconds), not in the series' unit. (An `expr`
+        // series is in its written unit already.)
+        let native = indicator.as_ref().and_then(|i| i.value.native_unit());
+        let written = obj
+            .get("unit")
+            .and(unit.as_ref())
+            .map(|u| u.value.clone())
+            .filter(|u| native.as_ref().is_some_and(|n| n != u));
+        let in_unit = |t: Option<Sp<Threshold>>| {
+            t.map(|mut t| {
+                if t.value.quantity.unit.is_none() {
+                    t.value.quantity.unit.clone_from(&written);
+                }
+                t
+            })
+        };
+        let objective = in_unit(threshold(cx, "objective", false));
+        let warning = in_unit(threshold(cx, "warning", true));
+        let critical = in_unit(threshold(cx, "critical", true));
         let for_ = obj.opt_duration(cx, "for");
         let runbook = obj.opt_ref(cx, "runbook");
         let mut levels = AlertLevels::default();
