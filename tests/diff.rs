@@ -96,6 +96,13 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `api`: `impact` lowered `high` → `medium`",
                 "- matrix cell `critical` × `high` lowered `P0` → `P1`",
                 "- `levels.P2`: response time tightened `4h` → `2h`",
+                // A missed job's own level: the field, and the alert that follows it.
+                "- `rotate_logs`: level of its missed-run alert lowered `P2` → `P3`",
+                "- `vacuum`: level of its missed-run alert set to `P3`",
+                "- `VacuumMissed`: level lowered `P1` → `P3`",
+                "- `postgres`: level of its missed-backup alerts set to `P1`",
+                "- `postgres.full`: level of its missed-backup alert set to `P2`",
+                "- `PostgresFullBackupMissed`: level lowered `P0` → `P2`",
             ],
             &["risky"],
         ),

@@ -410,8 +410,8 @@ pub(crate) fn facts(plan: &Plan, from: DateTime<Utc>) -> Facts {
     oncall(plan, &mut f);
     roles(plan, &mut f);
     windows(plan, &mut f);
-    tasks(plan, &mut f);
-    backups(plan, &mut f);
+    tasks(plan, &ranks, &mut f);
+    backups(plan, &ranks, &mut f);
     schedules(plan, from, &mut f);
     runbooks(plan, &mut f);
     budget(plan, &mut f);
@@ -1123,7 +1123,7 @@ fn windows(plan: &Plan, f: &mut Facts) {
     }
 }
 
-fn tasks(plan: &Plan, f: &mut Facts) {
+fn tasks(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
     for (name, t) in plan.tasks.iter() {
         let when = match &t.when {
             When::Window(w) => format!("in window `{}`", w.value),
@@ -1162,17 +1162,24 @@ fn tasks(plan: &Plan, f: &mut Facts) {
             t.runbook.as_ref().map(|r| &r.name),
         );
         e.refs("environments", &t.environments);
+        if let Some(l) = &t.level {
+            e.labelled(
+                "level",
+                "level of its missed-run alert",
+                ranks.level(&l.value),
+            );
+        }
         f.insert(Section::Tasks, name.value.clone(), e);
     }
 }
 
-fn backups(plan: &Plan, f: &mut Facts) {
+fn backups(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
     for (name, b) in plan.backups.iter() {
-        backup(&name.value, b, f);
+        backup(&name.value, b, ranks, f);
     }
 }
 
-fn backup(name: &str, b: &Backup, f: &mut Facts) {
+fn backup(name: &str, b: &Backup, ranks: &Ranks<'_>, f: &mut Facts) {
     let levels: Vec<String> = b
         .levels
         .iter()
@@ -1200,6 +1207,13 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
         b.runbook.as_ref().map(|r| &r.name),
     );
     e.refs("environments", &b.environments);
+    if let Some(l) = &b.level {
+        e.labelled(
+            "level",
+            "level of its missed-backup alerts",
+            ranks.level(&l.value),
+        );
+    }
     f.insert(Section::Backups, name.to_owned(), e);
     for l in &b.levels {
         let mut e =
@@ -1209,6 +1223,13 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
             .risk_weakened = Some("backup retention is cut".to_owned());
         e.text("command", l.command.as_ref());
         e.labelled("manual", "manual", Val::Flag(l.manual));
+        if let Some(l) = &l.level {
+            e.labelled(
+                "level",
+                "level of its missed-backup alert",
+                ranks.level(&l.value),
+            );
+        }
         f.insert(Section::Backups, format!("{name}.{}", l.kind.name()), e);
     }
     if let Some(r) = &b.restore_test {

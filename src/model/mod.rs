@@ -613,6 +613,8 @@ pub struct Task {
     pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
     pub environments: Vec<EnvironmentRef>,
+    /// The level of its missed-run alert, instead of the matrix's warning column.
+    pub level: Option<LevelRef>,
 }
 
 named! {
@@ -651,6 +653,8 @@ pub struct BackupLevel {
     pub retain: Sp<Retention>,
     pub command: Option<Sp<String>>,
     pub manual: bool,
+    /// The level of this kind's missed-backup alert, instead of the backup's `level`.
+    pub level: Option<LevelRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -667,6 +671,8 @@ pub struct Backup {
     pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
     pub environments: Vec<EnvironmentRef>,
+    /// The level of its missed-backup alerts, instead of the matrix's critical column.
+    pub level: Option<LevelRef>,
 }
 
 #[derive(Clone, Debug)]
