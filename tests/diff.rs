@@ -3,7 +3,8 @@
 //! - Every fixture pair `tests/fixtures/diff/NAME/{base,head}/` is diffed; the Markdown a
 //!   pull request would get is snapshotted and the operational wording each fixture exists for
 //!   is asserted (tightened/loosened by the KPI's direction, levels by rank, risky changes
-//!   first, moves with next occurrences, renames as renames, a reformat as no change).
+//!   first, moves with next occurrences, renames as renames, a reformat as no change, where
+//!   host metrics are read from).
 //! - Every value of a plan is changed in turn: whatever still checks must be reported as a
 //!   semantic change, so nothing a plan says escapes the diff.
 //! - `--git` against a temporary repository; `git` missing is a usage error.
@@ -96,8 +97,27 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `api`: `impact` lowered `high` → `medium`",
                 "- matrix cell `critical` × `high` lowered `P0` → `P1`",
                 "- `levels.P2`: response time tightened `4h` → `2h`",
+                // A missed job's own level: the field, and the alert that follows it.
+                "- `rotate_logs`: level of its missed-run alert lowered `P2` → `P3`",
+                "- `vacuum`: level of its missed-run alert set to `P3`",
+                "- `VacuumMissed`: level lowered `P1` → `P3`",
+                "- `postgres`: level of its missed-backup alerts set to `P1`",
+                "- `postgres.full`: level of its missed-backup alert set to `P2`",
+                "- `PostgresFullBackupMissed`: level lowered `P0` → `P2`",
             ],
             &["risky"],
+        ),
+        "hosts" => (
+            1,
+            &[
+                "- host metrics now read from `{job=\"node\", env=\"prod\"}` (was the default `{job=\"node\"}`)",
+                "- `api`: host metrics now read from the plan's `{job=\"node\", env=\"prod\"}` (was `{job=\"api-nodes\"}`)",
+                "- `postgres`: host metrics now read from `{job=\"db-nodes\"}` (was the default `{job=\"node\"}`)",
+                // The disk KPI of `postgres` reads other series.
+                "- `prometheus/shop.rules.yaml`: changed",
+            ],
+            // `payments` follows the plan's on both sides: the plan's line says it.
+            &["`payments`", "risky"],
         ),
         "receivers" => (
             1,
@@ -298,6 +318,15 @@ fn reversed_changes_read_the_other_way() {
         !text.contains("retention extended `7d` → `30d` **(risky)**"),
         "{text}"
     );
+    let dir = common::root().join(FIXTURES).join("hosts");
+    let text = stdout(&upkeep_in(&dir, &["diff", "head", "base"]));
+    for line in [
+        "- host metrics now read from the default `{job=\"node\"}` (was `{job=\"node\", env=\"prod\"}`)",
+        "- `api`: host metrics now read from `{job=\"api-nodes\"}` (was the plan's `{job=\"node\", env=\"prod\"}`)",
+        "- `postgres`: host metrics now read from the default `{job=\"node\"}` (was `{job=\"db-nodes\"}`)",
+    ] {
+        assert!(text.contains(line), "missing\n{line}\nin\n{text}");
+    }
     let dir = common::root().join(FIXTURES).join("plans");
     let text = stdout(&upkeep_in(&dir, &["diff", "head", "base"]));
     assert!(

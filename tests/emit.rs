@@ -114,8 +114,9 @@ fn amtool(out: &Path, plans: &[&str]) {
 }
 
 fn load_plan(name: &str) -> upkeep::model::Plan {
-    let path = if name == "every-kind" {
-        common::root().join("tests/fixtures/emit/every-kind.yaml")
+    let fixture = common::root().join(format!("tests/fixtures/emit/{name}.yaml"));
+    let path = if fixture.is_file() {
+        fixture
     } else {
         common::root().join(format!("plans/{name}.yaml"))
     };
@@ -301,6 +302,53 @@ fn environment_scoped_jobs_stay_in_their_environments() {
     // The crontab and the plain CronJobs file are not per environment.
     let cron = std::fs::read_to_string(out.join("cron/conecta360.crontab")).expect("crontab");
     assert!(cron.contains("secrets_rotation"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Issue 13, point 13: a missed job alerts at the level its task, its backup or the backup's kind
+/// names; without one, a task takes the matrix's warning column and a backup its critical column.
+/// The rules, the routes and the runbook page all carry it.
+#[test]
+fn missed_job_alerts_take_the_level_the_plan_names() {
+    let out = build("tests/fixtures/emit/missed-levels.yaml", "missed", &[]);
+    let rules = yaml(&out.join("prometheus/missed-levels.rules.yaml"));
+    let mut levels = std::collections::BTreeMap::new();
+    for group in rules["groups"].as_array().expect("groups") {
+        for rule in group["rules"].as_array().expect("rules") {
+            if let Some(alert) = rule["alert"].as_str() {
+                let level = rule["labels"]["level"].as_str().expect("level label");
+                let seen = levels.insert(alert.to_owned(), level.to_owned());
+                assert!(
+                    seen.is_none_or(|l| l == level),
+                    "the rules of {alert} disagree on its level"
+                );
+            }
+        }
+    }
+    let expected = [
+        ("AnalyzeMissed", "P1"),
+        ("VacuumMissed", "P3"),
+        ("DbFullBackupMissed", "P0"),
+        ("ArchiveWeeklyBackupMissed", "P2"),
+        ("ArchiveMonthlyBackupMissed", "P3"),
+    ];
+    assert_eq!(
+        levels,
+        expected
+            .iter()
+            .map(|(a, l)| ((*a).to_owned(), (*l).to_owned()))
+            .collect(),
+    );
+    let page = std::fs::read_to_string(out.join("runbooks/missed-levels/job-failed.md"))
+        .expect("runbook page");
+    for (alert, level) in expected {
+        assert!(
+            page.contains(&format!("| `{alert}` | {level} |")),
+            "the runbook page does not show {alert} at {level}:\n{page}"
+        );
+    }
+    promtool(&out);
+    amtool(&out, &["missed-levels"]);
     let _ = std::fs::remove_dir_all(&out);
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::facts::{Entries, Entry, Facts, Field, Section, Sense, Val};
+use super::facts::{Entries, Entry, Facts, Field, HostsFrom, Section, Sense, Val};
 use crate::model::Retention;
 use crate::value::money::group;
 use crate::value::{Comparator, Direction, Number};
@@ -79,6 +79,24 @@ fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
         | (Val::Level { name: x, .. }, Val::Level { name: y, .. })
         | (Val::Impact { name: x, .. }, Val::Impact { name: y, .. }) => x == y,
         (Val::Flag(x), Val::Flag(y)) => x == y,
+        // Own matchers are the same when they are equal, also to the default they spell out; a
+        // service that follows the plan's on both sides is the same whatever the plan's are
+        // (the plan's own line says when they change).
+        (
+            Val::Hosts {
+                matchers: x,
+                whose: a,
+            },
+            Val::Hosts {
+                matchers: y,
+                whose: b,
+            },
+        ) => match (a, b) {
+            (HostsFrom::Own, HostsFrom::Own | HostsFrom::Default)
+            | (HostsFrom::Default, HostsFrom::Own) => x == y,
+            (HostsFrom::Own, HostsFrom::Plan) | (HostsFrom::Plan, HostsFrom::Own) => false,
+            (HostsFrom::Plan | HostsFrom::Default, HostsFrom::Plan | HostsFrom::Default) => true,
+        },
         (Val::Ref(s, x), Val::Ref(t, y)) => s == t && r.map(*s, x) == y,
         (Val::Refs(s, x), Val::Refs(t, y)) => {
             s == t && {
@@ -678,6 +696,25 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
             vec![Msg::new(
                 kind,
                 format!("{label} {word} {}{note}", arrow(a, b)),
+                a,
+                b,
+            )]
+        }
+        (Val::Hosts { .. }, Val::Hosts { .. }) => {
+            let from = |v: &Val| match v {
+                Val::Hosts {
+                    whose: HostsFrom::Plan,
+                    ..
+                } => format!("the plan's {}", tick(&v.shown())),
+                Val::Hosts {
+                    whose: HostsFrom::Default,
+                    ..
+                } => format!("the default {}", tick(&v.shown())),
+                _ => tick(&v.shown()),
+            };
+            vec![Msg::new(
+                Kind::Changed,
+                format!("{label} now read from {} (was {})", from(b), from(a)),
                 a,
                 b,
             )]

@@ -15,8 +15,8 @@ use crate::model::alerts::{self, Source, Urgency};
 use crate::model::levels;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{
-    Backup, Budget, Deadline, Environment, Indicator, Kpi, Plan, Probe, ReceiverKind, Retention,
-    Severity, SloIndicator, When,
+    Backup, Budget, Deadline, Environment, Hosts, Indicator, Kpi, Plan, Probe, ReceiverKind,
+    Retention, Severity, SloIndicator, When,
 };
 use crate::span::Sp;
 use crate::value::money::group;
@@ -168,6 +168,17 @@ pub(crate) enum Sense {
     Allowance,
 }
 
+/// Whose host matchers an entry reads with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HostsFrom {
+    /// Its own (a service's `hosts`, or `metadata.hosts`).
+    Own,
+    /// A service without `hosts`: the plan's.
+    Plan,
+    /// Nobody's: the default.
+    Default,
+}
+
 /// A value, with what it takes to compare it in operational terms.
 #[derive(Clone, Debug)]
 pub(crate) enum Val {
@@ -219,6 +230,13 @@ pub(crate) enum Val {
         /// The levels of the plan that page.
         paging: Vec<String>,
     },
+    /// Where host metrics (node exporter series) are read from: the label matchers, and whose
+    /// they are. A service that follows the plan's is the same whatever the plan's are (the
+    /// plan's own line says when they change).
+    Hosts {
+        matchers: String,
+        whose: HostsFrom,
+    },
     /// When something happens: the schedule as text and its next starts from [`super::reference()`].
     When {
         shown: String,
@@ -241,6 +259,7 @@ impl Val {
             Val::Money { amount, unit } => format!("{} {unit}", group(*amount)),
             Val::Level { name, .. } | Val::Impact { name, .. } => name.clone(),
             Val::When { shown, .. } => shown.clone(),
+            Val::Hosts { matchers, .. } => format!("{{{matchers}}}"),
             Val::Mutes { all, muted, .. } => {
                 let all: Vec<&str> = all.iter().map(String::as_str).collect();
                 let muted: Vec<&str> = muted.iter().map(String::as_str).collect();
@@ -410,8 +429,8 @@ pub(crate) fn facts(plan: &Plan, from: DateTime<Utc>) -> Facts {
     oncall(plan, &mut f);
     roles(plan, &mut f);
     windows(plan, &mut f);
-    tasks(plan, &mut f);
-    backups(plan, &mut f);
+    tasks(plan, &ranks, &mut f);
+    backups(plan, &ranks, &mut f);
     schedules(plan, from, &mut f);
     runbooks(plan, &mut f);
     budget(plan, &mut f);
@@ -500,6 +519,18 @@ fn metadata(plan: &Plan, f: &mut Facts) {
         );
     }
     e.text("runbook_base_url", m.runbook_base_url.as_ref());
+    let (matchers, whose) = plan.plan_hosts();
+    e.labelled(
+        "hosts",
+        "host metrics",
+        Val::Hosts {
+            matchers: matchers.to_owned(),
+            whose: match whose {
+                Hosts::Default => HostsFrom::Default,
+                Hosts::Plan | Hosts::Service => HostsFrom::Own,
+            },
+        },
+    );
     f.insert(Section::Metadata, "", e);
 }
 
@@ -541,6 +572,19 @@ fn services(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         e.push("job", Val::Text(s.job.value.clone()));
         e.text("port", s.port.as_ref());
         e.text("url", s.url.as_ref());
+        let (matchers, whose) = plan.hosts(&name.value);
+        e.labelled(
+            "hosts",
+            "host metrics",
+            Val::Hosts {
+                matchers: matchers.to_owned(),
+                whose: match whose {
+                    Hosts::Service => HostsFrom::Own,
+                    Hosts::Plan => HostsFrom::Plan,
+                    Hosts::Default => HostsFrom::Default,
+                },
+            },
+        );
         if let Some(h) = &s.health {
             e.labelled("health", "health check", Val::Text(probe(&h.probe.value)));
             e.push(
@@ -1123,7 +1167,7 @@ fn windows(plan: &Plan, f: &mut Facts) {
     }
 }
 
-fn tasks(plan: &Plan, f: &mut Facts) {
+fn tasks(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
     for (name, t) in plan.tasks.iter() {
         let when = match &t.when {
             When::Window(w) => format!("in window `{}`", w.value),
@@ -1162,17 +1206,24 @@ fn tasks(plan: &Plan, f: &mut Facts) {
             t.runbook.as_ref().map(|r| &r.name),
         );
         e.refs("environments", &t.environments);
+        if let Some(l) = &t.level {
+            e.labelled(
+                "level",
+                "level of its missed-run alert",
+                ranks.level(&l.value),
+            );
+        }
         f.insert(Section::Tasks, name.value.clone(), e);
     }
 }
 
-fn backups(plan: &Plan, f: &mut Facts) {
+fn backups(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
     for (name, b) in plan.backups.iter() {
-        backup(&name.value, b, f);
+        backup(&name.value, b, ranks, f);
     }
 }
 
-fn backup(name: &str, b: &Backup, f: &mut Facts) {
+fn backup(name: &str, b: &Backup, ranks: &Ranks<'_>, f: &mut Facts) {
     let levels: Vec<String> = b
         .levels
         .iter()
@@ -1200,6 +1251,13 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
         b.runbook.as_ref().map(|r| &r.name),
     );
     e.refs("environments", &b.environments);
+    if let Some(l) = &b.level {
+        e.labelled(
+            "level",
+            "level of its missed-backup alerts",
+            ranks.level(&l.value),
+        );
+    }
     f.insert(Section::Backups, name.to_owned(), e);
     for l in &b.levels {
         let mut e =
@@ -1209,6 +1267,13 @@ fn backup(name: &str, b: &Backup, f: &mut Facts) {
             .risk_weakened = Some("backup retention is cut".to_owned());
         e.text("command", l.command.as_ref());
         e.labelled("manual", "manual", Val::Flag(l.manual));
+        if let Some(l) = &l.level {
+            e.labelled(
+                "level",
+                "level of its missed-backup alert",
+                ranks.level(&l.value),
+            );
+        }
         f.insert(Section::Backups, format!("{name}.{}", l.kind.name()), e);
     }
     if let Some(r) = &b.restore_test {

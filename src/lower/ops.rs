@@ -37,6 +37,7 @@ pub(super) const TASK: &[&str] = &[
     "description",
     "runbook",
     "environments",
+    "level",
 ];
 pub(super) const BACKUP: &[&str] = &[
     "service",
@@ -55,8 +56,9 @@ pub(super) const BACKUP: &[&str] = &[
     "owner",
     "runbook",
     "environments",
+    "level",
 ];
-pub(super) const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual"];
+pub(super) const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual", "level"];
 pub(super) const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
 pub(super) const RUNBOOK: &[&str] = &[
     "title",
@@ -261,6 +263,7 @@ pub(super) fn tasks(cx: &mut Cx<'_>, n: &Node) -> Entries<Task> {
                 description: o.opt_string(cx, "description"),
                 runbook: o.opt_ref(cx, "runbook"),
                 environments: o.opt_refs(cx, "environments"),
+                level: o.opt_ref(cx, "level"),
             },
         );
     }
@@ -309,6 +312,7 @@ pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 retain,
                 command: lo.opt_string(cx, "command"),
                 manual: lo.opt_bool(cx, "manual").unwrap_or(false),
+                level: lo.opt_ref(cx, "level"),
             });
         }
         if BackupKind::ALL.iter().all(|k| o.get(k.name()).is_none()) {
@@ -348,6 +352,7 @@ pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 owner: o.opt_ref(cx, "owner"),
                 runbook: o.opt_ref(cx, "runbook"),
                 environments: o.opt_refs(cx, "environments"),
+                level: o.opt_ref(cx, "level"),
             },
         );
     }

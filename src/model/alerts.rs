@@ -6,6 +6,11 @@
 //! A KPI alert's level is its `levels.warning|critical` when given; otherwise the severity
 //! matrix cell at the service's `impact` row (or `severity.default_impact`) and the column
 //! `severity.likelihood_of.warning|critical`.
+//!
+//! A missed run takes the `level` its task, backup kind or backup names. Otherwise a task's
+//! `…Missed` alert is of warning urgency and a backup's `…BackupMissed` of critical urgency: a
+//! backup that did not run leaves the data beyond its RPO, while a maintenance task that did
+//! not run can usually wait for its next run.
 
 use super::{Level, Plan, Service, Severity, When};
 use crate::span::{Sp, Span};
@@ -225,7 +230,12 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
             },
             urgency: Urgency::Warning,
             service: service_name.map(|r| &r.name),
-            level: level_for(plan, service, Urgency::Warning, None),
+            level: level_for(
+                plan,
+                service,
+                Urgency::Warning,
+                task.level.as_ref().map(|r| &r.name),
+            ),
             runbook: task
                 .runbook
                 .as_ref()
@@ -252,7 +262,16 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 },
                 urgency: Urgency::Critical,
                 service: service_name.map(|r| &r.name),
-                level: level_for(plan, service, Urgency::Critical, None),
+                level: level_for(
+                    plan,
+                    service,
+                    Urgency::Critical,
+                    level
+                        .level
+                        .as_ref()
+                        .or(backup.level.as_ref())
+                        .map(|r| &r.name),
+                ),
                 runbook: backup
                     .runbook
                     .as_ref()

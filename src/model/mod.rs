@@ -138,6 +138,38 @@ impl Plan {
     pub(crate) fn resolved(doc: Document) -> Plan {
         Plan(doc)
     }
+
+    /// Where the node exporter series of `service`'s hosts come from: its own `hosts`, else the
+    /// plan's, else [`DEFAULT_HOSTS`]. The label matchers are trimmed.
+    pub(crate) fn hosts(&self, service: &str) -> (&str, Hosts) {
+        if let Some(h) = self.services.get(service).and_then(|s| s.hosts.as_ref()) {
+            return (h.value.trim(), Hosts::Service);
+        }
+        self.plan_hosts()
+    }
+
+    /// The plan's own `hosts`, or [`DEFAULT_HOSTS`].
+    pub(crate) fn plan_hosts(&self) -> (&str, Hosts) {
+        match &self.metadata.hosts {
+            Some(h) => (h.value.trim(), Hosts::Plan),
+            None => (DEFAULT_HOSTS, Hosts::Default),
+        }
+    }
+}
+
+/// The label matchers of the node exporter series when neither a service nor the plan says:
+/// the node exporter's usual scrape job.
+pub(crate) const DEFAULT_HOSTS: &str = "job=\"node\"";
+
+/// Whose `hosts` a service's host metrics are read with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hosts {
+    /// The service's own `hosts`.
+    Service,
+    /// `metadata.hosts`.
+    Plan,
+    /// Neither: [`DEFAULT_HOSTS`].
+    Default,
 }
 
 impl std::ops::Deref for Plan {
@@ -613,6 +645,8 @@ pub struct Task {
     pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
     pub environments: Vec<EnvironmentRef>,
+    /// The level of its missed-run alert, instead of the matrix's warning column.
+    pub level: Option<LevelRef>,
 }
 
 named! {
@@ -651,6 +685,8 @@ pub struct BackupLevel {
     pub retain: Sp<Retention>,
     pub command: Option<Sp<String>>,
     pub manual: bool,
+    /// The level of this kind's missed-backup alert, instead of the backup's `level`.
+    pub level: Option<LevelRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -667,6 +703,8 @@ pub struct Backup {
     pub runbook: Option<RunbookRef>,
     /// The environments whose Helm values run it as a `CronJob` (empty: all of them).
     pub environments: Vec<EnvironmentRef>,
+    /// The level of its missed-backup alerts, instead of the matrix's critical column.
+    pub level: Option<LevelRef>,
 }
 
 #[derive(Clone, Debug)]

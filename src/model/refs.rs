@@ -14,9 +14,9 @@ use std::ops::Deref;
 use crate::span::Sp;
 
 use super::{
-    Backup, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Kpi, Level,
-    LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook, Service, Severity,
-    Slo, Task, When, Window,
+    Backup, BackupKind, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Kpi,
+    Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook, Service,
+    Severity, Slo, Task, When, Window,
 };
 
 named! {
@@ -513,6 +513,7 @@ fn task<'a>(w: &mut Walk<'a>, t: &'a Task) {
         description: _,
         runbook,
         environments,
+        level,
     } = t;
     match when {
         When::Window(win) => w.one("window", win),
@@ -522,6 +523,7 @@ fn task<'a>(w: &mut Walk<'a>, t: &'a Task) {
     w.opt("owner", owner.as_ref());
     w.opt("runbook", runbook.as_ref());
     w.all("environments", environments);
+    w.opt("level", level.as_ref());
 }
 
 fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
@@ -536,16 +538,22 @@ fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
         owner,
         runbook,
         environments,
+        level,
     } = b;
+    w.opt("level", level.as_ref());
     for l in levels {
         let BackupLevel {
-            kind: _,
+            kind,
             key: _,
             schedule: _,
             retain: _,
             command: _,
             manual: _,
+            level,
         } = l;
+        if let Some(level) = level {
+            w.one(level_field(*kind), level);
+        }
     }
     w.opt("service", service.as_ref());
     w.opt("owner", owner.as_ref());
@@ -561,6 +569,19 @@ fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
         } = t;
         w.at(Section::RestoreTest, Some(name));
         w.opt("restore_test.runbook", runbook.as_ref());
+    }
+}
+
+/// The field a backup kind's own `level` is written in.
+fn level_field(kind: BackupKind) -> &'static str {
+    match kind {
+        BackupKind::Full => "full.level",
+        BackupKind::Incremental => "incremental.level",
+        BackupKind::Differential => "differential.level",
+        BackupKind::Snapshot => "snapshot.level",
+        BackupKind::Weekly => "weekly.level",
+        BackupKind::Monthly => "monthly.level",
+        BackupKind::Yearly => "yearly.level",
     }
 }
 

@@ -279,15 +279,6 @@ fn service_selector(job: &str, selector: Option<&str>) -> String {
     }
 }
 
-/// The node exporter series of a service's hosts: its `hosts`, the plan's, or `job="node"`.
-fn hosts(plan: &Plan, service: &str) -> String {
-    plan.services
-        .get(service)
-        .and_then(|s| s.hosts.as_ref())
-        .or(plan.metadata.hosts.as_ref())
-        .map_or_else(|| "job=\"node\"".to_owned(), |h| h.value.trim().to_owned())
-}
-
 const FS_FILTER: &str = "fstype!~\"tmpfs|overlay|squashfs\"";
 
 /// The `PromQL` of a KPI's indicator, in its unit.
@@ -335,7 +326,7 @@ pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
             }
         }
         Indicator::Resource(r) => {
-            let j = hosts(plan, &kpi.service.value);
+            let (j, _) = plan.hosts(&kpi.service.value);
             match r {
                 Resource::Cpu => format!(
                     "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{{j}, mode=\"idle\"}}[5m])))"
