@@ -70,6 +70,8 @@ def plan(i: int) -> str:
         f"  title: Synthetic system {i}",
         "  timezone: " + ["Europe/Madrid", "America/Guayaquil", "America/Lima", "UTC"][i % 4],
         f"  labels: {{team: team{i % 7}}}",
+        # Without it every plan warns (runbook/relative-url) and `check` times the report.
+        "  runbook_base_url: https://runbooks.example.org",
         "execution: {namespace: ops, runbook: job-failed}",
         "",
         "services:",
