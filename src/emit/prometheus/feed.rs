@@ -84,14 +84,14 @@ pub(crate) fn eval(e: &Expr, input: &[Series], t: i64) -> Result<Vec<(Labels, f6
     }
 }
 
-fn selected(vs: &VectorSelector, input: &[Series]) -> Result<Vec<Series>, Unsupported> {
+fn selected<'i>(vs: &VectorSelector, input: &'i [Series]) -> Result<Vec<&'i Series>, Unsupported> {
     if vs.offset.is_some() || vs.at.is_some() {
         return Err("it uses `offset` or `@`".to_owned());
     }
     if !vs.matchers.or_matchers.is_empty() {
         return Err("it uses `or` inside a selector".to_owned());
     }
-    Ok(input.iter().filter(|s| s.matches(vs)).cloned().collect())
+    Ok(input.iter().filter(|s| s.matches(vs)).collect())
 }
 
 /// The samples of a series in `[t - range, t]`, one a minute from 0: known by their ends, so
@@ -210,7 +210,7 @@ fn call(c: &parser::Call, input: &[Series], t: i64) -> Result<Value, Unsupported
         let range = ms.range.as_secs() as i64;
         let mut out = Vec::new();
         for s in selected(&ms.vs, input)? {
-            if let Some(v) = f(&Window::new(&s, t, range), range) {
+            if let Some(v) = f(&Window::new(s, t, range), range) {
                 out.push((s.labels.clone(), v));
             }
         }
@@ -933,7 +933,8 @@ fn solve_from(
         return Err("no value of its input series crosses the threshold".to_owned());
     };
     let (mut lo, mut hi, lo_fires) = (pair[0].0, pair[1].0, pair[0].1);
-    for _ in 0..200 {
+    // To a billionth: the inputs are then moved 1% away and rounded to three digits.
+    while (hi - lo).abs() > 1e-9 * lo.abs().max(hi.abs()).max(1e-9) {
         let mid = f64::midpoint(lo, hi);
         match f(mid)? {
             Some(s) if s == lo_fires => lo = mid,
