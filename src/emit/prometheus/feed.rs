@@ -455,23 +455,18 @@ fn binary(b: &parser::BinaryExpr, input: &[Series], t: i64) -> Result<Value, Uns
         })
     };
     let matching = b.modifier.as_ref().and_then(|m| m.matching.as_ref());
+    let vector_left = matches!(lhs, Value::Vector(_));
     match (lhs, rhs) {
         (Value::Scalar(x), Value::Scalar(y)) => {
             Ok(Value::Scalar(apply(x, y, x)?.unwrap_or(f64::NAN)))
         }
-        (Value::Vector(v), Value::Scalar(y)) => {
+        // A vector and a scalar, either side: each sample against the scalar, keeping the
+        // sample's value when a comparison filters.
+        (Value::Vector(v), Value::Scalar(s)) | (Value::Scalar(s), Value::Vector(v)) => {
             let mut out = Vec::new();
             for (l, x) in v {
-                if let Some(r) = apply(x, y, x)? {
-                    out.push((l, r));
-                }
-            }
-            Ok(Value::Vector(out))
-        }
-        (Value::Scalar(x), Value::Vector(v)) => {
-            let mut out = Vec::new();
-            for (l, y) in v {
-                if let Some(r) = apply(x, y, y)? {
+                let (a, b) = if vector_left { (x, s) } else { (s, x) };
+                if let Some(r) = apply(a, b, x)? {
                     out.push((l, r));
                 }
             }

@@ -386,14 +386,26 @@ pub(crate) fn sli_parts(plan: &Plan, slo: &Slo) -> (String, String) {
                 all,
             )
         }
-        SloIndicator::Up { job: j } => {
-            let up = format!(
-                "up{{job={}}}",
-                quote(j.as_ref().map_or(job, |j| j.value.as_str()))
-            );
+        SloIndicator::Up { .. } => {
+            let up = format!("up{{job={}}}", quote(up_job(plan, slo).unwrap_or(job)));
             (format!("sum(1 - {up})"), format!("count({up})"))
         }
     }
+}
+
+/// The `job` label of the `up` series an `up` SLI reads (its own `job`, else its service's).
+fn up_job<'p>(plan: &'p Plan, slo: &'p Slo) -> Option<&'p str> {
+    let SloIndicator::Up { job } = &slo.indicator.value else {
+        return None;
+    };
+    Some(job.as_ref().map_or_else(
+        || {
+            plan.services
+                .get(&slo.service.value)
+                .map_or(slo.service.value.as_str(), |s| s.job.value.as_str())
+        },
+        |j| j.value.as_str(),
+    ))
 }
 
 /// How to test a KPI alert: the indicator on raw series synthesised from its selectors, driven
@@ -836,20 +848,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 test: TestInput::Slo(Box::new(SloTest {
                     errors: errors.clone(),
                     requests: requests.clone(),
-                    up: match &slo.indicator.value {
-                        SloIndicator::Up { job: j } => Some(vec![(
-                            "job".to_owned(),
-                            j.as_ref().map_or_else(
-                                || {
-                                    plan.services
-                                        .get(&slo.service.value)
-                                        .map_or(slo.service.value.clone(), |s| s.job.value.clone())
-                                },
-                                |j| j.value.clone(),
-                            ),
-                        )]),
-                        _ => None,
-                    },
+                    up: up_job(plan, slo).map(|j| vec![("job".to_owned(), j.to_owned())]),
                     budget: budget.to_f64(),
                     page,
                     pairs,

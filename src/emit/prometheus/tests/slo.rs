@@ -511,43 +511,32 @@ pub(super) fn cases(a: &AlertRule, t: &SloTest) -> Result<Vec<Case>, String> {
         let level = (1.2 * b).min(1.0);
         (0, MIN, HOUR, vec![(0, 0.0), (start, level)], level / b)
     };
-    let profile = || Profile {
-        steps: steps.clone(),
-        k,
-    };
     if burn <= 1.0 {
         return Ok(out);
     }
-    if t.page {
-        out.push(case(
-            a,
-            t,
-            &d,
-            Scenario {
-                what: format!("a {burn:.1}× burn for 3.5d after three clean days"),
-                profile: profile(),
-                until: start + 3 * DAY + 12 * HOUR,
-                sample,
-                every,
-                at: vec![start + every, start + DAY, start + 3 * DAY + 12 * HOUR],
-                fires: false,
-            },
-        )?);
+    // The page must stay silent through it; the ticket must open (the evaluations before and
+    // at its first firing are added).
+    let (at, fires) = if t.page {
+        (
+            vec![start + every, start + DAY, start + 3 * DAY + 12 * HOUR],
+            false,
+        )
     } else {
-        out.push(case(
-            a,
-            t,
-            &d,
-            Scenario {
-                what: format!("a {burn:.1}× burn for 3.5d after three clean days"),
-                profile: profile(),
-                until: start + 3 * DAY + 12 * HOUR,
-                sample,
-                every,
-                at: vec![start + every, start + 3 * DAY + 12 * HOUR],
-                fires: true,
-            },
-        )?);
-    }
+        (vec![start + every, start + 3 * DAY + 12 * HOUR], true)
+    };
+    out.push(case(
+        a,
+        t,
+        &d,
+        Scenario {
+            what: format!("a {burn:.1}× burn for 3.5d after three clean days"),
+            profile: Profile { steps, k },
+            until: start + 3 * DAY + 12 * HOUR,
+            sample,
+            every,
+            at,
+            fires,
+        },
+    )?);
     Ok(out)
 }
