@@ -337,3 +337,75 @@ fn a_build_without_plans_keeps_the_output() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A command whose crontab line is longer than cron reads is refused at the plan, one byte
+/// before cron would refuse the crontab: the longest accepted line passes `crontab -n` and the
+/// same line one byte longer does not.
+#[test]
+fn a_command_cron_cannot_read_is_refused_at_the_plan() {
+    let dir = common::scratch("hostile-long-command");
+    let base = std::fs::read_to_string(
+        common::root().join("tests/fixtures/hostile/accepted_then_rejected_long_command.yaml"),
+    )
+    .expect("case");
+    let long = "a".repeat(3000);
+    let plan = |n: usize| base.replace(&long, &"a".repeat(n));
+    let builds = |n: usize| {
+        std::fs::write(dir.join("plan.yaml"), plan(n)).expect("write plan");
+        let _ = std::fs::remove_dir_all(dir.join("out"));
+        code(&upkeep_in(&dir, &["build", "plan.yaml", "--out", "out"])) == 0
+    };
+    assert!(builds(10) && !builds(3000), "the bounds of the search");
+    let (mut ok, mut refused) = (10, 3000);
+    while refused - ok > 1 {
+        let mid = usize::midpoint(ok, refused);
+        if builds(mid) {
+            ok = mid;
+        } else {
+            refused = mid;
+        }
+    }
+    assert!(builds(ok));
+    let crontab = dir.join("out/cron/shop.crontab");
+    let text = std::fs::read_to_string(&crontab).expect("crontab");
+    assert_crontabs_whole(&dir.join("out"), "longest command");
+    let Some(cron) = common::tool("crontab") else {
+        return;
+    };
+    let longer = text.replace(&"a".repeat(ok), &"a".repeat(ok + 1));
+    let one_more = dir.join("one-more.crontab");
+    std::fs::write(&one_more, longer).expect("write");
+    let o = Command::new(cron)
+        .arg("-n")
+        .arg(&one_more)
+        .output()
+        .expect("crontab");
+    assert!(
+        !o.status.success(),
+        "cron reads a line one byte longer than upkeep allows: the limit is too strict"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Plan text with backtick runs, quoted by a diagnostic in `upkeep diff`'s Markdown, cannot close
+/// the message's code spans and turn the rest into emphasis or links in a pull-request comment.
+#[test]
+fn diff_markdown_keeps_plan_text_literal() {
+    let dir = common::scratch("hostile-diff-backticks");
+    let base = std::fs::read_to_string(
+        common::root().join("tests/fixtures/hostile/accepted_then_rejected_cron.yaml"),
+    )
+    .expect("case")
+    .replace("cron 0/5 * * * *", "daily at 01:00");
+    let named = |text: &str| base.replace("\n  w: ", &format!("\n  \"w`` {text} ``\": "));
+    std::fs::write(dir.join("a.yaml"), named("**bold**")).expect("write");
+    std::fs::write(dir.join("b.yaml"), named("[link](https://example.com)")).expect("write");
+    let o = upkeep_in(&dir, &["diff", "a.yaml", "b.yaml"]);
+    let md = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(md.contains("is not a valid name"), "{md}");
+    assert!(
+        md.contains("\\*\\*bold\\*\\*") && md.contains("\\[link\\]"),
+        "plan text is Markdown again in the diff:\n{md}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

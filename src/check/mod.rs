@@ -8,6 +8,8 @@ mod backups;
 mod budget;
 mod environments;
 mod graph;
+mod jobs;
+mod once;
 mod promql;
 pub(crate) mod refs;
 mod runbooks;
@@ -87,6 +89,8 @@ fn one(plan: &Plan, sources: &SourceMap, runbook_base_url_given: bool, diags: &m
         severity::check(&mut cx);
         runbooks::check(&mut cx);
         time::check(&mut cx);
+        once::check(&mut cx);
+        jobs::check(&mut cx);
         backups::check(&mut cx);
         budget::check(&mut cx);
         secrets::check(&mut cx);

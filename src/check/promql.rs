@@ -9,51 +9,64 @@ use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Indicator, SloIndicator};
 use crate::span::Sp;
+use promql_parser::parser::value::ValueType;
+
+/// How upkeep uses a piece of plan `PromQL`, which decides what it may be.
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    /// Label matchers inside `{…}`.
+    Selector,
+    /// A whole recording rule (`expr:`): an instant vector or a scalar, comments allowed.
+    Alone,
+    /// Wrapped in more `PromQL` (`sum(rate(…[5m]))`): an instant vector, on one logical line.
+    Embedded,
+}
 
 /// Text wrapped around a label selector so it parses as a vector selector.
 const SELECTOR_PREFIX: &str = "__selector__{";
 
 pub(super) fn check(cx: &mut Cx<'_>) {
-    let mut exprs: Vec<(&Sp<String>, bool, String)> = Vec::new();
+    let mut exprs: Vec<(&Sp<String>, Use, String)> = Vec::new();
     for (name, kpi) in cx.plan.kpis.iter() {
         let at = format!("kpis.{}.indicator", name.value);
         match &kpi.indicator.value {
-            Indicator::Expr(e) => exprs.push((e, false, format!("{at}.expr"))),
+            Indicator::Expr(e) => exprs.push((e, Use::Alone, format!("{at}.expr"))),
             Indicator::ErrorRatio { errors, total, .. } => {
-                exprs.push((errors, false, format!("{at}.error_ratio.errors")));
-                exprs.push((total, false, format!("{at}.error_ratio.total")));
+                exprs.push((errors, Use::Embedded, format!("{at}.error_ratio.errors")));
+                exprs.push((total, Use::Embedded, format!("{at}.error_ratio.total")));
             }
             Indicator::Latency {
                 selector: Some(s), ..
-            } => exprs.push((s, true, format!("{at}.latency.selector"))),
+            } => exprs.push((s, Use::Selector, format!("{at}.latency.selector"))),
             Indicator::Throughput {
                 selector: Some(s), ..
-            } => exprs.push((s, true, format!("{at}.throughput.selector"))),
+            } => exprs.push((s, Use::Selector, format!("{at}.throughput.selector"))),
             _ => {}
         }
     }
     if let Some(h) = &cx.plan.metadata.hosts {
-        exprs.push((h, true, "metadata.hosts".to_owned()));
+        exprs.push((h, Use::Selector, "metadata.hosts".to_owned()));
     }
     for (name, service) in cx.plan.services.iter() {
         if let Some(h) = &service.hosts {
-            exprs.push((h, true, format!("services.{}.hosts", name.value)));
+            exprs.push((h, Use::Selector, format!("services.{}.hosts", name.value)));
         }
     }
     for (name, slo) in cx.plan.slos.iter() {
         let at = format!("slos.{}.indicator", name.value);
         match &slo.indicator.value {
             SloIndicator::ErrorRatio { errors, total } => {
-                exprs.push((errors, false, format!("{at}.error_ratio.errors")));
-                exprs.push((total, false, format!("{at}.error_ratio.total")));
+                exprs.push((errors, Use::Embedded, format!("{at}.error_ratio.errors")));
+                exprs.push((total, Use::Embedded, format!("{at}.error_ratio.total")));
             }
             SloIndicator::Latency {
                 selector: Some(s), ..
-            } => exprs.push((s, true, format!("{at}.latency.selector"))),
+            } => exprs.push((s, Use::Selector, format!("{at}.latency.selector"))),
             _ => {}
         }
     }
-    for (text, selector, path) in exprs {
+    for (text, usage, path) in exprs {
+        let selector = usage == Use::Selector;
         let (query, shift) = if selector {
             (
                 format!("{SELECTOR_PREFIX}{}}}", text.value),
@@ -62,8 +75,14 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         } else {
             (text.value.clone(), 0)
         };
-        let Err(message) = promql_parser::parser::parse(&query) else {
-            continue;
+        let message = match promql_parser::parser::parse(&query) {
+            Ok(ast) => {
+                if usage != Use::Selector {
+                    misused(cx, text, usage, &path, ast.value_type());
+                }
+                continue;
+            }
+            Err(message) => message,
         };
         let (start, end) = locate(&query, &message);
         let clamp = |i: usize| i.saturating_sub(shift).min(text.value.len());
@@ -89,6 +108,85 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             .help(help),
         );
     }
+}
+
+/// An expression that parses but that the rules upkeep writes around it cannot use: a string,
+/// a range vector, a scalar where a vector is summed, or a `#` comment that would swallow what
+/// follows it once wrapped.
+fn misused(cx: &mut Cx<'_>, text: &Sp<String>, usage: Use, path: &str, got: ValueType) {
+    let wanted = match usage {
+        Use::Alone => matches!(got, ValueType::Vector | ValueType::Scalar),
+        _ => got == ValueType::Vector,
+    };
+    if !wanted {
+        let span = cx.within(text.span, Some(&text.value), 0, text.value.len());
+        let (what, help) = match got {
+            ValueType::Matrix => (
+                "a range vector",
+                "drop the `[…]` range, or take a function of it such as `rate(…[5m])`",
+            ),
+            ValueType::String => (
+                "a string literal",
+                "write a metric selector such as `http_requests_total{code=~\"5..\"}`, without quotes around it",
+            ),
+            _ => (
+                "a number",
+                "write a metric selector such as `http_requests_total{code=~\"5..\"}`; upkeep takes its rate and sums it",
+            ),
+        };
+        let needs = if usage == Use::Alone {
+            "an instant vector or a number"
+        } else {
+            "an instant vector"
+        };
+        cx.diags.push(
+            Diagnostic::new(
+                Code::PromqlSyntax,
+                format!("`{path}` is {what}; Prometheus needs {needs} here"),
+            )
+            .at(span)
+            .label(what)
+            .help(help),
+        );
+        return;
+    }
+    if usage == Use::Embedded {
+        if let Some(at) = comment_at(&text.value) {
+            let span = cx.within(text.span, Some(&text.value), at, text.value.len());
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::PromqlSyntax,
+                    format!("`{path}` ends in a `#` comment, which would swallow the PromQL upkeep writes after it"),
+                )
+                .at(span)
+                .label("a comment")
+                .help("move the comment out of the string: a YAML comment after the value says the same"),
+            );
+        }
+    }
+}
+
+/// Where a `#` comment starts in `q`, outside quoted strings.
+fn comment_at(q: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in q.char_indices() {
+        match quote {
+            Some(open) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && open != '`' {
+                    escaped = true;
+                } else if c == open {
+                    quote = None;
+                }
+            }
+            None if c == '#' => return Some(i),
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None => {}
+        }
+    }
+    None
 }
 
 fn hint(message: &str) -> String {

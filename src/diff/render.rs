@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 
+use super::compare::tick;
 use super::{Change, Report, Status};
 use crate::diff::facts::Section;
+use crate::emit::runbooks::markdown;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -12,7 +14,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 fn bullet(out: &mut String, c: &Change) {
     let _ = write!(out, "- ");
     if let Some(s) = &c.subject {
-        let _ = write!(out, "`{s}`: ");
+        let _ = write!(out, "{}: ", tick(s));
     }
     let _ = write!(out, "{}", c.message);
     if c.risk.is_some() {
@@ -21,6 +23,28 @@ fn bullet(out: &mut String, c: &Change) {
     out.push('\n');
     for d in &c.details {
         let _ = writeln!(out, "  - {d}");
+    }
+}
+
+/// A diagnostic's message as Markdown. Its code spans quote plan text, which may hold backticks
+/// of its own: the message is kept as written only when its backticks pair up into spans and
+/// nothing between them means anything to Markdown; otherwise it is written as plain text.
+fn message(m: &str) -> String {
+    let parts: Vec<&str> = m.split('`').collect();
+    let paired = parts.len() % 2 == 1
+        && parts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|inside| !inside.is_empty())
+        && parts.iter().step_by(2).all(|outside| {
+            let words = outside.trim();
+            !outside.contains(['\n', '\r', '\t']) && markdown::text(words) == words
+        });
+    if paired {
+        m.to_owned()
+    } else {
+        markdown::text(m)
     }
 }
 
@@ -48,7 +72,7 @@ pub fn markdown(r: &Report) -> String {
                 .plans
                 .iter()
                 .filter(|p| p.status == Status::NotCompared)
-                .map(|p| format!("`{}`", p.name))
+                .map(|p| tick(&p.name))
                 .collect();
             let what = match names.len() {
                 0 => "these files were".to_owned(),
@@ -68,10 +92,11 @@ pub fn markdown(r: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "- {} `{place}` error `{}`: {}",
+                "- {} {} error `{}`: {}",
                 p.side.name(),
+                tick(&place),
                 p.code,
-                p.message
+                message(&p.message)
             );
         }
         out.push('\n');
@@ -134,9 +159,9 @@ pub fn markdown(r: &Report) -> String {
     if risky > 0 {
         out.push_str("### Risky changes\n\n");
         for (plan, c) in r.risky() {
-            let _ = write!(out, "- `{plan}` · {}", c.section.title());
+            let _ = write!(out, "- {} · {}", tick(plan), c.section.title());
             if let Some(s) = &c.subject {
-                let _ = write!(out, " · `{s}`");
+                let _ = write!(out, " · {}", tick(s));
             }
             let _ = writeln!(
                 out,
@@ -153,11 +178,11 @@ pub fn markdown(r: &Report) -> String {
         {
             continue;
         }
-        let _ = write!(out, "### Plan `{}`", p.name);
+        let _ = write!(out, "### Plan {}", tick(&p.name));
         match &p.status {
             Status::Unchanged | Status::Changed => {}
             Status::Renamed(from) => {
-                let _ = write!(out, " (renamed from `{from}`, same content)");
+                let _ = write!(out, " (renamed from {}, same content)", tick(from));
             }
             other => {
                 let _ = write!(out, " ({})", other.name());
@@ -193,8 +218,8 @@ pub fn markdown(r: &Report) -> String {
             for f in &p.files {
                 let _ = writeln!(
                     out,
-                    "- `{}`{}: {} (+{} −{} lines)",
-                    f.path,
+                    "- {}{}: {} (+{} −{} lines)",
+                    tick(&f.path),
                     if f.shared { " (the plan's part)" } else { "" },
                     f.kind.name(),
                     f.added_lines,
@@ -291,4 +316,25 @@ pub(crate) fn json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    #[test]
+    fn messages_keep_their_code_spans_unless_plan_text_breaks_them() {
+        assert_eq!(
+            message("unknown field `x` in `y`"),
+            "unknown field `x` in `y`"
+        );
+        assert_eq!(message("`a` and `b`"), "`a` and `b`");
+        let broken = message("`w`` **y** ``` is not a valid name");
+        assert!(
+            !broken.contains("``") && broken.contains("\\*\\*y"),
+            "{broken}"
+        );
+        let linked = message("`a` [x](http://e) `b` is odd");
+        assert!(linked.contains("\\[x\\]"), "{linked}");
+    }
 }

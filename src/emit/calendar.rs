@@ -358,7 +358,7 @@ pub(crate) fn render(cx: &Context<'_>) -> String {
             continue;
         }
         // A task later in its window: shift the rule's time when the day stays the same.
-        let (schedule, lead) = match super::jobs::shifted(item.schedule, item.offset) {
+        let (schedule, lead) = match crate::model::jobs::shifted(item.schedule, item.offset) {
             Some(s) => (s, Duration::ZERO),
             None => (item.schedule.clone(), item.offset),
         };

@@ -6,8 +6,8 @@
 //! `timeout` and, when it succeeds, writes its last-success time for the `node_exporter` textfile
 //! collector, which the Prometheus rules watch.
 
-use super::jobs::{self, Job, JobKind};
 use super::{Artifact, Context};
+use crate::model::jobs::{self, Job, JobKind};
 use std::fmt::Write as _;
 
 fn kind_word(job: &Job) -> &'static str {
@@ -19,20 +19,10 @@ fn kind_word(job: &Job) -> &'static str {
     }
 }
 
-/// Cron turns an unescaped `%` into a newline.
-fn escape_percent(s: &str) -> String {
-    s.replace('%', "\\%")
-}
-
 pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     let p = cx.name();
     let tz = cx.plan.metadata.timezone.value.name();
-    let dir = cx
-        .plan
-        .execution
-        .textfile_dir
-        .as_ref()
-        .map_or(jobs::TEXTFILE_DIR, |d| d.value.as_str());
+    let dir = jobs::textfile_dir(cx.plan);
     let mut out = String::new();
     for h in cx.header() {
         let _ = writeln!(out, "# {h}");
@@ -70,7 +60,7 @@ pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
             out,
             "{} {}",
             job.cron.expr,
-            escape_percent(&jobs::shell(p, tz, job, Some(dir)))
+            jobs::crontab_command(cx.plan, job)
         );
     }
     out

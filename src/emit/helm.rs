@@ -4,10 +4,10 @@
 //! rules as a `PrometheusRule` spec, left out for environments with `alerts: false`). The
 //! environment's free-form `values` are merged last.
 
-use super::jobs::Job;
 use super::kubernetes;
 use super::yaml::{self, Yaml};
 use super::{Artifact, Context, prometheus};
+use crate::model::jobs::Job;
 use crate::model::values::{self, Setting};
 use crate::model::{Environment, Plan};
 
@@ -86,7 +86,7 @@ fn cronjobs(cx: &Context<'_>, jobs: &[Job]) -> Yaml {
                     .with("name", kubernetes::cronjob_name(p, j))
                     .with("job", j.name.as_str())
                     .with("schedule", j.cron.expr.as_str())
-                    .with("command", super::jobs::shell(p, tz, j, None))
+                    .with("command", crate::model::jobs::shell(p, tz, j, None))
                     .with(
                         "activeDeadlineSeconds",
                         i64::try_from(j.timeout.as_secs().max(1)).unwrap_or(i64::MAX),

@@ -8,9 +8,9 @@
 //! (`kube_cronjob_status_last_successful_time`), which the Helm values' rules map to the
 //! `upkeep_task_last_success_timestamp_seconds` the freshness alerts watch.
 
-use super::jobs::{self, Job, JobKind};
 use super::yaml::{self, Yaml};
 use super::{Artifact, Context};
+use crate::model::jobs::{self, Job, JobKind};
 use std::fmt::Write as _;
 
 /// A DNS-1123 name: lowercase letters, digits and `-`, at most `max` characters (a short hash

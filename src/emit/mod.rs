@@ -9,7 +9,6 @@ pub(crate) mod alertmanager;
 pub(crate) mod calendar;
 pub(crate) mod cron;
 pub mod helm;
-pub(crate) mod jobs;
 pub(crate) mod kubernetes;
 pub(crate) mod prometheus;
 pub(crate) mod runbooks;
@@ -167,7 +166,7 @@ pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> B
     if let (true, Some(rules)) = (cx.opts.wants(Target::Prometheus), &rules) {
         out.extend(prometheus::emit(cx, rules));
     }
-    let jobs = jobs::jobs(cx.plan, cx.sources);
+    let jobs = crate::model::jobs::jobs(cx.plan, cx.sources);
     if cx.opts.wants(Target::Cron) {
         out.extend(cron::emit(cx, &jobs));
     }

@@ -517,6 +517,29 @@ impl<'n> Obj<'n> {
             .and_then(|n| cx.duration(n, &self.path(name)))
     }
 
+    /// A duration that must be longer than zero (a `[0s]` range or a zero window breaks the
+    /// rules built from it); `help` says what to write instead.
+    pub fn opt_positive_duration(
+        &self,
+        cx: &mut Cx<'_>,
+        name: &str,
+        help: &str,
+    ) -> Option<Sp<Duration>> {
+        let d = self.opt_duration(cx, name)?;
+        if d.value.is_zero() {
+            cx.report(
+                Diagnostic::new(
+                    Code::Range,
+                    format!("`{}` must be longer than zero", self.path(name)),
+                )
+                .at(d.span)
+                .help(help),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
     pub fn req_duration(&self, cx: &mut Cx<'_>, name: &str) -> Option<Sp<Duration>> {
         self.req(cx, name)
             .and_then(|n| cx.duration(n, &self.path(name)))

@@ -267,25 +267,23 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     };
     let span = target.span;
     let interval = obj
-        .opt_duration(cx, "interval")
+        .opt_positive_duration(
+            cx,
+            "interval",
+            "probe at least every few minutes, e.g. `interval: 1m`",
+        )
         .unwrap_or(Sp::new(Duration::from_mins(1), key));
     let timeout = obj
-        .opt_duration(cx, "timeout")
+        .opt_positive_duration(
+            cx,
+            "timeout",
+            "give the probe time to answer, e.g. `timeout: 10s`",
+        )
         .unwrap_or(Sp::new(Duration::from_secs(10), key));
     let retries = obj
         .get("retries")
         .and_then(|r| cx.integer(r, &obj.path("retries"), 1, 100))
         .map_or(Sp::new(3, key), |r| r.map(|v| v as u32));
-    if interval.value.is_zero() {
-        cx.report(
-            Diagnostic::new(
-                Code::Range,
-                format!("`{}` must be longer than zero", obj.path("interval")),
-            )
-            .at(interval.span)
-            .help("probe at least every few minutes, e.g. `interval: 1m`"),
-        );
-    }
     Some(Health {
         probe: Sp::new(probe, span),
         interval,
@@ -449,8 +447,12 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
     let sub_key = obj.key_span(key_name).unwrap_or(key);
     let sub_path = obj.path(key_name);
     let window = |cx: &mut Cx<'_>, o: &super::Obj<'_>| {
-        o.opt_duration(cx, "window")
-            .unwrap_or(Sp::new(FIVE_MINUTES, sub_key))
+        o.opt_positive_duration(
+            cx,
+            "window",
+            "rates are taken over a few scrapes, e.g. `window: 5m`",
+        )
+        .unwrap_or(Sp::new(FIVE_MINUTES, sub_key))
     };
     let ind = match kind {
         IndicatorKind::Expr => Indicator::Expr(cx.string(node, &sub_path)?),
@@ -577,7 +579,11 @@ pub(super) fn slos(cx: &mut Cx<'_>, n: &Node) -> Entries<Slo> {
             .req(cx, "objective")
             .and_then(|o| cx.percent(o, &obj.path("objective")));
         let window = obj
-            .opt_duration(cx, "window")
+            .opt_positive_duration(
+                cx,
+                "window",
+                "an objective holds over days, e.g. `window: 30d`",
+            )
             .unwrap_or(Sp::new(Duration::from_days(30), key));
         let ind_key = obj.key_span("indicator").unwrap_or(key);
         let indicator = obj

@@ -867,6 +867,7 @@ named! {
 pub(crate) mod alerts;
 pub(crate) mod budget;
 pub(crate) mod burn;
+pub(crate) mod jobs;
 pub mod levels;
 pub mod refs;
 pub(crate) mod timeline;

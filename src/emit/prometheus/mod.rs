@@ -894,7 +894,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             .collect();
         // A command probe runs from cron, at its interval rounded up to whole minutes.
         let interval = match &health.probe.value {
-            Probe::Command(_) => crate::emit::jobs::probe_interval(health.interval.value),
+            Probe::Command(_) => crate::model::jobs::probe_interval(health.interval.value),
             _ => health.interval.value,
         };
         let retries = u64::from(health.retries.value.max(1));

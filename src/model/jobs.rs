@@ -3,7 +3,7 @@
 //! (expression, guards), its time limit and the shell it runs.
 //!
 //! Shared by the crontab, the Kubernetes `CronJobs` and the Helm values, so all three run the
-//! same thing at the same time.
+//! same thing at the same time, and by the checks, which refuse what cron cannot carry.
 
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Plan, Probe, When};
@@ -13,6 +13,33 @@ use std::fmt::Write as _;
 
 /// Default directory of the `node_exporter` textfile collector.
 pub(crate) const TEXTFILE_DIR: &str = "/var/lib/node_exporter/textfile_collector";
+
+/// Cron turns an unescaped `%` into a newline.
+fn escape_percent(s: &str) -> String {
+    s.replace('%', "\\%")
+}
+
+/// The textfile directory a plan's cron jobs write their metrics to.
+pub(crate) fn textfile_dir(plan: &Plan) -> &str {
+    plan.execution
+        .textfile_dir
+        .as_ref()
+        .map_or(TEXTFILE_DIR, |d| d.value.as_str())
+}
+
+/// What follows the five time fields on a job's crontab line.
+pub(crate) fn crontab_command(plan: &Plan, job: &Job) -> String {
+    escape_percent(&shell(
+        &plan.metadata.name.value,
+        plan.metadata.timezone.value.name(),
+        job,
+        Some(textfile_dir(plan)),
+    ))
+}
+
+/// The longest command cron reads on a line (`MAX_COMMAND` in Vixie and Debian cron is 1000 with
+/// the newline and the terminating byte); a longer line makes the whole crontab uninstallable.
+pub(crate) const MAX_COMMAND: usize = 998;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum JobKind {
@@ -43,6 +70,8 @@ pub(crate) struct Job {
     pub origin: String,
     /// The environments whose Helm values run it (empty: all).
     pub environments: Vec<String>,
+    /// The plan value its command comes from, for diagnostics.
+    pub span: crate::span::Span,
 }
 
 impl Job {
@@ -91,13 +120,13 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
         if !item.automated {
             continue;
         }
-        let (kind, command, timeout) = match item.kind {
+        let (kind, command, timeout, span) = match item.kind {
             ItemKind::Task => {
                 let Some(t) = plan.tasks.get(&item.name) else {
                     continue;
                 };
                 let Some(cmd) = &t.command else { continue };
-                (JobKind::Task, cmd.value.clone(), t.duration.value)
+                (JobKind::Task, cmd.value.clone(), t.duration.value, cmd.span)
             }
             ItemKind::Backup => {
                 let Some((bname, level)) = item.name.split_once('.') else {
@@ -109,9 +138,9 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                 let Some(l) = b.levels.iter().find(|l| l.kind.name() == level) else {
                     continue;
                 };
-                let cmd = match (&l.command, &b.command) {
-                    (Some(c), _) => c.value.clone(),
-                    (None, Some(c)) => format!("{} {level}", c.value),
+                let (cmd, span) = match (&l.command, &b.command) {
+                    (Some(c), _) => (c.value.clone(), c.span),
+                    (None, Some(c)) => (format!("{} {level}", c.value), c.span),
                     (None, None) => continue,
                 };
                 // A backup may run until the next one is due, at most six hours.
@@ -120,7 +149,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                     .max_gap()
                     .unwrap_or(Duration::from_hours(6))
                     .min(Duration::from_hours(6));
-                (JobKind::Backup, cmd, limit)
+                (JobKind::Backup, cmd, limit, span)
             }
             ItemKind::RestoreTest => {
                 let Some(bname) = item.name.strip_suffix(".restore_test") else {
@@ -140,6 +169,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                     r.duration
                         .as_ref()
                         .map_or(Duration::from_hours(2), |d| d.value),
+                    cmd.span,
                 )
             }
             ItemKind::Window | ItemKind::Review => continue,
@@ -214,6 +244,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
             start_deadline,
             origin: origin(item.when),
             environments,
+            span,
         });
     }
     for (name, svc) in plan.services.iter() {
@@ -236,6 +267,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
             start_deadline: Duration::from_mins(1),
             origin: origin(h.probe.span),
             environments: Vec::new(),
+            span: h.probe.span,
         });
     }
     out
