@@ -63,6 +63,9 @@ struct Loader {
     pending: Vec<Pending>,
     /// The directory trees named on the command line (canonical): imports stay inside them.
     trees: Vec<PathBuf>,
+    /// What names a file in generated files outside a repository: each directory named on the
+    /// command line, or the directory of each file named (canonical).
+    anchors: Vec<PathBuf>,
 }
 
 /// The tree a path argument names: a directory itself; for a file, the working directory when
@@ -78,6 +81,16 @@ fn tree_of(path: &Path) -> PathBuf {
         .unwrap_or_default();
     if !cwd.as_os_str().is_empty() && canon.starts_with(&cwd) {
         return cwd;
+    }
+    canon.parent().map(Path::to_path_buf).unwrap_or(canon)
+}
+
+/// What generated files name a path from outside a repository: a directory itself, a file's
+/// directory.
+fn anchor_of(path: &Path) -> PathBuf {
+    let canon = crate::load::canonical(path);
+    if canon.is_dir() {
+        return canon;
     }
     canon.parent().map(Path::to_path_buf).unwrap_or(canon)
 }
@@ -223,6 +236,7 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             imports: Vec::new(),
             diags: Diagnostics::new(),
             pending: Vec::new(),
+            anchors: files.iter().map(|(p, _)| anchor_of(p)).collect(),
             trees,
         };
         let count = files.len();
@@ -259,6 +273,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         diags,
         pending: Vec::new(),
         trees: paths.iter().map(|p| tree_of(p)).collect(),
+        anchors: paths.iter().map(|p| anchor_of(p)).collect(),
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut roots = Vec::new();
@@ -368,6 +383,25 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
                 to,
             });
             queue.insert(0, to);
+        }
+    }
+    // Outside a repository, generated files name each plan from the tree given on the command
+    // line, so they are the same whatever the working directory.
+    for i in 0..loader.sources.len() {
+        let id = FileId(i as u32);
+        let file = loader.sources.get(id);
+        if file.in_repo {
+            continue;
+        }
+        let canon = crate::load::canonical(&file.path);
+        let origin = loader
+            .anchors
+            .iter()
+            .filter(|a| canon.starts_with(a))
+            .max_by_key(|a| a.as_os_str().len())
+            .and_then(|a| crate::source::relative_to(&canon, a));
+        if let Some(origin) = origin.filter(|o| !o.is_empty()) {
+            loader.sources.set_origin(id, origin);
         }
     }
     let mut diags = std::mem::take(&mut loader.diags);

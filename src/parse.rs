@@ -378,6 +378,15 @@ fn yaml_error(file: FileId, source: &SourceFile, e: &serde_saphyr::Error) -> Dia
             (Code::Syntax, text, help.to_owned())
         }
     };
+    // The scanner reports a tab where the scalar before it ends, often the line above: point at
+    // the tab itself.
+    let span = if code == Code::Syntax && message.contains("found a tab") {
+        source.text[at..]
+            .find('\t')
+            .map_or(span, |i| Span::new(file, at + i, at + i + 1))
+    } else {
+        span
+    };
     let label = match code {
         Code::Aliases => "expansion limit reached here",
         Code::Depth => "nesting limit reached here",

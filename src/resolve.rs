@@ -265,6 +265,7 @@ pub(crate) fn check_references(plan: &Document, diags: &mut Diagnostics) {
 }
 
 /// Families whose diagnostics are about reading the plan at all; `lints:` cannot change them.
+/// An unused entry (`ref/unused`) is a warning about the plan's content, and can be.
 const FIXED_FAMILIES: &[&str] = &["syntax", "limit", "file", "schema", "import", "lint", "ref"];
 
 fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
@@ -277,7 +278,7 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
                     .label("not a code")
                     .help(suggestion_help(&code.value, &names, "codes")),
             ),
-            Some(c) if FIXED_FAMILIES.contains(&c.family()) => diags.push(
+            Some(c) if FIXED_FAMILIES.contains(&c.family()) && c != Code::RefUnused => diags.push(
                 Diagnostic::new(Code::LintConfig, format!("`{}` cannot be configured", code.value))
                     .at(code.span)
                     .label("not a lint")

@@ -23,8 +23,11 @@ pub struct SourceFile {
     pub name: String,
     /// Name in generated files: the path relative to the repository root (the nearest
     /// directory with `.git`), so the output does not depend on the working directory; the
-    /// shown name outside a repository.
+    /// shown name outside a repository, until the driver names it from the tree given on the
+    /// command line.
     pub origin: String,
+    /// Whether `origin` is relative to a repository root.
+    pub in_repo: bool,
     pub text: String,
     line_starts: Vec<u32>,
 }
@@ -38,8 +41,10 @@ impl SourceFile {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| (i + 1) as u32),
         );
+        let repo = origin_name(&path);
         SourceFile {
-            origin: origin_name(&path).unwrap_or_else(|| name.clone()),
+            in_repo: repo.is_some(),
+            origin: repo.unwrap_or_else(|| name.clone()),
             path,
             name,
             text,
@@ -140,6 +145,16 @@ impl SourceMap {
             .enumerate()
             .map(|(i, f)| (FileId(i as u32), f))
     }
+}
+
+/// `path` relative to `root`, with `/` separators, when it is inside it.
+pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
 }
 
 /// The path of a file relative to the root of the repository that holds it.

@@ -31,15 +31,23 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_money", &["schema/type"]),
     ("err_names", &["schema/type"]),
     ("err_percentage", &["schema/type"]),
+    // Expressions that parse but that the rules around them cannot use.
+    ("err_promql_misused", &["promql/syntax"]),
     ("err_quantity", &["schema/type"]),
     // `metadata.runbook_base_url` that is not an absolute HTTP URL.
     ("err_runbook_base_url", &["schema/type"]),
+    // A one-off at a local time that daylight saving skips.
+    ("err_schedule_skipped_time", &["schedule/invalid"]),
     ("err_syntax_tab", &["syntax"]),
+    ("err_syntax_tab_after_scalar", &["syntax"]),
+    // Commands no crontab can carry: a NUL, a line longer than cron reads.
+    ("err_task_command", &["schema/range", "schema/type"]),
     ("err_threshold", &["schema/type"]),
     // A time of day in a field (`oncall.handoff`) and in a schedule: the same mistake reported
     // by the field's own check and by the schedule parser.
     ("err_time", &["schedule/invalid", "schema/type"]),
     ("err_timezone", &["schema/type"]),
+    ("err_zero_window", &["schema/range"]),
     ("err_top_level", &["file/not-a-plan"]),
     ("warn_schedule_skips_months", &["schedule/invalid"]),
 ];

@@ -409,3 +409,70 @@ fn diff_markdown_keeps_plan_text_literal() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Outside a git repository, generated files name the plans from the tree given on the command
+/// line: the same bytes whichever directory the build runs from and however the tree is named.
+#[test]
+fn outside_a_repository_the_output_does_not_depend_on_the_working_directory() {
+    let dir = common::scratch("hostile-no-repo");
+    assert!(
+        !dir.ancestors().any(|d| d.join(".git").exists()),
+        "the scratch directory must be outside any repository"
+    );
+    let plans = dir.join("team/plans");
+    std::fs::create_dir_all(&plans).expect("mkdir");
+    let source = common::root().join("plans");
+    for f in common::files(&source, ".yaml") {
+        let to = plans.join(f.strip_prefix(&source).expect("inside"));
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(&f, to).expect("copy plan");
+    }
+    let abs = plans.to_string_lossy().into_owned();
+    let runs: [(&Path, &str, &str); 3] = [
+        (&dir, "team/plans", "out-a"),
+        (&plans, ".", "../../out-b"),
+        (Path::new("/"), &abs, "out-c"),
+    ];
+    let mut outputs = Vec::new();
+    for (cwd, tree, out) in runs {
+        let out = if out == "out-c" {
+            dir.join(out).to_string_lossy().into_owned()
+        } else {
+            out.to_owned()
+        };
+        let o = upkeep_in(cwd, &["build", tree, "--out", &out]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let root = if Path::new(&out).is_absolute() {
+            Path::new(&out).to_path_buf()
+        } else {
+            cwd.join(&out)
+        };
+        let files: Vec<(String, Vec<u8>)> = common::files(&root, "")
+            .into_iter()
+            .map(|f| {
+                let rel = f
+                    .strip_prefix(&root)
+                    .expect("inside")
+                    .to_string_lossy()
+                    .into_owned();
+                (rel, std::fs::read(&f).expect("read"))
+            })
+            .collect();
+        outputs.push(files);
+    }
+    assert!(outputs[0].len() > 100, "too few files");
+    for other in &outputs[1..] {
+        let differ: Vec<&String> = outputs[0]
+            .iter()
+            .zip(other)
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| &a.0)
+            .collect();
+        assert!(
+            differ.is_empty() && outputs[0].len() == other.len(),
+            "{} files differ with the working directory: {differ:?}",
+            differ.len()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
