@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -473,6 +474,43 @@ fn outside_a_repository_the_output_does_not_depend_on_the_working_directory() {
             "{} files differ with the working directory: {differ:?}",
             differ.len()
         );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A plan that checks builds, however large within the input limits: 9,000 tasks with
+/// checklists checked clean and then ran the runbook index out of template fuel. With an
+/// override template too, whose bound grows with the plan.
+#[test]
+fn a_plan_that_checks_builds_however_large() {
+    let dir = common::scratch("hostile-large");
+    let mut plan = std::fs::read_to_string(
+        common::root().join("tests/fixtures/hostile/accepted_then_rejected_cron.yaml"),
+    )
+    .expect("case")
+    .replace("cron 0/5 * * * *", "daily at 01:00");
+    plan.push_str("roles:\n  ops: {fte: 1}\ntasks:\n");
+    for i in 0..9000 {
+        let _ = writeln!(
+            plan,
+            "  t{i}: {{schedule: \"daily at 09:00\", duration: 1m, owner: ops, manual: true, checklist: [look, fix]}}"
+        );
+    }
+    std::fs::write(dir.join("plan.yaml"), plan).expect("write");
+    let o = upkeep_in(&dir, &["check", "plan.yaml"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).expect("mkdir");
+    std::fs::copy(
+        common::root().join("templates/runbook.md.j2"),
+        templates.join("runbook.md.j2"),
+    )
+    .expect("copy template");
+    for extra in [&[][..], &["--templates", "templates"][..]] {
+        let mut args = vec!["build", "plan.yaml", "--target", "runbooks", "--out", "out"];
+        args.extend_from_slice(extra);
+        let o = upkeep_in(&dir, &args);
+        assert_eq!(code(&o), 0, "build {extra:?}: {}", stderr(&o));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

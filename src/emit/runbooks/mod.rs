@@ -68,10 +68,17 @@ fn string_arg(v: &Value) -> Result<Option<String>, Error> {
     ))
 }
 
-/// The fuel of one render. The built-in pages of the bundled plans and of the benchmark's
-/// synthetic plan take between 10,000 and 30,000; this leaves a hundredfold headroom for
-/// overrides and bounds a runaway one at about a tenth of a second and 128 MiB.
+/// The fuel of one render of an override template. The built-in pages of the bundled plans and
+/// of the benchmark's synthetic plan take between 10,000 and 30,000; this leaves a hundredfold
+/// headroom and bounds a runaway override at about a tenth of a second and 128 MiB. The
+/// built-in templates run without fuel: their work grows with the plan, which the input limits
+/// bound, and a plan that checks must build (9,000 tasks with checklists took more than this).
 pub(crate) const TEMPLATE_FUEL: u64 = 2_000_000;
+
+/// Fuel added per byte of plan text when overrides are in use. The index of 9,000 tasks with
+/// checklists (1 MB, near the node limit) fits in the base plus 2 units per byte: eightfold
+/// headroom.
+const FUEL_PER_BYTE: u64 = 16;
 
 fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<'a> {
     let mut env = Environment::new();
@@ -89,7 +96,12 @@ fn environment<'a>(cx: &'a Context<'_>, diags: &mut Diagnostics) -> Environment<
     env.set_auto_escape_callback(|_| AutoEscape::None);
     // A bound on what one page may cost (instructions, and about 64 bytes of data per unit), so
     // an override with a runaway loop is a diagnostic, not a hang or an out-of-memory kill.
-    env.set_fuel(Some(TEMPLATE_FUEL));
+    // Built-in pages render alongside overrides in the same environment: the bound grows with
+    // the plan's text, so the pages of any plan that checks still fit.
+    if !cx.opts.templates.is_empty() {
+        let text: usize = cx.sources.iter().map(|(_, f)| f.text.len()).sum();
+        env.set_fuel(Some(TEMPLATE_FUEL + FUEL_PER_BYTE * text as u64));
+    }
     env.add_filter("md", |v: Value| {
         Ok(string_arg(&v)?
             .map(|s| markdown::text(&s))
@@ -168,7 +180,7 @@ fn report(cx: &Context<'_>, diags: &mut Diagnostics, template: &str, e: &Error) 
     }
     let help = if e.kind() == ErrorKind::OutOfFuel {
         format!(
-            "a page may take {TEMPLATE_FUEL} units of work (an instruction, or about 64 bytes of output); the built-in pages of the largest bundled plan take under 30000. Look for a loop over a large `range` or a nested loop here"
+            "a page may take {TEMPLATE_FUEL} units of work (an instruction, or about 64 bytes of output), plus {FUEL_PER_BYTE} per byte of plan text; the built-in pages of the largest bundled plan take under 30000. Look for a loop over a large `range` or a nested loop here"
         )
     } else {
         "fix the template there; the built-in templates in `templates/` show every field a template receives".to_owned()
