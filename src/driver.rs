@@ -478,6 +478,32 @@ pub fn build(ws: &Workspace, opts: &crate::emit::Options) -> Build {
         out.diagnostics.extend(diags);
     }
     out.shared = crate::emit::shared(&parts);
+    if cfg!(debug_assertions) {
+        let wrong = shape_violations(ws, &out);
+        assert!(
+            wrong.is_empty(),
+            "generated files lost their shape:\n{}",
+            wrong.join("\n")
+        );
+    }
+    out
+}
+
+/// What breaks the structural invariants of a build (see `emit::shape`): a crontab entry,
+/// `CronJob`, alert rule, calendar event or Alertmanager route more or fewer than the plans
+/// have, one message each. Debug builds check it after every build; fuzzers call it.
+pub fn shape_violations(ws: &Workspace, build: &Build) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, files) in &build.plans {
+        let Some(plan) = ws.plans.iter().find(|p| &p.metadata.name.value == name) else {
+            continue;
+        };
+        out.extend(
+            crate::emit::shape::violations(plan, &ws.sources, files, &build.shared)
+                .into_iter()
+                .map(|v| format!("plan `{name}`: {v}")),
+        );
+    }
     out
 }
 

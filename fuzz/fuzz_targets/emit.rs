@@ -1,5 +1,6 @@
 //! Any text as a plan: when it checks without errors, every target builds in memory, to
-//! relative paths inside the output directory.
+//! relative paths inside the output directory, and the files keep their shape (as many crontab
+//! entries, CronJobs, alert rules, routes and calendar events as the plan has).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +11,10 @@ fuzz_target!(|data: &[u8]| {
     if ws.errors() > 0 {
         return;
     }
-    for a in upkeep::driver::build(&ws, &upkeep::emit::Options::default()).artifacts() {
+    let built = upkeep::driver::build(&ws, &upkeep::emit::Options::default());
+    let wrong = upkeep::driver::shape_violations(&ws, &built);
+    assert!(wrong.is_empty(), "shape: {wrong:?}");
+    for a in built.artifacts() {
         assert!(a.path.components().all(|c| matches!(c, std::path::Component::Normal(_))), "path escapes: {}", a.path.display());
     }
 });

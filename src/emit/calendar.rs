@@ -12,8 +12,8 @@ use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use std::fmt::Write as _;
 
 use super::{Artifact, Context};
-use crate::model::WindowKind;
 use crate::model::timeline::{self, Item, ItemKind};
+use crate::model::{Plan, WindowKind};
 use crate::value::schedule::{DaySpec, Days, Months};
 use crate::value::{Duration, Schedule};
 
@@ -310,16 +310,43 @@ fn summary_and_category(cx: &Context<'_>, item: &Item<'_>) -> (String, &'static 
 }
 
 /// Whether an item is in the calendar: windows, tasks people do, restore tests and reviews.
-fn wanted(cx: &Context<'_>, item: &Item<'_>) -> bool {
+fn wanted(plan: &Plan, item: &Item<'_>) -> bool {
     match item.kind {
         ItemKind::Window | ItemKind::Review | ItemKind::RestoreTest => true,
-        ItemKind::Task => cx
-            .plan
+        ItemKind::Task => plan
             .tasks
             .get(&item.name)
             .is_some_and(|t| t.manual || t.command.is_none()),
         ItemKind::Backup => false,
     }
+}
+
+/// An item's event: the schedule its rule follows, the lead inside its window and its first
+/// start; `None` when the calendar leaves it out (automated work, nothing ahead).
+fn event(plan: &Plan, item: &Item<'_>) -> Option<(Schedule, Duration, DateTime<Tz>)> {
+    if !wanted(plan, item) {
+        return None;
+    }
+    // A task later in its window: shift the rule's time when the day stays the same.
+    let (schedule, lead) = match crate::model::jobs::shifted(item.schedule, item.offset) {
+        Some(s) => (s, Duration::ZERO),
+        None => (item.schedule.clone(), item.offset),
+    };
+    let first = schedule
+        .occurrences(
+            plan.metadata.timezone.value,
+            reference() - chrono::Duration::seconds(1),
+        )
+        .next()?;
+    Some((schedule, lead, first))
+}
+
+/// How many events the calendar of `plan` holds.
+pub(crate) fn event_count(plan: &Plan) -> usize {
+    timeline::items(plan)
+        .iter()
+        .filter(|item| event(plan, item).is_some())
+        .count()
 }
 
 pub(crate) fn render(cx: &Context<'_>) -> String {
@@ -354,18 +381,7 @@ pub(crate) fn render(cx: &Context<'_>) -> String {
     vtimezone(&mut out, tz);
     let stamp = reference().format("%Y%m%dT%H%M%SZ").to_string();
     for item in timeline::items(cx.plan) {
-        if !wanted(cx, &item) {
-            continue;
-        }
-        // A task later in its window: shift the rule's time when the day stays the same.
-        let (schedule, lead) = match crate::model::jobs::shifted(item.schedule, item.offset) {
-            Some(s) => (s, Duration::ZERO),
-            None => (item.schedule.clone(), item.offset),
-        };
-        let Some(first) = schedule
-            .occurrences(tz, reference() - chrono::Duration::seconds(1))
-            .next()
-        else {
+        let Some((schedule, lead, first)) = event(cx.plan, &item) else {
             continue;
         };
         let (summary, category, mut desc) = summary_and_category(cx, &item);

@@ -12,6 +12,7 @@ pub mod helm;
 pub(crate) mod kubernetes;
 pub(crate) mod prometheus;
 pub(crate) mod runbooks;
+pub(crate) mod shape;
 pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
