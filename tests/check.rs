@@ -34,6 +34,8 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_quantity", &["schema/type"]),
     // `metadata.runbook_base_url` that is not an absolute HTTP URL.
     ("err_runbook_base_url", &["schema/type"]),
+    // A secret in each kind of place, each with its own advice (tests/help.rs applies it).
+    ("err_secrets_anywhere", &["secret/inline"]),
     ("err_syntax_tab", &["syntax"]),
     ("err_threshold", &["schema/type"]),
     // A time of day in a field (`oncall.handoff`) and in a schedule: the same mistake reported
