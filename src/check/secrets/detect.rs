@@ -14,11 +14,15 @@ pub(crate) enum Kind {
     DiscordWebhook,
     /// `https://TENANT.webhook.office.com/webhookb2/…`, `https://outlook.office.com/webhook/…`.
     TeamsWebhook,
+    /// `https://api.telegram.org/botID:TOKEN/…`.
+    TelegramBot,
     /// `scheme://user:PASSWORD@host`, or a token as the user name.
     UrlUserinfo,
     /// A query (or fragment) parameter named like a credential: `token=`, `sig=`,
     /// `X-Amz-Signature=`, `code=` (Azure Functions)…
     UrlParam(String),
+    /// `-u user:PASSWORD`, `--user user:PASSWORD` (curl, wget's `--password` is [`Kind::Named`]).
+    UserPassword,
     /// A token with a vendor's prefix: `xoxb-`, `ghp_`, `glpat-`, `AIza`, `sk_live_`, `AKIA`…
     Token(&'static Vendor),
     /// `-----BEGIN … PRIVATE KEY-----`.
@@ -40,8 +44,10 @@ impl Kind {
             Kind::SlackWebhook => "a Slack incoming-webhook URL".to_owned(),
             Kind::DiscordWebhook => "a Discord webhook URL".to_owned(),
             Kind::TeamsWebhook => "a Microsoft Teams webhook URL".to_owned(),
+            Kind::TelegramBot => "a Telegram bot URL (its token)".to_owned(),
             Kind::UrlUserinfo => "a credential in a URL (`user:password@`)".to_owned(),
             Kind::UrlParam(name) => format!("a credential in the URL parameter `{name}`"),
+            Kind::UserPassword => "a password in `--user user:password`".to_owned(),
             Kind::Token(v) => format!("{} (`{}…`)", v.what, v.prefix),
             Kind::PrivateKey => "a private key (`-----BEGIN … PRIVATE KEY-----`)".to_owned(),
             Kind::Jwt => "a JSON Web Token (`eyJ…`)".to_owned(),
@@ -54,7 +60,7 @@ impl Kind {
     pub(crate) fn whole_url(&self) -> bool {
         matches!(
             self,
-            Kind::SlackWebhook | Kind::DiscordWebhook | Kind::TeamsWebhook
+            Kind::SlackWebhook | Kind::DiscordWebhook | Kind::TeamsWebhook | Kind::TelegramBot
         )
     }
 }
@@ -82,6 +88,8 @@ enum Charset {
     Base64Url,
     /// `[A-Z0-9]`
     Upper,
+    /// `[A-Za-z0-9_.-]`
+    Base64UrlDot,
 }
 
 impl Charset {
@@ -92,6 +100,9 @@ impl Charset {
             Charset::AlnumUnderscore => c.is_ascii_alphanumeric() || c == b'_',
             Charset::Base64Url => c.is_ascii_alphanumeric() || c == b'_' || c == b'-',
             Charset::Upper => c.is_ascii_uppercase() || c.is_ascii_digit(),
+            Charset::Base64UrlDot => {
+                c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.'
+            }
         }
     }
 }
@@ -190,6 +201,35 @@ pub(crate) const VENDORS: &[Vendor] = &[
         16,
         false,
     ),
+    vendor("npm_", "an npm token", Charset::Alnum, 36, false),
+    vendor(
+        "SG.",
+        "a SendGrid API key",
+        Charset::Base64UrlDot,
+        60,
+        false,
+    ),
+    vendor(
+        "hvs.",
+        "a HashiCorp Vault token",
+        Charset::Base64Url,
+        24,
+        false,
+    ),
+    vendor(
+        "sk-ant-",
+        "an Anthropic API key",
+        Charset::Base64Url,
+        32,
+        false,
+    ),
+    vendor(
+        "sk-proj-",
+        "an OpenAI API key",
+        Charset::Base64Url,
+        32,
+        false,
+    ),
     vendor("AKIA", "an AWS access key ID", Charset::Upper, 16, true),
     vendor(
         "ASIA",
@@ -218,6 +258,7 @@ pub(crate) fn scan(text: &str) -> Vec<Finding> {
     jwts(text, &mut found);
     authorization(text, &mut found);
     assignments(text, &mut found);
+    user_options(text, &mut found);
     disjoint(found)
 }
 
@@ -503,6 +544,11 @@ fn urls(text: &str, out: &mut Vec<Finding>) {
             from = end;
             continue;
         }
+        if host == "api.telegram.org" && path.starts_with("/bot") && path.contains(':') {
+            out.push(whole(Kind::TelegramBot));
+            from = end;
+            continue;
+        }
         if let Some(u) = userinfo {
             let u_start = sep + 3;
             match u.split_once(':') {
@@ -730,6 +776,41 @@ fn assignments(text: &str, out: &mut Vec<Finding>) {
     }
 }
 
+/// curl's `-u user:password`, `--user user:password` and `--user=user:password`: the password.
+/// Only after `curl` (`docker run -u 1000:1000` is a user and a group).
+fn user_options(text: &str, out: &mut Vec<Finding>) {
+    let Some(curl) = text.find("curl ") else {
+        return;
+    };
+    for opt in [" -u", " --user ", " --user=", " --proxy-user "] {
+        let mut from = curl;
+        while let Some(i) = text[from..].find(opt) {
+            let mut s = skip_spaces(text, from + i + opt.len());
+            from = s;
+            let b = text.as_bytes();
+            let e = match b.get(s).copied().filter(|q| matches!(q, b'"' | b'\'')) {
+                Some(q) => {
+                    s += 1;
+                    text[s..].find(q as char).map_or(text.len(), |k| s + k)
+                }
+                None => credential_run(text, s),
+            };
+            let Some((user, pw)) = text[s..e].split_once(':') else {
+                continue;
+            };
+            let numeric = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
+            let uid_gid = numeric(user) && numeric(pw);
+            if !(user.is_empty() || pw.is_empty() || is_reference(pw) || uid_gid) {
+                out.push(Finding {
+                    kind: Kind::UserPassword,
+                    start: s + user.len() + 1,
+                    end: e,
+                });
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -748,6 +829,7 @@ mod tests {
             "https://discord.com/api/webhooks/123456789/abcdefghijk",
             "https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/x/y",
             "https://outlook.office.com/webhook/abcdef-123/IncomingWebhook/x",
+            "https://api.telegram.org/bot123456:AAEXAMPLE0123456789/sendMessage?chat_id=1",
             "https://fn.azurewebsites.net/api/hook?code=aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
             "https://b.s3.amazonaws.com/x?X-Amz-Credential=a&X-Amz-Signature=0123abcd",
             "https://ops:hunter22@alerts.example.org/hook",
@@ -764,6 +846,11 @@ mod tests {
             "curl -H 'X-Api-Key: 0123456789abcdefABCDEF' https://api",
             "PGPASSWORD=hunter2 pg_dump shop",
             "mysqldump --password=s3cr3t shop",
+            "curl -fsS -u admin:hunter2 https://api/x",
+            "curl -fsS --user 'admin:hunter 2' https://api/x",
+            "npm_0123456789abcdefghijABCDEFGHIJ012345",
+            "SG.0123456789abcdefghijAB.0123456789abcdefghijABCDEFGHIJ0123456789abcde",
+            "hvs.CAESIJ0123456789abcdefghijABCD",
             "https://api.example.org/v1?api_key=abc123",
             "curl -d '{\"routing_key\":\"0123456789abcdef0123456789abcdef\"}' https://events",
         ];
@@ -788,6 +875,11 @@ mod tests {
             "ssh://git@github.com/org/repo.git",
             "https://{{ .Values.host }}/?token={{ .Values.token }}",
             "AKIAIOSFODNN7EXAMPLEX",
+            "curl -fsS -u \"admin:$API_PASSWORD\" https://api/x",
+            "curl -fsS -u admin https://api/x",
+            "tar -u -f backup.tar /srv:data",
+            "docker run -u 1000:1000 backup:latest",
+            "curl -fsS https://api/x && docker run -u 1000:1000 backup:latest",
         ];
         for c in cases {
             assert!(scan(c).is_empty(), "{c}: {:?}", kinds(c));
