@@ -342,8 +342,10 @@ enum Named {
 }
 
 /// What a key, variable or flag name says about its value. The name is compared without case,
-/// `_`, `-` and `.`, by its end: `DB_PASSWORD`, `adminPassword` and `--password` name a
-/// password; `passwordFile`, `tokenTTL` and `secretName` do not name a credential.
+/// `_`, `-` and `.`: `DB_PASSWORD`, `adminPassword` and `--password` end with a password;
+/// `SECRET_KEY_BASE`, `api_token` and `passwordSecretName` contain a credential word, and only
+/// a random-looking value is one (`passwordFile: /etc/pw`, `tokenTTL: 3600` and
+/// `secretName: pg-credentials` are not).
 fn credential_name(name: &str) -> Option<Named> {
     let n: String = name
         .chars()
@@ -361,17 +363,17 @@ fn credential_name(name: &str) -> Option<Named> {
         "token",
         "apikey",
         "accesskey",
-        "secretkey",
         "privatekey",
         "routingkey",
         "integrationkey",
         "servicekey",
         "authkey",
         "credential",
-        "credentials",
+        "password",
+        "passwd",
     ]
     .iter()
-    .any(|s| n.ends_with(s))
+    .any(|s| n.contains(s))
     .then_some(Named::Random)
 }
 
@@ -477,7 +479,6 @@ fn credential_param(name: &str, value: &str) -> bool {
             "_token",
             "-token",
             "_key",
-            "-key",
             "_secret",
             "-secret",
             "_password",
@@ -930,5 +931,8 @@ mod tests {
         assert!(named_value("password", "${DB_PASSWORD}").is_none());
         assert!(named_value("token", "read it from vault").is_none());
         assert!(named_value("secrets_rotation", "90d").is_none());
+        assert!(named_value("SECRET_KEY_BASE", "9f8e7d6c5b4a39281706f5e4d3c2b1a0").is_some());
+        assert!(named_value("passwordSecretName", "pg-credentials").is_none());
+        assert!(named_value("TOKEN_TTL", "3600").is_none());
     }
 }
