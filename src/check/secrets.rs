@@ -9,6 +9,8 @@
 mod detect;
 
 use super::Cx;
+use std::borrow::Cow;
+
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::parse::{Node, Value, inner_span};
 use crate::span::FileId;
@@ -41,12 +43,27 @@ pub(crate) fn scan(file: FileId, source: &str, root: &Node) -> Diagnostics {
     diags
 }
 
-fn walk(
+/// One step of the path to a string: a key, or an index in a list.
+enum Seg<'n> {
+    Key(Cow<'n, str>),
+    Index(usize),
+}
+
+impl Seg<'_> {
+    fn key(&self) -> Option<&str> {
+        match self {
+            Seg::Key(k) => Some(k),
+            Seg::Index(_) => None,
+        }
+    }
+}
+
+fn walk<'n>(
     file: FileId,
     source: &str,
-    node: &Node,
+    node: &'n Node,
     key: Option<&str>,
-    path: &mut Vec<String>,
+    path: &mut Vec<Seg<'n>>,
     diags: &mut Diagnostics,
 ) {
     match &node.value {
@@ -64,15 +81,26 @@ fn walk(
         }
         Value::Map(entries) => {
             for (k, v) in entries {
-                let name = k.scalar_text().unwrap_or_default();
-                path.push(name.clone());
-                walk(file, source, v, Some(&name), path, diags);
+                // Keys are strings but for the odd `1: …` or `true: …`.
+                let owned = k
+                    .as_str()
+                    .is_none()
+                    .then(|| k.scalar_text().unwrap_or_default());
+                let (name, seg): (&str, Cow<'n, str>) = match (k.as_str(), &owned) {
+                    (Some(s), _) => (s, Cow::Borrowed(s)),
+                    (None, o) => {
+                        let o = o.as_deref().unwrap_or_default();
+                        (o, Cow::Owned(o.to_owned()))
+                    }
+                };
+                path.push(Seg::Key(seg));
+                walk(file, source, v, Some(name), path, diags);
                 path.pop();
             }
         }
         Value::Seq(items) => {
             for (i, v) in items.iter().enumerate() {
-                path.push(format!("[{i}]"));
+                path.push(Seg::Index(i));
                 walk(file, source, v, None, path, diags);
                 path.pop();
             }
@@ -82,9 +110,12 @@ fn walk(
 }
 
 /// `receivers.NAME.CHANNEL.FIELD` where FIELD is an inline secret field (`api_url`…).
-fn receiver_secret_field(path: &[String]) -> bool {
-    matches!(path, [r, _, _, field] if r == "receivers"
-        && crate::lower::INLINE_SECRETS.contains(&field.as_str()))
+fn receiver_secret_field(path: &[Seg<'_>]) -> bool {
+    path.len() == 4
+        && path[0].key() == Some("receivers")
+        && path[3]
+            .key()
+            .is_some_and(|f| crate::lower::INLINE_SECRETS.contains(&f))
 }
 
 /// Where in a plan a string is, for advice that works there.
@@ -99,8 +130,8 @@ enum Place {
     Other,
 }
 
-fn place(path: &[String]) -> Place {
-    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+fn place(path: &[Seg<'_>]) -> Place {
+    let p: Vec<&str> = path.iter().map(|s| s.key().unwrap_or("[]")).collect();
     match p.as_slice() {
         ["receivers", _, "webhook", "url"] => Place::WebhookUrl,
         ["receivers", ..] => Place::Receiver,
@@ -114,7 +145,7 @@ fn place(path: &[String]) -> Place {
 
 const ROTATE: &str = "and rotate the secret that was committed";
 
-fn help(place: Place, kind: &Kind, path: &[String]) -> String {
+fn help(place: Place, kind: &Kind, path: &[Seg<'_>]) -> String {
     match place {
         Place::WebhookUrl if *kind == Kind::SlackWebhook => format!(
             "use a `slack` receiver instead, `slack: {{channel: \"#CHANNEL\", api_url_file: PATH}}`, with the webhook URL in a file Alertmanager can read (provisioned by your secret manager), {ROTATE}"
@@ -135,7 +166,7 @@ fn help(place: Place, kind: &Kind, path: &[String]) -> String {
             "probe a URL without the credential (it becomes the `instance` label of the rules) and give the credential to the blackbox exporter module instead (`authorization.credentials_file` or `basic_auth.password_file` of its `http` prober), {ROTATE}"
         ),
         Place::Env => {
-            let var = path.last().map_or("NAME", String::as_str);
+            let var = path.last().and_then(Seg::key).unwrap_or("NAME");
             format!(
                 "reference a Kubernetes Secret instead: move the environment's `env:` into its `values:` as a list, `env: [{{name: {var}, valueFrom: {{secretKeyRef: {{name: SECRET, key: KEY}}}}}}]` (the other variables as `{{name, value}}`), {ROTATE}"
             )
@@ -149,14 +180,23 @@ fn help(place: Place, kind: &Kind, path: &[String]) -> String {
     }
 }
 
-fn report(file: FileId, source: &str, node: &Node, path: &[String], f: &Finding) -> Diagnostic {
-    let at = path.iter().fold(String::new(), |mut acc, p| {
-        if !acc.is_empty() && !p.starts_with('[') {
-            acc.push('.');
+fn report(file: FileId, source: &str, node: &Node, path: &[Seg<'_>], f: &Finding) -> Diagnostic {
+    let mut at = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                at.push_str(k);
+            }
+            Seg::Index(i) => {
+                at.push('[');
+                at.push_str(&i.to_string());
+                at.push(']');
+            }
         }
-        acc.push_str(p);
-        acc
-    });
+    }
     Diagnostic::new(
         Code::SecretInline,
         format!("{} in `{at}`", f.kind.describe()),

@@ -252,6 +252,9 @@ pub(crate) struct Finding {
 /// bytes, the first and longest wins).
 pub(crate) fn scan(text: &str) -> Vec<Finding> {
     let mut found = Vec::new();
+    if text.len() < 8 {
+        return found; // `a:b@c/` is the shortest thing found
+    }
     private_keys(text, &mut found);
     urls(text, &mut found);
     tokens(text, &mut found);
@@ -347,11 +350,23 @@ enum Named {
 /// a random-looking value is one (`passwordFile: /etc/pw`, `tokenTTL: 3600` and
 /// `secretName: pg-credentials` are not).
 fn credential_name(name: &str) -> Option<Named> {
-    let n: String = name
-        .chars()
-        .filter(|c| !matches!(c, '_' | '-' | '.'))
-        .flat_map(char::to_lowercase)
-        .collect();
+    // Names are short: normalised on the stack (a longer one keeps its last 64 bytes).
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    for &c in name.as_bytes().iter().rev() {
+        if matches!(c, b'_' | b'-' | b'.') {
+            continue;
+        }
+        if len == buf.len() {
+            break;
+        }
+        buf[len] = c.to_ascii_lowercase();
+        len += 1;
+    }
+    buf[..len].reverse();
+    let Ok(n) = std::str::from_utf8(&buf[..len]) else {
+        return None;
+    };
     if ["password", "passwd", "passphrase"]
         .iter()
         .any(|s| n.ends_with(s))
@@ -593,30 +608,44 @@ fn urls(text: &str, out: &mut Vec<Finding>) {
 }
 
 fn tokens(text: &str, out: &mut Vec<Finding>) {
+    // One pass: at every start of a word whose first byte starts some prefix, try the prefixes.
     let b = text.as_bytes();
-    for v in VENDORS {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(v.prefix) {
-            let start = from + i;
-            from = start + v.prefix.len();
-            if start > 0 && b[start - 1].is_ascii_alphanumeric() {
-                continue;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (i > 0 && b[i - 1].is_ascii_alphanumeric())
+            || !matches!(
+                c,
+                b'x' | b'g' | b'A' | b's' | b'r' | b'w' | b'n' | b'S' | b'h'
+            )
+        {
+            i += 1;
+            continue;
+        }
+        let rest = &b[i..];
+        let hit = VENDORS.iter().find_map(|v| {
+            if !rest.starts_with(v.prefix.as_bytes()) {
+                return None;
             }
-            let body = from;
+            let body = i + v.prefix.len();
             let mut end = body;
             while end < b.len() && v.charset.has(b[end]) {
                 end += 1;
             }
             let n = end - body;
             let fits = if v.exact { n == v.min } else { n >= v.min };
-            if fits {
+            fits.then_some((v, end))
+        });
+        match hit {
+            Some((v, end)) => {
                 out.push(Finding {
                     kind: Kind::Token(v),
-                    start,
+                    start: i,
                     end,
                 });
-                from = end;
+                i = end;
             }
+            None => i += 1,
         }
     }
 }
@@ -680,6 +709,12 @@ fn skip_spaces(text: &str, from: usize) -> usize {
 }
 
 fn authorization(text: &str, out: &mut Vec<Finding>) {
+    if !["uthorization", "UTHORIZATION", "earer", "EARER"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
+        return;
+    }
     let lower = text.to_ascii_lowercase();
     // `Authorization: [SCHEME] CREDENTIAL`
     let mut from = 0;
