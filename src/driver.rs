@@ -181,12 +181,15 @@ fn analyse(
         return (None, diags, None);
     }
     let doc = crate::lower::lower(id, source, &root, &mut diags);
+    // Every string of the file, plan or fragment, imported or not: a secret in it is leaked.
+    let secrets = crate::check::scan_secrets(id, &source.text, &root);
     // The schema is an independent gate; keep what it finds where lowering said nothing.
     let pending = Pending {
         id,
         root,
         reported: diags.iter().filter_map(|d| d.span).collect(),
     };
+    diags.extend(secrets);
     if crate::schema::ready(&pending.root) {
         diags.extend(pending.validate());
         (doc, diags, None)

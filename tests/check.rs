@@ -38,6 +38,8 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_runbook_base_url", &["schema/type"]),
     // A one-off at a local time that daylight saving skips.
     ("err_schedule_skipped_time", &["schedule/invalid"]),
+    // A secret in each kind of place, each with its own advice (tests/help.rs applies it).
+    ("err_secrets_anywhere", &["secret/inline"]),
     ("err_syntax_tab", &["syntax"]),
     ("err_syntax_tab_after_scalar", &["syntax"]),
     // Commands no crontab can carry: a NUL, a line longer than cron reads.

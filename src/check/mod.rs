@@ -20,6 +20,8 @@ mod thresholds;
 mod time;
 mod units;
 
+pub(crate) use secrets::scan as scan_secrets;
+
 use crate::diag::Diagnostics;
 use crate::model::Plan;
 use crate::source::SourceMap;

@@ -96,7 +96,7 @@ codes! {
     BudgetSum = "budget/sum-mismatch", Error, "budget lines do not add up to the total";
     AllocationSum = "budget/allocation-sum", Error, "allocation percentages do not add up to 100%";
     CurrencyMismatch = "budget/currency-mismatch", Error, "an amount in another currency than the budget's";
-    SecretInline = "secret/inline", Error, "a webhook URL, routing key or password written inline";
+    SecretInline = "secret/inline", Error, "a secret (webhook URL, token, key, password) written in a plan";
         EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
     EnvValuesOverride = "env/values-override", Warning, "free-form Helm values that replace a generated value";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";

@@ -13,6 +13,7 @@ mod signals;
 
 pub use document::FIELD_TABLE;
 pub use document::lower;
+pub use signals::INLINE_SECRETS;
 
 use crate::diag::{Code, Diagnostic, Diagnostics, Severity, suggestion_help};
 use crate::model::refs::{Ref, to};

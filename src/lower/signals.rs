@@ -109,42 +109,13 @@ pub(super) const ONCALL: &[&str] = &[
 pub(super) const ESCALATION: &[&str] = &["after", "to"];
 
 /// Fields that hold a secret when written inline.
-pub(super) const INLINE_SECRETS: &[&str] = &[
+pub const INLINE_SECRETS: &[&str] = &[
     "api_url",
     "auth_password",
     "routing_key",
     "service_key",
     "api_key",
 ];
-
-/// Whether a webhook URL carries a credential: `user:password@`, or a query parameter such as
-/// `token=`, `key=`, `secret=`, `password=`, `signature=`.
-pub(super) fn url_has_secret(url: &str) -> bool {
-    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return true;
-    }
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    query.split('&').any(|kv| {
-        let k = kv.split('=').next().unwrap_or("").to_ascii_lowercase();
-        [
-            "token",
-            "key",
-            "secret",
-            "password",
-            "pass",
-            "sig",
-            "signature",
-            "auth",
-            "apikey",
-            "api_key",
-            "access_token",
-        ]
-        .iter()
-        .any(|s| k == *s || k.ends_with(&format!("_{s}")))
-    })
-}
 
 const FIVE_MINUTES: Duration = Duration::from_millis(5 * 60 * 1000);
 
@@ -788,19 +759,13 @@ pub(super) fn receivers(cx: &mut Cx<'_>, n: &Node) -> Entries<Receiver> {
         let Some(o) = cx.object(body, sub_key, &sub_path, fields) else {
             continue;
         };
-        let mut inline_secrets: Vec<Sp<String>> = INLINE_SECRETS
+        // A webhook `url` that carries a credential is found with every other string of the
+        // file (`check::secrets::scan`).
+        let inline_secrets: Vec<Sp<String>> = INLINE_SECRETS
             .iter()
             .filter(|f| fields.contains(f))
             .filter_map(|f| o.key_span(f).map(|s| Sp::new((*f).to_owned(), s)))
             .collect();
-        if channel == Channel::Webhook {
-            if let (Some(u), Some(span)) = (o.get("url").and_then(Node::as_str), o.key_span("url"))
-            {
-                if url_has_secret(u) {
-                    inline_secrets.push(Sp::new("url".to_owned(), span));
-                }
-            }
-        }
         let kind = match channel {
             Channel::Slack => {
                 let Some(channel) = o.req_string(cx, "channel") else {
