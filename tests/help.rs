@@ -171,6 +171,7 @@ const FIXES: &[Fix] = &[
     fix("err_top_level", "is not an upkeep plan", Text(&[("", "- apiVersion: upkeep/v1\n- kind: Plan\n", "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: shop}\n")])),
     fix("err_zero_window", "`kpis.throughput.indicator.throughput.window`", Span("5m")),
     fix("err_zero_window", "`slos.availability.window`", Span("30d")),
+    fix("err_zero_window", "`windows.nightly.duration`", Span("1h")),
     fix("err_window_budget", "139% of the error budget", Span("1m")),
     fix("err_window_freeze_overlap", "window `sunday` overlaps", Text(&[("", "\"weekly on sunday at 04:00\"", "\"weekly on sunday at 02:00\"")])),
     fix("err_window_freeze_overlap", "task `health` overlaps", Text(&[("", "\"daily at 21:50\"", "\"daily at 22:00\"")])),
