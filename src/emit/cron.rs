@@ -29,7 +29,7 @@ pub(crate) fn render(cx: &Context<'_>, jobs: &[Job]) -> String {
     }
     let _ = writeln!(
         out,
-        "#\n# Plan `{p}`: its automated tasks, backups and health probes. Install as the user that runs them:\n#   crontab cron/{p}.crontab\n# CRON_TZ needs a cron that reads it (cronie, busybox); elsewhere set the system time zone to {tz}.\n# On success each job writes its metric to {} (node_exporter --collector.textfile.directory).",
+        "#\n# Plan `{p}`: its automated tasks, backups and health probes. Install as the user that runs them:\n#   crontab cron/{p}.crontab\n# For cronie, or Vixie/Debian cron with the system time zone set to {tz} (it ignores CRON_TZ).\n# Not for BusyBox crond: it ignores CRON_TZ and keeps the \\% escapes, which breaks every metric line.\n# On success each job writes its metric to {} (node_exporter --collector.textfile.directory).",
         super::one_line(dir)
     );
     out.push_str(
