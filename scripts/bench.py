@@ -22,6 +22,8 @@ Needs a release build (`cargo build --release --examples` is run first) and prom
 """
 
 import argparse
+import collections
+import json
 import os
 import platform
 import re
@@ -241,18 +243,30 @@ def generate(root: str, n: int, noisy: bool = False) -> None:
             f.write(noisy_plan(i) if noisy else plan(i))
 
 
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
 def run(cmd, ok=(0,)):
-    """Run `cmd` once: (wall seconds, peak RSS in bytes, last line of standard error)."""
+    """Run `cmd` once: (wall seconds, peak RSS in bytes, last line of standard error).
+
+    The peak RSS is GNU time's (`%M`): the rusage of a child forked from this process starts
+    from this process's own high-water mark, which holds the generated inputs."""
+    rss_file = tempfile.NamedTemporaryFile(prefix="upkeep-bench-rss-", delete=False)
+    rss_file.close()
+    full = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd] if GNU_TIME else cmd
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode not in ok:
-        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    lines = err.decode(errors="replace").strip().splitlines()
-    return elapsed, usage.ru_maxrss * 1024, lines[-1] if lines else ""
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
+    try:
+        with open(rss_file.name, encoding="utf-8") as f:
+            rss = int(f.read().split()[-1]) * 1024
+    except (OSError, ValueError, IndexError):
+        rss = 0
+    os.unlink(rss_file.name)
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    return elapsed, rss, lines[-1] if lines else ""
 
 
 def timed(cmd):
@@ -307,7 +321,7 @@ severity:
     P1: {{response: 1h, notify: [ops]}}
 receivers:
   ops: {{webhook: {{url: "http://alerts.example.com/hook"}}}}
-roles: {{ops: {{receiver: ops}}}}
+roles: {{ops: {{fte: 1}}}}
 """
 
 
@@ -423,7 +437,7 @@ def main():
         shutil.rmtree(out, ignore_errors=True)
     if args.hostile or args.only_hostile:
         print("\nBlow-up inputs (`upkeep check`):\n")
-        print("| input | what | time | peak RSS | result |")
+        print("| input | what | time | peak RSS | diagnostics |")
         print("|---|---|---:|---:|---|")
         for name, what, files in hostile_inputs():
             tree = os.path.join(work, "hostile", name)
@@ -431,8 +445,12 @@ def main():
             for f, text in files.items():
                 with open(os.path.join(tree, f), "w", encoding="utf-8") as fh:
                     fh.write(text)
-            _, med, _, rss, summary = measure(name, lambda: [UPKEEP, "check", tree], args.runs, ok=(0, 1))
-            print(f"| {name} | {what} | {ms(med)} | {mib(rss)} | {summary} |", flush=True)
+            _, med, _, rss, _ = measure(name, lambda: [UPKEEP, "check", tree], args.runs, ok=(0, 1))
+            report = json.loads(subprocess.run([UPKEEP, "check", "--format", "json", tree],
+                                               capture_output=True, text=True).stdout)
+            codes = collections.Counter(d["code"] for d in report["diagnostics"])
+            found = ", ".join(f"`{c}` ×{n}" for c, n in sorted(codes.items()))
+            print(f"| {name} | {what} | {ms(med)} | {mib(rss)} | {found} |", flush=True)
             shutil.rmtree(tree, ignore_errors=True)
     if args.keep:
         print(f"\ntrees kept in {work}")
