@@ -22,8 +22,11 @@ Needs a release build (`cargo build --release --examples` is run first) and prom
 """
 
 import argparse
+import collections
+import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -32,8 +35,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-UPKEEP = os.path.join(ROOT, "target", "release", "upkeep")
-PARSE_ONLY = os.path.join(ROOT, "target", "release", "examples", "parse_only")
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+UPKEEP = os.path.join(TARGET, "release", "upkeep")
+PARSE_ONLY = os.path.join(TARGET, "release", "examples", "parse_only")
 
 INDICATORS = [
     "{{latency: {{histogram: http_request_duration_seconds, quantile: 0.99, window: 5m, selector: 'job=\"{job}\"'}}}}",
@@ -59,7 +63,7 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ORDINALS = ["first", "second", "third", "fourth"]
 
 
-def plan(i: int) -> str:
+def plan(i: int, base_url: bool = True) -> str:
     name = f"system-{i:04d}"
     services = [f"svc{s}" for s in range(12)]
     out = [
@@ -71,7 +75,7 @@ def plan(i: int) -> str:
         "  timezone: " + ["Europe/Madrid", "America/Guayaquil", "America/Lima", "UTC"][i % 4],
         f"  labels: {{team: team{i % 7}}}",
         # Without it every plan warns (runbook/relative-url) and `check` times the report.
-        "  runbook_base_url: https://runbooks.example.org",
+    ] + (["  runbook_base_url: https://runbooks.example.org"] if base_url else []) + [
         "execution: {namespace: ops, runbook: job-failed}",
         "",
         "services:",
@@ -223,29 +227,66 @@ def plan(i: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def generate(root: str, n: int) -> None:
+def noisy_plan(i: int) -> str:
+    """The plan with about 120 warnings: no runbook base URL (`runbook/relative-url`), no
+    runbook on any alert (`alert/no-runbook`), so the runbooks are unused, and 70 unused roles
+    (`ref/unused`)."""
+    text = plan(i, base_url=False).replace(", runbook: service-down", "")
+    text = re.sub(r"\n    runbook: [a-z-]+", "", text)
+    return text.replace("roles:\n", "roles:\n" + "".join(f"  idle{r}: {{fte: 0.1}}\n" for r in range(70)))
+
+
+def generate(root: str, n: int, noisy: bool = False) -> None:
     os.makedirs(root, exist_ok=True)
     for i in range(n):
-        with open(os.path.join(root, f"system-{i:04d}.yaml"), "w", encoding="utf-8") as f:
-            f.write(plan(i))
+        with open(os.path.join(root, f"system-{i:05d}.yaml"), "w", encoding="utf-8") as f:
+            f.write(noisy_plan(i) if noisy else plan(i))
 
 
-def timed(cmd, cwd=None):
+GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def run(cmd, ok=(0,)):
+    """Run `cmd` once: (wall seconds, peak RSS in bytes, last line of standard error).
+
+    The peak RSS is GNU time's (`%M`): the rusage of a child forked from this process starts
+    from this process's own high-water mark, which holds the generated inputs."""
+    rss_file = tempfile.NamedTemporaryFile(prefix="upkeep-bench-rss-", delete=False)
+    rss_file.close()
+    full = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd] if GNU_TIME else cmd
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr.decode()[-3000:]}")
-    return elapsed
+    try:
+        with open(rss_file.name, encoding="utf-8") as f:
+            rss = int(f.read().split()[-1]) * 1024
+    except (OSError, ValueError, IndexError):
+        rss = 0
+    os.unlink(rss_file.name)
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    return elapsed, rss, lines[-1] if lines else ""
 
 
-def measure(label, make_cmd, runs, before=None):
-    times = []
+def timed(cmd):
+    return run(cmd)[0]
+
+
+def measure(label, make_cmd, runs, before=None, ok=(0,)):
+    """Median and fastest wall time, and the largest peak RSS, of `runs` fresh processes."""
+    times, rss, last = [], 0, ""
     for _ in range(runs):
         if before:
             before()
-        times.append(timed(make_cmd()))
-    return label, statistics.median(times), min(times)
+        t, r, last = run(make_cmd(), ok)
+        times.append(t)
+        rss = max(rss, r)
+    return label, statistics.median(times), min(times), rss, last
+
+
+def mib(b):
+    return f"{b / 1024 / 1024:.0f} MiB"
 
 
 def ms(t):
@@ -272,25 +313,89 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}"
 
 
+HOSTILE_HEADER = """apiVersion: upkeep/v1
+kind: Plan
+metadata: {{name: {name}, timezone: {tz}}}
+severity:
+  levels:
+    P1: {{response: 1h, notify: [ops]}}
+receivers:
+  ops: {{webhook: {{url: "http://alerts.example.com/hook"}}}}
+roles: {{ops: {{fte: 1}}}}
+"""
+
+
+def hostile_inputs():
+    """(name, description, {file name: text}): the blow-up inputs of issue 15."""
+    def one(name, body, tz="UTC"):
+        return {"plan.yaml": HOSTILE_HEADER.format(name=name, tz=tz) + body}
+
+    def tasks(n, tz="UTC"):
+        return one("tasks", "services:\n  api: {}\ntasks:\n" + "".join(
+            f'  t{i}: {{schedule: "every 1m", duration: 30s, command: "echo {i}", owner: ops, service: api}}\n'
+            for i in range(n)), tz)
+
+    def windows(n, tz="UTC"):
+        return one("windows", "services:\n  api: {}\n"
+                   "slos:\n  avail: {service: api, objective: 99.9%, window: 30d, "
+                   "indicator: {up: {job: api}}}\nwindows:\n" + "".join(
+                       f'  w{i}: {{schedule: "every 1m", duration: 30s, downtime: {{services: [api], per_occurrence: 10s}}}}\n'
+                       for i in range(n)), tz)
+
+    def chain(n, cycle):
+        last = f"  s{n - 1}: {{depends_on: [s0]}}\n" if cycle else f"  s{n - 1}: {{}}\n"
+        return one("chain", "services:\n" + "".join(f"  s{i}: {{depends_on: [s{i + 1}]}}\n" for i in range(n - 1)) + last)
+
+    def big_files(n, size):
+        files = {}
+        for f in range(n):
+            body, i = [HOSTILE_HEADER.format(name=f"big-{f}", tz="UTC"), "runbooks:\n"], 0
+            total = len(body[0])
+            while total < size:
+                line = f"  rb{i}: {{title: Runbook {i}, actions: [{'x' * 900}]}}\n"
+                body.append(line)
+                total += len(line)
+                i += 1
+            files[f"big-{f:02d}.yaml"] = "".join(body)
+        return files
+
+    return [
+        ("tasks-50", "50 tasks `every 1m` on one service", tasks(50)),
+        ("tasks-100", "100 tasks `every 1m` on one service", tasks(100)),
+        ("tasks-100-madrid", "the same in Europe/Madrid (two DST changes)", tasks(100, "Europe/Madrid")),
+        ("windows-20", "20 windows `every 1m` with downtime, one SLO", windows(20)),
+        ("chain-20000", "`depends_on` chain of 20,000 services", chain(20000, False)),
+        ("cycle-20000", "the chain closed into one cycle", chain(20000, True)),
+        ("files-40x3.9MB", "40 files of 3.9 MB", big_files(40, int(3.9 * 1000 * 1000))),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1,100,1000")
     ap.add_argument("--runs", type=int, default=5, help="runs per measurement (the 1-plan case runs 6× as many)")
+    ap.add_argument("--build-max", type=int, default=1000, help="largest tree that is also built (and checked by promtool)")
+    ap.add_argument("--warnings", type=int, default=1000,
+                    help="plans in the many-warnings tree (about 120 warnings each); 0 to skip")
+    ap.add_argument("--hostile", action="store_true", help="also time the blow-up inputs of issue 15")
+    ap.add_argument("--only-hostile", action="store_true", help="only the blow-up inputs")
     ap.add_argument("--keep", action="store_true", help="keep the generated trees")
     ap.add_argument("--workdir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                     help="where trees and outputs go (default: /dev/shm, a tmpfs, so disk latency is not measured)")
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [] if args.only_hostile else [int(s) for s in args.sizes.split(",") if s]
     promtool = shutil.which("promtool")
-    if not promtool:
+    if not promtool and any(n <= args.build_max for n in sizes):
         sys.exit("promtool is not on PATH (./scripts/install-validators.sh)")
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "upkeep", "--example", "parse_only"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="upkeep-bench-", dir=args.workdir)
     print(f"Machine: {machine()}  ")
-    print(f"upkeep {subprocess.run([UPKEEP, '--version'], capture_output=True, text=True).stdout.strip()}, "
-          f"{subprocess.run([promtool, '--version'], capture_output=True, text=True).stdout.splitlines()[0]}\n")
-    print("| plans | YAML | parse only | `check` | check ÷ parse | `build` | build ÷ parse | files | `promtool check rules` |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    prom_version = subprocess.run([promtool, '--version'], capture_output=True, text=True).stdout.splitlines()[0] if promtool else "no promtool"
+    print(f"upkeep {subprocess.run([UPKEEP, '--version'], capture_output=True, text=True).stdout.strip()}, {prom_version}, "
+          f"median of {args.runs} runs (peak RSS: the largest of them)\n")
+    if sizes:
+        print("| plans | YAML | parse only | `check` | check ÷ parse | check RSS | `build` | build ÷ parse | build RSS | files | `promtool check rules` |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
         tree = os.path.join(work, f"plans-{n}")
         generate(tree, n)
@@ -301,14 +406,52 @@ def main():
         def clean():
             shutil.rmtree(out, ignore_errors=True)
 
-        _, parse_med, _ = measure("parse", lambda: [PARSE_ONLY, tree], runs)
-        _, check_med, check_min = measure("check", lambda: [UPKEEP, "check", tree], runs)
-        _, build_med, _ = measure("build", lambda: [UPKEEP, "build", tree, "--out", out], runs, before=clean)
-        files = sum(len(fs) for _, _, fs in os.walk(out))
-        rules = sorted(os.path.join(out, "prometheus", f) for f in os.listdir(os.path.join(out, "prometheus")) if f.endswith(".rules.yaml"))
-        _, prom_med, _ = measure("promtool", lambda: [promtool, "check", "rules", *rules], max(1, runs // 2))
+        _, parse_med, _, _, _ = measure("parse", lambda: [PARSE_ONLY, tree], runs)
+        _, check_med, check_min, check_rss, _ = measure("check", lambda: [UPKEEP, "check", tree], runs)
+        build = prom = "–"
+        build_ratio = build_rss = files = "–"
+        if n <= args.build_max:
+            _, build_med, _, b_rss, _ = measure("build", lambda: [UPKEEP, "build", tree, "--out", out], runs, before=clean)
+            files = sum(len(fs) for _, _, fs in os.walk(out))
+            rules = sorted(os.path.join(out, "prometheus", f) for f in os.listdir(os.path.join(out, "prometheus")) if f.endswith(".rules.yaml"))
+            _, prom_med, _, _, _ = measure("promtool", lambda: [promtool, "check", "rules", *rules], max(1, runs // 2))
+            build, build_ratio, build_rss, prom = ms(build_med), f"{build_med / parse_med:.1f}×", mib(b_rss), ms(prom_med)
+            clean()
         print(f"| {n} | {size / 1024 / 1024:.1f} MiB | {ms(parse_med)} | {ms(check_med)} (fastest {ms(check_min)}) | "
-              f"{check_med / parse_med:.1f}× | {ms(build_med)} | {build_med / parse_med:.1f}× | {files} | {ms(prom_med)} |", flush=True)
+              f"{check_med / parse_med:.2f}× | {mib(check_rss)} | {build} | {build_ratio} | {build_rss} | {files} | {prom} |", flush=True)
+        if not args.keep:
+            shutil.rmtree(tree, ignore_errors=True)
+    if args.warnings and not args.only_hostile:
+        n = args.warnings
+        tree = os.path.join(work, f"warnings-{n}")
+        out = os.path.join(work, f"warnings-out-{n}")
+        generate(tree, n, noisy=True)
+        _, parse_med, _, _, _ = measure("parse", lambda: [PARSE_ONLY, tree], args.runs)
+        _, check_med, _, check_rss, summary = measure("check", lambda: [UPKEEP, "check", tree], args.runs)
+        _, build_med, _, build_rss, _ = measure("build", lambda: [UPKEEP, "build", tree, "--out", out], args.runs,
+                                                before=lambda: shutil.rmtree(out, ignore_errors=True))
+        print(f"\n{n} plans with about 120 warnings each (`{summary}`):\n")
+        print("| parse only | `check` | check ÷ parse | check RSS | `build` | build RSS |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        print(f"| {ms(parse_med)} | {ms(check_med)} | {check_med / parse_med:.2f}× | {mib(check_rss)} | {ms(build_med)} | {mib(build_rss)} |", flush=True)
+        shutil.rmtree(out, ignore_errors=True)
+    if args.hostile or args.only_hostile:
+        print("\nBlow-up inputs (`upkeep check`):\n")
+        print("| input | what | time | peak RSS | diagnostics |")
+        print("|---|---|---:|---:|---|")
+        for name, what, files in hostile_inputs():
+            tree = os.path.join(work, "hostile", name)
+            os.makedirs(tree, exist_ok=True)
+            for f, text in files.items():
+                with open(os.path.join(tree, f), "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            _, med, _, rss, _ = measure(name, lambda: [UPKEEP, "check", tree], args.runs, ok=(0, 1))
+            report = json.loads(subprocess.run([UPKEEP, "check", "--format", "json", tree],
+                                               capture_output=True, text=True).stdout)
+            codes = collections.Counter(d["code"] for d in report["diagnostics"])
+            found = ", ".join(f"`{c}` ×{n}" for c, n in sorted(codes.items()))
+            print(f"| {name} | {what} | {ms(med)} | {mib(rss)} | {found} |", flush=True)
+            shutil.rmtree(tree, ignore_errors=True)
     if args.keep:
         print(f"\ntrees kept in {work}")
     else:

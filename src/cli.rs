@@ -250,8 +250,9 @@ fn load_clean(path: &std::path::Path) -> Result<Workspace, u8> {
 
 /// The human report of `diags` on standard error.
 fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace) {
-    let text = render::human(diags, &ws.sources, ws.files, stderr_human());
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+    let _ = render::human_to(&mut err, diags, &ws.sources, ws.files, stderr_human());
+    let _ = err.flush();
 }
 
 fn exit_code(ws: &Workspace) -> u8 {

@@ -408,29 +408,22 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
         }
     }
     let mut diags = std::mem::take(&mut loader.diags);
-    let plans = resolve::resolve(&loader.docs, &loader.imports, roots, &mut diags);
+    let lowered = loader.docs.iter().filter(|d| d.is_some()).count();
+    let plans = resolve::resolve(&mut loader.docs, &loader.imports, roots, &mut diags);
     crate::check::run(&plans, &loader.sources, opts.runbook_base_url, &mut diags);
     for pending in std::mem::take(&mut loader.pending) {
         diags.extend(pending.validate());
     }
 
     // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
-    for plan in &plans {
-        let files = HashSet::from([plan.file]);
-        diags = resolve::apply_lints(&plan.lints, &files, diags);
-    }
+    diags = resolve::apply_lints(&plans, diags);
     let mut diagnostics = diags.into_sorted();
     if opts.deny_warnings {
         for d in &mut diagnostics {
             d.severity = Severity::Error;
         }
     }
-    let files = loader
-        .docs
-        .iter()
-        .filter(|d| d.is_some())
-        .count()
-        .max(found.min(loader.sources.len()));
+    let files = lowered.max(found.min(loader.sources.len()));
     Workspace {
         sources: loader.sources,
         plans,

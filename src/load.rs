@@ -16,6 +16,20 @@ use crate::span::FileId;
 /// Most files one run reads.
 pub const MAX_FILES: usize = 20_000;
 
+/// Most bytes of plan text one run reads, all files together: every file stays in memory for
+/// the whole run (diagnostics show its text), so this bounds memory as [`MAX_FILE_BYTES`] does
+/// one file's. About 4,000 plans of realistic size (the benchmark's) fit.
+pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
+fn input_limit(total: u64, name: String) -> Diagnostic {
+    Diagnostic::new(
+        Code::Input,
+        format!("the plan files hold {total} bytes, more than the limit of {MAX_INPUT_BYTES} for one run"),
+    )
+    .in_file(name)
+    .help("check a smaller tree, or split the run: each plan with its imports can be checked on its own")
+}
+
 /// A path argument that does not exist: a usage error, not a diagnostic about a plan.
 #[derive(Debug)]
 pub struct MissingPath(pub PathBuf);
@@ -80,6 +94,15 @@ pub fn discover(
         );
         out.clear();
     }
+    // The same before reading anything: the sizes the file system reports.
+    let total: u64 = out
+        .iter()
+        .map(|(p, _)| std::fs::metadata(p).map_or(0, |m| if m.is_file() { m.len() } else { 0 }))
+        .sum();
+    if total > MAX_INPUT_BYTES as u64 {
+        diags.push(input_limit(total, crate::source::display_name(&paths[0])));
+        out.clear();
+    }
     Ok(out)
 }
 
@@ -141,6 +164,11 @@ pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Op
             .in_file(name)
             .help("split the plan into fragments with `imports:`"),
         );
+        return None;
+    }
+    if sources.bytes() as u64 + size > MAX_INPUT_BYTES as u64 {
+        // Imports read after discovery count too.
+        diags.push(input_limit(sources.bytes() as u64 + size, name));
         return None;
     }
     let bytes = match std::fs::read(path) {

@@ -24,25 +24,38 @@ pub(crate) struct Import {
     pub to: FileId,
 }
 
-/// Merge each plan with its imports and check its references. `docs` is indexed by file id.
+/// Merge each plan with its imports and check its references. `docs` is indexed by file id;
+/// each plan's document is moved out of it into its `Plan` (the fragments stay), so a run holds
+/// one copy of every plan.
 pub(crate) fn resolve(
-    docs: &[Option<Document>],
+    docs: &mut [Option<Document>],
     imports: &[Import],
     roots: &[FileId],
     diags: &mut Diagnostics,
 ) -> Vec<Plan> {
     let in_cycle = report_cycles(imports, diags);
+    // What each file imports, in the order written (cycle edges left out): built once, so
+    // following the imports of every plan is linear in the imports.
+    let mut imported: HashMap<FileId, Vec<FileId>> = HashMap::new();
+    for i in imports {
+        if !in_cycle.contains(&(i.from, i.to)) {
+            imported.entry(i.from).or_default().push(i.to);
+        }
+    }
     let mut plans: Vec<Plan> = Vec::new();
+    // The position in `plans` of each plan name.
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     for &root in roots {
-        let Some(Some(doc)) = docs.get(root.0 as usize) else {
+        let Some(slot) = docs.get_mut(root.0 as usize) else {
             continue;
         };
-        if doc.kind != DocKind::Plan {
+        if slot.as_ref().is_none_or(|d| d.kind != DocKind::Plan) {
             continue;
         }
-        if let Some(first) = plans
-            .iter()
-            .find(|p| p.metadata.name.value == doc.metadata.name.value)
+        let Some(doc) = slot.take() else { continue };
+        if let Some(first) = by_name
+            .get(doc.metadata.name.value.as_str())
+            .map(|&i| &plans[i])
         {
             diags.push(
                 Diagnostic::new(Code::DuplicatePlan, format!("two plans are named `{}`", doc.metadata.name.value))
@@ -53,8 +66,9 @@ pub(crate) fn resolve(
             );
             continue;
         }
-        let mut plan = doc.clone();
-        for f in reachable(root, imports, &in_cycle) {
+        by_name.insert(doc.metadata.name.value.clone(), plans.len());
+        let mut plan = doc;
+        for f in reachable(root, &imported) {
             if let Some(Some(frag)) = docs.get(f.0 as usize) {
                 merge(&mut plan, frag, diags);
             }
@@ -68,21 +82,15 @@ pub(crate) fn resolve(
 
 /// Fragments reachable from `root` through imports, depth-first in the order written, each
 /// once; edges inside a cycle are not followed (the cycle is reported instead).
-fn reachable(
-    root: FileId,
-    imports: &[Import],
-    in_cycle: &HashSet<(FileId, FileId)>,
-) -> Vec<FileId> {
+fn reachable(root: FileId, imported: &HashMap<FileId, Vec<FileId>>) -> Vec<FileId> {
     let mut seen = HashSet::from([root]);
     let mut order = Vec::new();
     let mut stack = vec![root];
     while let Some(f) = stack.pop() {
-        let next: Vec<FileId> = imports
-            .iter()
-            .filter(|i| i.from == f && !in_cycle.contains(&(i.from, i.to)))
-            .map(|i| i.to)
-            .collect();
-        for to in next.into_iter().rev() {
+        let Some(next) = imported.get(&f) else {
+            continue;
+        };
+        for &to in next.iter().rev() {
             if seen.insert(to) {
                 order.push(to);
                 stack.push(to);
@@ -103,15 +111,23 @@ fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId
         g.add_edge(a, b, i.entry);
     }
     let mut in_cycle = HashSet::new();
-    for scc in petgraph::algo::tarjan_scc(&g) {
-        let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-        let edges: Vec<(FileId, FileId, Span)> = g
-            .edge_indices()
-            .filter_map(|e| {
-                let (a, b) = g.edge_endpoints(e)?;
-                (members.contains(&a) && members.contains(&b)).then(|| (g[a], g[b], g[e]))
-            })
-            .collect();
+    // Each edge into the component of its two ends, in one pass: linear in the graph.
+    let sccs = petgraph::algo::tarjan_scc(&g);
+    let mut component = vec![usize::MAX; g.node_count()];
+    for (c, scc) in sccs.iter().enumerate() {
+        for n in scc {
+            component[n.index()] = c;
+        }
+    }
+    let mut inside: Vec<Vec<(FileId, FileId, Span)>> = vec![Vec::new(); sccs.len()];
+    for e in g.edge_indices() {
+        if let Some((a, b)) = g.edge_endpoints(e) {
+            if component[a.index()] == component[b.index()] {
+                inside[component[a.index()]].push((g[a], g[b], g[e]));
+            }
+        }
+    }
+    for edges in inside {
         if edges.is_empty() {
             continue;
         }
@@ -219,7 +235,7 @@ pub(crate) fn check_references(plan: &Document, diags: &mut Diagnostics) {
         .severity
         .as_ref()
         .is_some_and(|s| s.value.matrix.is_some());
-    let mut names: HashMap<RefKind, Vec<&str>> = HashMap::new();
+    let mut names: HashMap<RefKind, (Vec<&str>, HashSet<&str>)> = HashMap::new();
     for r in references(plan) {
         if r.kind == RefKind::ImpactRow && !has_matrix {
             diags.push(
@@ -239,8 +255,12 @@ pub(crate) fn check_references(plan: &Document, diags: &mut Diagnostics) {
             );
             continue;
         }
-        let known = names.entry(r.kind).or_insert_with(|| targets(plan, r.kind));
-        if known.contains(&r.name.value.as_str()) {
+        let (known, set) = names.entry(r.kind).or_insert_with(|| {
+            let known = targets(plan, r.kind);
+            let set = known.iter().copied().collect();
+            (known, set)
+        });
+        if set.contains(r.name.value.as_str()) {
             continue;
         }
         let what = r.kind.name();
@@ -291,29 +311,29 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
 
 /// Apply a plan's `lints:` and `--deny warnings` to the diagnostics in its files: `allow`
 /// drops a warning, `deny` makes it an error; errors stay errors.
-pub(crate) fn apply_lints(
-    lints: &[(Sp<String>, Sp<crate::model::LintLevel>)],
-    files: &HashSet<FileId, impl std::hash::BuildHasher>,
-    diags: Diagnostics,
-) -> Diagnostics {
+pub(crate) fn apply_lints(plans: &[Plan], diags: Diagnostics) -> Diagnostics {
     use crate::model::LintLevel;
+    // Each file's plans, so every diagnostic is looked at once, not once per plan.
+    type Lints = [(Sp<String>, Sp<LintLevel>)];
+    let mut by_file: HashMap<FileId, Vec<&Lints>> = HashMap::new();
+    for plan in plans {
+        by_file.entry(plan.file).or_default().push(&plan.lints);
+    }
     let mut out = Diagnostics::new();
-    for mut d in diags {
-        let in_plan = d.span.is_some_and(|s| files.contains(&s.file));
-        let level = if in_plan {
-            lints
+    'diags: for mut d in diags {
+        let governing = d.span.and_then(|s| by_file.get(&s.file));
+        for lints in governing.into_iter().flatten() {
+            let level = lints
                 .iter()
                 .rev()
                 .find(|(c, _)| c.value == d.code.name())
-                .map(|(_, l)| l.value)
-        } else {
-            None
-        };
-        if d.severity == Severity::Warning {
-            match level {
-                Some(LintLevel::Allow) => continue,
-                Some(LintLevel::Deny) => d.severity = Severity::Error,
-                Some(LintLevel::Warn) | None => {}
+                .map(|(_, l)| l.value);
+            if d.severity == Severity::Warning {
+                match level {
+                    Some(LintLevel::Allow) => continue 'diags,
+                    Some(LintLevel::Deny) => d.severity = Severity::Error,
+                    Some(LintLevel::Warn) | None => {}
+                }
             }
         }
         out.push(d);

@@ -30,6 +30,8 @@ pub struct SourceFile {
     pub in_repo: bool,
     pub text: String,
     line_starts: Vec<u32>,
+    /// Whether a CR stands alone somewhere (a line break to miette, not to [`Self::line_col`]).
+    lone_cr: bool,
 }
 
 impl SourceFile {
@@ -42,6 +44,11 @@ impl SourceFile {
                 .map(|(i, _)| (i + 1) as u32),
         );
         let repo = origin_name(&path);
+        let bytes = text.as_bytes();
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
         SourceFile {
             in_repo: repo.is_some(),
             origin: repo.unwrap_or_else(|| name.clone()),
@@ -49,6 +56,41 @@ impl SourceFile {
             name,
             text,
             line_starts,
+            lone_cr,
+        }
+    }
+
+    /// The whole lines around `len` bytes at `start`, with `before` lines before them and more
+    /// than `after` lines after: (offset of the first line, its 0-based line number, the text).
+    /// What a renderer that counts lines from the start of its text needs to show the span in
+    /// context without reading the whole file. The whole file when a lone CR (a line break to
+    /// such a renderer) makes the line numbers differ.
+    pub fn lines_around(
+        &self,
+        start: usize,
+        len: usize,
+        before: usize,
+        after: usize,
+    ) -> (usize, usize, &str) {
+        if self.lone_cr {
+            return (0, 0, &self.text);
+        }
+        let line_of = |byte: usize| match self.line_starts.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = start.min(self.text.len());
+        let end = (start + len).min(self.text.len());
+        let first = line_of(start).saturating_sub(before);
+        let last = line_of(end).saturating_add(after).saturating_add(2);
+        let from = self.line_starts[first] as usize;
+        let to = self
+            .line_starts
+            .get(last)
+            .map_or(self.text.len(), |&s| s as usize);
+        match self.text.get(from..to) {
+            Some(text) => (from, first, text),
+            None => (0, 0, &self.text),
         }
     }
 
@@ -91,6 +133,10 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The first file added under each path (a run reads thousands: no linear search).
+    by_path: std::collections::HashMap<PathBuf, FileId>,
+    /// The text held, in bytes.
+    bytes: usize,
 }
 
 impl SourceMap {
@@ -100,17 +146,25 @@ impl SourceMap {
 
     pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
         let name = display_name(&path);
-        let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile::new(path, name, text));
-        id
+        self.push(SourceFile::new(path, name, text))
     }
 
     /// Add a file identified by `key` (its canonical path) and shown as `shown`.
     pub fn add_with_key(&mut self, key: PathBuf, shown: &Path, text: String) -> FileId {
+        self.push(SourceFile::new(key, display_name(shown), text))
+    }
+
+    fn push(&mut self, file: SourceFile) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files
-            .push(SourceFile::new(key, display_name(shown), text));
+        self.by_path.entry(file.path.clone()).or_insert(id);
+        self.bytes += file.text.len();
+        self.files.push(file);
         id
+    }
+
+    /// The text of every file, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Name a file differently in generated files (a diff names both sides from their roots).
@@ -125,10 +179,7 @@ impl SourceMap {
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
+        self.by_path.get(path).copied()
     }
 
     pub fn len(&self) -> usize {

@@ -158,6 +158,7 @@ const MADE_BY_TESTS: &[(&str, &str)] = &[
     ("limit/file-size", "fn file_too_large"),
     ("limit/size", "fn too_many_nodes"),
     ("limit/files", "fn too_many_files"),
+    ("limit/input", "fn too_much_input"),
     ("template/error", "fn broken_template"),
 ];
 

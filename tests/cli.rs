@@ -299,6 +299,24 @@ fn file_too_large() {
 }
 
 #[test]
+fn too_much_input() {
+    // Files under the per-file limit, together over the limit of one run: refused before any
+    // is read.
+    let dir = scratch("input");
+    let per_file = upkeep::parse::MAX_FILE_BYTES - 1024;
+    let mut text = String::from("apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: p}\n");
+    text.push_str(&"#".repeat(per_file - text.len() - 1));
+    text.push('\n');
+    for i in 0..=upkeep::load::MAX_INPUT_BYTES / per_file {
+        std::fs::write(dir.join(format!("p{i}.yaml")), &text).expect("write");
+    }
+    let o = upkeep(&["check", "--format", "json", dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(json_codes(&o), ["limit/input"]);
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn too_many_nodes() {
     let dir = scratch("nodes");
     let mut text = String::from(

@@ -98,6 +98,7 @@ const FIXES: &[Fix] = &[
     fix("err_kube_quantity", "unknown quantity suffix `GB`", Span("G")),
     fix("err_kube_quantity", "`two` is not a Kubernetes quantity", Span("2")),
     fix("err_limit_aliases", "aliases expand", Text(&[("", "      c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n", ""), ("", "      d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n", ""), ("", "      e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n", ""), ("", "      f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n", "")])),
+    fix("err_limit_runs", "run more often than the compiler compares", Text(&[("", "w0: {schedule: \"every 1m\"", "w0: {schedule: \"every 1h\""), ("", "w1: {schedule: \"every 1m\"", "w1: {schedule: \"every 1h\""), ("", "w2: {schedule: \"every 1m\"", "w2: {schedule: \"every 1h\""), ("", "w3: {schedule: \"every 1m\"", "w3: {schedule: \"every 1h\"")])),
     fix("err_limit_depth", "nesting is deeper", Text(&[("", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "[]")])),
     fix("err_lint_config", "`schema/type` cannot be configured", Text(&[("", "  schema/type: allow\n", "")])),
     fix("err_money", "`usd` is not an ISO 4217 currency code in `budget.currency`", Span("USD")),

@@ -2,8 +2,10 @@
 //! of its hard dependencies' SLOs is a warning.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
@@ -37,15 +39,22 @@ pub(super) fn service_graph(plan: &Plan) -> (ServiceGraph<'_>, HashMap<&str, Nod
 
 pub(super) fn check(cx: &mut Cx<'_>) {
     let (g, idx) = service_graph(cx.plan);
-    for scc in petgraph::algo::tarjan_scc(&g) {
-        let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-        let mut edges: Vec<(Span, &str, &str)> = g
-            .edge_indices()
-            .filter_map(|e| {
-                let (a, b) = g.edge_endpoints(e)?;
-                (members.contains(&a) && members.contains(&b)).then(|| (g[e].0, g[a], g[b]))
-            })
-            .collect();
+    // Each edge into the component of its two ends, in one pass: linear in the graph.
+    let sccs = petgraph::algo::tarjan_scc(&g);
+    let mut component = vec![usize::MAX; g.node_count()];
+    for (c, scc) in sccs.iter().enumerate() {
+        for n in scc {
+            component[n.index()] = c;
+        }
+    }
+    let mut inside: Vec<Vec<(Span, &str, &str)>> = vec![Vec::new(); sccs.len()];
+    for e in g.edge_references() {
+        let (a, b) = (e.source(), e.target());
+        if component[a.index()] == component[b.index()] {
+            inside[component[a.index()]].push((e.weight().0, g[a], g[b]));
+        }
+    }
+    for (scc, mut edges) in sccs.iter().zip(inside) {
         if edges.is_empty() {
             continue;
         }
@@ -60,11 +69,7 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             Code::DependencyCycle,
             format!(
                 "services depend on each other in a cycle: {}",
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                name_list(&names)
             ),
         )
         .at(first)
@@ -75,6 +80,23 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         cx.diags.push(d.help("dependencies say which way failure propagates; remove the edge that points the wrong way"));
     }
     unachievable(cx, &g, &idx);
+}
+
+/// Most services a cycle's message names; the labels show every edge.
+const NAMED_IN_CYCLE: usize = 20;
+
+/// "`a`, `b`, `c`", or the first [`NAMED_IN_CYCLE`] and how many more.
+fn name_list(names: &[&str]) -> String {
+    let mut out = names
+        .iter()
+        .take(NAMED_IN_CYCLE)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > NAMED_IN_CYCLE {
+        let _ = write!(out, " and {} more", names.len() - NAMED_IN_CYCLE);
+    }
+    out
 }
 
 /// Availability-like SLOs (error ratio or up), the ones that multiply along dependencies.
@@ -113,7 +135,6 @@ fn unachievable(cx: &mut Cx<'_>, g: &ServiceGraph<'_>, idx: &HashMap<&str, NodeI
         let mut deps = Vec::new();
         while let Some(n) = stack.pop() {
             for e in g.edges(n) {
-                use petgraph::visit::EdgeRef;
                 if !e.weight().1 {
                     continue;
                 }

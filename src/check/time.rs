@@ -3,6 +3,13 @@
 //!
 //! Overlaps are computed on real occurrences in the plan's time zone over a fixed reference year
 //! (2027, which has both DST changes in both hemispheres), plus the days around any one-off.
+//! Two schedules that repeat every few days (`every 1m`, `daily`, `weekly on …`) are compared
+//! only where their first overlap can be: the first days of the year and the days around each
+//! change of the time zone's offset (see [`periodic_horizon`]); the answer is the same as over
+//! the whole year. What is expanded is bounded ([`MAX_WORK`]); past it the plan gets
+//! `limit/runs` instead of a check that would not end.
+
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -22,6 +29,10 @@ fn reference_year() -> (DateTime<Utc>, DateTime<Utc>) {
     (from, from + chrono::Duration::days(366))
 }
 
+/// Where two items are compared: disjoint periods `(after, until)` in order, each holding the
+/// runs that start after `after` and before `until`.
+type Horizon = Vec<(DateTime<Utc>, DateTime<Utc>)>;
+
 /// The period over which two items are compared: the reference year, or around a one-off.
 fn horizon(a: &Item<'_>, b: &Item<'_>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     for it in [a, b] {
@@ -35,31 +46,137 @@ fn horizon(a: &Item<'_>, b: &Item<'_>, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>)
     reference_year()
 }
 
-/// Runs of an item starting in `[from - lead, until)`; zero-length items count one minute.
-fn runs(
-    item: &Item<'_>,
-    tz: Tz,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-    lead: Duration,
-) -> Vec<Run> {
+/// The length of an item's runs; zero-length items count one minute.
+fn run_len(item: &Item<'_>) -> chrono::Duration {
     let len = item
         .duration
         .filter(|d| !d.is_zero())
         .unwrap_or(Duration::from_mins(1));
-    let len = chrono::Duration::milliseconds(len.as_millis() as i64);
+    chrono::Duration::milliseconds(len.as_millis() as i64)
+}
+
+/// The hours of the reference year (and a day either side) at whose end the time zone's
+/// offset changes.
+fn offset_changes(tz: Tz) -> Vec<DateTime<Utc>> {
+    use chrono::Offset as _;
+    use chrono::TimeZone as _;
+    let (from, until) = reference_year();
+    let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+    let mut out = Vec::new();
+    let mut t = from - chrono::Duration::days(1);
+    let mut current = offset(t);
+    while t < until + chrono::Duration::days(1) {
+        let next = t + chrono::Duration::hours(1);
+        let o = offset(next);
+        if o != current {
+            out.push(t);
+            current = o;
+        }
+        t = next;
+    }
+    out
+}
+
+/// Where two items that both repeat every few days can first overlap, over the period
+/// `(from - lead, until)`; `None` when that is most of the period anyway.
+///
+/// Both items repeat every `period` days in local time, so between two changes of the
+/// offset their runs in UTC repeat every `period` days: if a run first overlaps another more
+/// than a period after such a change, the same two runs a period earlier overlapped already.
+/// The first overlapping run of each item (what [`first_overlap`] reports) therefore starts
+/// within a period, plus the length of both runs, of the start or of a change of offset.
+fn periodic_horizon(
+    a: &Item<'_>,
+    b: &Item<'_>,
+    changes: &[DateTime<Utc>],
+    (from, until): (DateTime<Utc>, DateTime<Utc>),
+    lead: Duration,
+) -> Option<Horizon> {
+    let (pa, pb) = (a.schedule.period_days()?, b.schedule.period_days()?);
+    let period = i64::from(pa / gcd(pa, pb)).checked_mul(i64::from(pb))?;
+    if period > 31 {
+        return None;
+    }
     let lead = chrono::Duration::milliseconds(lead.as_millis() as i64);
-    item.starts(tz, from - lead - chrono::Duration::seconds(1))
-        .map(|t| t.with_timezone(&Utc))
-        .take_while(|t| *t < until)
-        .map(|t| (t, t + len))
-        .collect()
+    let margin = run_len(a) + run_len(b) + lead + chrono::Duration::days(1);
+    let reach = chrono::Duration::days(period) + margin;
+    let start = from - lead - chrono::Duration::seconds(1);
+    let mut out: Horizon = vec![(start, from + reach)];
+    for &c in changes {
+        let (s, e) = ((c - margin).max(start), c + reach);
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    for seg in &mut out {
+        seg.1 = seg.1.min(until);
+    }
+    out.retain(|(s, e)| s < e);
+    let covered: chrono::Duration = out.iter().map(|(s, e)| *e - *s).sum();
+    (covered < (until - start) / 2).then_some(out)
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
+/// Runs of an item starting in each period of `horizon`, in order.
+fn runs(item: &Item<'_>, tz: Tz, horizon: &Horizon, work: &mut Work) -> Vec<Run> {
+    let len = run_len(item);
+    let mut out = Vec::new();
+    for &(after, until) in horizon {
+        for t in item.starts(tz, after) {
+            let t = t.with_timezone(&Utc);
+            if t >= until {
+                break;
+            }
+            if !work.spend(1, item.when) {
+                return out;
+            }
+            out.push((t, t + len));
+        }
+    }
+    out
+}
+
+/// The most runs (and comparisons of runs) the time checks of one plan expand: about a
+/// quarter of a second. A plan of any sensible size needs a small fraction of it; fifty tasks
+/// every minute on one service, compared over a whole year, would need ten times more.
+pub(crate) const MAX_WORK: u64 = 2_000_000;
+
+/// What is left of [`MAX_WORK`], and where it ran out.
+struct Work {
+    left: u64,
+    exhausted: Option<Span>,
+}
+
+impl Work {
+    /// Spend `n` units for the schedule at `at`; false once the budget is gone.
+    fn spend(&mut self, n: u64, at: Span) -> bool {
+        if self.exhausted.is_some() {
+            return false;
+        }
+        if self.left < n {
+            self.exhausted = Some(at);
+            return false;
+        }
+        self.left -= n;
+        true
+    }
+
+    fn done(&self) -> bool {
+        self.exhausted.is_some()
+    }
 }
 
 /// The first pair of overlapping runs, if any (both lists sorted by start).
-fn first_overlap(a: &[Run], b: &[Run]) -> Option<(Run, Run)> {
+fn first_overlap(a: &[Run], b: &[Run], work: &mut Work, at: Span) -> Option<(Run, Run)> {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
+        if (i + j) % 1024 == 1023 && !work.spend(1024, at) {
+            return None;
+        }
         let (x, y) = (a[i], b[j]);
         if x.0 < y.1 && y.0 < x.1 {
             return Some((x, y));
@@ -82,33 +199,92 @@ pub(super) fn check(cx: &mut Cx<'_>) {
     let plan = cx.plan;
     let tz = plan.metadata.timezone.value;
     let items = timeline::items(plan);
-    let mut runs = Runs::default();
+    let mut runs = Runs {
+        cache: std::collections::HashMap::new(),
+        changes: offset_changes(tz),
+        work: Work {
+            left: MAX_WORK,
+            exhausted: None,
+        },
+    };
     freeze(cx, plan, &items, tz, &mut runs);
     task_overlap(cx, plan, &items, tz, &mut runs);
-    downtime_budget(cx, plan, tz);
+    downtime_budget(cx, plan, tz, &mut runs.work);
+    if let Some(at) = runs.work.exhausted {
+        cx.diags.push(
+            Diagnostic::new(
+                Code::Runs,
+                format!("the schedules of this plan run more often than the compiler compares ({MAX_WORK} runs); overlaps, freezes and planned downtime are not checked"),
+            )
+            .at(at)
+            .label("the limit was reached expanding this schedule")
+            .help("run fewer tasks and windows every few minutes: put frequent automated tasks of one service in one window, or run them less often"),
+        );
+    }
 }
+
+/// Most diagnostics of one kind for one service (or freeze window); the rest are counted in one
+/// more, so a plan with hundreds of clashing tasks gets a readable report.
+const MAX_PAIRS: usize = 20;
+
+/// An item and a horizon, in milliseconds.
+type RunsKey = (usize, Vec<(i64, i64)>);
 
 /// The runs of each item over a horizon, computed once: a freeze window is compared with every
 /// item, and an item with every freeze window and every task on its service.
-#[derive(Default)]
 struct Runs {
-    cache: std::collections::HashMap<(usize, i64, i64), std::rc::Rc<Vec<Run>>>,
+    cache: std::collections::HashMap<RunsKey, std::rc::Rc<Vec<Run>>>,
+    /// Where the plan's time zone changes its offset (see [`offset_changes`]).
+    changes: Vec<DateTime<Utc>>,
+    work: Work,
 }
 
 impl Runs {
+    /// The runs of items `ia` and `ib` (`ib` starting `lead` early) where they can first
+    /// overlap.
+    fn pair(
+        &mut self,
+        items: &[Item<'_>],
+        (ia, ib): (usize, usize),
+        tz: Tz,
+        lead: Duration,
+    ) -> (std::rc::Rc<Vec<Run>>, std::rc::Rc<Vec<Run>>) {
+        let (a, b) = (&items[ia], &items[ib]);
+        let whole = horizon(a, b, tz);
+        let (ha, hb) = match periodic_horizon(a, b, &self.changes, whole, lead) {
+            Some(h) => (h.clone(), h),
+            None => {
+                let lead_ms = chrono::Duration::milliseconds(lead.as_millis() as i64);
+                let one = chrono::Duration::seconds(1);
+                (
+                    vec![(whole.0 - one, whole.1)],
+                    vec![(whole.0 - lead_ms - one, whole.1)],
+                )
+            }
+        };
+        (self.of(items, ia, tz, &ha), self.of(items, ib, tz, &hb))
+    }
+
     fn of(
         &mut self,
         items: &[Item<'_>],
         i: usize,
         tz: Tz,
-        (from, until): (DateTime<Utc>, DateTime<Utc>),
-        lead: Duration,
+        horizon: &Horizon,
     ) -> std::rc::Rc<Vec<Run>> {
-        let key = (i, from.timestamp(), lead.as_millis() as i64);
-        self.cache
-            .entry(key)
-            .or_insert_with(|| std::rc::Rc::new(runs(&items[i], tz, from, until, lead)))
-            .clone()
+        let key = (
+            i,
+            horizon
+                .iter()
+                .map(|(s, e)| (s.timestamp_millis(), e.timestamp_millis()))
+                .collect(),
+        );
+        if let Some(r) = self.cache.get(&key) {
+            return r.clone();
+        }
+        let r = std::rc::Rc::new(runs(&items[i], tz, horizon, &mut self.work));
+        self.cache.insert(key, r.clone());
+        r
     }
 }
 
@@ -161,27 +337,84 @@ fn freeze(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut R
                 .is_some_and(|w| w.kind == WindowKind::Freeze)
     };
     for (fi, f) in items.iter().enumerate().filter(|(_, i)| is_freeze(i)) {
+        let mut found = 0usize;
+        let mut more: Vec<&str> = Vec::new();
         for (ii, item) in items.iter().enumerate() {
             if is_freeze(item) || item.kind == ItemKind::Review {
                 continue;
             }
-            let horizon = horizon(item, f, tz);
-            let a = runs.of(items, ii, tz, horizon, Duration::ZERO);
-            let b = runs.of(items, fi, tz, horizon, f.duration.unwrap_or_default());
-            if let Some((x, y)) = first_overlap(&a, &b) {
-                cx.diags.push(
-                    Diagnostic::new(
-                        Code::FreezeOverlap,
-                        format!("{} `{}` overlaps freeze window `{}` (first on {})", item.kind.name(), item.name, f.name, local(x.0, tz)),
-                    )
-                    .at(item.when)
-                    .label(format!("runs {}–{}", local(x.0, tz), x.1.with_timezone(&tz).format("%H:%M")))
-                    .with_label(f.when, format!("freeze {}–{}", local(y.0, tz), y.1.with_timezone(&tz).format("%H:%M")))
-                    .help("nothing may run in a freeze window; move it outside, or shorten the freeze"),
-                );
+            let (a, b) = runs.pair(items, (ii, fi), tz, f.duration.unwrap_or_default());
+            let overlap = first_overlap(&a, &b, &mut runs.work, item.when);
+            if runs.work.done() {
+                return;
             }
+            let Some((x, y)) = overlap else { continue };
+            found += 1;
+            if found > MAX_PAIRS {
+                more.push(&item.name);
+                continue;
+            }
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::FreezeOverlap,
+                    format!(
+                        "{} `{}` overlaps freeze window `{}` (first on {})",
+                        item.kind.name(),
+                        item.name,
+                        f.name,
+                        local(x.0, tz)
+                    ),
+                )
+                .at(item.when)
+                .label(format!(
+                    "runs {}–{}",
+                    local(x.0, tz),
+                    x.1.with_timezone(&tz).format("%H:%M")
+                ))
+                .with_label(
+                    f.when,
+                    format!(
+                        "freeze {}–{}",
+                        local(y.0, tz),
+                        y.1.with_timezone(&tz).format("%H:%M")
+                    ),
+                )
+                .help("nothing may run in a freeze window; move it outside, or shorten the freeze"),
+            );
+        }
+        if !more.is_empty() {
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::FreezeOverlap,
+                    format!(
+                        "{} more overlap freeze window `{}`: {}",
+                        more.len(),
+                        f.name,
+                        names(&more)
+                    ),
+                )
+                .at(f.when)
+                .label("the freeze window")
+                .help(
+                    "nothing may run in a freeze window; move them outside, or shorten the freeze",
+                ),
+            );
         }
     }
+}
+
+/// "`a`, `b`, `c`", at most ten, then how many more.
+fn names(list: &[&str]) -> String {
+    let mut out = list
+        .iter()
+        .take(10)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > 10 {
+        let _ = write!(out, " and {} more", list.len() - 10);
+    }
+    out
 }
 
 fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut Runs) {
@@ -196,34 +429,103 @@ fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: 
                 .map(|s| (k, s.value.as_str()))
         })
         .collect();
+    // Per service: how many pairs were reported, and the ones past `MAX_PAIRS`.
+    let mut found: std::collections::HashMap<&str, (usize, Vec<String>, Span)> =
+        std::collections::HashMap::new();
     for (k, (ia, sa)) in tasks.iter().enumerate() {
         for (ib, sb) in &tasks[k + 1..] {
             if sa != sb {
                 continue;
             }
             let (a, b) = (&items[*ia], &items[*ib]);
-            let horizon = horizon(a, b, tz);
-            let ra = runs.of(items, *ia, tz, horizon, Duration::ZERO);
-            let rb = runs.of(items, *ib, tz, horizon, Duration::ZERO);
-            if let Some((x, y)) = first_overlap(&ra, &rb) {
-                cx.diags.push(
-                    Diagnostic::new(
-                        Code::TaskOverlap,
-                        format!("tasks `{}` and `{}` both run on `{sa}` at the same time (first on {})", a.name, b.name, local(x.0.max(y.0), tz)),
-                    )
-                    .at(b.when)
-                    .label(format!("`{}` runs {}–{}", b.name, local(y.0, tz), y.1.with_timezone(&tz).format("%H:%M")))
-                    .with_label(a.when, format!("`{}` runs {}–{}", a.name, local(x.0, tz), x.1.with_timezone(&tz).format("%H:%M")))
-                    .help("shift one of them, or put both in one window so they run one after another"),
-                );
+            let (ra, rb) = runs.pair(items, (*ia, *ib), tz, Duration::ZERO);
+            let overlap = first_overlap(&ra, &rb, &mut runs.work, b.when);
+            if runs.work.done() {
+                return;
             }
+            let Some((x, y)) = overlap else { continue };
+            let seen = found.entry(sa).or_insert((0, Vec::new(), b.when));
+            seen.0 += 1;
+            if seen.0 > MAX_PAIRS {
+                if seen.1.is_empty() {
+                    seen.2 = b.when;
+                }
+                seen.1.push(format!("`{}` and `{}`", a.name, b.name));
+                continue;
+            }
+            cx.diags.push(
+                Diagnostic::new(
+                    Code::TaskOverlap,
+                    format!(
+                        "tasks `{}` and `{}` both run on `{sa}` at the same time (first on {})",
+                        a.name,
+                        b.name,
+                        local(x.0.max(y.0), tz)
+                    ),
+                )
+                .at(b.when)
+                .label(format!(
+                    "`{}` runs {}–{}",
+                    b.name,
+                    local(y.0, tz),
+                    y.1.with_timezone(&tz).format("%H:%M")
+                ))
+                .with_label(
+                    a.when,
+                    format!(
+                        "`{}` runs {}–{}",
+                        a.name,
+                        local(x.0, tz),
+                        x.1.with_timezone(&tz).format("%H:%M")
+                    ),
+                )
+                .help("shift one of them, or put both in one window so they run one after another"),
+            );
         }
+    }
+    let mut more: Vec<_> = found.into_iter().filter(|(_, f)| !f.1.is_empty()).collect();
+    more.sort_by_key(|(_, f)| (f.2.file, f.2.start));
+    for (service, (_, pairs, at)) in more {
+        let shown = pairs
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rest = if pairs.len() > 10 {
+            format!(" and {} more", pairs.len() - 10)
+        } else {
+            String::new()
+        };
+        cx.diags.push(
+            Diagnostic::new(
+                Code::TaskOverlap,
+                format!(
+                    "{} more pairs of tasks run on `{service}` at the same time: {shown}{rest}",
+                    pairs.len()
+                ),
+            )
+            .at(at)
+            .label("the first of them")
+            .help("shift them apart, or put them in one window so they run one after another"),
+        );
     }
 }
 
-fn downtime_budget(cx: &mut Cx<'_>, plan: &Plan, tz: Tz) {
+fn downtime_budget(cx: &mut Cx<'_>, plan: &Plan, tz: Tz, work: &mut Work) {
     let (from, until) = reference_year();
+    if work.done() {
+        return;
+    }
     for (sname, _) in plan.services.iter() {
+        // Downtime only counts against an SLO of the service.
+        if !plan
+            .slos
+            .iter()
+            .any(|(_, s)| s.service.value == sname.value)
+        {
+            continue;
+        }
         // Every planned downtime of this service, from all windows.
         let mut events: Vec<(DateTime<Utc>, Duration)> = Vec::new();
         let mut spans: Vec<(Span, String)> = Vec::new();
@@ -254,6 +556,9 @@ fn downtime_budget(cx: &mut Cx<'_>, plan: &Plan, tz: Tz) {
                 let t = t.with_timezone(&Utc);
                 if t >= horizon_end {
                     break;
+                }
+                if !work.spend(1, w.schedule.span) {
+                    return;
                 }
                 events.push((t, d.per_occurrence.value));
             }

@@ -52,6 +52,8 @@ codes! {
     Aliases = "limit/aliases", Error, "YAML aliases expand to more than the compiler allows";
     Size = "limit/size", Error, "a document has more nodes or text than the compiler allows";
     Files = "limit/files", Error, "more plan files than the compiler reads in one run";
+    Input = "limit/input", Error, "more plan text than the compiler reads in one run";
+    Runs = "limit/runs", Error, "schedules that run more often than the compiler compares";
     Unreadable = "file/unreadable", Error, "a file or directory could not be read";
     NotUtf8 = "file/not-utf8", Error, "a file is not UTF-8 text";
     NotAPlan = "file/not-a-plan", Error, "a file named on the command line is not an upkeep plan";

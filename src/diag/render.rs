@@ -43,7 +43,7 @@ impl Default for HumanOptions {
 
 struct NamedText<'a> {
     name: &'a str,
-    text: &'a str,
+    file: &'a crate::source::SourceFile,
 }
 
 impl SourceCode for NamedText<'_> {
@@ -53,14 +53,21 @@ impl SourceCode for NamedText<'_> {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self.text.read_span(span, before, after)?;
+        // miette finds the context by scanning its source from the first byte: given the whole
+        // file, every label would cost the file's length. It is given the lines around the span
+        // instead, and its answer is moved back to the file's lines and offsets.
+        let (base, base_line, text) =
+            self.file
+                .lines_around(span.offset(), span.len(), before, after);
+        let local = SourceSpan::new((span.offset() - base).into(), span.len());
+        let inner = text.read_span(&local, before, after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.to_owned(),
             inner.data(),
-            *inner.span(),
-            inner.line(),
+            SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
+            inner.line() + base_line,
             inner.column(),
-            inner.line_count(),
+            inner.line_count() + base_line,
         )))
     }
 }
@@ -147,8 +154,27 @@ fn foreign_label_notes(d: &Diagnostic, sources: &SourceMap) -> Vec<String> {
         .collect()
 }
 
+/// Most labels the graphical report draws: its layout is quadratic in the labels of one
+/// report, and past a screenful more arrows say nothing. The other formats list every label.
+pub const MAX_DRAWN_LABELS: usize = 50;
+
 /// The graphical report of one diagnostic.
 pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> String {
+    let trimmed;
+    let d = if d.labels.len() > MAX_DRAWN_LABELS {
+        let mut t = d.clone();
+        let more = t.labels.len() - MAX_DRAWN_LABELS;
+        t.labels.truncate(MAX_DRAWN_LABELS);
+        let note = format!("… and {more} more places; `--format json` lists every one");
+        t.help = Some(match t.help.take() {
+            Some(h) => format!("{h}\n{note}"),
+            None => note,
+        });
+        trimmed = t;
+        &trimmed
+    } else {
+        d
+    };
     let theme = if opts.color {
         GraphicalTheme::unicode()
     } else {
@@ -180,7 +206,7 @@ pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> Str
         let f = sources.get(s.file);
         NamedText {
             name: &f.name,
-            text: &f.text,
+            file: f,
         }
     });
     let report = Report { d, source };
@@ -205,14 +231,30 @@ pub fn human(
     files: usize,
     opts: HumanOptions,
 ) -> String {
-    let mut out = String::new();
-    for d in diags {
-        out.push_str(&human_one(d, sources, opts));
-        out.push('\n');
+    let mut out = Vec::new();
+    let _ = human_to(&mut out, diags, sources, files, opts);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`human`], written to `out` as it is rendered: reports are rendered a few hundred at a
+/// time on every core, so a run with a hundred thousand warnings neither holds them all nor
+/// renders them on one core.
+pub fn human_to(
+    out: &mut impl std::io::Write,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    files: usize,
+    opts: HumanOptions,
+) -> std::io::Result<()> {
+    for chunk in diags.chunks(256) {
+        let rendered = crate::par::map(chunk, |d| human_one(d, sources, opts));
+        for r in rendered {
+            out.write_all(r.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
     }
-    out.push_str(&summary(diags, files));
-    out.push('\n');
-    out
+    out.write_all(summary(diags, files).as_bytes())?;
+    out.write_all(b"\n")
 }
 
 /// "checked 5 files: 2 errors, 1 warning".

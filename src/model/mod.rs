@@ -43,35 +43,54 @@ macro_rules! named {
     };
 }
 
-/// Named entries in the order they were written.
+/// Named entries in the order they were written. Past a few, they are found by name through
+/// an index: a plan may have tens of thousands, each looked up by every reference to it.
 #[derive(Clone, Debug)]
 pub struct Entries<T> {
     items: Vec<(Sp<String>, T)>,
+    /// The position of the first entry of each name; empty while there are few entries.
+    index: std::collections::HashMap<String, usize>,
 }
+
+/// Entries searched one by one rather than through the index.
+const UNINDEXED: usize = 16;
 
 impl<T> Default for Entries<T> {
     fn default() -> Self {
-        Entries { items: Vec::new() }
+        Entries {
+            items: Vec::new(),
+            index: std::collections::HashMap::new(),
+        }
     }
 }
 
 impl<T> Entries<T> {
     pub fn push(&mut self, name: Sp<String>, value: T) {
         self.items.push((name, value));
+        if self.items.len() == UNINDEXED {
+            for (i, (n, _)) in self.items.iter().enumerate() {
+                self.index.entry(n.value.clone()).or_insert(i);
+            }
+        } else if self.items.len() > UNINDEXED {
+            let i = self.items.len() - 1;
+            self.index.entry(self.items[i].0.value.clone()).or_insert(i);
+        }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        if self.items.len() < UNINDEXED {
+            self.items.iter().position(|(n, _)| n.value == name)
+        } else {
+            self.index.get(name).copied()
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&T> {
-        self.items
-            .iter()
-            .find(|(n, _)| n.value == name)
-            .map(|(_, v)| v)
+        self.position(name).map(|i| &self.items[i].1)
     }
 
     pub fn name(&self, name: &str) -> Option<&Sp<String>> {
-        self.items
-            .iter()
-            .find(|(n, _)| n.value == name)
-            .map(|(n, _)| n)
+        self.position(name).map(|i| &self.items[i].0)
     }
 
     pub fn contains(&self, name: &str) -> bool {

@@ -529,6 +529,27 @@ impl Schedule {
         }
     }
 
+    /// The number of days after which the schedule repeats in local time: its wall-clock times
+    /// on a date are those on the date that many days earlier. `None` when they depend on the
+    /// day of the month or the month (and for a one-off).
+    pub fn period_days(&self) -> Option<u32> {
+        match self {
+            Schedule::Every(d) => {
+                let mins = d.as_mins();
+                if mins == 0 {
+                    None
+                } else if mins < 24 * 60 {
+                    Some(1)
+                } else {
+                    u32::try_from(mins / (24 * 60)).ok()
+                }
+            }
+            Schedule::Weekly { days, .. } => Some(if days.0 == Days::ALL.0 { 1 } else { 7 }),
+            Schedule::Monthly { .. } | Schedule::Once { .. } => None,
+            Schedule::Cron(c) => c.period_days(),
+        }
+    }
+
     /// The next `n` occurrences after `after`.
     pub fn next_n(&self, tz: Tz, after: DateTime<Utc>, n: usize) -> Vec<DateTime<Tz>> {
         self.occurrences(tz, after).take(n).collect()
@@ -945,6 +966,7 @@ pub struct Occurrences<'a> {
     tz: Tz,
     after: DateTime<Utc>,
     day: NaiveDate,
+    /// The current day's occurrences still to return, in reverse order (popped from the end).
     pending: Vec<DateTime<Tz>>,
     empty_days: u32,
 }
@@ -966,8 +988,8 @@ impl Iterator for Occurrences<'_> {
 
     fn next(&mut self) -> Option<DateTime<Tz>> {
         loop {
-            if !self.pending.is_empty() {
-                return Some(self.pending.remove(0));
+            if let Some(t) = self.pending.pop() {
+                return Some(t);
             }
             if self.empty_days > GIVE_UP_DAYS {
                 return None;
@@ -987,6 +1009,7 @@ impl Iterator for Occurrences<'_> {
                 .filter_map(|t| local_instant(self.tz, date, t))
                 .filter(|t| t.with_timezone(&Utc) > after)
                 .collect();
+            self.pending.reverse();
             if self.pending.is_empty() {
                 self.empty_days += 1;
             } else {
@@ -1070,6 +1093,23 @@ impl CronPlan {
 }
 
 impl Cron {
+    /// See [`Schedule::period_days`].
+    fn period_days(&self) -> Option<u32> {
+        let all_months = (1..=12).all(|m| self.months & (1 << m) != 0);
+        let all_doms = (1..=31).all(|d| self.dom & (1 << d) != 0);
+        let all_dows = self.dow & 0b111_1111 == 0b111_1111;
+        if !all_months {
+            return None;
+        }
+        if self.dom_star || self.dow_star {
+            // Both must match: the day of the month must not matter.
+            all_doms.then_some(if all_dows { 1 } else { 7 })
+        } else {
+            // Either may match: one that always does makes every day a day.
+            (all_doms || all_dows).then_some(1)
+        }
+    }
+
     /// Parse five cron fields (`0 2 * * 0`, names, ranges, steps, lists) or a macro (`@daily`).
     pub fn parse(text: &str) -> Result<Cron, ValueError> {
         let trimmed = text.trim();
