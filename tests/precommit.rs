@@ -96,6 +96,9 @@ fn hooks_run_under_pre_commit() {
         consumer.join(".github/workflows/ci.yml"),
     )
     .expect("copy workflow");
+    // The repository exists before the first build: generated files name plans by their path
+    // in it (outside a repository, from the tree given on the command line).
+    git(&consumer, &["init", "-q"]);
     let built = Command::new(env!("CARGO_BIN_EXE_upkeep"))
         .args(["build", "plans/", "--out", "deploy/"])
         .current_dir(&consumer)
@@ -105,7 +108,6 @@ fn hooks_run_under_pre_commit() {
     let config = serde_json::to_string_pretty(&local_hooks()).expect("JSON");
     // JSON is YAML: pre-commit reads it as it is.
     std::fs::write(consumer.join(".pre-commit-config.yaml"), config).expect("write config");
-    git(&consumer, &["init", "-q"]);
     git(&consumer, &["add", "-A"]);
     git(&consumer, &["commit", "-q", "-m", "plans"]);
     let (ok, text) = run(&["validate-config", ".pre-commit-config.yaml"], &consumer);
