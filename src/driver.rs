@@ -73,16 +73,15 @@ struct Loader {
 /// file's own directory.
 fn tree_of(path: &Path) -> PathBuf {
     let canon = crate::load::canonical(path);
-    if canon.is_dir() {
-        return canon;
+    if !canon.is_dir() {
+        let cwd = std::env::current_dir()
+            .map(|d| crate::load::canonical(&d))
+            .unwrap_or_default();
+        if !cwd.as_os_str().is_empty() && canon.starts_with(&cwd) {
+            return cwd;
+        }
     }
-    let cwd = std::env::current_dir()
-        .map(|d| crate::load::canonical(&d))
-        .unwrap_or_default();
-    if !cwd.as_os_str().is_empty() && canon.starts_with(&cwd) {
-        return cwd;
-    }
-    canon.parent().map(Path::to_path_buf).unwrap_or(canon)
+    anchor_of(path)
 }
 
 /// What generated files name a path from outside a repository: a directory itself, a file's

@@ -212,12 +212,7 @@ pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<String> {
 fn origin_name(path: &Path) -> Option<String> {
     let full = std::fs::canonicalize(path).ok()?;
     let root = full.ancestors().skip(1).find(|d| d.join(".git").exists())?;
-    let rel = full.strip_prefix(root).ok()?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Some(parts.join("/"))
+    relative_to(&full, root)
 }
 
 /// A stable, platform-independent name for a path: relative to the current directory when it is

@@ -12,6 +12,16 @@ use std::process::Command;
 
 use common::{code, stderr, upkeep_in};
 
+/// The text of the hostile case `name`.
+fn case(name: &str) -> String {
+    std::fs::read_to_string(common::root().join("tests/fixtures/hostile").join(name)).expect("case")
+}
+
+/// A small plan that builds: the cron case with a schedule crontab accepts.
+fn small_plan() -> String {
+    case("accepted_then_rejected_cron.yaml").replace("cron 0/5 * * * *", "daily at 01:00")
+}
+
 /// The crontab's entries (non-comment, non-blank, non-variable lines) and its job headers.
 fn crontab_shape(text: &str) -> (usize, usize) {
     let entries = text
@@ -146,10 +156,7 @@ fn hostile_cases() {
 #[test]
 fn a_file_name_cannot_add_lines() {
     let dir = common::scratch("hostile-file-name");
-    let plan = std::fs::read_to_string(
-        common::root().join("tests/fixtures/hostile/multiline_command.yaml"),
-    )
-    .expect("case");
+    let plan = case("multiline_command.yaml");
     let evil = "evil\n* * * * * root touch upkeep-pwned\n\r#.yaml";
     std::fs::write(dir.join(evil), plan).expect("write plan");
     let out = dir.join("out");
@@ -345,10 +352,7 @@ fn a_build_without_plans_keeps_the_output() {
 #[test]
 fn a_command_cron_cannot_read_is_refused_at_the_plan() {
     let dir = common::scratch("hostile-long-command");
-    let base = std::fs::read_to_string(
-        common::root().join("tests/fixtures/hostile/accepted_then_rejected_long_command.yaml"),
-    )
-    .expect("case");
+    let base = case("accepted_then_rejected_long_command.yaml");
     let long = "a".repeat(3000);
     let plan = |n: usize| base.replace(&long, &"a".repeat(n));
     let builds = |n: usize| {
@@ -393,11 +397,7 @@ fn a_command_cron_cannot_read_is_refused_at_the_plan() {
 #[test]
 fn diff_markdown_keeps_plan_text_literal() {
     let dir = common::scratch("hostile-diff-backticks");
-    let base = std::fs::read_to_string(
-        common::root().join("tests/fixtures/hostile/accepted_then_rejected_cron.yaml"),
-    )
-    .expect("case")
-    .replace("cron 0/5 * * * *", "daily at 01:00");
+    let base = small_plan();
     let named = |text: &str| base.replace("\n  w: ", &format!("\n  \"w`` {text} ``\": "));
     std::fs::write(dir.join("a.yaml"), named("**bold**")).expect("write");
     std::fs::write(dir.join("b.yaml"), named("[link](https://example.com)")).expect("write");
@@ -484,11 +484,7 @@ fn outside_a_repository_the_output_does_not_depend_on_the_working_directory() {
 #[test]
 fn a_plan_that_checks_builds_however_large() {
     let dir = common::scratch("hostile-large");
-    let mut plan = std::fs::read_to_string(
-        common::root().join("tests/fixtures/hostile/accepted_then_rejected_cron.yaml"),
-    )
-    .expect("case")
-    .replace("cron 0/5 * * * *", "daily at 01:00");
+    let mut plan = small_plan();
     plan.push_str("roles:\n  ops: {fte: 1}\ntasks:\n");
     for i in 0..9000 {
         let _ = writeln!(

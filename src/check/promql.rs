@@ -166,27 +166,12 @@ fn misused(cx: &mut Cx<'_>, text: &Sp<String>, usage: Use, path: &str, got: Valu
     }
 }
 
-/// Where a `#` comment starts in `q`, outside quoted strings.
+/// Where a `#` comment starts in `q`: a `#` token, outside quoted strings.
 fn comment_at(q: &str) -> Option<usize> {
-    let mut quote = None;
-    let mut escaped = false;
-    for (i, c) in q.char_indices() {
-        match quote {
-            Some(open) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && open != '`' {
-                    escaped = true;
-                } else if c == open {
-                    quote = None;
-                }
-            }
-            None if c == '#' => return Some(i),
-            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
-            None => {}
-        }
-    }
-    None
+    tokens(q)
+        .into_iter()
+        .find(|&(start, _)| q.as_bytes()[start] == b'#')
+        .map(|(start, _)| start)
 }
 
 fn hint(message: &str) -> String {
@@ -216,7 +201,8 @@ fn tokens(q: &str) -> Vec<(usize, usize)> {
         if c == b'"' || c == b'\'' || c == b'`' {
             i += 1;
             while i < b.len() && b[i] != c {
-                if b[i] == b'\\' {
+                // Backquoted strings are raw: a backslash escapes nothing.
+                if b[i] == b'\\' && c != b'`' {
                     i += 1;
                 }
                 i += 1;
@@ -406,6 +392,14 @@ mod tests {
         let msg = promql_parser::parser::parse(q).expect_err("invalid");
         let (s, e) = locate(q, &msg);
         q[s..e].to_owned()
+    }
+
+    #[test]
+    fn comments_are_found_outside_strings_only() {
+        assert_eq!(comment_at(r#"up{job="a"} # x"#), Some(12));
+        assert_eq!(comment_at(r#"up{job="a#b"}"#), None);
+        assert_eq!(comment_at(r"up{job='a\'#'}"), None);
+        assert_eq!(comment_at("up{job=`a\\`} # x"), Some(13));
     }
 
     #[test]

@@ -190,6 +190,15 @@ fn first_overlap(a: &[Run], b: &[Run], work: &mut Work, at: Span) -> Option<(Run
     None
 }
 
+/// A run as its local start and end time: `Sun 2027-01-03 02:00–03:00`.
+fn hours(run: Run, tz: Tz) -> String {
+    format!(
+        "{}–{}",
+        local(run.0, tz),
+        run.1.with_timezone(&tz).format("%H:%M")
+    )
+}
+
 fn local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M").to_string()
 }
@@ -366,19 +375,8 @@ fn freeze(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut R
                     ),
                 )
                 .at(item.when)
-                .label(format!(
-                    "runs {}–{}",
-                    local(x.0, tz),
-                    x.1.with_timezone(&tz).format("%H:%M")
-                ))
-                .with_label(
-                    f.when,
-                    format!(
-                        "freeze {}–{}",
-                        local(y.0, tz),
-                        y.1.with_timezone(&tz).format("%H:%M")
-                    ),
-                )
+                .label(format!("runs {}", hours(x, tz)))
+                .with_label(f.when, format!("freeze {}", hours(y, tz)))
                 .help("nothing may run in a freeze window; move it outside, or shorten the freeze"),
             );
         }
@@ -464,21 +462,8 @@ fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: 
                     ),
                 )
                 .at(b.when)
-                .label(format!(
-                    "`{}` runs {}–{}",
-                    b.name,
-                    local(y.0, tz),
-                    y.1.with_timezone(&tz).format("%H:%M")
-                ))
-                .with_label(
-                    a.when,
-                    format!(
-                        "`{}` runs {}–{}",
-                        a.name,
-                        local(x.0, tz),
-                        x.1.with_timezone(&tz).format("%H:%M")
-                    ),
-                )
+                .label(format!("`{}` runs {}", b.name, hours(y, tz)))
+                .with_label(a.when, format!("`{}` runs {}", a.name, hours(x, tz)))
                 .help("shift one of them, or put both in one window so they run one after another"),
             );
         }
