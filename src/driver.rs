@@ -467,12 +467,14 @@ pub fn build(ws: &Workspace, opts: &crate::emit::Options) -> Build {
     });
     let mut out = Build::default();
     let mut parts = Vec::new();
+    let mut blackbox = Vec::new();
     for (name, built, diags) in built {
         out.plans.push((name, built.files));
         parts.extend(built.alertmanager);
+        blackbox.extend(built.blackbox);
         out.diagnostics.extend(diags);
     }
-    out.shared = crate::emit::shared(&parts);
+    out.shared = crate::emit::shared(&parts, &blackbox);
     if cfg!(debug_assertions) {
         let wrong = shape_violations(ws, &out);
         assert!(
@@ -513,7 +515,10 @@ pub fn build_plan(
 ) -> Vec<crate::emit::Artifact> {
     let built = emit_plan(ws, plan, opts, diags);
     let mut files = built.files;
-    files.extend(crate::emit::shared(&Vec::from_iter(built.alertmanager)));
+    files.extend(crate::emit::shared(
+        &Vec::from_iter(built.alertmanager),
+        &built.blackbox,
+    ));
     files
 }
 

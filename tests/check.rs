@@ -210,6 +210,7 @@ fn seed_findings() {
         (
             "diabetes",
             &[
+                "alert/response-unmet",
                 "backup/no-restore-test",
                 "kpi/objective-breached-by-warning",
                 "runbook/relative-url",

@@ -36,6 +36,9 @@
 //! 4. A KPI whose series vanishes raises its no-data alert, and not while the series is there
 //!    (`ecplacas`, `mysql_up`, `MysqlUpNoData`).
 //! 5. The harness stops every server by PID when a test panics.
+//! 6. An HTTP health check whose server stops answering: the generated probe job and blackbox
+//!    module, run by the real blackbox exporter, page once within the check's detection time
+//!    (`sigcerh`, `FrontendDown`, the plan's check compressed in a variant, said there).
 //!
 //! # Adding a scenario
 //!
@@ -438,4 +441,119 @@ fn servers_are_stopped_by_pid_when_a_test_panics() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Health checks, end to end: the generated probe jobs and blackbox modules run by the real
+/// blackbox exporter against a local HTTP server, with the plan's `…Down` alert delivered by
+/// the real Prometheus and Alertmanager, once, within its detection time.
+///
+/// Time is compressed in the plan itself (a variant of `sigcerh`): the frontend's check,
+/// "every 5 minutes, timeout 30 s, 3 retries", becomes every 5 s with a 1 s timeout and 3
+/// retries — attempts every 2 s (5 s / 3, rounded up to a whole second), down when the last 3
+/// failed, known at worst 3 × 2 s + 1 s = 7 s into the outage. Alertmanager's timers are
+/// compressed by the harness (÷60: the critical level's `group_wait` of 30s is 0.5 s). The
+/// backend and OCR checks (hard dependencies of the frontend) probe a server that always
+/// answers, so no dependency inhibits the frontend's alert.
+#[test]
+fn an_http_check_that_stops_answering_pages_once_within_its_detection_time() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let healthy = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&healthy);
+    let frontend = servers::HttpServer::start(Box::new(move |_| {
+        if flag.load(Ordering::Relaxed) {
+            (200, "ok".to_owned())
+        } else {
+            (503, "down".to_owned())
+        }
+    }));
+    let others = servers::HttpServer::start(Box::new(|_| (200, "ok".to_owned())));
+    let plan = std::fs::read_to_string(common::root().join("plans/sigcerh.yaml")).expect("plan");
+    let mut variant = plan.clone();
+    for (from, to) in [
+        (
+            r#"health: {http: "https://certificados.ugel.gob.pe", interval: 5m, timeout: 30s, retries: 3}"#,
+            format!(
+                r#"health: {{http: "http://127.0.0.1:{}/", interval: 5s, timeout: 1s, retries: 3}}"#,
+                frontend.port
+            ),
+        ),
+        (
+            r#"health: {http: "http://backend:3000/api/health", interval: 5m, timeout: 30s, retries: 3}"#,
+            format!(
+                r#"health: {{http: "http://127.0.0.1:{}/api/health", interval: 5s, timeout: 1s, retries: 3}}"#,
+                others.port
+            ),
+        ),
+        (
+            r#"health: {http: "http://ocr:8000/health", interval: 5m, timeout: 30s, retries: 3}"#,
+            format!(
+                r#"health: {{http: "http://127.0.0.1:{}/health", interval: 5s, timeout: 1s, retries: 3}}"#,
+                others.port
+            ),
+        ),
+    ] {
+        assert!(
+            variant.contains(from),
+            "plans/sigcerh.yaml no longer has {from}"
+        );
+        variant = variant.replace(from, &to);
+    }
+    let mut opts = Options::plan("sigcerh");
+    opts.plan_text = Some(variant);
+    opts.blackbox = true;
+    let Some(stack) = Stack::start(&opts) else {
+        return;
+    };
+    assert_eq!(stack.routes("FrontendDown"), ["sigcerh-critical"]);
+    let up = format!(
+        r#"probe_success{{job="blackbox-sigcerh-frontend",instance="http://127.0.0.1:{}/"}}"#,
+        frontend.port
+    );
+    stack.wait_for("the blackbox exporter reports the frontend up", 20, |s| {
+        (s.query(&up) == [1.0]).then_some(())
+    });
+
+    healthy.store(false, Ordering::Relaxed);
+    let outage = Instant::now();
+    // Detection (7 s, above), one attempt's phase (2 s), one evaluation (1 s), `group_wait`
+    // (0.5 s) and Prometheus' resend delay (1 s), rounded up.
+    let within = Duration::from_secs(12);
+    stack.wait_for("FrontendDown notified to sigcerh-critical", 30, |s| {
+        (s.delivered("sigcerh-critical", "FrontendDown", "firing") == 1).then_some(())
+    });
+    let took = outage.elapsed();
+    assert!(
+        took <= within,
+        "FrontendDown took {took:?}, more than its detection time {within:?}\n{}",
+        stack.report()
+    );
+    // Once: no second notification while the outage lasts (shorter than the compressed
+    // `repeat_interval`, 15m → 15 s), and no flapping alert beside it.
+    stack.hold(
+        "FrontendDown once, nothing else about the frontend",
+        8,
+        |s| {
+            let n = s.delivered("sigcerh-critical", "FrontendDown", "firing");
+            if n != 1 {
+                return Err(format!("FrontendDown notified {n} times"));
+            }
+            let firing: Vec<String> = s
+                .firing()
+                .into_iter()
+                .filter(|a| a.starts_with("Frontend") && !a.ends_with("NoData"))
+                .collect();
+            if firing != ["FrontendDown"] {
+                return Err(format!("Prometheus fires {firing:?}"));
+            }
+            Ok(())
+        },
+    );
+
+    healthy.store(true, Ordering::Relaxed);
+    stack.wait_for("FrontendDown resolved to sigcerh-critical", 30, |s| {
+        (s.delivered("sigcerh-critical", "FrontendDown", "resolved") == 1).then_some(())
+    });
 }

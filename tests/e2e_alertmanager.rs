@@ -352,7 +352,7 @@ fn a_hard_dependency_down_inhibits_less_urgent_symptoms_but_never_a_page() {
 
 /// `sigcerh`'s monthly maintenance window (`mute: true`), moved to now, in a variant of the
 /// plan where warnings page too: `critical` and `warning` page, so the window mutes only
-/// `info`. An outage (`OcrDownCritical`) and a slow front end (`FrontendSlowWarning`) are
+/// `info`. An outage (`PostgresDownCritical`) and a slow front end (`FrontendSlowWarning`) are
 /// delivered during the window; pending updates (`UpdatesAvailableWarning`, `info`) are held
 /// back: active in Alertmanager (muted by time, not inhibited) but notified to nobody. (A
 /// window's `mute: true` used to mute every level but the most urgent, so a paging `warning`
@@ -386,25 +386,22 @@ fn a_muting_window_holds_back_the_levels_it_mutes_and_delivers_the_paging_ones()
     let Some(stack) = Stack::start(&opts) else {
         return;
     };
-    assert_eq!(stack.routes("OcrDownCritical"), ["sigcerh-critical"]);
+    assert_eq!(stack.routes("PostgresDownCritical"), ["sigcerh-critical"]);
     assert_eq!(stack.routes("FrontendSlowWarning"), ["sigcerh-warning"]);
     assert_eq!(stack.routes("UpdatesAvailableWarning"), ["sigcerh-info"]);
 
+    stack.exporter.gauge(r#"pg_up{job="postgres"}"#, 0.0);
     stack.exporter.gauge(
-        r#"probe_success{job="blackbox-http",instance="http://ocr:8000/health"}"#,
-        0.0,
-    );
-    stack.exporter.gauge(
-        r#"probe_duration_seconds{job="blackbox-http",instance="https://certificados.ugel.gob.pe"}"#,
+        r#"probe_duration_seconds{job="blackbox-sigcerh-frontend",instance="https://certificados.ugel.gob.pe"}"#,
         7.0,
     );
     stack
         .exporter
         .gauge(r#"apt_upgrades_pending{job="node"}"#, 3.0);
     stack.wait_for(
-        "OcrDownCritical (pages) delivered to sigcerh-critical during the window",
+        "PostgresDownCritical (pages) delivered to sigcerh-critical during the window",
         30,
-        |s| (s.delivered("sigcerh-critical", "OcrDownCritical", "firing") >= 1).then_some(()),
+        |s| (s.delivered("sigcerh-critical", "PostgresDownCritical", "firing") >= 1).then_some(()),
     );
     stack.wait_for(
         "FrontendSlowWarning (pages in this variant) delivered to sigcerh-warning during the window",

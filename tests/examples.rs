@@ -471,7 +471,8 @@ impl Run {
 }
 
 /// The generated files the book shows are accepted by their real validators (as every
-/// generated file is in `tests/emit.rs`): promtool for rules, amtool for Alertmanager.
+/// generated file is in `tests/emit.rs` and `tests/probes.rs`): promtool for rules, amtool for
+/// Alertmanager, the blackbox exporter for its modules.
 fn validate(dir: &Path, outputs: &BTreeSet<String>) {
     for path in outputs {
         let file = dir.join(path);
@@ -479,8 +480,16 @@ fn validate(dir: &Path, outputs: &BTreeSet<String>) {
         if let Err(e) = serde_saphyr::from_multiple::<serde::de::IgnoredAny>(&text) {
             panic!("generated {path} is not YAML: {e}");
         }
-        let (tool, args): (&str, &[&str]) = if path.starts_with("prometheus/") {
+        let (tool, args): (&str, &[&str]) = if path.ends_with(".scrape.yaml") {
+            // Scrape jobs are checked inside a Prometheus configuration (tests/probes.rs).
+            continue;
+        } else if path.starts_with("prometheus/") {
             ("promtool", &["check", "rules"])
+        } else if path.starts_with("blackbox/") {
+            (
+                "prometheus-blackbox-exporter",
+                &["--config.check", "--config.file"],
+            )
         } else if path.starts_with("alertmanager/") {
             ("amtool", &["check-config"])
         } else {

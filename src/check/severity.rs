@@ -81,6 +81,7 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         monotonic(cx, sev);
     }
     alert_levels(cx);
+    response_times(cx);
 }
 
 /// Rows go from the highest impact to the lowest, columns from the lowest likelihood to the
@@ -151,7 +152,7 @@ fn alert_levels(cx: &mut Cx<'_>) {
                     let (field, on) = match &alert.source {
                         Source::Kpi { name, .. } => ("runbook", format!("`kpis.{}`", name.value)),
                         Source::Slo { name, .. } => ("runbook", format!("`slos.{}`", name.value)),
-                        Source::Health { service } => {
+                        Source::Health { service, .. } => {
                             ("runbook", format!("`services.{}`", service.value))
                         }
                         // A backup level (`postgres.full`) takes the backup's runbook.
@@ -230,4 +231,122 @@ fn alerts_without_severity(cx: &mut Cx<'_>) {
         d = d.with_label(a.span, format!("alert `{}`", a.name));
     }
     cx.diags.push(d.help("add `severity:` with `levels`, a `matrix` and `likelihood_of` (or import a fragment that has them)"));
+}
+
+/// Every alert whose worst-case time to notify exceeds its level's `response`: a health check's
+/// detection time (its attempts and timeout) or a KPI's `for`, then one rule evaluation and the
+/// level's `group_wait`. SLO burn-rate alerts (their delay depends on how fast the budget
+/// burns), no-data alerts (reported with their threshold) and missed-job alerts (measured
+/// against their schedule) are not compared.
+fn response_times(cx: &mut Cx<'_>) {
+    use crate::model::levels;
+    use crate::model::probes;
+    for alert in alerts::alerts(cx.plan) {
+        let Ok(level) = &alert.level else { continue };
+        let (detect, how, help) = match &alert.source {
+            Source::Health {
+                service,
+                flapping: false,
+            } => {
+                let Some(h) = cx
+                    .plan
+                    .services
+                    .get(&service.value)
+                    .and_then(|s| s.health.as_ref())
+                else {
+                    continue;
+                };
+                let t = probes::timing(h);
+                (
+                    t.detect,
+                    format!(
+                        "{} failed attempts {} apart, the last taking up to {}",
+                        t.attempts,
+                        t.attempt,
+                        h.timeout.value.min(t.attempt)
+                    ),
+                    match shorter(h, detect_budget(level)) {
+                        Some(d) => format!(
+                            "check more often: `interval: {d}` on `services.{}.health`",
+                            service.value
+                        ),
+                        None => format!(
+                            "shorten `timeout` on `services.{}.health`, or give the check a `level` whose `response` allows {}",
+                            service.value,
+                            t.detect
+                                .saturating_add(crate::model::levels::notify_delay(level))
+                        ),
+                    },
+                )
+            }
+            Source::Kpi { name, .. } => {
+                let Some(k) = cx.plan.kpis.get(&name.value) else {
+                    continue;
+                };
+                let wait = k.for_.as_ref().map_or(alerts::DEFAULT_KPI_FOR, |f| f.value);
+                (
+                    wait,
+                    format!("`for: {wait}`"),
+                    format!(
+                        "shorten the wait: `for: {}` on `kpis.{}`",
+                        detect_budget(level),
+                        name.value
+                    ),
+                )
+            }
+            _ => continue,
+        };
+        let delay = levels::notify_delay(level);
+        let total = detect.saturating_add(delay);
+        if total <= level.response.value {
+            continue;
+        }
+        let timers = levels::timers(level);
+        cx.diags.push(
+            Diagnostic::new(
+                Code::ResponseUnmet,
+                format!(
+                    "alert `{}` can take {total} to notify, longer than level `{}`'s response of {}",
+                    alert.name, level.name.value, level.response.value
+                ),
+            )
+            .at(alert.span)
+            .label(format!(
+                "{detect} to detect ({how}), then {} (one rule evaluation, {}, and `group_wait` {})",
+                delay,
+                levels::EVALUATION,
+                timers.group_wait
+            ))
+            .with_label(level.response.span, "the promise")
+            .help(help),
+        );
+    }
+}
+
+/// What detection may take for an alert of `level` to notify within its response.
+fn detect_budget(level: &crate::model::Level) -> crate::value::Duration {
+    level
+        .response
+        .value
+        .saturating_sub(crate::model::levels::notify_delay(level))
+}
+
+/// The longest `interval` (whole minutes when one works, else seconds) at which `h` detects
+/// within `budget`; `None` when even one attempt and its timeout take longer.
+fn shorter(
+    h: &crate::model::Health,
+    budget: crate::value::Duration,
+) -> Option<crate::value::Duration> {
+    use crate::value::Duration;
+    let fits = |d: Duration| {
+        let mut h = h.clone();
+        h.interval.value = d;
+        crate::model::probes::timing(&h).detect <= budget
+    };
+    let top = budget.min(h.interval.value);
+    (1..=top.as_mins())
+        .rev()
+        .map(Duration::from_mins)
+        .chain((1..=top.as_secs().min(59)).rev().map(Duration::from_secs))
+        .find(|d| fits(*d))
 }

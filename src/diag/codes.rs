@@ -85,6 +85,7 @@ codes! {
     MatrixNotMonotonic = "severity/matrix-not-monotonic", Warning, "more impact or likelihood gives a less urgent level";
     ResponseOrder = "severity/response-order", Error, "a more urgent level with a longer response time";
     NoRunbook = "alert/no-runbook", Warning, "an urgent alert without a runbook";
+    ResponseUnmet = "alert/response-unmet", Warning, "an alert cannot notify within its level's response time";
     NoReceiver = "alert/no-receiver", Error, "a severity level that notifies nobody";
     NoLevel = "alert/no-level", Error, "an alert whose severity level cannot be determined";
     RelativeRunbookUrl = "runbook/relative-url", Warning, "alerts link to their runbooks by relative paths, which a notification cannot open";

@@ -830,7 +830,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
         let (section, source) = match &a.source {
             Source::Kpi { name, .. } => (Section::Kpis, name.value.clone()),
             Source::Slo { name, .. } => (Section::Slos, name.value.clone()),
-            Source::Health { service } => (Section::Services, service.value.clone()),
+            Source::Health { service, .. } => (Section::Services, service.value.clone()),
             Source::Freshness { name } => match name.split_once('.') {
                 Some((backup, _)) => (Section::Backups, backup.to_owned()),
                 None => (Section::Tasks, name.clone()),
@@ -1205,7 +1205,10 @@ fn tasks(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
             Section::Runbooks,
             t.runbook.as_ref().map(|r| &r.name),
         );
-        e.refs("environments", &t.environments);
+        e.refs(
+            "environments",
+            crate::model::jobs::scope(plan, &t.environments),
+        );
         if let Some(l) = &t.level {
             e.labelled(
                 "level",
@@ -1219,11 +1222,18 @@ fn tasks(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
 
 fn backups(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
     for (name, b) in plan.backups.iter() {
-        backup(&name.value, b, ranks, f);
+        let scope = crate::model::jobs::scope(plan, &b.environments);
+        backup(&name.value, b, scope, ranks, f);
     }
 }
 
-fn backup(name: &str, b: &Backup, ranks: &Ranks<'_>, f: &mut Facts) {
+fn backup(
+    name: &str,
+    b: &Backup,
+    scope: &[crate::model::EnvironmentRef],
+    ranks: &Ranks<'_>,
+    f: &mut Facts,
+) {
     let levels: Vec<String> = b
         .levels
         .iter()
@@ -1250,7 +1260,7 @@ fn backup(name: &str, b: &Backup, ranks: &Ranks<'_>, f: &mut Facts) {
         Section::Runbooks,
         b.runbook.as_ref().map(|r| &r.name),
     );
-    e.refs("environments", &b.environments);
+    e.refs("environments", scope);
     if let Some(l) = &b.level {
         e.labelled(
             "level",

@@ -3,7 +3,7 @@
 //!
 //! - A route per plan (`plan` matcher) holding one route per severity level (`level` matcher),
 //!   to one receiver per level (`PLAN-LEVEL`) that holds every channel the level notifies;
-//!   `repeat_interval` from the level. A plan's alert that matches no level route goes to its
+//!   `group_wait`, `group_interval` and `repeat_interval` from the level (`model::levels::timers`). A plan's alert that matches no level route goes to its
 //!   least urgent level's receiver; an alert of no plan to the root receiver [`UNROUTED`].
 //! - Inhibition never lets an alert silence one of a more urgent level: a KPI's critical
 //!   silences its warning on the same series; an SLO's page silences its ticket; a hard
@@ -481,7 +481,7 @@ fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
                 .iter()
                 .filter(|a| a.service.is_some_and(|s| s.value == dep.service.value))
                 .filter(|a| match &a.source {
-                    Source::Health { .. } => true,
+                    Source::Health { flapping, .. } => !flapping,
                     Source::Kpi { name: k, .. } => {
                         plan.kpis
                             .get(&k.value)
@@ -607,7 +607,7 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
 
     // Routes: one per level; services with planned downtime get their own, muted during it at
     // every level.
-    let route = |level: &Level, rank: usize, service: Option<&str>, extra: &[String]| {
+    let route = |level: &Level, service: Option<&str>, extra: &[String]| {
         let mut m = vec![matcher("level", &level.name.value)];
         if let Some(s) = service {
             m.push(matcher("service", s));
@@ -623,10 +623,11 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
         let mut r = Yaml::map()
             .with("matchers", m)
             .with("receiver", receiver_name(p, &level.name.value));
-        r.push("group_wait", if rank == 0 { "10s" } else { "30s" });
-        if let Some(rep) = &level.repeat {
-            r.push("repeat_interval", rep.value.to_string());
-        }
+        // From the level's `response` and `repeat` (see `model::levels::timers`).
+        let t = crate::model::levels::timers(level);
+        r.push("group_wait", t.group_wait.to_string());
+        r.push("group_interval", t.group_interval.to_string());
+        r.push("repeat_interval", t.repeat_interval.to_string());
         if !mutes.is_empty() {
             r.push(
                 "mute_time_intervals",
@@ -646,7 +647,7 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
             .map(|(_, w)| w.clone())
             .collect();
         for (rank, l) in levels.iter().enumerate() {
-            let r = route(l, rank, Some(s), &windows);
+            let r = route(l, Some(s), &windows);
             routes.push(if rank == 0 {
                 r.commented(vec![format!(
                     "`{s}` has planned downtime: its alerts are muted at every level during {}",
@@ -657,8 +658,8 @@ pub(crate) fn part(cx: &Context<'_>) -> Part {
             });
         }
     }
-    for (rank, l) in levels.iter().enumerate() {
-        let mut r = route(l, rank, None, &[]);
+    for l in levels {
+        let mut r = route(l, None, &[]);
         // A paging level that a `mute: true` window leaves alone says so.
         let spared: Vec<&str> = expressed
             .iter()

@@ -78,7 +78,6 @@ fn is_map(y: &Yaml) -> bool {
 
 fn cronjobs(cx: &Context<'_>, jobs: &[Job]) -> Yaml {
     let p = cx.name();
-    let tz = cx.plan.metadata.timezone.value.name();
     Yaml::Seq(
         kubernetes::cron_jobs(jobs)
             .map(|j| {
@@ -86,7 +85,10 @@ fn cronjobs(cx: &Context<'_>, jobs: &[Job]) -> Yaml {
                     .with("name", kubernetes::cronjob_name(p, j))
                     .with("job", j.name.as_str())
                     .with("schedule", j.cron.expr.as_str())
-                    .with("command", crate::model::jobs::shell(p, tz, j, None))
+                    .with(
+                        "command",
+                        crate::model::jobs::kubernetes_command(cx.plan, j),
+                    )
                     .with(
                         "activeDeadlineSeconds",
                         i64::try_from(j.timeout.as_secs().max(1)).unwrap_or(i64::MAX),
@@ -102,10 +104,13 @@ fn cronjobs(cx: &Context<'_>, jobs: &[Job]) -> Yaml {
 }
 
 /// Recording rules that turn kube-state-metrics' view of the `CronJobs` into the last-success
-/// metric the freshness alerts watch.
+/// metric the freshness alerts watch. Guarded jobs are left out: kube-state-metrics counts the
+/// days their guard skips as successes, so they push their real runs to the Pushgateway instead
+/// (`model::jobs::Report::Push`).
 fn kubernetes_freshness(cx: &Context<'_>, jobs: &[Job], namespace: Option<&str>) -> Option<Yaml> {
     let p = cx.name();
     let rules: Vec<Yaml> = kubernetes::cron_jobs(jobs)
+        .filter(|j| j.cron.guards.is_empty())
         .map(|j| {
             let name = kubernetes::cronjob_name(p, j);
             let mut m = vec![("cronjob", name.as_str())];
@@ -277,6 +282,19 @@ pub fn schema() -> String {
                                 "command": {"type": "string"},
                                 "activeDeadlineSeconds": {"type": "integer", "minimum": 1},
                                 "startingDeadlineSeconds": {"type": "integer", "minimum": 0}
+                            }
+                        }
+                    },
+                    "probes": {
+                        "type": "array",
+                        "description": "One monitoring.coreos.com/v1 Probe per HTTP or TCP health check: its name and spec.",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "spec"],
+                            "additionalProperties": false,
+                            "properties": {
+                                "name": {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"},
+                                "spec": {"type": "object", "required": ["jobName", "prober", "targets"]}
                             }
                         }
                     },

@@ -3,10 +3,13 @@
 //! `concurrencyPolicy: Forbid`, deadlines from the plan's durations, and the same guards as the
 //! crontab in the container's command.
 //!
-//! Health probes are not `CronJobs` here: on Kubernetes, liveness probes and blackbox do that work.
-//! Job outcomes reach Prometheus through kube-state-metrics
+//! Health probes are not `CronJobs` here: on Kubernetes the blackbox exporter runs them (the
+//! Helm values' `Probe`s). Job outcomes reach Prometheus through kube-state-metrics
 //! (`kube_cronjob_status_last_successful_time`), which the Helm values' rules map to the
-//! `upkeep_task_last_success_timestamp_seconds` the freshness alerts watch.
+//! `upkeep_task_last_success_timestamp_seconds` the freshness alerts watch — except for guarded
+//! jobs (first Sunday, every N days…), which Kubernetes runs on a wider schedule and which exit
+//! 0 on the days their guard skips: they push that metric to the Pushgateway after a real,
+//! successful run (`model::jobs::Report::Push`).
 
 use super::yaml::{self, Yaml};
 use super::{Artifact, Context};
@@ -90,7 +93,7 @@ pub(crate) fn cronjob(cx: &Context<'_>, job: &Job) -> Yaml {
             vec![
                 Yaml::str("/bin/sh"),
                 Yaml::str("-c"),
-                Yaml::str(jobs::shell(p, tz, job, None)),
+                Yaml::str(jobs::kubernetes_command(cx.plan, job)),
             ],
         )
         .with(

@@ -154,6 +154,8 @@ pub(crate) struct Built {
     pub files: Vec<Artifact>,
     /// Its part of the Alertmanager configuration all plans share (see [`shared`]).
     pub alertmanager: Option<alertmanager::Part>,
+    /// Its blackbox exporter modules, which all plans share in `blackbox/blackbox.yaml`.
+    pub blackbox: Vec<(String, yaml::Yaml)>,
 }
 
 /// Every artefact of one plan for the selected targets, in a stable order, and its part of the
@@ -189,11 +191,22 @@ pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> B
             .opts
             .wants(Target::Alertmanager)
             .then(|| alertmanager::part(cx)),
+        blackbox: if cx.opts.wants(Target::Prometheus) {
+            prometheus::scrape::modules(cx.plan)
+        } else {
+            Vec::new()
+        },
     }
 }
 
 /// The files of a whole build, shared by its plans (each plan's part, in plan-name order): one
-/// Alertmanager configuration serves them all.
-pub(crate) fn shared(parts: &[alertmanager::Part]) -> Vec<Artifact> {
-    alertmanager::emit(parts).into_iter().collect()
+/// Alertmanager configuration and one blackbox exporter configuration serve them all.
+pub(crate) fn shared(
+    parts: &[alertmanager::Part],
+    blackbox: &[(String, yaml::Yaml)],
+) -> Vec<Artifact> {
+    alertmanager::emit(parts)
+        .into_iter()
+        .chain(prometheus::scrape::blackbox_file(blackbox))
+        .collect()
 }

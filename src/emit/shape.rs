@@ -1,7 +1,7 @@
 //! Structural invariants of a build, whatever the text in a plan's names and fields: as many
 //! crontab entries and `CronJobs` as the plan has automated jobs, as many alert rules as it has
-//! alerts, as many calendar events as it has events, and one Alertmanager route per plan with a
-//! route per level. Counted on the generated text, so a line that plan text added shows.
+//! alerts, as many calendar events as it has events, as many probe jobs and blackbox modules as
+//! it has HTTP and TCP checks, and one Alertmanager route per plan with a route per level. Counted on the generated text, so a line that plan text added shows.
 //!
 //! Every debug build checks them after emitting (the test suite runs one), and the fuzzers call
 //! [`crate::driver::shape_violations`].
@@ -57,6 +57,26 @@ pub(crate) fn violations(
             .map(|a| a.name)
             .collect();
         expect("alert names", "prometheus", found.len(), want.len());
+    }
+    let checks = crate::model::probes::blackbox(plan);
+    if let Some(text) = file(format!("prometheus/{name}.scrape.yaml")) {
+        let found = text
+            .lines()
+            .filter(|l| l.starts_with("  - job_name: "))
+            .count();
+        expect("probe jobs", "prometheus", found, checks.len());
+    }
+    if let Some(text) = file("blackbox/blackbox.yaml".to_owned()) {
+        // This plan's modules, each once, at the indentation of a module.
+        let found = text
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("  ")
+                    .and_then(|l| l.strip_suffix(':'))
+                    .is_some_and(|m| checks.iter().any(|c| c.module == m))
+            })
+            .count();
+        expect("blackbox modules", "blackbox", found, checks.len());
     }
     if let Some(text) = file(format!("calendar/{name}.ics")) {
         let found = text.lines().filter(|l| *l == "BEGIN:VEVENT").count();
@@ -124,6 +144,7 @@ mod tests {
                 "\n      - alert: Pwned\n",
             ),
             ("calendar/", "BEGIN:VEVENT\r\nEND:VEVENT\r\n"),
+            ("prometheus/every-kind.scrape.yaml", "  - job_name: pwned\n"),
         ];
         for (prefix, extra) in cases {
             let mut broken = build(&ws, &crate::emit::Options::default());

@@ -60,6 +60,9 @@ pub(super) const EXECUTION: &[&str] = &[
     "namespace",
     "textfile_dir",
     "service_account",
+    "blackbox",
+    "environments",
+    "pushgateway",
     "runbook",
 ];
 
@@ -447,6 +450,19 @@ fn read_execution(cx: &mut Cx<'_>, n: &Node, key: Span) -> Execution {
         namespace: obj.opt_line(cx, "namespace"),
         textfile_dir: obj.opt_line(cx, "textfile_dir"),
         service_account: obj.opt_line(cx, "service_account"),
+        blackbox: host_port(
+            cx,
+            &obj,
+            "blackbox",
+            "the blackbox exporter's address without a scheme, e.g. `blackbox-exporter:9115`",
+        ),
+        pushgateway: host_port(
+            cx,
+            &obj,
+            "pushgateway",
+            "the Pushgateway's address without a scheme, e.g. `pushgateway.monitoring.svc:9091`",
+        ),
+        environments: obj.opt_refs(cx, "environments"),
         runbook: obj.opt_ref(cx, "runbook"),
     }
 }
@@ -468,4 +484,19 @@ pub(super) fn is_label_name(s: &str) -> bool {
     b.next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// `execution.blackbox` or `execution.pushgateway`: an address, `host:port`.
+fn host_port(cx: &mut Cx<'_>, obj: &Obj<'_>, field: &str, example: &str) -> Option<Sp<String>> {
+    let b = obj.opt_line(cx, field)?;
+    if super::signals::is_host_port(&b.value) && !b.value.contains(['/', ' ']) {
+        return Some(b);
+    }
+    cx.report(
+        Diagnostic::new(Code::Type, format!("`{}` is not `host:port`", b.value))
+            .at(b.span)
+            .label("expected host:port")
+            .help(format!("write {example}")),
+    );
+    None
 }

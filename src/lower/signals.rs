@@ -26,7 +26,9 @@ pub(super) const SERVICE: &[&str] = &[
     "owner",
     "runbook",
 ];
-pub(super) const HEALTH: &[&str] = &["http", "tcp", "command", "interval", "timeout", "retries"];
+pub(super) const HEALTH: &[&str] = &[
+    "http", "tcp", "command", "interval", "timeout", "retries", "level", "method", "status",
+];
 pub(super) const DEPENDENCY: &[&str] = &["service", "hard"];
 pub(super) const KPI: &[&str] = &[
     "service",
@@ -186,10 +188,13 @@ pub(super) fn services(cx: &mut Cx<'_>, n: &Node) -> Entries<Service> {
 }
 
 /// `host:port`, with a port number (a TCP probe, an SMTP smarthost).
-fn is_host_port(s: &str) -> bool {
+pub(super) fn is_host_port(s: &str) -> bool {
     s.rsplit_once(':')
         .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
 }
+
+/// The methods an `http` health check may use.
+const HTTP_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "OPTIONS"];
 
 fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
     let obj = cx.object(n, key, path, HEALTH)?;
@@ -255,11 +260,61 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
         .get("retries")
         .and_then(|r| cx.integer(r, &obj.path("retries"), 1, 100))
         .map_or(Sp::new(3, key), |r| r.map(|v| v as u32));
+    let http = matches!(probe, Probe::Http(_));
+    let method = obj.opt_line(cx, "method").and_then(|m| {
+        if !http {
+            cx.report(
+                Diagnostic::new(Code::Type, "`method` applies to `http` checks only")
+                    .at(m.span)
+                    .label("not an HTTP check")
+                    .help("remove `method:`"),
+            );
+            return None;
+        }
+        if HTTP_METHODS.contains(&m.value.as_str()) {
+            return Some(m);
+        }
+        cx.report(
+            Diagnostic::new(
+                Code::Type,
+                format!("`{}` is not an HTTP method a health check uses", m.value),
+            )
+            .at(m.span)
+            .label("unknown method")
+            .help(crate::diag::suggestion_help(
+                &m.value,
+                HTTP_METHODS,
+                "the methods",
+            )),
+        );
+        None
+    });
+    let mut status = Vec::new();
+    if let Some(n) = obj.get("status") {
+        let path = obj.path("status");
+        for item in cx.list(n, &path) {
+            if let Some(code) = cx.integer(item, &path, 100, 599) {
+                status.push(code.map(|c| c as u16));
+            }
+        }
+        if !http && let (Some(first), Some(last)) = (status.first(), status.last()) {
+            cx.report(
+                Diagnostic::new(Code::Type, "`status` applies to `http` checks only")
+                    .at(first.span.to(last.span))
+                    .label("not an HTTP check")
+                    .help("remove `status:`"),
+            );
+            status.clear();
+        }
+    }
     Some(Health {
         probe: Sp::new(probe, span),
         interval,
         timeout,
         retries,
+        level: obj.opt_ref(cx, "level"),
+        method,
+        status,
     })
 }
 

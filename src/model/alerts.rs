@@ -14,7 +14,7 @@
 
 use super::{Level, Plan, Service, Severity, When};
 use crate::span::{Sp, Span};
-use crate::value::Threshold;
+use crate::value::{Duration, Threshold};
 
 /// Which of a KPI's thresholds, or how urgent another alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,22 +39,22 @@ pub(crate) enum Source<'p> {
         threshold: &'p Sp<Threshold>,
     },
     /// Multi-window multi-burn-rate alert; `page` is the fast one.
-    Slo {
-        name: &'p Sp<String>,
-        page: bool,
-    },
+    Slo { name: &'p Sp<String>, page: bool },
+    /// A health check: `…Down` when it fails, `…Flapping` when it fails and recovers again
+    /// and again without staying down (see `model::probes`).
     Health {
         service: &'p Sp<String>,
+        flapping: bool,
     },
     /// An automated task or backup level that did not succeed in time.
-    Freshness {
-        name: String,
-    },
+    Freshness { name: String },
     /// A KPI whose indicator has no data: its thresholds cannot be judged.
-    NoData {
-        kpi: &'p Sp<String>,
-    },
+    NoData { kpi: &'p Sp<String> },
 }
+
+/// How long a KPI's condition must hold before it alerts, unless the KPI says (`for: 0s`
+/// alerts on one evaluation).
+pub(crate) const DEFAULT_KPI_FOR: Duration = Duration::from_mins(5);
 
 /// Why no level could be found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,15 +201,36 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
         }
     }
     for (name, service) in plan.services.iter() {
-        if service.health.is_some() {
+        if let Some(health) = &service.health {
             out.push(Alert {
                 name: format!("{}Down", camel(&name.value)),
-                source: Source::Health { service: name },
+                source: Source::Health {
+                    service: name,
+                    flapping: false,
+                },
                 urgency: Urgency::Critical,
                 service: Some(name),
-                level: level_for(plan, Some(service), Urgency::Critical, None),
+                level: level_for(
+                    plan,
+                    Some(service),
+                    Urgency::Critical,
+                    health.level.as_ref().map(|r| &r.name),
+                ),
                 runbook: service.runbook.as_ref().map(|r| &r.name),
-                span: service.health.as_ref().map_or(name.span, |h| h.probe.span),
+                span: health.probe.span,
+            });
+            // A flapping check is a warning about the service: the matrix's warning cell.
+            out.push(Alert {
+                name: format!("{}Flapping", camel(&name.value)),
+                source: Source::Health {
+                    service: name,
+                    flapping: true,
+                },
+                urgency: Urgency::Warning,
+                service: Some(name),
+                level: level_for(plan, Some(service), Urgency::Warning, None),
+                runbook: service.runbook.as_ref().map(|r| &r.name),
+                span: health.probe.span,
             });
         }
     }

@@ -6,7 +6,7 @@
 //! same thing at the same time, and by the checks, which refuse what cron cannot carry.
 
 use crate::model::timeline::{self, ItemKind};
-use crate::model::{Plan, Probe, When};
+use crate::model::{EnvironmentRef, Plan, Probe, When};
 use crate::value::schedule::{CronPlan, Guard};
 use crate::value::{Duration, Schedule, TimeOfDay};
 use std::fmt::Write as _;
@@ -33,8 +33,45 @@ pub(crate) fn crontab_command(plan: &Plan, job: &Job) -> String {
         &plan.metadata.name.value,
         plan.metadata.timezone.value.name(),
         job,
-        Some(textfile_dir(plan)),
+        Report::Textfile(textfile_dir(plan)),
     ))
+}
+
+/// Where the Pushgateway is when `execution.pushgateway` does not say.
+pub(crate) const DEFAULT_PUSHGATEWAY: &str = "pushgateway:9091";
+
+/// The shell a Kubernetes `CronJob` of `job` runs: guarded jobs report their real runs to the
+/// Pushgateway (see [`Report::Push`]); the others are seen through kube-state-metrics.
+pub(crate) fn kubernetes_command(plan: &Plan, job: &Job) -> String {
+    let report = if job.cron.guards.is_empty() {
+        Report::Nothing
+    } else {
+        Report::Push(
+            plan.execution
+                .pushgateway
+                .as_ref()
+                .map_or(DEFAULT_PUSHGATEWAY, |p| p.value.as_str()),
+        )
+    };
+    shell(
+        &plan.metadata.name.value,
+        plan.metadata.timezone.value.name(),
+        job,
+        report,
+    )
+}
+
+/// How a job's success reaches Prometheus.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Report<'a> {
+    /// Written to the node exporter's textfile collector directory (cron).
+    Textfile(&'a str),
+    /// Pushed to the Pushgateway at `host:port` (guarded Kubernetes jobs): on the days a guard
+    /// skips, the container exits 0 and Kubernetes records a success, so kube-state-metrics
+    /// cannot tell a real run from a skipped one. Only a real, successful run pushes.
+    Push(&'a str),
+    /// Not reported by the job (Kubernetes without guards: kube-state-metrics sees every run).
+    Nothing,
 }
 
 /// The longest command cron reads on a line (`MAX_COMMAND` in Vixie and Debian cron is 1000 with
@@ -207,7 +244,10 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
         }
         .unwrap_or_default();
         let service = service.map(|s| s.value.clone());
-        let environments: Vec<String> = environments.iter().map(|e| e.value.clone()).collect();
+        let environments: Vec<String> = scope(plan, environments)
+            .iter()
+            .map(|e| e.value.clone())
+            .collect();
         let when = match plan.tasks.get(&item.name).map(|t| &t.when) {
             Some(When::Window(w)) if item.kind == ItemKind::Task && item.offset.is_zero() => {
                 format!("at the start of window {} ({})", w.value, item.schedule)
@@ -252,16 +292,16 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
         let Probe::Command(cmd) = &h.probe.value else {
             continue;
         };
-        let every = probe_schedule(h.interval.value);
+        let t = super::probes::timing(h);
         out.push(Job {
             kind: JobKind::Probe,
             name: format!("health.{}", name.value),
             service: Some(name.value.clone()),
             when: format!(
-                "every {} (health check of {})",
-                h.interval.value, name.value
+                "every {} (health check of {}: {} attempts per {}, cron runs at most once a minute)",
+                t.attempt, name.value, t.attempts, h.interval.value
             ),
-            cron: every.to_cron(),
+            cron: Schedule::Every(t.attempt).to_cron(),
             command: cmd.clone(),
             timeout: h.timeout.value,
             start_deadline: Duration::from_mins(1),
@@ -273,6 +313,16 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
     out
 }
 
+/// The environments a task or backup with `own` environments runs in: its own, else the
+/// plan's `execution.environments` (empty: every environment).
+pub(crate) fn scope<'p>(plan: &'p Plan, own: &'p [EnvironmentRef]) -> &'p [EnvironmentRef] {
+    if own.is_empty() {
+        &plan.execution.environments
+    } else {
+        own
+    }
+}
+
 /// The cron interval of a command probe: its interval rounded up to a whole minute that divides
 /// the hour (cron runs at most once a minute).
 pub(crate) fn probe_interval(interval: Duration) -> Duration {
@@ -282,10 +332,6 @@ pub(crate) fn probe_interval(interval: Duration) -> Duration {
         .find(|d| *d >= mins)
         .unwrap_or(60);
     Duration::from_mins(step)
-}
-
-fn probe_schedule(interval: Duration) -> Schedule {
-    Schedule::Every(probe_interval(interval))
 }
 
 /// `'…'` for a shell, with embedded single quotes escaped.
@@ -341,20 +387,20 @@ pub(crate) fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
     format!("{}/upkeep_{plan}_{safe}.prom", dir.trim_end_matches('/'))
 }
 
-/// The shell that runs a job: guards, then the command under `timeout`. With a textfile
-/// directory (cron), success writes the job's metric there atomically (a temporary file, then
-/// `mv`); a probe writes its result either way. Without one (Kubernetes, where
-/// kube-state-metrics reports job outcomes) the command runs alone.
-pub(crate) fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>) -> String {
+/// The shell that runs a job: guards, then the command under `timeout`, then its report (see
+/// [`Report`]). A textfile is written atomically (a temporary file, then `mv`); a probe writes
+/// its result either way.
+pub(crate) fn shell(plan: &str, tz: &str, job: &Job, report: Report<'_>) -> String {
     let guards: Vec<String> = job.cron.guards.iter().map(|g| g.shell(tz)).collect();
     let run = format!(
         "timeout {} sh -c {}",
         job.timeout.as_secs().max(1),
         command_word(&job.command)
     );
-    let body = match textfile_dir {
-        None => run,
-        Some(dir) => {
+    let body = match report {
+        Report::Nothing => run,
+        Report::Push(address) => format!("{run} && {}", push(plan, job, address)),
+        Report::Textfile(dir) => {
             let file = metric_file(dir, plan, job);
             let metric = metric_line(plan, job);
             let write = |value: &str| {
@@ -382,6 +428,22 @@ pub(crate) fn shell(plan: &str, tz: &str, job: &Job, textfile_dir: Option<&str>)
     } else {
         format!("{} || exit 0; {body}", guards.join(" && "))
     }
+}
+
+/// `PUT /metrics/job/upkeep/plan/PLAN/task/TASK` of the job's last-success time to the
+/// Pushgateway at `address`, with bash's `/dev/tcp` (the default image has bash and no curl);
+/// fails, and so fails the job, unless the Pushgateway answers 2xx.
+fn push(plan: &str, job: &Job, address: &str) -> String {
+    let (host, port) = address.rsplit_once(':').unwrap_or((address, "9091"));
+    // Plan and task names are `[a-z0-9_.-]`: safe in a URL path and in the script.
+    let script = format!(
+        "exec 3<>/dev/tcp/{host}/{port} || exit 1; \
+         b=\"upkeep_task_last_success_timestamp_seconds $(date +%s)\"; \
+         printf 'PUT /metrics/job/upkeep/plan/{plan}/task/{task} HTTP/1.0\\r\\nHost: {address}\\r\\nContent-Type: text/plain\\r\\nContent-Length: %d\\r\\n\\r\\n%s\\n' \"$((${{#b}} + 1))\" \"$b\" >&3; \
+         read -r _ code _ <&3; case $code in 2??) ;; *) echo \"pushgateway {address}: HTTP $code\" >&2; exit 1;; esac",
+        task = job.name
+    );
+    format!("bash -c {}", sh_quote(&script))
 }
 
 /// Why a guard is there, for comments.

@@ -6,6 +6,7 @@
 //! the runbook pages and `upkeep diff` all read these, so what is documented is what is routed.
 
 use super::{Channel, Document, Level, Mute, SeverityLabel, Window, WindowKind};
+use crate::value::Duration;
 
 /// Whether alerts of `level` page someone: its `pages` when written, otherwise whether it
 /// notifies a paging tool (`PagerDuty` or Opsgenie).
@@ -101,3 +102,46 @@ mod tests {
         assert_eq!(describe(&all, &["P3", "P4"], q), "`P3`, `P4`");
     }
 }
+
+/// How Alertmanager batches and repeats a level's notifications, from its `response` (and
+/// `repeat`): a level that must be answered sooner waits less before it speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timers {
+    /// `group_wait`: the first notification of a group waits this long for alerts that start
+    /// together — a thirtieth of `response`, between 10s and 5m.
+    pub group_wait: Duration,
+    /// `group_interval`: an alert joining a group that was already notified waits this long —
+    /// a tenth of `response`, between 1m and 1h.
+    pub group_interval: Duration,
+    /// `repeat_interval`: an alert still firing is sent again after this long — the level's
+    /// `repeat`, else its `response` (nobody answered in time: say it again), never shorter
+    /// than `group_interval` (Alertmanager sends repeats on a group's interval).
+    pub repeat_interval: Duration,
+}
+
+/// The Alertmanager timers of `level` (see [`Timers`]).
+pub fn timers(level: &Level) -> Timers {
+    let response = level.response.value;
+    let part = |div: u64, lo: Duration, hi: Duration| {
+        Duration::from_secs(response.as_secs() / div).clamp(lo, hi)
+    };
+    let group_wait = part(30, Duration::from_secs(10), Duration::from_mins(5));
+    let group_interval = part(10, Duration::from_mins(1), Duration::from_hours(1));
+    let repeat = level.repeat.as_ref().map_or(response, |r| r.value);
+    Timers {
+        group_wait,
+        group_interval,
+        repeat_interval: repeat.max(group_interval),
+    }
+}
+
+/// The longest time from an alert's condition holding in Prometheus to its first notification:
+/// one rule evaluation (Prometheus' default `evaluation_interval`, [`EVALUATION`]) plus the
+/// level's `group_wait`.
+pub fn notify_delay(level: &Level) -> Duration {
+    EVALUATION.saturating_add(timers(level).group_wait)
+}
+
+/// The evaluation interval the response check assumes for rule groups without their own:
+/// Prometheus' default `evaluation_interval`.
+pub const EVALUATION: Duration = Duration::from_mins(1);

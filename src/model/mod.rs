@@ -218,6 +218,13 @@ pub struct Execution {
     pub namespace: Option<Sp<String>>,
     pub textfile_dir: Option<Sp<String>>,
     pub service_account: Option<Sp<String>>,
+    /// `host:port` of the blackbox exporter that runs the HTTP and TCP health checks.
+    pub blackbox: Option<Sp<String>>,
+    /// The environments whose Helm values run the tasks and backups that do not list their own
+    /// (empty: every environment).
+    pub environments: Vec<EnvironmentRef>,
+    /// `host:port` of the Pushgateway that guarded Kubernetes jobs report their real runs to.
+    pub pushgateway: Option<Sp<String>>,
     /// Runbook of the alert raised when an automated task or backup does not succeed in time,
     /// unless the task or backup names its own.
     pub runbook: Option<RunbookRef>,
@@ -265,7 +272,14 @@ pub struct Health {
     pub probe: Sp<Probe>,
     pub interval: Sp<Duration>,
     pub timeout: Sp<Duration>,
+    /// Attempts per `interval`: the check fails when all of them fail (see `model::probes`).
     pub retries: Sp<u32>,
+    /// The level of the `…Down` alert, instead of the matrix cell.
+    pub level: Option<LevelRef>,
+    /// HTTP method of an `http` check (`GET` unless given).
+    pub method: Option<Sp<String>>,
+    /// Status codes an `http` check accepts (any 2xx unless given).
+    pub status: Vec<Sp<u16>>,
 }
 
 #[derive(Clone, Debug)]
@@ -888,6 +902,7 @@ pub(crate) mod budget;
 pub(crate) mod burn;
 pub(crate) mod jobs;
 pub mod levels;
+pub(crate) mod probes;
 pub mod refs;
 pub(crate) mod timeline;
 pub(crate) mod values;

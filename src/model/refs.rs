@@ -14,9 +14,9 @@ use std::ops::Deref;
 use crate::span::Sp;
 
 use super::{
-    Backup, BackupKind, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Kpi,
-    Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook, Service,
-    Severity, Slo, Task, When, Window,
+    Backup, BackupKind, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Health,
+    Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook,
+    Service, Severity, Slo, Task, When, Window,
 };
 
 named! {
@@ -338,9 +338,13 @@ pub fn references(doc: &Document) -> Vec<Reference<'_>> {
         namespace: _,
         textfile_dir: _,
         service_account: _,
+        blackbox: _,
+        environments,
+        pushgateway: _,
         runbook,
     } = execution;
     w.opt("runbook", runbook.as_ref());
+    w.all("environments", environments);
     if let Some(p) = policies {
         let Policies {
             updates: _,
@@ -370,12 +374,24 @@ fn service<'a>(w: &mut Walk<'a>, s: &'a Service) {
         job: _,
         port: _,
         url: _,
-        health: _,
+        health,
         depends_on,
         impact,
         owner,
         runbook,
     } = s;
+    if let Some(Health {
+        probe: _,
+        interval: _,
+        timeout: _,
+        retries: _,
+        level,
+        method: _,
+        status: _,
+    }) = health
+    {
+        w.opt("health.level", level.as_ref());
+    }
     for d in depends_on {
         let Dependency { service, hard: _ } = d;
         w.one("depends_on", service);

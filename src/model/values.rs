@@ -124,8 +124,40 @@ pub(crate) fn settings(plan: &Plan, env_name: &str, env: &Environment) -> Vec<(S
             "upkeep.prometheusRule.groups".to_owned(),
             Setting::RuleGroups,
         ));
+        let probes = super::probes::blackbox(plan);
+        if !probes.is_empty() {
+            out.push((
+                "upkeep.probes".to_owned(),
+                Setting::Data(Value::Array(
+                    probes.iter().map(|b| probe_object(plan, b)).collect(),
+                )),
+            ));
+        }
     }
     out
+}
+
+/// A Kubernetes object name (DNS-1123: lower case, digits, `-`, at most 63) from plan names.
+fn kube_name(s: &str) -> String {
+    let name: String = s.replace('_', "-").chars().take(63).collect();
+    name.trim_end_matches('-').to_owned()
+}
+
+/// A health check as the `name` and `spec` of a `monitoring.coreos.com/v1` `Probe`: the
+/// Prometheus Operator scrapes the blackbox exporter as `prometheus/NAME.scrape.yaml` does,
+/// with the same job name, module, interval and timeout.
+fn probe_object(plan: &Plan, b: &super::probes::Blackbox<'_>) -> Value {
+    json!({
+        "name": kube_name(&format!("{}-{}", plan.metadata.name.value, b.service)),
+        "spec": {
+            "jobName": b.job,
+            "interval": b.timing.attempt.to_string(),
+            "scrapeTimeout": b.health.timeout.value.to_string(),
+            "module": b.module,
+            "prober": {"url": super::probes::blackbox_address(plan)},
+            "targets": {"staticConfig": {"static": [b.target]}},
+        }
+    })
 }
 
 /// The dotted paths of generated values that the environment's free-form `values` replace

@@ -352,6 +352,46 @@ pub fn node_exporter(parent: &Path, textfile_dir: &Path) -> Option<Server> {
     ))
 }
 
+/// The blackbox exporter (Debian's `prometheus-blackbox-exporter`) on `config` (the modules,
+/// written to `DIR/blackbox.yml`): what runs the HTTP and TCP health checks.
+pub fn blackbox_exporter(parent: &Path, config: &str) -> Option<Server> {
+    let bin = super::tool("prometheus-blackbox-exporter")?;
+    let dir = parent.join("blackbox-exporter");
+    std::fs::create_dir_all(&dir).expect("blackbox directory");
+    std::fs::write(dir.join("blackbox.yml"), config).expect("write blackbox.yml");
+    Some(Server::start(
+        parent,
+        &Spec {
+            name: "blackbox-exporter",
+            binary: &bin,
+            args: &[
+                "--config.file={dir}/blackbox.yml",
+                "--web.listen-address=127.0.0.1:{port}",
+            ],
+            ready_path: "/metrics",
+        },
+    ))
+}
+
+/// The Pushgateway (Debian's `prometheus-pushgateway`), where guarded Kubernetes jobs report
+/// their real runs.
+pub fn pushgateway(parent: &Path) -> Option<Server> {
+    let bin = super::tool("prometheus-pushgateway")?;
+    Some(Server::start(
+        parent,
+        &Spec {
+            name: "pushgateway",
+            binary: &bin,
+            // Debian's default persists to /var/lib/prometheus: keep this one's state its own.
+            args: &[
+                "--web.listen-address=127.0.0.1:{port}",
+                "--persistence.file={dir}/pushgateway.data",
+            ],
+            ready_path: "/-/ready",
+        },
+    ))
+}
+
 /// Write a textfile-collector file atomically (the node exporter never reads half of it).
 pub fn write_textfile(dir: &Path, name: &str, text: &str) {
     let tmp = dir.join(format!(".{name}.tmp"));

@@ -59,6 +59,10 @@ pub struct Options {
     /// Also run the real node exporter, scraped as `job="node"` (the job the generated rules
     /// read host and job metrics from), its textfile collector reading [`Stack::textfiles`].
     pub node_exporter: bool,
+    /// Also run the real blackbox exporter on the generated `blackbox/blackbox.yaml`, and give
+    /// Prometheus the generated probe jobs of `prometheus/PLAN.scrape.yaml` as they are (their
+    /// `scrape_interval` and `scrape_timeout` untouched), sent to that exporter.
+    pub blackbox: bool,
     /// The whole test, start-up included, must be done within this.
     pub bound: Duration,
     /// Series of the fake exporter with a past: each is set on the exporter and written into
@@ -90,6 +94,7 @@ impl Options {
             plan,
             plan_text: None,
             node_exporter: false,
+            blackbox: false,
             bound: Duration::from_secs(120),
             history: Vec::new(),
             history_span: Duration::from_secs(86_400 + 3600),
@@ -112,6 +117,7 @@ pub struct Stack {
     pub prometheus: Server,
     pub alertmanager: Server,
     pub node_exporter: Option<Server>,
+    pub blackbox: Option<Server>,
     /// The compressed copy of `prometheus/PLAN.rules.yaml`.
     pub rules: Value,
     /// The compressed, rewired copy of `alertmanager/alertmanager.yaml` (built from this plan
@@ -179,6 +185,13 @@ impl Stack {
         let am_copy = dir.join(format!("{plan}.alertmanager.yml"));
         write_json(&am_copy, &am);
         common::run_ok(Command::new(&amtool).arg("check-config").arg(&am_copy));
+        let probes = opts.blackbox.then(|| {
+            (
+                read_yaml(&out.join(format!("prometheus/{plan}.scrape.yaml"))),
+                std::fs::read_to_string(out.join("blackbox/blackbox.yaml"))
+                    .expect("blackbox/blackbox.yaml"),
+            )
+        });
         let _ = std::fs::remove_dir_all(&out);
 
         let alertmanager = servers::alertmanager(&dir, &to_json(&am))?;
@@ -202,6 +215,30 @@ impl Stack {
                 "static_configs": [{"targets": [format!("127.0.0.1:{}", node.port)]}],
             }));
         }
+        let blackbox = match &probes {
+            Some((jobs, modules)) => {
+                let server = servers::blackbox_exporter(&dir, modules)?;
+                let address = format!("127.0.0.1:{}", server.port);
+                for job in jobs["scrape_configs"].as_array().expect("scrape_configs") {
+                    let mut job = job.clone();
+                    for r in job["relabel_configs"]
+                        .as_array_mut()
+                        .expect("relabel_configs")
+                    {
+                        if r["target_label"] == "__address__" {
+                            r["replacement"] = json!(address);
+                        }
+                    }
+                    compressed.push(format!(
+                        "prometheus: probe job {} as generated (scrape_interval {}, scrape_timeout {}), sent to the blackbox exporter at {address}",
+                        job["job_name"], job["scrape_interval"], job["scrape_timeout"]
+                    ));
+                    scrape.push(job);
+                }
+                Some(server)
+            }
+            None => None,
+        };
         let config = json!({
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [rules_copy],
@@ -230,6 +267,7 @@ impl Stack {
             prometheus,
             alertmanager,
             node_exporter,
+            blackbox,
             rules,
             alertmanager_config: am_copy,
             compressed,
@@ -509,6 +547,9 @@ impl Drop for Stack {
         stopped &= self.alertmanager.stop();
         if let Some(n) = &mut self.node_exporter {
             stopped &= n.stop();
+        }
+        if let Some(b) = &mut self.blackbox {
+            stopped &= b.stop();
         }
         if thread::panicking() {
             eprintln!(

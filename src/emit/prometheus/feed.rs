@@ -20,6 +20,8 @@ pub(crate) type Labels = Vec<(String, String)>;
 pub(crate) enum Kind {
     Gauge(f64),
     Counter(f64),
+    /// A probe that alternates every sample: 1 at even minutes, 0 at odd ones.
+    Flap,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::Gauge(c) => c,
             // promtool expands `0+Nx…` as `i * N`.
             Kind::Counter(r) => (t / 60) as f64 * (r * 60.0),
+            Kind::Flap => f64::from(u8::from((t / 60) % 2 == 0)),
         }
     }
 }
@@ -47,6 +50,10 @@ impl Series {
         match self.kind {
             Kind::Gauge(c) => format!("{c}+0x{steps}"),
             Kind::Counter(r) => format!("0+{}x{steps}", r * every as f64),
+            Kind::Flap => (0..=steps)
+                .map(|i| if i % 2 == 0 { "1" } else { "0" })
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
@@ -131,7 +138,32 @@ impl Window {
             Kind::Gauge(c) => n * c,
             // promtool's values are `i × 60r` for the sample at minute `i`.
             Kind::Counter(r) => r * 60.0 * ((self.first / 60 + self.last / 60) as f64 * n / 2.0),
+            Kind::Flap => self.samples().sum(),
         }
+    }
+
+    /// Every sample's value, oldest first.
+    fn samples(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.len()).map(|i| self.kind.at(self.first + 60 * i))
+    }
+
+    /// The largest (`max`) or smallest sample: one of the ends of a monotonic series.
+    fn extreme(&self, max: bool) -> Option<f64> {
+        let pick = |a: f64, b: f64| if max { a.max(b) } else { a.min(b) };
+        match self.kind {
+            Kind::Flap => self.samples().reduce(pick),
+            _ => self.ends().map(|(a, b)| pick(a, b)),
+        }
+    }
+
+    /// How many times the value changed between samples (`changes`).
+    fn changes(&self) -> Option<f64> {
+        let v: Vec<f64> = self.samples().collect();
+        (!v.is_empty()).then(|| {
+            v.windows(2)
+                .filter(|w| w[0].to_bits() != w[1].to_bits())
+                .count() as f64
+        })
     }
 
     fn ends(&self) -> Option<(f64, f64)> {
@@ -227,8 +259,9 @@ fn call(c: &parser::Call, input: &[Series], t: i64) -> Result<Value, Unsupported
         }),
         "avg_over_time" => range_fn(&|w, _| (w.len() > 0).then(|| w.sum() / w.len() as f64)),
         "sum_over_time" => range_fn(&|w, _| (w.len() > 0).then(|| w.sum())),
-        "max_over_time" => range_fn(&|w, _| w.ends().map(|(a, b)| a.max(b))),
-        "min_over_time" => range_fn(&|w, _| w.ends().map(|(a, b)| a.min(b))),
+        "max_over_time" => range_fn(&|w, _| w.extreme(true)),
+        "min_over_time" => range_fn(&|w, _| w.extreme(false)),
+        "changes" => range_fn(&|w, _| w.changes()),
         "last_over_time" => range_fn(&|w, _| w.ends().map(|(_, b)| b)),
         "count_over_time" => range_fn(&|w, _| (w.len() > 0).then_some(w.len() as f64)),
         "absent_over_time" => {
@@ -808,7 +841,7 @@ fn with(input: &[Series], v: f64) -> Vec<Series> {
         return out;
     }
     out[0].kind = match out[0].kind {
-        Kind::Gauge(_) => Kind::Gauge(v),
+        Kind::Gauge(_) | Kind::Flap => Kind::Gauge(v),
         Kind::Counter(_) => Kind::Counter(v),
     };
     out
@@ -856,7 +889,7 @@ pub(crate) fn solve(
     for (i, s) in spread.iter_mut().enumerate().skip(1) {
         let v = 10f64.powi(3 - i.min(3) as i32);
         s.kind = match s.kind {
-            Kind::Gauge(_) => Kind::Gauge(v),
+            Kind::Gauge(_) | Kind::Flap => Kind::Gauge(v),
             Kind::Counter(_) => Kind::Counter(v),
         };
     }

@@ -9,26 +9,28 @@
 //!   group evaluated every 5m (`NAME.slo.X.long`): no rule reads raw series over days.
 //!   Multi-window multi-burn-rate alerts follow the SRE workbook's factors (14.4×, 6×; 3×, 1×)
 //!   and their value is the burn rate.
-//! - Health checks: blackbox `probe_success` (HTTP, TCP) or the `upkeep_health_check_success`
-//!   metric the cron job of a command probe writes, failing for `interval × retries`.
+//! - Health checks: blackbox `probe_success` of the scrape job `prometheus/NAME.scrape.yaml`
+//!   configures (HTTP, TCP) or the `upkeep_health_check_success` metric the cron job of a
+//!   command probe writes: down when the last `retries` attempts failed, flapping when it keeps
+//!   changing state (`model::probes`).
 //! - Jobs: every automated task and backup level alerts when
 //!   `upkeep_task_last_success_timestamp_seconds` is older than 1.5 × its interval.
 
 mod feed;
 pub(crate) mod gofmt;
+pub(crate) mod scrape;
 mod tests;
 
 use super::yaml::Yaml;
 use super::{Artifact, Context};
 use crate::model::alerts::{self, Alert, Source};
 use crate::model::burn::{PAGE, Pair, TICKET};
+use crate::model::probes;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
-/// How long a KPI's condition must hold before it alerts, unless the KPI says (`for: 0s`
-/// alerts on one evaluation).
-pub(crate) const DEFAULT_KPI_FOR: Duration = Duration::from_mins(5);
+pub(crate) use crate::model::alerts::DEFAULT_KPI_FOR;
 
 /// How long a KPI must have no value before its `NoData` alert fires.
 pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
@@ -858,12 +860,13 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         }
     }
 
-    // Health checks.
+    // Health checks: `…Down` when the last `retries` attempts all failed, `…Flapping` when the
+    // probe keeps failing and recovering without staying down (see `model::probes`).
     for a in all
         .iter()
         .filter(|a| matches!(a.source, Source::Health { .. }))
     {
-        let Source::Health { service } = a.source else {
+        let Source::Health { service, flapping } = a.source else {
             continue;
         };
         let Some(health) = plan
@@ -876,7 +879,13 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         let (series, series_labels, target) = match &health.probe.value {
             Probe::Http(url) | Probe::Tcp(url) => (
                 "probe_success".to_owned(),
-                vec![("instance".to_owned(), url.clone())],
+                vec![
+                    (
+                        "job".to_owned(),
+                        probes::job_of(plan, &service.value).unwrap_or_default(),
+                    ),
+                    ("instance".to_owned(), url.clone()),
+                ],
                 url.clone(),
             ),
             Probe::Command(cmd) => (
@@ -892,19 +901,20 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        // A command probe runs from cron, at its interval rounded up to whole minutes.
-        let interval = match &health.probe.value {
-            Probe::Command(_) => crate::model::jobs::probe_interval(health.interval.value),
-            _ => health.interval.value,
-        };
-        let retries = u64::from(health.retries.value.max(1));
-        // Down when half of the last `2 × retries` checks failed: `retries` failures in a row
-        // after a healthy run, and a check that fails most of the time, which a `for` on
-        // `probe_success == 0` never sees (one success resets it).
-        let window = interval.saturating_mul(2 * retries);
+        let t = probes::timing(health);
         let selector = format!("{series}{}", matchers(&refs));
-        let expr = format!("avg_over_time({selector}[{window}]) <= 0.5");
-        let probe = |v: f64| {
+        let down = format!("max_over_time({selector}[{}]) == 0", t.window);
+        let expr = if flapping {
+            format!(
+                "changes({selector}[{}]) >= {} and max_over_time({selector}[{}]) == 1",
+                probes::FLAP_WINDOW,
+                probes::FLAP_CHANGES,
+                t.window
+            )
+        } else {
+            down
+        };
+        let probe = |kind: feed::Kind| {
             vec![feed::Series {
                 name: series.clone(),
                 labels: {
@@ -912,8 +922,30 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                     l.sort();
                     l
                 },
-                kind: feed::Kind::Gauge(v),
+                kind,
             }]
+        };
+        let (summary, description, fire) = if flapping {
+            (
+                format!("{} keeps failing and recovering", service.value),
+                format!(
+                    "The health check of `{}` ({target}) changed state at least {} times in the last {} without failing {} attempts in a row: the service is unstable.",
+                    service.value,
+                    probes::FLAP_CHANGES,
+                    probes::FLAP_WINDOW,
+                    t.attempts
+                ),
+                probe(feed::Kind::Flap),
+            )
+        } else {
+            (
+                format!("{} is down", service.value),
+                format!(
+                    "The health check of `{}` ({target}) failed its last {} attempts (one every {}, each allowed {}).",
+                    service.value, t.attempts, t.attempt, health.timeout.value
+                ),
+                probe(feed::Kind::Gauge(0.0)),
+            )
         };
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.health"),
@@ -921,23 +953,15 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             expr: expr.clone(),
             for_: Duration::ZERO,
             labels: base_labels(a, &[]),
-            annotations: annotate(
-                a,
-                format!("{} is down", service.value),
-                format!(
-                    "The health check of `{}` ({target}) failed in at least half of its last {} checks (every {interval}): down after {retries} failures in a row, or failing most of the time.",
-                    service.value,
-                    2 * retries
-                ),
-            ),
+            annotations: annotate(a, summary, description),
             value_format: ValueFormat::Ratio,
             unit: String::new(),
             job: None,
             test: TestInput::Feed {
                 cond: expr,
                 extra: Vec::new(),
-                fire: probe(0.0),
-                calm: probe(1.0),
+                fire,
+                calm: probe(feed::Kind::Gauge(1.0)),
             },
         }));
     }
@@ -1147,5 +1171,6 @@ pub(crate) fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
             content,
         });
     }
+    out.extend(scrape::scrape_file(cx));
     out
 }

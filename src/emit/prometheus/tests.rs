@@ -444,6 +444,7 @@ fn feed_cases(
                 .map(|s| match s.kind {
                     feed::Kind::Gauge(v) => format!("{} at {}", s.name, num(v)),
                     feed::Kind::Counter(r) => format!("{} growing {}/s", s.name, num(r)),
+                    feed::Kind::Flap => format!("{} alternating 1 and 0", s.name),
                 })
                 .collect::<Vec<_>>()
                 .join(", ")

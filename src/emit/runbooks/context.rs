@@ -642,7 +642,17 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
         Source::Slo { name, page: false } => {
             format!("SLO {} burns its error budget slowly (ticket)", name.value)
         }
-        Source::Health { service } => format!("the health check of {} fails", service.value),
+        Source::Health {
+            service,
+            flapping: false,
+        } => format!("the health check of {} fails", service.value),
+        Source::Health {
+            service,
+            flapping: true,
+        } => format!(
+            "the health check of {} fails and recovers again and again",
+            service.value
+        ),
         Source::Freshness { name } if name.contains('.') => {
             format!("backup {name} did not succeed in time")
         }
@@ -663,7 +673,7 @@ fn alert_row(plan: &Plan, a: &Alert<'_>) -> AlertRow {
     let (source, subject) = match &a.source {
         Source::Kpi { name, .. } => ("kpi", name.value.clone()),
         Source::Slo { name, .. } => ("slo", name.value.clone()),
-        Source::Health { service } => ("health", service.value.clone()),
+        Source::Health { service, .. } => ("health", service.value.clone()),
         Source::Freshness { name } => ("freshness", name.clone()),
         Source::NoData { kpi } => ("nodata", kpi.value.clone()),
     };
