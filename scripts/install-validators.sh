@@ -58,6 +58,8 @@ have amtool || apt_pkgs+=(prometheus-alertmanager)
 # crontabs of issue 14): Debian names the binaries after the packages.
 have prometheus-node-exporter || apt_pkgs+=(prometheus-node-exporter)
 have prometheus-blackbox-exporter || apt_pkgs+=(prometheus-blackbox-exporter)
+# The Pushgateway that guarded Kubernetes jobs report to (tests/kubernetes_guards.rs).
+have prometheus-pushgateway || apt_pkgs+=(prometheus-pushgateway)
 [ -x /bin/busybox ] || apt_pkgs+=(busybox-static)
 have crontab || apt_pkgs+=(cron)
 have unzip || apt_pkgs+=(unzip)
@@ -69,7 +71,7 @@ have npm || apt_pkgs+=(nodejs npm)
 if ((${#apt_pkgs[@]})); then
   timed "apt" apt_install "${apt_pkgs[@]}"
   # The Debian packages start their daemons; the tests only need the binaries.
-  for daemon in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter; do
+  for daemon in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter prometheus-pushgateway; do
     service "$daemon" stop >/dev/null 2>&1 || true
   done
   hash -r
