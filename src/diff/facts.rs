@@ -541,6 +541,9 @@ fn execution(plan: &Plan, f: &mut Facts) {
     e.text("namespace", x.namespace.as_ref());
     e.text("textfile_dir", x.textfile_dir.as_ref());
     e.text("service_account", x.service_account.as_ref());
+    e.text("blackbox", x.blackbox.as_ref());
+    e.text("pushgateway", x.pushgateway.as_ref());
+    e.refs("environments", &x.environments);
     e.reference(
         "runbook",
         Section::Runbooks,
@@ -596,6 +599,18 @@ fn services(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 Val::Duration(h.timeout.value, Sense::Neutral),
             );
             e.push("health.retries", Val::Text(h.retries.value.to_string()));
+            if let Some(l) = &h.level {
+                e.labelled(
+                    "health.level",
+                    "level of its down alert",
+                    ranks.level(&l.value),
+                );
+            }
+            e.text("health.method", h.method.as_ref());
+            if !h.status.is_empty() {
+                let codes: Vec<String> = h.status.iter().map(|c| c.value.to_string()).collect();
+                e.push("health.status", Val::Text(codes.join(", ")));
+            }
         }
         let mut hard: Vec<String> = Vec::new();
         let mut soft: Vec<String> = Vec::new();
