@@ -835,6 +835,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 Some((backup, _)) => (Section::Backups, backup.to_owned()),
                 None => (Section::Tasks, name.clone()),
             },
+            Source::Rpo { backup, .. } => (Section::Backups, backup.value.clone()),
             Source::NoData { kpi } => (Section::Kpis, kpi.value.clone()),
         };
         let origin = a
