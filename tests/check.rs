@@ -50,6 +50,8 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_time", &["schedule/invalid", "schema/type"]),
     ("err_timezone", &["schema/type"]),
     ("err_zero_window", &["schema/range"]),
+    // A task on a database at the same time as its backup and its restore test.
+    ("warn_task_overlap_backup", &["task/overlap"]),
     ("err_top_level", &["file/not-a-plan"]),
     ("warn_schedule_skips_months", &["schedule/invalid"]),
 ];
@@ -204,9 +206,14 @@ fn every_code_has_a_failing_and_a_passing_fixture() {
 #[test]
 fn seed_findings() {
     // The seeds name no host for the runbooks (`runbook/relative-url`); the bundled plans
-    // assume one.
+    // assume one. A backup that starts with a task on its service (`task/overlap`): conecta360's
+    // incremental with the rotation of the database credentials, diabetes's model backup with
+    // the API check every 5 minutes; the bundled plans shift the backups.
     let expected: &[(&str, &[&str])] = &[
-        ("conecta360", &["backup/rpo-unmet", "runbook/relative-url"]),
+        (
+            "conecta360",
+            &["backup/rpo-unmet", "runbook/relative-url", "task/overlap"],
+        ),
         (
             "diabetes",
             &[
@@ -214,6 +221,7 @@ fn seed_findings() {
                 "backup/no-restore-test",
                 "kpi/objective-breached-by-warning",
                 "runbook/relative-url",
+                "task/overlap",
             ],
         ),
         (

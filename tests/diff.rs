@@ -165,6 +165,8 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `shop` · Alerts · `PostgresIncrementalBackupMissed`: critical alert removed (was `P0`)",
                 "- `postgres`: RPO loosened `1h` → `1d`",
                 "- `postgres`: RTO tightened `2h` → `1h`",
+                // The time limit of a level: its `duration`, or until the next run, at most 6h.
+                "- `postgres.full`: time limit shortened `6h` → `3h`",
                 "- `postgres.weekly`: added (`weekly on sunday at 02:30`, kept `90d`)",
             ],
             &[],

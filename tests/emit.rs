@@ -219,6 +219,12 @@ fn rule_tests_catch_a_broken_rule() {
         ("level: P0", "level: P1"),
         ("severity: critical", "severity: warning"),
         ("> 0.5\n", "> 5\n"),
+        // The RPO alert: its threshold, and the newest backup (not the oldest) against it.
+        ("\"}) > 3600\n", "\"}) > 7200\n"),
+        (
+            "time() - max(upkeep_task_last_success_timestamp_seconds",
+            "time() - min(upkeep_task_last_success_timestamp_seconds",
+        ),
     ] {
         assert!(
             original.contains(from),
@@ -305,9 +311,50 @@ fn environment_scoped_jobs_stay_in_their_environments() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Issue 14, point 3: a backup's RPO alert and its restore test's missed alert follow the
+/// backup's `environments:` as its missed-backup alerts do. conecta360's RPO (15m) is met by
+/// RDS's own log shipping, a manual level, so it has no RPO alert; with an RPO its automated
+/// levels meet (6h), it has.
+#[test]
+fn rpo_and_restore_test_alerts_stay_in_their_environments() {
+    let plan = std::fs::read_to_string(common::root().join("plans/conecta360.yaml")).expect("plan");
+    let dir = std::env::temp_dir().join(format!("upkeep-emit-rpo-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("shared")).expect("dir");
+    for f in std::fs::read_dir(common::root().join("plans/shared")).expect("shared fragments") {
+        let f = f.expect("entry").path();
+        std::fs::copy(&f, dir.join("shared").join(f.file_name().expect("name"))).expect("copy");
+    }
+    assert!(plan.contains("    rpo: 15m\n"));
+    std::fs::write(
+        dir.join("conecta360.yaml"),
+        plan.replace("    rpo: 15m\n", "    rpo: 6h\n"),
+    )
+    .expect("write");
+    let out = build(dir.to_str().expect("utf-8"), "rpo-scoped", &[]);
+    let values = |env: &str| {
+        std::fs::read_to_string(out.join(format!("helm/conecta360/values-{env}.yaml")))
+            .expect("values file")
+    };
+    for alert in ["PostgresRpoExceeded", "PostgresRestoreTestMissed"] {
+        assert!(
+            values("prod").contains(&format!("alert: {alert}\n")),
+            "prod lost {alert}"
+        );
+        for env in ["dev", "qa", "staging"] {
+            assert!(!values(env).contains(alert), "{env} still expects {alert}");
+        }
+    }
+    promtool(&out);
+    for d in [out, dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
 /// Issue 13, point 13: a missed job alerts at the level its task, its backup or the backup's kind
 /// names; without one, a task takes the matrix's warning column and a backup its critical column.
-/// The rules, the routes and the runbook page all carry it.
+/// Issue 14, point 3: a backup's RPO alert takes the backup's level (else the critical column),
+/// an automated restore test's missed alert the warning column. The rules, the routes and the
+/// runbook page all carry it.
 #[test]
 fn missed_job_alerts_take_the_level_the_plan_names() {
     let out = build("tests/fixtures/emit/missed-levels.yaml", "missed", &[]);
@@ -331,6 +378,9 @@ fn missed_job_alerts_take_the_level_the_plan_names() {
         ("DbFullBackupMissed", "P0"),
         ("ArchiveWeeklyBackupMissed", "P2"),
         ("ArchiveMonthlyBackupMissed", "P3"),
+        ("DbRpoExceeded", "P0"),
+        ("ArchiveRpoExceeded", "P2"),
+        ("ArchiveRestoreTestMissed", "P1"),
     ];
     assert_eq!(
         levels,

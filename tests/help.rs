@@ -198,6 +198,8 @@ const FIXES: &[Fix] = &[
     fix("warn_slo_burn_rate_unreachable", "can never fire", Span("99%")),
     fix("warn_slo_unachievable", "at most 99.85% available", Span("99.8%")),
     fix("warn_task_overlap", "both run on `db`", Text(&[("", "\"weekly on sunday at 03:15\"", "\"weekly on sunday at 04:00\"")])),
+    fix("warn_task_overlap_backup", "backup `db.full`", Text(&[("", "\"daily at 03:20\"", "\"daily at 03:30\"")])),
+    fix("warn_task_overlap_backup", "restore test `db.restore_test`", Text(&[("", "\"monthly on first sunday at 03:10\"", "\"monthly on first sunday at 03:30\"")])),
     fix("warn_window_budget", "58% of the error budget", Span("1m")),
 ];
 

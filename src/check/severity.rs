@@ -160,6 +160,9 @@ fn alert_levels(cx: &mut Cx<'_>) {
                             Some((backup, _)) => ("runbook", format!("`backups.{backup}`")),
                             None => ("runbook", format!("`tasks.{name}`")),
                         },
+                        Source::Rpo { backup, .. } => {
+                            ("runbook", format!("`backups.{}`", backup.value))
+                        }
                         Source::NoData { kpi } => ("runbook", format!("`kpis.{}`", kpi.value)),
                     };
                     cx.diags.push(

@@ -1,5 +1,6 @@
 //! Time: tasks that overflow their window, anything that overlaps a freeze window, automated
-//! tasks on one service at the same time, and planned downtime against error budgets.
+//! tasks on one service at the same time (with each other, and with the backups and restore
+//! tests of that service), and planned downtime against error budgets.
 //!
 //! Overlaps are computed on real occurrences in the plan's time zone over a fixed reference year
 //! (2027, which has both DST changes in both hemispheres), plus the days around any one-off.
@@ -415,27 +416,41 @@ fn names(list: &[&str]) -> String {
     out
 }
 
+/// The service an automated task, backup level or restore test runs on.
+fn job_service<'p>(plan: &'p Plan, item: &Item<'_>) -> Option<&'p str> {
+    if !item.automated {
+        return None;
+    }
+    let service = match item.kind {
+        ItemKind::Task => plan.tasks.get(&item.name)?.service.as_ref(),
+        ItemKind::Backup | ItemKind::RestoreTest => {
+            let (backup, _) = item.name.split_once('.')?;
+            plan.backups.get(backup)?.service.as_ref()
+        }
+        ItemKind::Window | ItemKind::Review => None,
+    };
+    service.map(|s| s.value.as_str())
+}
+
+/// Automated jobs on one service that run at the same time: two tasks, or a task and a backup
+/// level or restore test of a backup of that service (backups among themselves are the backup
+/// tool's business). A backup runs for its `duration`; without one, only its first minute
+/// counts.
 fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: &mut Runs) {
     let tasks: Vec<(usize, &str)> = items
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.kind == ItemKind::Task && i.automated)
-        .filter_map(|(k, i)| {
-            plan.tasks
-                .get(&i.name)
-                .and_then(|t| t.service.as_ref())
-                .map(|s| (k, s.value.as_str()))
-        })
+        .filter_map(|(k, i)| job_service(plan, i).map(|s| (k, s)))
         .collect();
     // Per service: how many pairs were reported, and the ones past `MAX_PAIRS`.
     let mut found: std::collections::HashMap<&str, (usize, Vec<String>, Span)> =
         std::collections::HashMap::new();
     for (k, (ia, sa)) in tasks.iter().enumerate() {
         for (ib, sb) in &tasks[k + 1..] {
-            if sa != sb {
+            let (a, b) = (&items[*ia], &items[*ib]);
+            if sa != sb || (a.kind != ItemKind::Task && b.kind != ItemKind::Task) {
                 continue;
             }
-            let (a, b) = (&items[*ia], &items[*ib]);
             let (ra, rb) = runs.pair(items, (*ia, *ib), tz, Duration::ZERO);
             let overlap = first_overlap(&ra, &rb, &mut runs.work, b.when);
             if runs.work.done() {
@@ -451,20 +466,27 @@ fn task_overlap(cx: &mut Cx<'_>, plan: &Plan, items: &[Item<'_>], tz: Tz, runs: 
                 seen.1.push(format!("`{}` and `{}`", a.name, b.name));
                 continue;
             }
+            let first = local(x.0.max(y.0), tz);
+            let (what, help) = if b.kind == ItemKind::Task {
+                (
+                    format!("tasks `{}` and `{}`", a.name, b.name),
+                    "shift one of them, or put both in one window so they run one after another",
+                )
+            } else {
+                (
+                    format!("task `{}` and {} `{}`", a.name, b.kind.name(), b.name),
+                    "shift one of them so that their runs do not meet (a backup or restore test runs for its `duration`, or its first minute without one)",
+                )
+            };
             cx.diags.push(
                 Diagnostic::new(
                     Code::TaskOverlap,
-                    format!(
-                        "tasks `{}` and `{}` both run on `{sa}` at the same time (first on {})",
-                        a.name,
-                        b.name,
-                        local(x.0.max(y.0), tz)
-                    ),
+                    format!("{what} both run on `{sa}` at the same time (first on {first})"),
                 )
                 .at(b.when)
                 .label(format!("`{}` runs {}", b.name, hours(y, tz)))
                 .with_label(a.when, format!("`{}` runs {}", a.name, hours(x, tz)))
-                .help("shift one of them, or put both in one window so they run one after another"),
+                .help(help),
             );
         }
     }

@@ -91,7 +91,7 @@ codes! {
     RelativeRunbookUrl = "runbook/relative-url", Warning, "alerts link to their runbooks by relative paths, which a notification cannot open";
     WindowOverflow = "window/overflow", Error, "tasks in a window need longer than the window";
     FreezeOverlap = "window/freeze-overlap", Error, "a task, backup or window overlaps a freeze window";
-    TaskOverlap = "task/overlap", Warning, "two automated tasks on one service run at the same time";
+    TaskOverlap = "task/overlap", Warning, "automated tasks (or a task and a backup) on one service run at the same time";
     WindowBudget = "window/budget", Error, "planned downtime eats the error budget of a service's SLO";
     RpoUnmet = "backup/rpo-unmet", Error, "the most frequent backup runs less often than the RPO allows";
     RetentionShort = "backup/retention-short", Error, "backups are deleted before the next one is taken";

@@ -12,12 +12,12 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use crate::model::alerts::{self, Source, Urgency};
-use crate::model::levels;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{
     Backup, Budget, Deadline, Environment, Hosts, Indicator, Kpi, Plan, Probe, ReceiverKind,
     Retention, Severity, SloIndicator, When,
 };
+use crate::model::{jobs, levels};
 use crate::span::Sp;
 use crate::value::money::group;
 use crate::value::{Direction, Duration, Number, Percent, Threshold};
@@ -850,6 +850,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 Some((backup, _)) => (Section::Backups, backup.to_owned()),
                 None => (Section::Tasks, name.clone()),
             },
+            Source::Rpo { backup, .. } => (Section::Backups, backup.value.clone()),
             Source::NoData { kpi } => (Section::Kpis, kpi.value.clone()),
         };
         let origin = a
@@ -1290,6 +1291,11 @@ fn backup(
         e.risk_removed = Some(format!("`{}` backups are removed", l.kind.name()));
         e.labelled("retain", "retention", Val::Retention(l.retain.value))
             .risk_weakened = Some("backup retention is cut".to_owned());
+        e.labelled(
+            "duration",
+            "time limit",
+            Val::Duration(jobs::backup_limit(l), Sense::Neutral),
+        );
         e.text("command", l.command.as_ref());
         e.labelled("manual", "manual", Val::Flag(l.manual));
         if let Some(l) = &l.level {

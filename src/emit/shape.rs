@@ -1,7 +1,9 @@
 //! Structural invariants of a build, whatever the text in a plan's names and fields: as many
 //! crontab entries and `CronJobs` as the plan has automated jobs, as many alert rules as it has
-//! alerts, as many calendar events as it has events, as many probe jobs and blackbox modules as
-//! it has HTTP and TCP checks, and one Alertmanager route per plan with a route per level. Counted on the generated text, so a line that plan text added shows.
+//! alerts (two for a job's missed run and for a backup's RPO), as many calendar events as it has
+//! events, as many probe jobs and blackbox modules as it has HTTP and TCP checks, and one
+//! Alertmanager route per plan with a route per level. Counted on the generated text, so a line
+//! that plan text added shows.
 //!
 //! Every debug build checks them after emitting (the test suite runs one), and the fuzzers call
 //! [`crate::driver::shape_violations`].
@@ -10,6 +12,8 @@ use std::collections::BTreeSet;
 
 use super::Artifact;
 use crate::model::Plan;
+use crate::model::alerts::Source;
+use crate::model::timeline::ItemKind;
 
 /// What is wrong with the files of `plan` (its own files, and the shared Alertmanager
 /// configuration when given), one message each.
@@ -57,6 +61,31 @@ pub(crate) fn violations(
             .map(|a| a.name)
             .collect();
         expect("alert names", "prometheus", found.len(), want.len());
+        // A job's missed-run alert and a backup's RPO alert are two rules each: the age of the
+        // newest success, and its absence.
+        let items = crate::model::timeline::items(plan);
+        for a in crate::model::alerts::alerts(plan) {
+            let want = match &a.source {
+                Source::Rpo { .. } => 2,
+                Source::Freshness { name } => {
+                    if items.iter().any(|i| {
+                        &i.name == name
+                            && i.kind != ItemKind::Window
+                            && i.schedule.max_gap().is_some()
+                    }) {
+                        2
+                    } else {
+                        0
+                    }
+                }
+                _ => continue,
+            };
+            let rules = text
+                .lines()
+                .filter(|l| l.trim_start().strip_prefix("- alert: ") == Some(a.name.as_str()))
+                .count();
+            expect(&format!("rules of {}", a.name), "prometheus", rules, want);
+        }
     }
     let checks = crate::model::probes::blackbox(plan);
     if let Some(text) = file(format!("prometheus/{name}.scrape.yaml")) {
@@ -159,6 +188,25 @@ mod tests {
                 "{prefix}: not reported"
             );
         }
+        // A rule of the RPO alert renamed to another alert: as many names, one rule too few.
+        let mut broken = build(&ws, &crate::emit::Options::default());
+        let rules = broken.plans[0]
+            .1
+            .iter_mut()
+            .find(|a| a.path.to_string_lossy() == "prometheus/every-kind.rules.yaml")
+            .expect("rules");
+        let at = rules
+            .content
+            .rfind("- alert: DbRpoExceeded\n")
+            .expect("the RPO alert");
+        rules.content.replace_range(
+            at..at + "- alert: DbRpoExceeded\n".len(),
+            "- alert: DbFullBackupMissed\n",
+        );
+        assert!(
+            !shape_violations(&ws, &broken).is_empty(),
+            "a missing rule of DbRpoExceeded: not reported"
+        );
         let mut broken = build(&ws, &crate::emit::Options::default());
         let am = &mut broken.shared[0].content;
         *am = am.replacen(

@@ -58,7 +58,9 @@ pub(super) const BACKUP: &[&str] = &[
     "environments",
     "level",
 ];
-pub(super) const BACKUP_LEVEL: &[&str] = &["schedule", "retain", "command", "manual", "level"];
+pub(super) const BACKUP_LEVEL: &[&str] = &[
+    "schedule", "retain", "duration", "command", "manual", "level",
+];
 pub(super) const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
 pub(super) const RUNBOOK: &[&str] = &[
     "title",
@@ -310,6 +312,11 @@ pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 key: lkey,
                 schedule,
                 retain,
+                duration: lo.opt_positive_duration(
+                    cx,
+                    "duration",
+                    "write how long a run may take, such as `2h`, or leave `duration` out",
+                ),
                 command: lo.opt_string(cx, "command"),
                 manual: lo.opt_bool(cx, "manual").unwrap_or(false),
                 level: lo.opt_ref(cx, "level"),

@@ -10,9 +10,12 @@
 //! A missed run takes the `level` its task, backup kind or backup names. Otherwise a task's
 //! `…Missed` alert is of warning urgency and a backup's `…BackupMissed` of critical urgency: a
 //! backup that did not run leaves the data beyond its RPO, while a maintenance task that did
-//! not run can usually wait for its next run.
+//! not run can usually wait for its next run. A backup with an `rpo` also raises
+//! `…RpoExceeded` (the newest success of its automated levels is older than the RPO) at the
+//! level of its missed-backup alerts; an automated restore test raises `…RestoreTestMissed` at
+//! warning urgency, as a task does.
 
-use super::{Level, Plan, Service, Severity, When};
+use super::{Backup, BackupLevel, Level, Plan, Service, Severity, When};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, Threshold};
 
@@ -46,8 +49,13 @@ pub(crate) enum Source<'p> {
         service: &'p Sp<String>,
         flapping: bool,
     },
-    /// An automated task or backup level that did not succeed in time.
+    /// An automated task, backup level or restore test that did not succeed in time.
     Freshness { name: String },
+    /// The newest successful run of a backup's automated levels is older than its RPO.
+    Rpo {
+        backup: &'p Sp<String>,
+        rpo: &'p Sp<Duration>,
+    },
     /// A KPI whose indicator has no data: its thresholds cannot be judged.
     NoData { kpi: &'p Sp<String> },
 }
@@ -268,10 +276,12 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
     for (name, backup) in plan.backups.iter() {
         let service_name = backup.service.as_ref();
         let service = service_name.and_then(|s| plan.services.get(&s.value));
-        for level in &backup.levels {
-            if level.manual || (level.command.is_none() && backup.command.is_none()) {
-                continue;
-            }
+        let runbook = backup
+            .runbook
+            .as_ref()
+            .or(plan.execution.runbook.as_ref())
+            .map(|r| &r.name);
+        for level in automated_levels(backup) {
             out.push(Alert {
                 name: format!(
                     "{}{}BackupMissed",
@@ -293,16 +303,71 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                         .or(backup.level.as_ref())
                         .map(|r| &r.name),
                 ),
-                runbook: backup
-                    .runbook
-                    .as_ref()
-                    .or(plan.execution.runbook.as_ref())
-                    .map(|r| &r.name),
+                runbook,
                 span: level.schedule.span,
+            });
+        }
+        // The data a restore would lose: the newest success of any automated level against the
+        // RPO, at the level of the backup's missed-backup alerts.
+        if let Some(rpo) = watched_rpo(backup) {
+            out.push(Alert {
+                name: format!("{}RpoExceeded", camel(&name.value)),
+                source: Source::Rpo { backup: name, rpo },
+                urgency: Urgency::Critical,
+                service: service_name.map(|r| &r.name),
+                level: level_for(
+                    plan,
+                    service,
+                    Urgency::Critical,
+                    backup.level.as_ref().map(|r| &r.name),
+                ),
+                runbook,
+                span: rpo.span,
+            });
+        }
+        // A restore test that did not run: like a task, of warning urgency; its own runbook
+        // (the procedure), else the backup's.
+        if let Some(test) = backup
+            .restore_test
+            .as_ref()
+            .filter(|t| !t.manual && t.command.is_some())
+        {
+            out.push(Alert {
+                name: format!("{}RestoreTestMissed", camel(&name.value)),
+                source: Source::Freshness {
+                    name: format!("{}.restore_test", name.value),
+                },
+                urgency: Urgency::Warning,
+                service: service_name.map(|r| &r.name),
+                level: level_for(plan, service, Urgency::Warning, None),
+                runbook: test.runbook.as_ref().map(|r| &r.name).or(runbook),
+                span: test.schedule.span,
             });
         }
     }
     out
+}
+
+/// The RPO that a backup's `…RpoExceeded` alert watches: its `rpo`, when an automated level
+/// runs at least that often. When only a manual level (snapshots a provider takes) runs that
+/// often, nothing upkeep runs reports it, and an alert on the automated levels would fire all
+/// the time; when no level does, the RPO is `backup/rpo-unmet` at compile time.
+pub(crate) fn watched_rpo(backup: &Backup) -> Option<&Sp<Duration>> {
+    let rpo = backup.rpo.as_ref()?;
+    automated_levels(backup)
+        .filter_map(|l| l.schedule.value.max_gap())
+        .min()
+        .is_some_and(|gap| gap <= rpo.value)
+        .then_some(rpo)
+}
+
+/// The levels of a backup that run by themselves (not `manual`, with a command of their own or
+/// the backup's), in plan order.
+pub(crate) fn automated_levels(backup: &Backup) -> impl Iterator<Item = &BackupLevel> {
+    backup
+        .levels
+        .iter()
+        .filter(|l| !l.manual && (l.command.is_some() || backup.command.is_some()))
 }
 
 /// Whether an indicator yields a value even when none of its series exists (`… or vector(0)`):

@@ -6,7 +6,7 @@
 //! same thing at the same time, and by the checks, which refuse what cron cannot carry.
 
 use crate::model::timeline::{self, ItemKind};
-use crate::model::{EnvironmentRef, Plan, Probe, When};
+use crate::model::{BackupLevel, EnvironmentRef, Plan, Probe, RestoreTest, When};
 use crate::value::schedule::{CronPlan, Guard};
 use crate::value::{Duration, Schedule, TimeOfDay};
 use std::fmt::Write as _;
@@ -146,6 +146,35 @@ pub(crate) fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule>
     })
 }
 
+/// The longest a backup runs when its level gives no `duration`: until the next one is due, and
+/// at most this long.
+pub(crate) const BACKUP_LIMIT: Duration = Duration::from_hours(6);
+
+/// The longest a restore test runs when it gives no `duration`.
+pub(crate) const RESTORE_TEST_LIMIT: Duration = Duration::from_hours(2);
+
+/// The time limit of a backup level's runs: its `duration`, or until the next run is due, at
+/// most [`BACKUP_LIMIT`].
+pub(crate) fn backup_limit(level: &BackupLevel) -> Duration {
+    level.duration.as_ref().map_or_else(
+        || {
+            level
+                .schedule
+                .value
+                .max_gap()
+                .map_or(BACKUP_LIMIT, |gap| gap.min(BACKUP_LIMIT))
+        },
+        |d| d.value,
+    )
+}
+
+/// The time limit of a restore test's runs: its `duration`, or [`RESTORE_TEST_LIMIT`].
+pub(crate) fn restore_test_limit(test: &RestoreTest) -> Duration {
+    test.duration
+        .as_ref()
+        .map_or(RESTORE_TEST_LIMIT, |d| d.value)
+}
+
 /// Every automated job of a plan, in plan order.
 pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> {
     let mut out = Vec::new();
@@ -180,13 +209,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                     (None, Some(c)) => (format!("{} {level}", c.value), c.span),
                     (None, None) => continue,
                 };
-                // A backup may run until the next one is due, at most six hours.
-                let limit = item
-                    .schedule
-                    .max_gap()
-                    .unwrap_or(Duration::from_hours(6))
-                    .min(Duration::from_hours(6));
-                (JobKind::Backup, cmd, limit, span)
+                (JobKind::Backup, cmd, backup_limit(l), span)
             }
             ItemKind::RestoreTest => {
                 let Some(bname) = item.name.strip_suffix(".restore_test") else {
@@ -203,9 +226,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                 (
                     JobKind::RestoreTest,
                     cmd.value.clone(),
-                    r.duration
-                        .as_ref()
-                        .map_or(Duration::from_hours(2), |d| d.value),
+                    restore_test_limit(r),
                     cmd.span,
                 )
             }

@@ -716,6 +716,8 @@ pub struct BackupLevel {
     pub key: Span,
     pub schedule: Sp<Schedule>,
     pub retain: Sp<Retention>,
+    /// How long a run may take: its time limit (default: `model::jobs::backup_limit`).
+    pub duration: Option<Sp<Duration>>,
     pub command: Option<Sp<String>>,
     pub manual: bool,
     /// The level of this kind's missed-backup alert, instead of the backup's `level`.

@@ -563,6 +563,7 @@ fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
             key: _,
             schedule: _,
             retain: _,
+            duration: _,
             command: _,
             manual: _,
             level,

@@ -121,7 +121,7 @@ pub(crate) fn items(plan: &Plan) -> Vec<Item<'_>> {
                 name: format!("{}.{}", name.value, l.kind.name()),
                 schedule: &l.schedule.value,
                 offset: Duration::ZERO,
-                duration: None,
+                duration: l.duration.as_ref().map(|d| d.value),
                 automated: !l.manual && (l.command.is_some() || b.command.is_some()),
                 when: l.schedule.span,
             });

@@ -28,6 +28,7 @@ use crate::model::burn::{PAGE, Pair, TICKET};
 use crate::model::probes;
 use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
+use crate::span::Sp;
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
 pub(crate) use crate::model::alerts::DEFAULT_KPI_FOR;
@@ -966,19 +967,34 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         }));
     }
 
-    // Jobs that did not succeed in time.
+    // Jobs that did not succeed in time, and backups older than their RPO.
     let scheduled = timeline::items(plan);
     for a in all
         .iter()
-        .filter(|a| matches!(a.source, Source::Freshness { .. }))
+        .filter(|a| matches!(a.source, Source::Freshness { .. } | Source::Rpo { .. }))
     {
+        if let Source::Rpo { backup, rpo } = &a.source {
+            rpo_rules(
+                plan,
+                p,
+                a,
+                (backup, rpo.value),
+                &annotate,
+                base_labels(a, &[("backup", &backup.value)]),
+                &mut items,
+            );
+            continue;
+        }
         let Source::Freshness { name } = &a.source else {
             continue;
         };
-        let Some(item) = scheduled
-            .iter()
-            .find(|i| &i.name == name && matches!(i.kind, ItemKind::Task | ItemKind::Backup))
-        else {
+        let Some(item) = scheduled.iter().find(|i| {
+            &i.name == name
+                && matches!(
+                    i.kind,
+                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest
+                )
+        }) else {
             continue;
         };
         let Some(gap) = item.schedule.max_gap() else {
@@ -1067,6 +1083,132 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         }));
     }
     Rules::new(items)
+}
+
+/// Labels or annotations, in order.
+type Pairs = Vec<(String, String)>;
+
+/// The two rules of a backup's `…RpoExceeded` alert: the newest success of its automated
+/// levels is older than the RPO, or none has been seen for as long as the RPO.
+fn rpo_rules(
+    plan: &Plan,
+    p: &str,
+    a: &Alert<'_>,
+    (backup, rpo): (&Sp<String>, Duration),
+    annotate: &dyn Fn(&Alert<'_>, String, String) -> Pairs,
+    labels: Pairs,
+    items: &mut Vec<Rule>,
+) {
+    let Some(b) = plan.backups.get(&backup.value) else {
+        return;
+    };
+    let levels: Vec<String> = alerts::automated_levels(b)
+        .map(|l| format!("{}.{}", backup.value, l.kind.name()))
+        .collect();
+    let Some(first) = levels.first().cloned() else {
+        return;
+    };
+    let kinds: Vec<&str> = alerts::automated_levels(b).map(|l| l.kind.name()).collect();
+    // `postgres\.(full|incremental)`: any automated level is a point to restore to.
+    let pattern = format!("{}\\.({})", regex_literal(&backup.value), kinds.join("|"));
+    let selector = format!(
+        "upkeep_task_last_success_timestamp_seconds{{plan={}, task=~{}}}",
+        quote(p),
+        quote(&pattern)
+    );
+    let limit = rpo.as_secs();
+    let stamps = |at: &dyn Fn(usize) -> f64| -> Vec<feed::Series> {
+        levels
+            .iter()
+            .enumerate()
+            .map(|(i, task)| feed::Series {
+                name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
+                labels: vec![
+                    ("plan".to_owned(), p.to_owned()),
+                    ("task".to_owned(), task.clone()),
+                ],
+                kind: feed::Kind::Gauge(at(i)),
+            })
+            .collect()
+    };
+    let stale = -(limit as f64) - 60.0;
+    let summary = format!("backup {} is older than its RPO", backup.value);
+    let shown_kinds = kinds.join(", ");
+    let expr = format!("time() - max({selector}) > {limit}");
+    items.push(Rule::Alert(AlertRule {
+        group: format!("{p}.jobs"),
+        name: a.name.clone(),
+        expr: expr.clone(),
+        for_: Duration::ZERO,
+        labels: labels.clone(),
+        annotations: annotate(
+            a,
+            summary.clone(),
+            format!(
+                "The newest successful backup of `{}` ({shown_kinds}) is {VALUE} old, more than its RPO of {rpo}: a restore now would lose more data than the plan allows.",
+                backup.value
+            ),
+        ),
+        value_format: ValueFormat::Seconds,
+        unit: String::new(),
+        job: Some(first.clone()),
+        test: TestInput::Feed {
+            cond: expr,
+            extra: Vec::new(),
+            // Every level last succeeded `rpo` + 1m before the test starts; silent while the
+            // newest (the first level) is recent, however old the others are.
+            fire: stamps(&|_| stale),
+            calm: stamps(&|i| if i == 0 { 600.0 } else { stale }),
+        },
+    }));
+    let absent = format!("absent({selector})");
+    items.push(Rule::Alert(AlertRule {
+        group: format!("{p}.jobs"),
+        name: a.name.clone(),
+        expr: absent.clone(),
+        for_: rpo,
+        labels,
+        annotations: annotate(
+            a,
+            summary,
+            format!(
+                "No backup of `{}` ({shown_kinds}) has reported a success for {rpo}, its RPO: none ever ran, or their `upkeep_task_last_success_timestamp_seconds` series do not reach Prometheus.",
+                backup.value
+            ),
+        ),
+        value_format: ValueFormat::Plain,
+        unit: String::new(),
+        job: Some(first),
+        test: TestInput::Feed {
+            cond: absent,
+            extra: Vec::new(),
+            fire: Vec::new(),
+            // Succeeding all along, so that the other rule of the same name stays silent too.
+            calm: levels
+                .iter()
+                .map(|task| feed::Series {
+                    name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
+                    labels: vec![
+                        ("plan".to_owned(), p.to_owned()),
+                        ("task".to_owned(), task.clone()),
+                    ],
+                    kind: feed::Kind::Counter(1.0),
+                })
+                .collect(),
+        },
+    }));
+}
+
+/// `text` as a regular expression that matches it literally (RE2 takes any punctuation escaped).
+fn regex_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !(c.is_alphanumeric() || c == '_' || c == '-' || c == ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn labels_yaml(labels: &[(String, String)]) -> Yaml {

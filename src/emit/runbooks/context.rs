@@ -653,9 +653,16 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
             "the health check of {} fails and recovers again and again",
             service.value
         ),
+        Source::Freshness { name } if name.ends_with(".restore_test") => {
+            format!("restore test {name} did not succeed in time")
+        }
         Source::Freshness { name } if name.contains('.') => {
             format!("backup {name} did not succeed in time")
         }
+        Source::Rpo { backup, rpo } => format!(
+            "the newest backup of {} is older than its RPO ({})",
+            backup.value, rpo.value
+        ),
         Source::Freshness { name } => format!("task {name} did not succeed in time"),
         Source::NoData { kpi } => format!("KPI {} has no data", kpi.value),
     }
@@ -675,6 +682,7 @@ fn alert_row(plan: &Plan, a: &Alert<'_>) -> AlertRow {
         Source::Slo { name, .. } => ("slo", name.value.clone()),
         Source::Health { service, .. } => ("health", service.value.clone()),
         Source::Freshness { name } => ("freshness", name.clone()),
+        Source::Rpo { backup, .. } => ("rpo", backup.value.clone()),
         Source::NoData { kpi } => ("nodata", kpi.value.clone()),
     };
     AlertRow {
@@ -1360,7 +1368,7 @@ fn used_by(plan: &Plan, name: &str, alerts: &[AlertRow]) -> Vec<UsedBy> {
             Section::Slo => ("SLO", entry.to_owned(), "slo"),
             Section::Task => ("task", entry.to_owned(), "freshness"),
             Section::Backup => ("backup", entry.to_owned(), "freshness"),
-            Section::RestoreTest => ("restore test", format!("{entry}.restore_test"), ""),
+            Section::RestoreTest => ("restore test", format!("{entry}.restore_test"), "freshness"),
             Section::Execution => ("the default of", "execution.runbook".to_owned(), ""),
             Section::Severity
             | Section::Oncall
