@@ -164,13 +164,14 @@ fn every_kind_satisfies_promtool_amtool_and_yamllint() {
 
 #[test]
 fn generated_files_are_snapshotted() {
-    // The Alertmanager configuration is one file per build: the fixture's is named after it.
-    for (source, tag, shared) in [
-        ("plans/", "snap-plans", "alertmanager__alertmanager.yaml"),
+    // The Alertmanager and blackbox exporter configurations are one file per build: the
+    // fixture's are named after it.
+    for (source, tag, prefix) in [
+        ("plans/", "snap-plans", ""),
         (
             "tests/fixtures/emit/every-kind.yaml",
             "snap-every",
-            "alertmanager__every-kind__alertmanager.yaml",
+            "every-kind__",
         ),
     ] {
         let out = build(source, tag, &[]);
@@ -187,10 +188,12 @@ fn generated_files_are_snapshotted() {
                 .expect("prefix")
                 .to_string_lossy()
                 .replace('/', "__");
-            let rel = if rel == "alertmanager__alertmanager.yaml" {
-                shared.to_owned()
-            } else {
-                rel
+            let rel = match rel.as_str() {
+                "alertmanager__alertmanager.yaml" => {
+                    format!("alertmanager__{prefix}alertmanager.yaml")
+                }
+                "blackbox__blackbox.yaml" => format!("blackbox__{prefix}blackbox.yaml"),
+                _ => rel,
             };
             let text = std::fs::read_to_string(&f).expect("read");
             insta::assert_snapshot!(rel, text);
