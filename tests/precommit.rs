@@ -89,6 +89,20 @@ fn hooks_run_under_pre_commit() {
         "  owner: sre\n  runbook_base_url: https://docs.example.org/runbooks\n",
         1,
     );
+    // The fixture's Sunday vacuum runs while its hourly incremental backup does
+    // (`task/overlap`, which covers backups since issue 14); this test is about the hooks, so
+    // the vacuum takes 20 minutes and the backups run at half past.
+    let text = text
+        .replacen(
+            "    window: sunday\n    duration: 1h\n",
+            "    window: sunday\n    duration: 20m\n",
+            1,
+        )
+        .replacen(
+            "incremental: {schedule: \"every 1h\"",
+            "incremental: {schedule: \"cron 30 * * * *\"",
+            1,
+        );
     std::fs::write(&plan, text).expect("write plan");
     std::fs::create_dir_all(consumer.join(".github/workflows")).expect("mkdir");
     std::fs::copy(
