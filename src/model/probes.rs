@@ -112,7 +112,7 @@ pub(crate) fn blackbox(plan: &Plan) -> Vec<Blackbox<'_>> {
             };
             Some(Blackbox {
                 service: &service.value,
-                job: format!("blackbox-{name}-{}", service.value),
+                job: job_name(plan, &service.value),
                 module: format!("upkeep_{name}_{}", service.value).replace('-', "_"),
                 target,
                 http,
@@ -123,13 +123,18 @@ pub(crate) fn blackbox(plan: &Plan) -> Vec<Blackbox<'_>> {
         .collect()
 }
 
+/// The blackbox scrape job of a service's HTTP or TCP check: `blackbox-PLAN-SERVICE`.
+fn job_name(plan: &Plan, service: &str) -> String {
+    format!("blackbox-{}-{service}", plan.metadata.name.value)
+}
+
 /// The Prometheus job of a service's health-check series: the blackbox scrape job of an HTTP
 /// or TCP check; `None` for a command check (its series carries `plan` and `service`).
 pub(crate) fn job_of(plan: &Plan, service: &str) -> Option<String> {
     let s = plan.services.get(service)?;
     match s.health.as_ref()?.probe.value {
         Probe::Command(_) => None,
-        _ => Some(format!("blackbox-{}-{service}", plan.metadata.name.value)),
+        _ => Some(job_name(plan, service)),
     }
 }
 
