@@ -270,10 +270,12 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
         deny_warnings: deny,
         ..driver::Options::default()
     };
-    let ws = match load(paths, opts) {
+    let mut ws = match load(paths, opts) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
+    // The reports need only the sources: the checked plans go back before they are written.
+    ws.plans = Vec::new();
     let format = match format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,

@@ -415,7 +415,7 @@ fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> 
     }
 
     // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
-    diags = resolve::apply_lints(&plans, diags);
+    resolve::apply_lints(&plans, &mut diags);
     let mut diagnostics = diags.into_sorted();
     if opts.deny_warnings {
         for d in &mut diagnostics {

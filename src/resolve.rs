@@ -311,7 +311,7 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
 
 /// Apply a plan's `lints:` and `--deny warnings` to the diagnostics in its files: `allow`
 /// drops a warning, `deny` makes it an error; errors stay errors.
-pub(crate) fn apply_lints(plans: &[Plan], diags: Diagnostics) -> Diagnostics {
+pub(crate) fn apply_lints(plans: &[Plan], diags: &mut Diagnostics) {
     use crate::model::LintLevel;
     // Each file's plans, so every diagnostic is looked at once, not once per plan.
     type Lints = [(Sp<String>, Sp<LintLevel>)];
@@ -319,8 +319,8 @@ pub(crate) fn apply_lints(plans: &[Plan], diags: Diagnostics) -> Diagnostics {
     for plan in plans {
         by_file.entry(plan.file).or_default().push(&plan.lints);
     }
-    let mut out = Diagnostics::new();
-    'diags: for mut d in diags {
+    // In place: a run with a hundred thousand warnings never holds two lists of them.
+    diags.retain(|d| {
         let governing = d.span.and_then(|s| by_file.get(&s.file));
         for lints in governing.into_iter().flatten() {
             let level = lints
@@ -330,13 +330,12 @@ pub(crate) fn apply_lints(plans: &[Plan], diags: Diagnostics) -> Diagnostics {
                 .map(|(_, l)| l.value);
             if d.severity == Severity::Warning {
                 match level {
-                    Some(LintLevel::Allow) => continue 'diags,
+                    Some(LintLevel::Allow) => return false,
                     Some(LintLevel::Deny) => d.severity = Severity::Error,
                     Some(LintLevel::Warn) | None => {}
                 }
             }
         }
-        out.push(d);
-    }
-    out
+        true
+    });
 }

@@ -141,6 +141,11 @@ impl Diagnostics {
         self.items.iter_mut()
     }
 
+    /// Keep the diagnostics `keep` says yes to, in place (`keep` may change them).
+    pub fn retain(&mut self, keep: impl FnMut(&mut Diagnostic) -> bool) {
+        self.items.retain_mut(keep);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }
@@ -161,7 +166,9 @@ impl Diagnostics {
     /// Sorted by file, position and code, with exact repeats removed: the order users read
     /// and the order that makes output deterministic.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort_by(|a, b| {
+        // Unstable: a stable sort would allocate half the list again, at the run's peak. The
+        // order stays deterministic: the input order is, and the sort has no randomness.
+        self.items.sort_unstable_by(|a, b| {
             let ka = (
                 a.span.map(|s| (s.file, s.start, s.end)),
                 &a.file,

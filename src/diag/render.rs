@@ -182,6 +182,7 @@ pub fn human_one(d: &Diagnostic, sources: &SourceMap, opts: HumanOptions) -> Str
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
         .with_links(false);
     let notes = foreign_label_notes(d, sources);
     let mut owned;
