@@ -72,6 +72,9 @@ enum Command {
         /// Turn warnings into errors
         #[arg(long, value_enum)]
         deny: Option<DenyArg>,
+        /// Most plan text one run reads, all files together (default 64MiB)
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_input: Option<u64>,
     },
     /// Compile plans into deploy artefacts
     Build {
@@ -98,6 +101,9 @@ enum Command {
         /// Turn warnings into errors
         #[arg(long, value_enum)]
         deny: Option<DenyArg>,
+        /// Most plan text one run reads, all files together (default 64MiB)
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_input: Option<u64>,
     },
     /// Explain a diagnostic code, or list them all
     Explain {
@@ -166,7 +172,8 @@ fn run(command: Command) -> u8 {
             paths,
             format,
             deny,
-        } => check(paths, format, deny.is_some()),
+            max_input,
+        } => check(paths, format, deny.is_some(), max_input),
         Command::Build {
             paths,
             out,
@@ -176,6 +183,7 @@ fn run(command: Command) -> u8 {
             templates,
             runbook_base_url,
             deny,
+            max_input,
         } => build(
             paths,
             &out,
@@ -185,6 +193,7 @@ fn run(command: Command) -> u8 {
             templates.as_deref(),
             runbook_base_url,
             deny.is_some(),
+            max_input,
         ),
         Command::Explain { code } => explain(code.as_deref()),
         Command::Schema => {
@@ -255,6 +264,26 @@ fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace) {
     let _ = err.flush();
 }
 
+/// `--max-input SIZE`: bytes, or a whole number of `KiB`, `MiB` or `GiB`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}`; write e.g. `256MiB`")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is not a size; write e.g. `256MiB`"))
+}
+
 fn exit_code(ws: &Workspace) -> u8 {
     if ws.has_io_failure() {
         EXIT_USAGE
@@ -265,9 +294,10 @@ fn exit_code(ws: &Workspace) -> u8 {
     }
 }
 
-fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool) -> u8 {
+fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool, max_input: Option<u64>) -> u8 {
     let opts = driver::Options {
         deny_warnings: deny,
+        max_input,
         ..driver::Options::default()
     };
     let mut ws = match load(paths, opts) {
@@ -335,6 +365,7 @@ fn build(
     templates: Option<&std::path::Path>,
     runbook_base_url: Option<String>,
     deny: bool,
+    max_input: Option<u64>,
 ) -> u8 {
     use crate::emit::{self, Target};
     let mut selected = Vec::new();
@@ -372,6 +403,7 @@ fn build(
     let opts = driver::Options {
         deny_warnings: deny,
         runbook_base_url: runbook_base_url.is_some(),
+        max_input,
     };
     let mut ws = match load(paths, opts) {
         Ok(ws) => ws,

@@ -52,6 +52,15 @@ pub struct Options {
     /// `upkeep build --runbook-base-url`: the build makes runbook links absolute, so plans
     /// without `metadata.runbook_base_url` are not warned about relative ones.
     pub runbook_base_url: bool,
+    /// `--max-input`: most bytes of plan text the run reads (default
+    /// [`load::MAX_INPUT_BYTES`]).
+    pub max_input: Option<u64>,
+}
+
+impl Options {
+    fn max_input(self) -> u64 {
+        self.max_input.unwrap_or(load::MAX_INPUT_BYTES as u64)
+    }
 }
 
 struct Loader {
@@ -66,6 +75,8 @@ struct Loader {
     /// What names a file in generated files outside a repository: each directory named on the
     /// command line, or the directory of each file named (canonical).
     anchors: Vec<PathBuf>,
+    /// Most bytes of plan text the run reads, imports included.
+    max_input: u64,
 }
 
 /// The tree a path argument names: a directory itself; for a file, the working directory when
@@ -124,7 +135,7 @@ impl Loader {
     /// Read, parse, validate and lower one file (once).
     fn file(&mut self, path: &Path, explicit: bool) -> Option<FileId> {
         let before = self.sources.len();
-        let id = load::read(path, &mut self.sources, &mut self.diags)?;
+        let id = load::read(path, &mut self.sources, self.max_input, &mut self.diags)?;
         if self.sources.len() == before {
             return Some(id); // already loaded
         }
@@ -240,6 +251,7 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             pending: Vec::new(),
             anchors: files.iter().map(|(p, _)| anchor_of(p)).collect(),
             trees,
+            max_input: opts.max_input(),
         };
         let count = files.len();
         let mut roots = Vec::new();
@@ -264,7 +276,7 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
 
 fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath> {
     let mut diags = Diagnostics::new();
-    let found = load::discover(paths, &mut diags)?;
+    let found = load::discover(paths, opts.max_input(), &mut diags)?;
     if !found.is_empty() {
         crate::schema::prepare();
     }
@@ -276,6 +288,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         pending: Vec::new(),
         trees: paths.iter().map(|p| tree_of(p)).collect(),
         anchors: paths.iter().map(|p| anchor_of(p)).collect(),
+        max_input: opts.max_input(),
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut roots = Vec::new();
@@ -283,7 +296,12 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
     let mut fresh = Vec::new();
     for (path, explicit) in &found {
         let before = loader.sources.len();
-        if let Some(id) = load::read(path, &mut loader.sources, &mut loader.diags) {
+        if let Some(id) = load::read(
+            path,
+            &mut loader.sources,
+            loader.max_input,
+            &mut loader.diags,
+        ) {
             if loader.sources.len() > before {
                 fresh.push((id, *explicit));
             }

@@ -16,18 +16,22 @@ use crate::span::FileId;
 /// Most files one run reads.
 pub const MAX_FILES: usize = 20_000;
 
-/// Most bytes of plan text one run reads, all files together: every file stays in memory for
-/// the whole run (diagnostics show its text), so this bounds memory as [`MAX_FILE_BYTES`] does
-/// one file's. About 4,000 plans of realistic size (the benchmark's) fit.
+/// Most bytes of plan text one run reads, all files together, unless `--max-input` says
+/// otherwise: every file stays in memory for the whole run (diagnostics show its text), so this
+/// bounds memory as [`MAX_FILE_BYTES`] does one file's. About 4,000 plans of realistic size
+/// (the benchmark's) fit.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
-fn input_limit(total: u64, name: String) -> Diagnostic {
+fn input_limit(total: u64, limit: u64, name: String) -> Diagnostic {
     Diagnostic::new(
         Code::Input,
-        format!("the plan files hold {total} bytes, more than the limit of {MAX_INPUT_BYTES} for one run"),
+        format!("the plan files hold {total} bytes, more than the limit of {limit} for one run"),
     )
     .in_file(name)
-    .help("check a smaller tree, or split the run: each plan with its imports can be checked on its own")
+    .help(format!(
+        "check a smaller tree, or split the run (each plan with its imports can be checked on its own); on a machine with the memory, raise the limit: `--max-input {}MiB` (a run holds about ten times its plan text)",
+        total.div_ceil(1024 * 1024)
+    ))
 }
 
 /// A path argument that does not exist: a usage error, not a diagnostic about a plan.
@@ -38,6 +42,7 @@ pub struct MissingPath(pub PathBuf);
 /// whether it was named explicitly.
 pub fn discover(
     paths: &[PathBuf],
+    max_input: u64,
     diags: &mut Diagnostics,
 ) -> Result<Vec<(PathBuf, bool)>, MissingPath> {
     let mut out = Vec::new();
@@ -99,8 +104,12 @@ pub fn discover(
         .iter()
         .map(|(p, _)| std::fs::metadata(p).map_or(0, |m| if m.is_file() { m.len() } else { 0 }))
         .sum();
-    if total > MAX_INPUT_BYTES as u64 {
-        diags.push(input_limit(total, crate::source::display_name(&paths[0])));
+    if total > max_input {
+        diags.push(input_limit(
+            total,
+            max_input,
+            crate::source::display_name(&paths[0]),
+        ));
         out.clear();
     }
     Ok(out)
@@ -136,7 +145,12 @@ fn declares_upkeep(path: &Path) -> bool {
 
 /// Read a file into the source map (once per canonical path). `None` with a diagnostic when it
 /// cannot be read, is too large or is not UTF-8.
-pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Option<FileId> {
+pub fn read(
+    path: &Path,
+    sources: &mut SourceMap,
+    max_input: u64,
+    diags: &mut Diagnostics,
+) -> Option<FileId> {
     let key = canonical(path);
     if let Some(id) = sources.find(&key) {
         return Some(id);
@@ -166,9 +180,9 @@ pub fn read(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Op
         );
         return None;
     }
-    if sources.bytes() as u64 + size > MAX_INPUT_BYTES as u64 {
+    if sources.bytes() as u64 + size > max_input {
         // Imports read after discovery count too.
-        diags.push(input_limit(sources.bytes() as u64 + size, name));
+        diags.push(input_limit(sources.bytes() as u64 + size, max_input, name));
         return None;
     }
     let bytes = match std::fs::read(path) {

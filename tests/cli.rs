@@ -313,6 +313,47 @@ fn too_much_input() {
     let o = upkeep(&["check", "--format", "json", dir.to_str().expect("utf-8")]);
     assert_eq!(code(&o), 1);
     assert_eq!(json_codes(&o), ["limit/input"]);
+    // The help's advice: a higher limit for the run reads every file.
+    let help = stdout(&o);
+    let size = help
+        .split("--max-input ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the help names a --max-input size")
+        .to_owned();
+    let o = upkeep(&[
+        "check",
+        "--format",
+        "json",
+        "--max-input",
+        &size,
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        !json_codes(&o).iter().any(|c| c.starts_with("limit/")),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        stdout(&o).contains(&format!(
+            "\"files\": {}",
+            upkeep::load::MAX_INPUT_BYTES / per_file + 1
+        )),
+        "{}",
+        stdout(&o)
+    );
+    // A limit below one file's size refuses the tree again; a size that is not one is a usage error.
+    let o = upkeep(&[
+        "check",
+        "--format",
+        "json",
+        "--max-input",
+        "1MiB",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(json_codes(&o), ["limit/input"]);
+    let o = upkeep(&["check", "--max-input", "64MB", dir.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 2);
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
