@@ -716,7 +716,9 @@ fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
         let _ = err.flush();
     }
     let Some(plan) = imported.plan else {
-        return EXIT_ERRORS;
+        // A file that could not be read at all is an I/O failure, as for `check`.
+        let io = diags.iter().any(|d| d.span.is_none());
+        return if io { EXIT_USAGE } else { EXIT_ERRORS };
     };
     for e in &imported.report.entries {
         say!("{}: {} → {}", e.origin, e.rule, e.became);

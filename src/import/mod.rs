@@ -10,6 +10,7 @@
 
 mod lift;
 mod rules;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -47,6 +48,20 @@ pub struct Entry {
     /// `kpis.NAME critical (up)`.
     pub became: String,
     pub outcome: Outcome,
+    /// For an imported alert: what it was, and the alert of the plan it became.
+    pub alert: Option<AlertFacts>,
+}
+
+/// An input alert and the plan's alert it became.
+#[derive(Clone, Debug)]
+pub struct AlertFacts {
+    pub name: String,
+    pub expr: String,
+    pub for_: Option<String>,
+    pub labels: Vec<(String, String)>,
+    /// The KPI, and its alert's name (`HostOutOfMemoryCritical`).
+    pub kpi: String,
+    pub imported: String,
 }
 
 /// How far a rule was lifted.
@@ -127,8 +142,12 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
     let plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
     let header = vec![
         format!(
-            "Imported by `upkeep import` from {} file(s).",
-            out.report.files
+            "Imported by `upkeep import` from {}.",
+            out.sources
+                .iter()
+                .map(|(_, f)| format!("`{}`", f.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         "Each entry says which rule it came from. Check it with `upkeep check`.".to_owned(),
     ];
@@ -136,14 +155,17 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
     out
 }
 
+/// A threshold of a KPI: comparator, value, level, and the report entry of its rule.
+type Slot = (Op, f64, String, usize);
+
 /// A KPI being built.
 struct Kpi {
     comments: Vec<String>,
     service: String,
     description: Option<String>,
     indicator: Indicator,
-    warning: Option<(Op, f64, String)>,
-    critical: Option<(Op, f64, String)>,
+    warning: Option<Slot>,
+    critical: Option<Slot>,
     for_: String,
 }
 
@@ -177,6 +199,7 @@ fn build(
                     rule: format!("record {rec}"),
                     became: "not imported: a plan records only its own indicators; keep this rule in its file".to_owned(),
                     outcome: Outcome::NotImported,
+                    alert: None,
                 });
                 continue;
             }
@@ -252,7 +275,7 @@ fn build(
         let kind = indicator_kind(&indicator);
         if let Some((kname, k)) = joined {
             let existing = k.warning.as_ref().or(k.critical.as_ref()).cloned();
-            if let Some((eop, evalue, elevel)) = existing
+            if let Some((eop, evalue, elevel, eentry)) = existing
                 && eop.above() == op.above()
                 && elevel != severity
                 && evalue.to_bits() != value.to_bits()
@@ -265,20 +288,27 @@ fn build(
                 };
                 // The more urgent level takes the threshold further out.
                 if first_more_urgent != new_beyond {
+                    let entry = report.entries.len();
                     let (w, c) = if new_beyond {
-                        ((eop, evalue, elevel), (op, value, severity.clone()))
+                        (
+                            (eop, evalue, elevel, eentry),
+                            (op, value, severity.clone(), entry),
+                        )
                     } else {
-                        ((op, value, severity.clone()), (eop, evalue, elevel))
+                        (
+                            (op, value, severity.clone(), entry),
+                            (eop, evalue, elevel, eentry),
+                        )
                     };
                     k.warning = Some(w);
                     k.critical = Some(c);
                     k.comments.extend(comments);
-                    let slot = if new_beyond { "critical" } else { "warning" };
                     report.entries.push(Entry {
                         origin,
                         rule: format!("alert {alert}"),
-                        became: format!("kpis.{kname} {slot} ({kind})"),
+                        became: format!("kpis.{kname} ({kind})"),
                         outcome,
+                        alert: Some(facts(r, &alert)),
                     });
                     continue;
                 }
@@ -298,16 +328,14 @@ fn build(
             name = format!("{base}_{n}");
             n += 1;
         }
-        let slot = (op, value, severity.clone());
+        let slot = (op, value, severity.clone(), report.entries.len());
         let critical = severity == "critical";
         report.entries.push(Entry {
             origin,
             rule: format!("alert {alert}"),
-            became: format!(
-                "kpis.{name} {} ({kind})",
-                if critical { "critical" } else { "warning" }
-            ),
+            became: format!("kpis.{name} ({kind})"),
             outcome,
+            alert: Some(facts(r, &alert)),
         });
         plan.kpis.push((
             name,
@@ -322,7 +350,45 @@ fn build(
             },
         ));
     }
+    // Which alert of its KPI each rule became, now that the slots are settled.
+    for (name, k) in &plan.kpis {
+        for (slot, word) in [(&k.warning, "warning"), (&k.critical, "critical")] {
+            let Some((_, _, _, i)) = slot else { continue };
+            if let Some(e) = report.entries.get_mut(*i) {
+                e.became = e.became.replacen(' ', &format!(" {word} "), 1);
+                if let Some(a) = &mut e.alert {
+                    a.kpi.clone_from(name);
+                    a.imported = format!("{}{}", camel(name), camel(word));
+                }
+            }
+        }
+    }
     plan
+}
+
+/// What the equivalence test needs of an imported alert.
+fn facts(r: &SourceRule, alert: &str) -> AlertFacts {
+    AlertFacts {
+        name: alert.to_owned(),
+        expr: r.expr.clone(),
+        for_: r.for_.clone(),
+        labels: r.labels.clone(),
+        kpi: String::new(),
+        imported: String::new(),
+    }
+}
+
+/// `host_out_of_memory` → `HostOutOfMemory`, as the plan names a KPI's alerts.
+fn camel(name: &str) -> String {
+    name.split(['_', '-'])
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn indicator_kind(i: &Indicator) -> &'static str {
@@ -449,7 +515,7 @@ impl Plan {
                 .filter(|(_, k)| {
                     [&k.warning, &k.critical]
                         .iter()
-                        .any(|s| s.as_ref().is_some_and(|(_, _, lv)| lv == l))
+                        .any(|s| s.as_ref().is_some_and(|(_, _, lv, _)| lv == l))
                 })
                 .filter_map(|(_, k)| Duration::parse(&k.for_, false).ok())
                 .map(|f| Duration::from_secs(round_up_hour(f.as_secs() + 600)))
@@ -520,10 +586,10 @@ impl Kpi {
             Indicator::Expr(e) => (Yaml::map().with("expr", e.as_str()), Some("count"), ""),
         };
         let mut levels = Yaml::map();
-        if let Some((_, _, l)) = &self.warning {
+        if let Some((_, _, l, _)) = &self.warning {
             levels.push("warning", l.as_str());
         }
-        if let Some((_, _, l)) = &self.critical {
+        if let Some((_, _, l, _)) = &self.critical {
             levels.push("critical", l.as_str());
         }
         Yaml::map()
@@ -535,13 +601,13 @@ impl Kpi {
                 "warning",
                 self.warning
                     .as_ref()
-                    .map(|(o, v, _)| threshold(*o, *v, suffix)),
+                    .map(|(o, v, _, _)| threshold(*o, *v, suffix)),
             )
             .with_opt(
                 "critical",
                 self.critical
                     .as_ref()
-                    .map(|(o, v, _)| threshold(*o, *v, suffix)),
+                    .map(|(o, v, _, _)| threshold(*o, *v, suffix)),
             )
             .with("for", self.for_.as_str())
             .with("levels", levels)
