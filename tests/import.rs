@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use upkeep::driver::{self, Options};
@@ -268,4 +269,64 @@ fn equivalence(files: &[PathBuf]) -> (usize, usize, Vec<String>) {
         }
     }
     (equivalent, untested, differ)
+}
+
+#[test]
+fn hostile_input_is_bounded_as_for_check() {
+    // An alias bomb: each level doubles the one before.
+    let mut bomb = String::from("a0: &a0 [x, x]\n");
+    for i in 1..40 {
+        let _ = writeln!(bomb, "a{i}: &a{i} [*a{}, *a{}]", i - 1, i - 1);
+    }
+    bomb.push_str("groups: []\n");
+    let imported = import_text("bomb", &bomb);
+    assert!(imported.plan.is_none());
+    let codes: Vec<&str> = imported.diagnostics.iter().map(|d| d.code.name()).collect();
+    assert!(codes.iter().any(|c| c.starts_with("limit/")), "{codes:?}");
+    // Nesting deeper than the parser's budget.
+    let deep = format!("groups: {}{}\n", "[".repeat(200), "]".repeat(200));
+    let imported = import_text("deep", &deep);
+    assert!(imported.plan.is_none());
+    let codes: Vec<&str> = imported.diagnostics.iter().map(|d| d.code.name()).collect();
+    assert!(codes.contains(&"limit/depth"), "{codes:?}");
+    // More than the file-size limit.
+    let big = "# padding\n".repeat(upkeep::parse::MAX_FILE_BYTES / 10 + 1);
+    let imported = import_text("big", &big);
+    assert!(imported.plan.is_none());
+    let codes: Vec<&str> = imported.diagnostics.iter().map(|d| d.code.name()).collect();
+    assert_eq!(codes, ["limit/file-size"]);
+}
+
+#[test]
+fn sloth_generated_rule_files_import_into_plans_that_check_clean() {
+    let mut files = Vec::new();
+    rule_files(&corpus().join("sloth/_gen"), &mut files);
+    assert!(files.len() >= 15, "{} files", files.len());
+    for f in &files {
+        let imported = import::import(std::slice::from_ref(f), "imported");
+        let plan = imported
+            .plan
+            .unwrap_or_else(|| panic!("{}: not imported", f.display()));
+        // The recording rules stay in their file, and the report says so.
+        let records = std::fs::read_to_string(f)
+            .expect("read")
+            .matches("record:")
+            .count();
+        assert_eq!(
+            imported.report.count(Outcome::NotImported),
+            records,
+            "{}",
+            f.display()
+        );
+        let ws = driver::check_texts(
+            vec![(PathBuf::from("imported.yaml"), plan.clone())],
+            Options::default(),
+        );
+        assert!(
+            ws.diagnostics.is_empty(),
+            "{}:\n{}\n{plan}",
+            f.display(),
+            common::human(&ws)
+        );
+    }
 }

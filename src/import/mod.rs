@@ -322,6 +322,8 @@ fn build(
             .filter(|b| !b.is_empty())
             .unwrap_or(&snaked)
             .to_owned();
+        // Names are at most 63 characters; room is left for a `_N` that keeps them unique.
+        let base = fit(&base, 59, '_');
         let mut name = base.clone();
         let mut n = 2;
         while !names.insert(name.clone()) {
@@ -455,9 +457,21 @@ fn snake(s: &str) -> String {
     }
 }
 
-/// A rule group's name as a service name.
+/// `name` cut to at most `max` characters, without a trailing separator.
+fn fit(name: &str, max: usize, sep: char) -> String {
+    let cut: String = name.chars().take(max).collect();
+    let cut = cut.trim_end_matches(sep);
+    if cut.is_empty() {
+        name.chars().take(1).collect()
+    } else {
+        cut.to_owned()
+    }
+}
+
+/// A rule group's name as a service name (groups whose names are equal in their first 63
+/// characters share a service).
 fn service_name(group: &str) -> String {
-    let s = snake(group).replace('_', "-");
+    let s = fit(&snake(group).replace('_', "-"), 63, '-');
     if s.starts_with("alert-") && group.is_empty() {
         "imported".to_owned()
     } else {
