@@ -147,6 +147,21 @@ enum Command {
         /// (the default)
         name: Option<String>,
     },
+    /// Read Prometheus rule files into a plan: a KPI per alert, commented with its origin
+    ///
+    /// The plan goes to standard output (or `--out`), the report of what each rule became to
+    /// standard error.
+    Import {
+        /// Prometheus rule files (`groups:`, `PrometheusRule` objects, multi-document YAML)
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The plan's name
+        #[arg(long, default_value = "imported")]
+        name: String,
+        /// Write the plan to this file instead of standard output
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print a plan's service dependency graph as Graphviz DOT
     Graph {
         /// A plan file (or a directory: one graph per plan)
@@ -209,6 +224,7 @@ fn run(command: Command) -> u8 {
         Command::Diff { paths, git, format } => diff(paths, git.as_deref(), format),
         Command::Init { name } => init(name.as_deref()),
         Command::Graph { plan } => graph(&plan),
+        Command::Import { files, name, out } => import(&files, &name, out.as_deref()),
     }
 }
 
@@ -711,6 +727,47 @@ fn init(name: Option<&str>) -> u8 {
             EXIT_USAGE
         }
     }
+}
+
+fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
+    if !crate::init::valid_name(name) {
+        say!(
+            "error: `{name}` is not a plan name: use lowercase letters, digits and `-` (at most 63)"
+        );
+        return EXIT_USAGE;
+    }
+    let imported = crate::import::import(files, name);
+    let diags = imported.diagnostics.into_sorted();
+    if !diags.is_empty() {
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+        let _ = render::human_to(
+            &mut err,
+            &diags,
+            &imported.sources,
+            imported.report.files,
+            stderr_human(),
+        );
+        let _ = err.flush();
+    }
+    let Some(plan) = imported.plan else {
+        // A file that could not be read at all is an I/O failure, as for `check`.
+        let io = diags.iter().any(|d| d.span.is_none());
+        return if io { EXIT_USAGE } else { EXIT_ERRORS };
+    };
+    for e in &imported.report.entries {
+        say!("{}: {} → {}", e.origin, e.rule, e.became);
+    }
+    say!("imported {}", imported.report.summary());
+    match out {
+        None => stdout(&plan),
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &plan) {
+                say!("error: cannot write `{}`: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    EXIT_OK
 }
 
 fn graph(path: &std::path::Path) -> u8 {

@@ -4,7 +4,8 @@
 //! → [`schema`] (JSON Schema gate) → [`lower`] (typed [`model`], with [`value`] syntax) →
 //! `resolve` (imports, references) → `check` (semantic lints) → [`emit`] (artefacts) →
 //! [`write`](mod@write) (atomic, or `--check`). [`driver`] runs them;
-//! [`diag`] is what they all report into; [`cli`] is the command line.
+//! [`diag`] is what they all report into; [`cli`] is the command line. [`import`] reads other
+//! tools' rule files into a plan.
 
 pub(crate) mod check;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod diff;
 pub mod driver;
 pub mod emit;
 pub(crate) mod graph;
+pub mod import;
 pub(crate) mod init;
 pub mod load;
 pub mod lower;

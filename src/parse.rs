@@ -229,6 +229,13 @@ impl<'de> Deserialize<'de> for Raw {
 }
 
 fn options() -> serde_saphyr::Options {
+    options_for(1)
+}
+
+/// Most documents in one file read by [`parse_documents`] (a multi-document rule file).
+pub const MAX_DOCUMENTS: usize = 1000;
+
+fn options_for(max_documents: usize) -> serde_saphyr::Options {
     let mut opts = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
@@ -236,7 +243,7 @@ fn options() -> serde_saphyr::Options {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
             max_nodes: MAX_NODES,
-            max_documents: 1,
+            max_documents: max_documents,
         },
     };
     opts.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
@@ -269,6 +276,41 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Diagnostics) -> Opti
         Err(e) => {
             diags.push(yaml_error(file, source, &e));
             None
+        }
+    }
+}
+
+/// Parse a file of one or more YAML documents (`---`-separated), with the budgets of [`parse`];
+/// empty documents are left out. Used for the files `upkeep import` reads, never for plans.
+pub fn parse_documents(file: FileId, source: &SourceFile, diags: &mut Diagnostics) -> Vec<Node> {
+    let text = source.text.as_str();
+    if text.len() > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::new(
+                Code::FileSize,
+                format!(
+                    "file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
+                    text.len()
+                ),
+            )
+            .at(Span::file_start(file))
+            .help("split the file into smaller files and import them together"),
+        );
+        return Vec::new();
+    }
+    match serde_saphyr::from_multiple_with_options::<Raw>(text, options_for(MAX_DOCUMENTS)) {
+        Ok(docs) => docs
+            .into_iter()
+            .map(|Raw(mut node)| {
+                fix_positions(&mut node, source);
+                check_duplicate_keys(file, &mut node, diags);
+                node
+            })
+            .filter(|n| n.value != Value::Null)
+            .collect(),
+        Err(e) => {
+            diags.push(yaml_error(file, source, &e));
+            Vec::new()
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The command line as users and CI run it: exit codes, every output format (SARIF validated by
 //! the official SARIF 2.1.0 schema and Microsoft's validator), `explain`, `schema`, `schedule`,
-//! colour only on a terminal.
+//! colour only on a terminal, `import`.
 
 mod common;
 
@@ -518,4 +518,43 @@ fn explain_states_the_unit_contract() {
         );
         assert!(text.contains("`ratio`"), "{name}:\n{text}");
     }
+}
+
+#[test]
+fn import_command() {
+    let dir = scratch("import");
+    let rules = common::root()
+        .join("../shared/corpus/prometheus-rules/awesome-prometheus-alerts/redis/oliver006-redis-exporter.yml");
+    let rules = rules.to_str().expect("utf-8");
+    let plan = dir.join("redis.yaml");
+    let o = upkeep(&[
+        "import",
+        rules,
+        "--name",
+        "redis",
+        "--out",
+        plan.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let report = stderr(&o);
+    assert!(
+        report.contains(":9: alert RedisDown → kpis.redis_down critical (expr)"),
+        "{report}"
+    );
+    assert!(
+        report.ends_with("imported 1 file, 12 rules: 0 lifted into typed KPIs/SLOs, 12 kept as expr, 0 not imported\n"),
+        "{report}"
+    );
+    let o = upkeep(&["check", plan.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // To standard output without `--out`, the same plan.
+    let o = upkeep(&["import", rules, "--name", "redis"]);
+    assert_eq!(stdout(&o), std::fs::read_to_string(&plan).expect("read"));
+    // A missing file is an I/O failure; a file that is not YAML an error with its span.
+    assert_eq!(code(&upkeep(&["import", "no/such/rules.yml"])), 2);
+    let bad = dir.join("bad.yml");
+    std::fs::write(&bad, "groups:\n- name: a\n  rules: [\n").expect("write");
+    let o = upkeep(&["import", bad.to_str().expect("utf-8")]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("bad.yml:"), "{}", stderr(&o));
 }

@@ -16,7 +16,7 @@
 //! - Jobs: every automated task and backup level alerts when
 //!   `upkeep_task_last_success_timestamp_seconds` is older than 1.5 × its interval.
 
-mod feed;
+pub(crate) mod feed;
 pub(crate) mod gofmt;
 pub(crate) mod scrape;
 mod tests;

@@ -1,0 +1,350 @@
+//! What an alert's `PromQL` means: a threshold on an indicator (`X > 90`, `X > 90 and Y`), with
+//! the indicator recognised where the plan has a typed one (`up`, `histogram_quantile`), or a
+//! condition that holds whenever the expression returns anything.
+//!
+//! **Invariant:** a lift never changes when the alert fires: the indicator and threshold
+//! compare exactly what the original compares, or the expression is kept whole (`Presence`).
+
+use promql_parser::label::MatchOp;
+use promql_parser::parser::{self, Expr};
+
+/// A comparator a plan threshold can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Op {
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+        }
+    }
+
+    fn flipped(self) -> Op {
+        match self {
+            Op::Gt => Op::Lt,
+            Op::Ge => Op::Le,
+            Op::Lt => Op::Gt,
+            Op::Le => Op::Ge,
+        }
+    }
+
+    pub(crate) fn above(self) -> bool {
+        matches!(self, Op::Gt | Op::Ge)
+    }
+}
+
+/// The indicator of an imported KPI.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Indicator {
+    /// `up{job="J"}`.
+    Up {
+        job: String,
+    },
+    /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))`.
+    Latency {
+        histogram: String,
+        quantile: f64,
+        window: String,
+        selector: String,
+    },
+    Expr(String),
+}
+
+/// What an alert expression became.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Lifted {
+    /// The alert fires for each series of the indicator beyond the threshold.
+    Threshold {
+        indicator: Indicator,
+        op: Op,
+        value: f64,
+    },
+    /// The alert fires for each series the expression returns, whatever its value: the
+    /// indicator is 1 for each of them (`!= bool NaN` holds for every value, `NaN` and `Inf`
+    /// included), and `0` when there is none, so that "no data" is not an alert.
+    Presence(String),
+}
+
+/// Lift an alert expression; `Err` with the parser's message when it is not `PromQL`.
+pub(crate) fn lift(expr: &str) -> Result<Lifted, String> {
+    let ast = parser::parse(expr)?;
+    Ok(threshold(&ast).unwrap_or_else(|| Lifted::Presence(presence(expr.trim()))))
+}
+
+/// The indicator expression of a presence condition.
+pub(crate) fn presence(expr: &str) -> String {
+    format!("({expr}) != bool NaN or vector(0)")
+}
+
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        other => other,
+    }
+}
+
+fn comparison(op: &str) -> Option<Op> {
+    Some(match op {
+        ">" => Op::Gt,
+        ">=" => Op::Ge,
+        "<" => Op::Lt,
+        "<=" => Op::Le,
+        _ => return None,
+    })
+}
+
+/// `X op N`, `N op X`, `(X op N) and Y`, `(X op N) unless Y`, `up… == 0`.
+fn threshold(e: &Expr) -> Option<Lifted> {
+    let Expr::Binary(b) = unparen(e) else {
+        return None;
+    };
+    let op = b.op.to_string();
+    if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
+        return None;
+    }
+    if op == "and" || op == "unless" {
+        // Filtering by another vector's labels commutes with a filter on the value.
+        let Some(Lifted::Threshold {
+            indicator: Indicator::Expr(x),
+            op: cmp,
+            value,
+        }) = simple_threshold(&b.lhs)
+        else {
+            return None;
+        };
+        let modifier = b
+            .modifier
+            .as_ref()
+            .and_then(|m| m.matching.as_ref())
+            .map(|m| {
+                let (word, labels) = match m {
+                    parser::LabelModifier::Include(l) => ("on", l),
+                    parser::LabelModifier::Exclude(l) => ("ignoring", l),
+                };
+                format!(" {word}({})", labels.labels.join(", "))
+            })
+            .unwrap_or_default();
+        let text = format!("({x}) {op}{modifier} ({})", b.rhs);
+        return checked(text).map(|t| Lifted::Threshold {
+            indicator: Indicator::Expr(t),
+            op: cmp,
+            value,
+        });
+    }
+    simple_threshold(e)
+}
+
+fn simple_threshold(e: &Expr) -> Option<Lifted> {
+    let Expr::Binary(b) = unparen(e) else {
+        return None;
+    };
+    if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
+        return None;
+    }
+    let op = b.op.to_string();
+    let (x, value, cmp) = if let Some(v) = constant(&b.rhs) {
+        (&*b.lhs, v, comparison(&op))
+    } else if let Some(v) = constant(&b.lhs) {
+        (&*b.rhs, v, comparison(&op).map(Op::flipped))
+    } else {
+        return None;
+    };
+    if constant(x).is_some() || !value.is_finite() {
+        return None;
+    }
+    // `up == 0` is `up < 1`: `up` is 0 or 1.
+    let cmp = match (cmp, op.as_str(), up_selector(x)) {
+        (Some(c), _, _) => c,
+        (None, "==", Some(_)) if value == 0.0 => Op::Lt,
+        _ => return None,
+    };
+    let value = if op == "==" { 1.0 } else { value };
+    let indicator = if let Some(job) = up_selector(x) {
+        Indicator::Up { job }
+    } else if let Some(l) = latency(x) {
+        l
+    } else {
+        Indicator::Expr(checked(x.to_string())?)
+    };
+    Some(Lifted::Threshold {
+        indicator,
+        op: cmp,
+        value,
+    })
+}
+
+/// The text of an expression, if it reads back as `PromQL`.
+fn checked(text: String) -> Option<String> {
+    parser::parse(&text).is_ok().then_some(text)
+}
+
+/// A number: a literal, or arithmetic on literals (`60 * 60 * 48`).
+fn constant(e: &Expr) -> Option<f64> {
+    match unparen(e) {
+        Expr::NumberLiteral(n) => Some(n.val),
+        Expr::Unary(u) => constant(&u.expr).map(|v| -v),
+        Expr::Binary(b) => {
+            let (l, r) = (constant(&b.lhs)?, constant(&b.rhs)?);
+            match b.op.to_string().as_str() {
+                "+" => Some(l + r),
+                "-" => Some(l - r),
+                "*" => Some(l * r),
+                "/" => Some(l / r),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `up{job="J"}` (and nothing else): the job.
+fn up_selector(e: &Expr) -> Option<String> {
+    let Expr::VectorSelector(vs) = unparen(e) else {
+        return None;
+    };
+    if vs.name.as_deref() != Some("up") || vs.offset.is_some() || vs.at.is_some() {
+        return None;
+    }
+    let ms: Vec<_> = vs
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .collect();
+    match ms.as_slice() {
+        [m] if m.name == "job" && matches!(m.op, MatchOp::Equal) && !m.value.is_empty() => {
+            Some(m.value.clone())
+        }
+        _ => None,
+    }
+}
+
+/// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))` with a non-empty selector
+/// (the plan's latency indicator adds the service's job when it has none).
+fn latency(e: &Expr) -> Option<Indicator> {
+    let Expr::Call(c) = unparen(e) else {
+        return None;
+    };
+    if c.func.name != "histogram_quantile" || c.args.args.len() != 2 {
+        return None;
+    }
+    let quantile = constant(&c.args.args[0])?;
+    if !(0.0..=1.0).contains(&quantile) {
+        return None;
+    }
+    let Expr::Aggregate(a) = unparen(&c.args.args[1]) else {
+        return None;
+    };
+    let by_le =
+        matches!(&a.modifier, Some(parser::LabelModifier::Include(l)) if l.labels == ["le"]);
+    if a.op.to_string() != "sum" || !by_le || a.param.is_some() {
+        return None;
+    }
+    let Expr::Call(rate) = unparen(&a.expr) else {
+        return None;
+    };
+    if rate.func.name != "rate" || rate.args.args.len() != 1 {
+        return None;
+    }
+    let Expr::MatrixSelector(ms) = unparen(&rate.args.args[0]) else {
+        return None;
+    };
+    let vs = &ms.vs;
+    let histogram = vs.name.as_deref()?.strip_suffix("_bucket")?.to_owned();
+    if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
+        return None;
+    }
+    let sel: Vec<String> = vs
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(ToString::to_string)
+        .collect();
+    if sel.is_empty() {
+        return None;
+    }
+    let window = crate::value::duration::Duration::from_secs(ms.range.as_secs()).to_string();
+    Some(Indicator::Latency {
+        histogram,
+        quantile,
+        window,
+        selector: sel.join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(expr: &str) -> Lifted {
+        lift(expr).unwrap()
+    }
+
+    #[test]
+    fn thresholds_on_either_side_and_constants() {
+        assert_eq!(
+            t("time() - x > 60 * 60 * 48"),
+            Lifted::Threshold {
+                indicator: Indicator::Expr("time() - x".to_owned()),
+                op: Op::Gt,
+                value: 172_800.0
+            }
+        );
+        assert!(
+            matches!(t("5 > x"), Lifted::Threshold { op: Op::Lt, value, .. } if value.to_bits() == 5f64.to_bits())
+        );
+    }
+
+    #[test]
+    fn and_filters_commute_with_the_threshold() {
+        let Lifted::Threshold { indicator, .. } = t("a / b * 100 > 90 and on(instance) b > 0")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            indicator,
+            Indicator::Expr("(a / b * 100) and on(instance) (b > 0)".to_owned())
+        );
+    }
+
+    #[test]
+    fn up_and_latency_are_typed() {
+        assert_eq!(
+            t(r#"up{job="api"} == 0"#),
+            Lifted::Threshold {
+                indicator: Indicator::Up {
+                    job: "api".to_owned()
+                },
+                op: Op::Lt,
+                value: 1.0
+            }
+        );
+        let Lifted::Threshold { indicator, .. } = t(
+            r#"histogram_quantile(0.99, sum by (le) (rate(http_seconds_bucket{job="a"}[5m]))) > 0.5"#,
+        ) else {
+            panic!()
+        };
+        assert!(
+            matches!(indicator, Indicator::Latency { quantile, .. } if quantile.to_bits() == 0.99f64.to_bits())
+        );
+    }
+
+    #[test]
+    fn anything_else_is_kept_whole() {
+        assert_eq!(
+            t("redis_up == 0"),
+            Lifted::Presence("(redis_up == 0) != bool NaN or vector(0)".to_owned())
+        );
+        assert!(matches!(t("x > bool 1"), Lifted::Presence(_)));
+        assert!(lift("x >").is_err());
+    }
+}
