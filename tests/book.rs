@@ -1,6 +1,6 @@
 //! The book cannot drift from the code: the diagnostics index is generated from the code table,
-//! every code has a page listed in the summary, and the plan-format reference names every field
-//! of the lowering. Run with `UPKEEP_BLESS=1` to regenerate the generated pages.
+//! every code has a page listed in the summary, the plan-format reference names every field
+//! of the lowering, and the dependencies page explains every crate `Cargo.toml` names. Run with `UPKEEP_BLESS=1` to regenerate the generated pages.
 
 mod common;
 
@@ -103,4 +103,32 @@ fn format_reference_names_every_field() {
             assert!(mentions(f), "plan-format.md never mentions `{f}` ({def})");
         }
     }
+}
+
+#[test]
+fn every_dependency_is_explained() {
+    let manifest = std::fs::read_to_string(common::root().join("Cargo.toml")).expect("Cargo.toml");
+    let page = std::fs::read_to_string(common::root().join("book/src/dependencies.md"))
+        .expect("book/src/dependencies.md");
+    let mut section = String::new();
+    let mut crates = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line.to_owned();
+        } else if section.ends_with("dependencies]") && !line.starts_with('#') {
+            if let Some((name, _)) = line.split_once('=') {
+                crates.push(name.trim().to_owned());
+            }
+        }
+    }
+    assert!(crates.len() > 10, "found {crates:?} in Cargo.toml");
+    let missing: Vec<&String> = crates
+        .iter()
+        .filter(|c| !page.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "book/src/dependencies.md does not say why {missing:?} is a dependency"
+    );
 }
