@@ -761,13 +761,49 @@ fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
     match out {
         None => stdout(&plan),
         Some(path) => {
-            if let Err(e) = std::fs::write(path, &plan) {
-                say!("error: cannot write `{}`: {e}", path.display());
-                return EXIT_USAGE;
+            // As `init`: a plan is edited after it is imported, so an existing file (or a link
+            // in its place) is never replaced.
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(plan.as_bytes()));
+            match created {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    say!(
+                        "error: `{}` already exists; refusing to overwrite it",
+                        path.display()
+                    );
+                    say!(
+                        "help: write to a new file and compare, e.g. `--out {}`, or print the plan by leaving out `--out`",
+                        new_name(path).display()
+                    );
+                    return EXIT_USAGE;
+                }
+                Err(e) => {
+                    say!("error: cannot write `{}`: {e}", path.display());
+                    // Nothing half-written stays behind.
+                    let _ = std::fs::remove_file(path);
+                    return EXIT_USAGE;
+                }
             }
         }
     }
     EXIT_OK
+}
+
+/// `plan.yaml` → `plan.new.yaml`: where a second import can go beside the first.
+fn new_name(path: &std::path::Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}.new{ext}"))
 }
 
 fn graph(path: &std::path::Path) -> u8 {

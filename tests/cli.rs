@@ -550,6 +550,28 @@ fn import_command() {
     // To standard output without `--out`, the same plan.
     let o = upkeep(&["import", rules, "--name", "redis"]);
     assert_eq!(stdout(&o), std::fs::read_to_string(&plan).expect("read"));
+    // An imported plan is then edited: a second import never overwrites it, and the help's
+    // file name is free.
+    std::fs::write(&plan, "# edited\n").expect("edit");
+    let o = upkeep(&[
+        "import",
+        rules,
+        "--name",
+        "redis",
+        "--out",
+        plan.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&plan).expect("read"), "# edited\n");
+    let suggested = stderr(&o)
+        .split("--out ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the help names a file")
+        .to_owned();
+    let o = upkeep(&["import", rules, "--name", "redis", "--out", &suggested]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(std::path::Path::new(&suggested).is_file());
     // A missing file is an I/O failure; a file that is not YAML an error with its span.
     assert_eq!(code(&upkeep(&["import", "no/such/rules.yml"])), 2);
     let bad = dir.join("bad.yml");
