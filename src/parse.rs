@@ -250,21 +250,26 @@ fn options_for(max_documents: usize) -> serde_saphyr::Options {
     opts
 }
 
+/// `limit/file-size` when `text` is over [`MAX_FILE_BYTES`], with `help` saying how to split it.
+fn too_big(file: FileId, text: &str, help: &str) -> Option<Diagnostic> {
+    (text.len() > MAX_FILE_BYTES).then(|| {
+        Diagnostic::new(
+            Code::FileSize,
+            format!(
+                "file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
+                text.len()
+            ),
+        )
+        .at(Span::file_start(file))
+        .help(help)
+    })
+}
+
 /// Parse one file. Returns the root node, or `None` with the reasons in `diags`.
 pub fn parse(file: FileId, source: &SourceFile, diags: &mut Diagnostics) -> Option<Node> {
     let text = source.text.as_str();
-    if text.len() > MAX_FILE_BYTES {
-        diags.push(
-            Diagnostic::new(
-                Code::FileSize,
-                format!(
-                    "file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
-                    text.len()
-                ),
-            )
-            .at(Span::file_start(file))
-            .help("split the plan into fragments with `imports:`"),
-        );
+    if let Some(d) = too_big(file, text, "split the plan into fragments with `imports:`") {
+        diags.push(d);
         return None;
     }
     match serde_saphyr::from_str_with_options::<Raw>(text, options()) {
@@ -284,18 +289,12 @@ pub fn parse(file: FileId, source: &SourceFile, diags: &mut Diagnostics) -> Opti
 /// empty documents are left out. Used for the files `upkeep import` reads, never for plans.
 pub fn parse_documents(file: FileId, source: &SourceFile, diags: &mut Diagnostics) -> Vec<Node> {
     let text = source.text.as_str();
-    if text.len() > MAX_FILE_BYTES {
-        diags.push(
-            Diagnostic::new(
-                Code::FileSize,
-                format!(
-                    "file is {} bytes, more than the limit of {MAX_FILE_BYTES}",
-                    text.len()
-                ),
-            )
-            .at(Span::file_start(file))
-            .help("split the file into smaller files and import them together"),
-        );
+    if let Some(d) = too_big(
+        file,
+        text,
+        "split the file into smaller files and import them together",
+    ) {
+        diags.push(d);
         return Vec::new();
     }
     match serde_saphyr::from_multiple_with_options::<Raw>(text, options_for(MAX_DOCUMENTS)) {

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::emit::yaml::{self, Yaml};
+use crate::model::alerts;
 use crate::source::SourceMap;
 use crate::value::duration::Duration;
 use lift::{Indicator, Lifted, Op};
@@ -365,7 +366,7 @@ fn build(
                 e.became = e.became.replacen(' ', &format!(" {word} "), 1);
                 if let Some(a) = &mut e.alert {
                     a.kpi.clone_from(name);
-                    a.imported = format!("{}{}", camel(name), camel(word));
+                    a.imported = format!("{}{}", alerts::camel(name), alerts::camel(word));
                 }
             }
         }
@@ -383,19 +384,6 @@ fn facts(r: &SourceRule, alert: &str) -> AlertFacts {
         kpi: String::new(),
         imported: String::new(),
     }
-}
-
-/// `host_out_of_memory` → `HostOutOfMemory`, as the plan names a KPI's alerts.
-fn camel(name: &str) -> String {
-    name.split(['_', '-'])
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 fn indicator_kind(i: &Indicator) -> &'static str {
