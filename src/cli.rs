@@ -311,17 +311,17 @@ fn exit_code(ws: &Workspace) -> u8 {
 }
 
 fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool, max_input: Option<u64>) -> u8 {
+    // The reports need only the sources and the diagnostics: plans are freed as they are checked.
     let opts = driver::Options {
         deny_warnings: deny,
         max_input,
+        check_only: true,
         ..driver::Options::default()
     };
-    let mut ws = match load(paths, opts) {
+    let ws = match load(paths, opts) {
         Ok(ws) => ws,
         Err(code) => return code,
     };
-    // The reports need only the sources: the checked plans go back before they are written.
-    ws.plans = Vec::new();
     let format = match format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
@@ -420,6 +420,7 @@ fn build(
         deny_warnings: deny,
         runbook_base_url: runbook_base_url.is_some(),
         max_input,
+        check_only: false,
     };
     let mut ws = match load(paths, opts) {
         Ok(ws) => ws,

@@ -55,6 +55,10 @@ pub struct Options {
     /// `--max-input`: most bytes of plan text the run reads (default
     /// [`load::MAX_INPUT_BYTES`]).
     pub max_input: Option<u64>,
+    /// Only the diagnostics are wanted (`upkeep check`): plans are checked a batch at a time
+    /// and each batch is freed once checked, so memory does not grow with the number of plans,
+    /// and the workspace comes back without plans.
+    pub check_only: bool,
 }
 
 impl Options {
@@ -77,6 +81,11 @@ struct Loader {
     anchors: Vec<PathBuf>,
     /// Most bytes of plan text the run reads, imports included.
     max_input: u64,
+    /// Files named or found that a later batch will analyse, with whether each was named on
+    /// the command line; a file imported before its batch is analysed when imported.
+    later: std::collections::HashMap<FileId, bool>,
+    /// Files parsed and lowered.
+    lowered: usize,
 }
 
 /// The tree a path argument names: a directory itself; for a file, the working directory when
@@ -157,6 +166,7 @@ impl Loader {
         pending: Option<Pending>,
     ) {
         self.pending.extend(pending);
+        self.lowered += usize::from(doc.is_some());
         let i = id.0 as usize;
         if self.docs.len() <= i {
             self.docs.resize_with(i + 1, || None);
@@ -252,6 +262,8 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             anchors: files.iter().map(|(p, _)| anchor_of(p)).collect(),
             trees,
             max_input: opts.max_input(),
+            later: std::collections::HashMap::new(),
+            lowered: 0,
         };
         let count = files.len();
         let mut roots = Vec::new();
@@ -260,7 +272,9 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             loader.process(id, true);
             roots.push(id);
         }
-        finish(loader, &roots, count, opts)
+        let mut run = Run::new(loader, opts);
+        run.step(&roots);
+        run.finish(count)
     };
     std::thread::scope(|s| {
         std::thread::Builder::new()
@@ -289,10 +303,10 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         trees: paths.iter().map(|p| tree_of(p)).collect(),
         anchors: paths.iter().map(|p| anchor_of(p)).collect(),
         max_input: opts.max_input(),
+        later: std::collections::HashMap::new(),
+        lowered: 0,
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
-    let mut roots = Vec::new();
-    let mut seen = HashSet::new();
     let mut fresh = Vec::new();
     for (path, explicit) in &found {
         let before = loader.sources.len();
@@ -302,150 +316,240 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
             loader.max_input,
             &mut loader.diags,
         ) {
+            // A file named twice is read once (and checked once).
             if loader.sources.len() > before {
                 fresh.push((id, *explicit));
             }
-            if seen.insert(id) {
-                roots.push(id);
-            }
         }
     }
-    let sources = &loader.sources;
-    let analysed = crate::par::map(&fresh, |(id, explicit)| {
-        analyse(*id, sources.get(*id), *explicit)
-    });
-    for ((id, _), (doc, diags, pending)) in fresh.iter().zip(analysed) {
-        loader.keep(*id, doc, diags, pending);
+    // A check alone goes a batch of files at a time, each batch freed once checked; enough
+    // files per batch to keep every core busy.
+    let batch = if opts.check_only { BATCH } else { usize::MAX };
+    for (id, explicit) in fresh.iter().skip(batch) {
+        loader.later.insert(*id, *explicit);
     }
-    Ok(finish(loader, &roots, found.len(), opts))
+    let mut run = Run::new(loader, opts);
+    for (k, part) in fresh.chunks(batch.min(fresh.len()).max(1)).enumerate() {
+        let loader = &mut run.loader;
+        let todo: Vec<(FileId, bool)> = if k == 0 {
+            part.to_vec()
+        } else {
+            // Already analysed when an earlier plan imported it.
+            part.iter()
+                .filter(|(id, _)| loader.later.remove(id).is_some())
+                .copied()
+                .collect()
+        };
+        let sources = &loader.sources;
+        let analysed = crate::par::map(&todo, |(id, explicit)| {
+            analyse(*id, sources.get(*id), *explicit)
+        });
+        for ((id, _), (doc, diags, pending)) in todo.iter().zip(analysed) {
+            loader.keep(*id, doc, diags, pending);
+        }
+        let part_roots: Vec<FileId> = part.iter().map(|(id, _)| *id).collect();
+        run.step(&part_roots);
+    }
+    Ok(run.finish(found.len()))
 }
 
-/// Imports, resolution, checks and lint levels, once the root files are loaded.
-fn finish(mut loader: Loader, roots: &[FileId], found: usize, opts: Options) -> Workspace {
-    // Imports, breadth-first, each file once.
-    let mut queue: Vec<FileId> = roots.to_vec();
-    let mut done: HashSet<FileId> = HashSet::new();
-    while let Some(id) = queue.pop() {
-        if !done.insert(id) {
-            continue;
+/// Files a `check_only` run analyses, resolves and checks at a time.
+const BATCH: usize = 64;
+
+/// A run past loading: imports, resolution and checks, a batch of root files at a time, then
+/// lint levels over everything found.
+struct Run {
+    loader: Loader,
+    opts: Options,
+    /// Files whose imports were followed.
+    followed: HashSet<FileId>,
+    /// Sources whose origin is settled (the first this many).
+    named: usize,
+    resolved: resolve::State,
+    plans: Vec<Plan>,
+    /// Each checked plan's file and its `lints:`.
+    lints: Vec<(FileId, crate::model::Lints)>,
+}
+
+impl Run {
+    fn new(loader: Loader, opts: Options) -> Run {
+        Run {
+            loader,
+            opts,
+            followed: HashSet::new(),
+            named: 0,
+            resolved: resolve::State::default(),
+            plans: Vec::new(),
+            lints: Vec::new(),
         }
-        let Some(Some(doc)) = loader.docs.get(id.0 as usize) else {
-            continue;
-        };
-        let base = loader
-            .sources
-            .get(id)
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let shown_base = Path::new(&loader.sources.get(id).name)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        for entry in doc.imports.clone() {
-            let target = base.join(&entry.value);
-            let inside = !Path::new(&entry.value).is_absolute() && {
-                let canon = crate::load::canonical(&target);
-                loader.trees.iter().any(|t| canon.starts_with(t))
-            };
-            if !inside {
-                // Never read (or show) a file outside what the run was asked to check.
-                loader.diags.push(
-                    Diagnostic::new(
-                        Code::ImportNotFound,
-                        format!(
-                            "imported file `{}` is outside the tree being checked",
-                            entry.value
-                        ),
-                    )
-                    .at(entry.span)
-                    .label("outside the checked tree")
-                    .help("imports are relative paths that stay inside the directory named on the command line; copy the fragment into it"),
-                );
+    }
+
+    /// Follow the imports of `roots` (analysed already), resolve their plans and check them.
+    fn step(&mut self, roots: &[FileId]) {
+        self.follow_imports(roots);
+        self.name_sources();
+        let loader = &mut self.loader;
+        let plans = resolve::resolve(
+            &mut loader.docs,
+            &loader.imports,
+            roots,
+            &mut self.resolved,
+            &mut loader.diags,
+        );
+        crate::check::run(
+            &plans,
+            &loader.sources,
+            self.opts.runbook_base_url,
+            &mut loader.diags,
+        );
+        self.lints
+            .extend(plans.iter().map(|p| (p.file, p.lints.clone())));
+        if !self.opts.check_only {
+            self.plans.extend(plans);
+        }
+    }
+
+    /// Imports, breadth-first, each file once.
+    fn follow_imports(&mut self, roots: &[FileId]) {
+        let loader = &mut self.loader;
+        let mut queue: Vec<FileId> = roots.to_vec();
+        while let Some(id) = queue.pop() {
+            if !self.followed.insert(id) {
                 continue;
             }
-            if !target.is_file() {
-                loader.diags.push(
-                    Diagnostic::new(
-                        Code::ImportNotFound,
-                        format!("imported file `{}` does not exist", entry.value),
-                    )
-                    .at(entry.span)
-                    .label("not found")
-                    .help(format!(
-                        "imports are relative to this file's directory (`{}`)",
-                        crate::source::display_name(&shown_base)
-                    )),
-                );
-                continue;
-            }
-            // Prefer the path relative to what the user gave, so names in reports stay short.
-            let shown = shown_base.join(&entry.value);
-            let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false)
-            else {
+            let Some(Some(doc)) = loader.docs.get(id.0 as usize) else {
                 continue;
             };
-            if let Some(Some(t)) = loader.docs.get(to.0 as usize) {
-                if t.kind == DocKind::Plan {
+            let base = loader
+                .sources
+                .get(id)
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let shown_base = Path::new(&loader.sources.get(id).name)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            for entry in doc.imports.clone() {
+                let target = base.join(&entry.value);
+                let inside = !Path::new(&entry.value).is_absolute() && {
+                    let canon = crate::load::canonical(&target);
+                    loader.trees.iter().any(|t| canon.starts_with(t))
+                };
+                if !inside {
+                    // Never read (or show) a file outside what the run was asked to check.
                     loader.diags.push(
-                        Diagnostic::new(Code::ImportNotFragment, format!("`{}` is a plan, not a fragment", entry.value))
-                            .at(entry.span)
-                            .label("imports a plan")
-                            .help("only `kind: Fragment` files can be imported; move the shared sections into a fragment"),
+                        Diagnostic::new(
+                            Code::ImportNotFound,
+                            format!(
+                                "imported file `{}` is outside the tree being checked",
+                                entry.value
+                            ),
+                        )
+                        .at(entry.span)
+                        .label("outside the checked tree")
+                        .help("imports are relative paths that stay inside the directory named on the command line; copy the fragment into it"),
                     );
                     continue;
                 }
+                if !target.is_file() {
+                    loader.diags.push(
+                        Diagnostic::new(
+                            Code::ImportNotFound,
+                            format!("imported file `{}` does not exist", entry.value),
+                        )
+                        .at(entry.span)
+                        .label("not found")
+                        .help(format!(
+                            "imports are relative to this file's directory (`{}`)",
+                            crate::source::display_name(&shown_base)
+                        )),
+                    );
+                    continue;
+                }
+                // Prefer the path relative to what the user gave, so names in reports stay short.
+                let shown = shown_base.join(&entry.value);
+                let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false)
+                else {
+                    continue;
+                };
+                if let Some(explicit) = loader.later.remove(&to) {
+                    loader.process(to, explicit);
+                }
+                if let Some(Some(t)) = loader.docs.get(to.0 as usize) {
+                    if t.kind == DocKind::Plan {
+                        loader.diags.push(
+                            Diagnostic::new(Code::ImportNotFragment, format!("`{}` is a plan, not a fragment", entry.value))
+                                .at(entry.span)
+                                .label("imports a plan")
+                                .help("only `kind: Fragment` files can be imported; move the shared sections into a fragment"),
+                        );
+                        continue;
+                    }
+                }
+                loader.imports.push(Import {
+                    from: id,
+                    entry: entry.span,
+                    to,
+                });
+                queue.insert(0, to);
             }
-            loader.imports.push(Import {
-                from: id,
-                entry: entry.span,
-                to,
-            });
-            queue.insert(0, to);
         }
-    }
-    // Outside a repository, generated files name each plan from the tree given on the command
-    // line, so they are the same whatever the working directory.
-    for i in 0..loader.sources.len() {
-        let id = FileId(i as u32);
-        let file = loader.sources.get(id);
-        if file.in_repo {
-            continue;
-        }
-        let canon = crate::load::canonical(&file.path);
-        let origin = loader
-            .anchors
-            .iter()
-            .filter(|a| canon.starts_with(a))
-            .max_by_key(|a| a.as_os_str().len())
-            .and_then(|a| crate::source::relative_to(&canon, a));
-        if let Some(origin) = origin.filter(|o| !o.is_empty()) {
-            loader.sources.set_origin(id, origin);
-        }
-    }
-    let mut diags = std::mem::take(&mut loader.diags);
-    let lowered = loader.docs.iter().filter(|d| d.is_some()).count();
-    let plans = resolve::resolve(&mut loader.docs, &loader.imports, roots, &mut diags);
-    crate::check::run(&plans, &loader.sources, opts.runbook_base_url, &mut diags);
-    for pending in std::mem::take(&mut loader.pending) {
-        diags.extend(pending.validate());
     }
 
-    // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
-    resolve::apply_lints(&plans, &mut diags);
-    let mut diagnostics = diags.into_sorted();
-    if opts.deny_warnings {
-        for d in &mut diagnostics {
-            d.severity = Severity::Error;
+    /// Outside a repository, generated files name each plan from the tree given on the command
+    /// line, so they are the same whatever the working directory.
+    fn name_sources(&mut self) {
+        let loader = &mut self.loader;
+        for i in self.named..loader.sources.len() {
+            let id = FileId(i as u32);
+            let file = loader.sources.get(id);
+            if file.in_repo {
+                continue;
+            }
+            let canon = crate::load::canonical(&file.path);
+            let origin = loader
+                .anchors
+                .iter()
+                .filter(|a| canon.starts_with(a))
+                .max_by_key(|a| a.as_os_str().len())
+                .and_then(|a| crate::source::relative_to(&canon, a));
+            if let Some(origin) = origin.filter(|o| !o.is_empty()) {
+                loader.sources.set_origin(id, origin);
+            }
         }
+        self.named = loader.sources.len();
     }
-    let files = lowered.max(found.min(loader.sources.len()));
-    Workspace {
-        sources: loader.sources,
-        plans,
-        diagnostics,
-        files,
+
+    /// The schema's late findings and lint levels, then the workspace.
+    fn finish(self, found: usize) -> Workspace {
+        let Run {
+            mut loader,
+            opts,
+            plans,
+            lints,
+            ..
+        } = self;
+        let mut diags = std::mem::take(&mut loader.diags);
+        for pending in std::mem::take(&mut loader.pending) {
+            diags.extend(pending.validate());
+        }
+        // Lint levels: each plan's `lints:` govern the diagnostics in its own file.
+        resolve::apply_lints(lints.iter().map(|(f, l)| (*f, l.as_slice())), &mut diags);
+        let mut diagnostics = diags.into_sorted();
+        if opts.deny_warnings {
+            for d in &mut diagnostics {
+                d.severity = Severity::Error;
+            }
+        }
+        let files = loader.lowered.max(found.min(loader.sources.len()));
+        Workspace {
+            sources: loader.sources,
+            plans,
+            diagnostics,
+            files,
+        }
     }
 }
 

@@ -27,13 +27,17 @@ pub(crate) struct Import {
 /// Merge each plan with its imports and check its references. `docs` is indexed by file id;
 /// each plan's document is moved out of it into its `Plan` (the fragments stay), so a run holds
 /// one copy of every plan.
+///
+/// A run that checks its plans a batch at a time calls this once per batch with the same
+/// `state`: plan names stay unique across batches and each import cycle is reported once.
 pub(crate) fn resolve(
     docs: &mut [Option<Document>],
     imports: &[Import],
     roots: &[FileId],
+    state: &mut State,
     diags: &mut Diagnostics,
 ) -> Vec<Plan> {
-    let in_cycle = report_cycles(imports, diags);
+    let in_cycle = report_cycles(imports, &mut state.in_cycle, diags);
     // What each file imports, in the order written (cycle edges left out): built once, so
     // following the imports of every plan is linear in the imports.
     let mut imported: HashMap<FileId, Vec<FileId>> = HashMap::new();
@@ -43,8 +47,6 @@ pub(crate) fn resolve(
         }
     }
     let mut plans: Vec<Plan> = Vec::new();
-    // The position in `plans` of each plan name.
-    let mut by_name: HashMap<String, usize> = HashMap::new();
     for &root in roots {
         let Some(slot) = docs.get_mut(root.0 as usize) else {
             continue;
@@ -53,20 +55,19 @@ pub(crate) fn resolve(
             continue;
         }
         let Some(doc) = slot.take() else { continue };
-        if let Some(first) = by_name
-            .get(doc.metadata.name.value.as_str())
-            .map(|&i| &plans[i])
-        {
+        if let Some(&first) = state.names.get(doc.metadata.name.value.as_str()) {
             diags.push(
                 Diagnostic::new(Code::DuplicatePlan, format!("two plans are named `{}`", doc.metadata.name.value))
                     .at(doc.metadata.name.span)
                     .label("named again here")
-                    .with_label(first.metadata.name.span, "first named here")
+                    .with_label(first, "first named here")
                     .help("plan names name the generated files and the `plan` label; give each plan its own"),
             );
             continue;
         }
-        by_name.insert(doc.metadata.name.value.clone(), plans.len());
+        state
+            .names
+            .insert(doc.metadata.name.value.clone(), doc.metadata.name.span);
         let mut plan = doc;
         for f in reachable(root, &imported) {
             if let Some(Some(frag)) = docs.get(f.0 as usize) {
@@ -100,7 +101,22 @@ fn reachable(root: FileId, imported: &HashMap<FileId, Vec<FileId>>) -> Vec<FileI
     order
 }
 
-fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId, FileId)> {
+/// What [`resolve`] remembers between the batches of one run.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// Where each plan name was first given.
+    names: HashMap<String, Span>,
+    /// Import edges inside a cycle already reported.
+    in_cycle: HashSet<(FileId, FileId)>,
+}
+
+/// Report each import cycle not in `reported` (and add it there); every edge inside a cycle.
+/// A cycle is complete when first seen: fragments are loaded with all their imports.
+fn report_cycles(
+    imports: &[Import],
+    reported: &mut HashSet<(FileId, FileId)>,
+    diags: &mut Diagnostics,
+) -> HashSet<(FileId, FileId)> {
     let mut g: DiGraph<FileId, Span> = DiGraph::new();
     let mut idx: HashMap<FileId, NodeIndex> = HashMap::new();
     let mut node =
@@ -136,7 +152,10 @@ fn report_cycles(imports: &[Import], diags: &mut Diagnostics) -> HashSet<(FileId
         for (a, b, _) in &edges {
             in_cycle.insert((*a, *b));
         }
-        let (_, _, first) = edges[0];
+        let (a, b, first) = edges[0];
+        if !reported.insert((a, b)) {
+            continue;
+        }
         let mut d = Diagnostic::new(Code::ImportCycle, "import cycle")
             .at(first)
             .label(if edges.len() == 1 {
@@ -311,13 +330,16 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
 
 /// Apply a plan's `lints:` and `--deny warnings` to the diagnostics in its files: `allow`
 /// drops a warning, `deny` makes it an error; errors stay errors.
-pub(crate) fn apply_lints(plans: &[Plan], diags: &mut Diagnostics) {
+pub(crate) fn apply_lints<'a>(
+    plans: impl IntoIterator<Item = (FileId, &'a [(Sp<String>, Sp<crate::model::LintLevel>)])>,
+    diags: &mut Diagnostics,
+) {
     use crate::model::LintLevel;
     // Each file's plans, so every diagnostic is looked at once, not once per plan.
     type Lints = [(Sp<String>, Sp<LintLevel>)];
     let mut by_file: HashMap<FileId, Vec<&Lints>> = HashMap::new();
-    for plan in plans {
-        by_file.entry(plan.file).or_default().push(&plan.lints);
+    for (file, lints) in plans {
+        by_file.entry(file).or_default().push(lints);
     }
     // In place: a run with a hundred thousand warnings never holds two lists of them.
     diags.retain(|d| {

@@ -242,3 +242,94 @@ fn seed_findings() {
         insta::assert_snapshot!(format!("seed_{plan}"), common::human(&ws));
     }
 }
+
+/// `upkeep check` resolves and checks its plans a batch at a time and frees each batch (so a
+/// thousand plans do not all sit in memory); `build` checks them all at once. Both must find the
+/// same problems, including where batches meet: a plan importing a fragment or a plan that a
+/// later batch would read, an import cycle seen from two batches, two plans of one name in
+/// different batches, unused entries and lint levels.
+#[test]
+fn checking_in_batches_finds_what_checking_at_once_finds() {
+    let dir = std::env::temp_dir().join(format!("upkeep-batches-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let plan = |name: &str, imports: &[&str], extra: &str| {
+        let imports = if imports.is_empty() {
+            String::new()
+        } else {
+            format!("imports: [{}]\n", imports.join(", "))
+        };
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}, timezone: UTC}}\n{imports}\
+             services:\n  api: {{description: API}}\n\
+             runbooks:\n  unused-{name}: {{title: Never linked, actions: [Look]}}\n{extra}"
+        )
+    };
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..150 {
+        let name = format!("p{i:03}");
+        let text = match i {
+            // A fragment and a plan that sort into the last batch, imported from the first.
+            0 => plan(&name, &["zz-shared.yaml"], ""),
+            1 => plan(&name, &["p140.yaml"], ""),
+            // One cycle, reached from the first batch and from the second.
+            2 | 70 => plan(&name, &["zz-cycle-a.yaml"], ""),
+            // The same plan name in two batches.
+            3 | 100 => plan("twice", &[], ""),
+            // A lint level for a file in a later batch.
+            90 => plan(&name, &[], "lints:\n  ref/unused: allow\n"),
+            _ => plan(&name, &[], ""),
+        };
+        files.push((format!("{name}.yaml"), text));
+    }
+    files.push((
+        "zz-shared.yaml".into(),
+        "apiVersion: upkeep/v1\nkind: Fragment\nroles:\n  dba: {description: Databases}\n".into(),
+    ));
+    files.push((
+        "zz-cycle-a.yaml".into(),
+        "apiVersion: upkeep/v1\nkind: Fragment\nimports: [zz-cycle-b.yaml]\n".into(),
+    ));
+    files.push((
+        "zz-cycle-b.yaml".into(),
+        "apiVersion: upkeep/v1\nkind: Fragment\nimports: [zz-cycle-a.yaml]\n".into(),
+    ));
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).expect("write plan");
+    }
+    let run = |check_only: bool| {
+        let ws = upkeep::driver::check(
+            std::slice::from_ref(&dir),
+            upkeep::driver::Options {
+                check_only,
+                ..upkeep::driver::Options::default()
+            },
+        )
+        .expect("tree exists");
+        (
+            upkeep::diag::render::json(&ws.diagnostics, &ws.sources, ws.files),
+            ws.diagnostics,
+            ws.plans.len(),
+        )
+    };
+    let (batched, diags, kept) = run(true);
+    let (at_once, _, plans) = run(false);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(kept, 0, "a check-only run keeps no plans");
+    assert_eq!(plans, 149, "every plan but the second `twice` is checked");
+    if let Some((b, a)) = batched
+        .lines()
+        .zip(at_once.lines())
+        .find(|(b, a)| b != a)
+    {
+        panic!("checking in batches differs from checking at once: `{b}` against `{a}`");
+    }
+    assert_eq!(batched.len(), at_once.len());
+    let count = |code: Code| diags.iter().filter(|d| d.code == code).count();
+    assert_eq!(count(Code::ImportCycle), 1, "{batched}");
+    assert_eq!(count(Code::ImportNotFragment), 1, "{batched}");
+    assert_eq!(count(Code::DuplicatePlan), 1, "{batched}");
+    // Every plan's runbook but p001's (a file with errors), p090's (allowed) and the second
+    // `twice`'s (not checked).
+    assert_eq!(count(Code::RefUnused), 147, "{batched}");
+}

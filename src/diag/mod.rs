@@ -12,7 +12,7 @@ pub mod render;
 
 pub use codes::Code;
 
-use crate::span::Span;
+use crate::span::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -167,27 +167,41 @@ impl Diagnostics {
     /// and the order that makes output deterministic.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         // Unstable: a stable sort would allocate half the list again, at the run's peak. The
-        // order stays deterministic: the input order is, and the sort has no randomness.
+        // key is every field, so the order never depends on the order found (a run that checks
+        // its plans in batches finds them in another order than one that checks them at once).
         self.items.sort_unstable_by(|a, b| {
-            let ka = (
-                a.span.map(|s| (s.file, s.start, s.end)),
-                &a.file,
-                a.code,
-                &a.message,
-            );
-            let kb = (
-                b.span.map(|s| (s.file, s.start, s.end)),
-                &b.file,
-                b.code,
-                &b.message,
-            );
-            ka.cmp(&kb)
+            sort_key(a)
+                .cmp(&sort_key(b))
+                .then_with(|| a.message.cmp(&b.message))
+                .then_with(|| a.label.cmp(&b.label))
+                .then_with(|| a.help.cmp(&b.help))
+                .then_with(|| {
+                    let labels = |d: &Diagnostic| -> Vec<_> {
+                        d.labels
+                            .iter()
+                            .map(|l| ((l.span.file, l.span.start, l.span.end), l.message.clone()))
+                            .collect()
+                    };
+                    labels(a).cmp(&labels(b))
+                })
         });
         self.items.dedup_by(|a, b| {
             a.code == b.code && a.span == b.span && a.message == b.message && a.file == b.file
         });
         self.items
     }
+}
+
+/// Where a diagnostic is, then what it is: the first fields [`Diagnostics::into_sorted`] orders by.
+type SortKey<'a> = (Option<(FileId, u32, u32)>, Option<&'a str>, Code, Severity);
+
+fn sort_key(d: &Diagnostic) -> SortKey<'_> {
+    (
+        d.span.map(|s| (s.file, s.start, s.end)),
+        d.file.as_deref(),
+        d.code,
+        d.severity,
+    )
 }
 
 impl IntoIterator for Diagnostics {

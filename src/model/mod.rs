@@ -143,7 +143,7 @@ pub struct Document {
     pub budget: Option<Sp<Budget>>,
     pub environments: Entries<Environment>,
     pub policies: Option<Sp<Policies>>,
-    pub lints: Vec<(Sp<String>, Sp<LintLevel>)>,
+    pub lints: Lints,
 }
 
 /// A resolved plan: a document of kind `Plan` with its imports merged and every reference
@@ -890,6 +890,9 @@ pub struct Review {
     pub owner: Option<RoleRef>,
     pub description: Option<Sp<String>>,
 }
+
+/// A plan's `lints:`: diagnostic codes and the level each is raised or lowered to, in order.
+pub type Lints = Vec<(Sp<String>, Sp<LintLevel>)>;
 
 named! {
     pub enum LintLevel {
