@@ -170,6 +170,14 @@ enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // Commands that read plans validate them against the JSON Schema, whose compile is the
+    // longest step of checking one plan: start it before parsing the arguments.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|c| c == "check" || c == "build" || c == "diff")
+    {
+        crate::schema::prepare();
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -328,16 +336,19 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool, max_input: Option<u
         FormatArg::Github => Format::Github,
         FormatArg::Sarif => Format::Sarif,
     };
-    let out = match format {
+    // Written as they are made: a report of a hundred thousand diagnostics is never held whole.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (diags, sources) = (&ws.diagnostics, &ws.sources);
+    let _ = match format {
         Format::Human => {
-            report(&ws.diagnostics, &ws);
+            report(diags, &ws);
             return exit_code(&ws);
         }
-        Format::Json => render::json(&ws.diagnostics, &ws.sources, ws.files),
-        Format::Github => render::github(&ws.diagnostics, &ws.sources),
-        Format::Sarif => render::sarif(&ws.diagnostics, &ws.sources),
+        Format::Json => render::json_to(&mut out, diags, sources, ws.files),
+        Format::Github => render::github_to(&mut out, diags, sources),
+        Format::Sarif => render::sarif_to(&mut out, diags, sources),
     };
-    stdout(&out);
+    let _ = out.flush();
     exit_code(&ws)
 }
 

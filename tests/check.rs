@@ -317,11 +317,7 @@ fn checking_in_batches_finds_what_checking_at_once_finds() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(kept, 0, "a check-only run keeps no plans");
     assert_eq!(plans, 149, "every plan but the second `twice` is checked");
-    if let Some((b, a)) = batched
-        .lines()
-        .zip(at_once.lines())
-        .find(|(b, a)| b != a)
-    {
+    if let Some((b, a)) = batched.lines().zip(at_once.lines()).find(|(b, a)| b != a) {
         panic!("checking in batches differs from checking at once: `{b}` against `{a}`");
     }
     assert_eq!(batched.len(), at_once.len());

@@ -332,10 +332,24 @@ struct JsonDiagnostic<'a> {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    diagnostics: Vec<JsonDiagnostic<'a>>,
+    diagnostics: Each<'a, JsonDiagnostic<'a>>,
     files: usize,
     errors: usize,
     warnings: usize,
+}
+
+/// A list serialized as it is made, one item at a time: a report of a hundred thousand
+/// diagnostics is written without holding it, or its items, in memory.
+struct Each<'a, T> {
+    diags: &'a [Diagnostic],
+    sources: &'a SourceMap,
+    item: fn(&'a Diagnostic, &'a SourceMap) -> T,
+}
+
+impl<T: Serialize> Serialize for Each<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.diags.iter().map(|d| (self.item)(d, self.sources)))
+    }
 }
 
 fn file_of<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Option<&'a str> {
@@ -344,42 +358,56 @@ fn file_of<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> Option<&'a str> {
         .or(d.file.as_deref())
 }
 
+fn json_item<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a> {
+    let r = d.span.map(|s| region(s, sources));
+    JsonDiagnostic {
+        code: d.code.name(),
+        severity: d.severity.as_str(),
+        message: &d.message,
+        file: file_of(d, sources),
+        line: r.map(|r| r.line),
+        column: r.map(|r| r.column),
+        end_line: r.map(|r| r.end_line),
+        end_column: r.map(|r| r.end_column),
+        help: d.help.as_deref(),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| {
+                let r = region(l.span, sources);
+                JsonLabel {
+                    file: &sources.get(l.span.file).name,
+                    line: r.line,
+                    column: r.column,
+                    end_line: r.end_line,
+                    end_column: r.end_column,
+                    message: &l.message,
+                }
+            })
+            .collect(),
+    }
+}
+
 /// The JSON object of SPEC §7.
 pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
-    let items = diags
-        .iter()
-        .map(|d| {
-            let r = d.span.map(|s| region(s, sources));
-            JsonDiagnostic {
-                code: d.code.name(),
-                severity: d.severity.as_str(),
-                message: &d.message,
-                file: file_of(d, sources),
-                line: r.map(|r| r.line),
-                column: r.map(|r| r.column),
-                end_line: r.map(|r| r.end_line),
-                end_column: r.map(|r| r.end_column),
-                help: d.help.as_deref(),
-                labels: d
-                    .labels
-                    .iter()
-                    .map(|l| {
-                        let r = region(l.span, sources);
-                        JsonLabel {
-                            file: &sources.get(l.span.file).name,
-                            line: r.line,
-                            column: r.column,
-                            end_line: r.end_line,
-                            end_column: r.end_column,
-                            message: &l.message,
-                        }
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
+    let mut out = Vec::new();
+    let _ = json_to(&mut out, diags, sources, files);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`json`], written to `out` as it is made.
+pub fn json_to(
+    out: &mut impl std::io::Write,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    files: usize,
+) -> std::io::Result<()> {
     let report = JsonReport {
-        diagnostics: items,
+        diagnostics: Each {
+            diags,
+            sources,
+            item: json_item,
+        },
         files,
         errors: diags
             .iter()
@@ -390,9 +418,8 @@ pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
             .filter(|d| d.severity == Severity::Warning)
             .count(),
     };
-    let mut s = serde_json::to_string_pretty(&report).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
 }
 
 fn gh_escape_data(s: &str) -> String {
@@ -407,7 +434,17 @@ fn gh_escape_prop(s: &str) -> String {
 
 /// GitHub Actions workflow commands, one per diagnostic.
 pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    let _ = github_to(&mut out, diags, sources);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`github`], written to `out` one command at a time.
+pub fn github_to(
+    out: &mut impl std::io::Write,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+) -> std::io::Result<()> {
     for d in diags {
         let kind = match d.severity {
             Severity::Error => "error",
@@ -432,14 +469,14 @@ pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
             msg.push_str("\nhelp: ");
             msg.push_str(h);
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "::{kind} {}::{}",
             props.join(","),
             gh_escape_data(&msg)
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -466,6 +503,54 @@ fn sarif_location(span: Span, sources: &SourceMap) -> serde_json::Value {
 
 /// A SARIF 2.1.0 log with one run; every code is a rule.
 pub fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
+    let mut out = Vec::new();
+    let _ = sarif_to(&mut out, diags, sources);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// One SARIF result.
+fn sarif_result(d: &Diagnostic, sources: &SourceMap) -> serde_json::Value {
+    let mut text = d.message.clone();
+    if let Some(h) = &d.help {
+        let _ = write!(text, "\nhelp: {h}");
+    }
+    let mut result = serde_json::json!({
+        "ruleId": d.code.name(),
+        "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
+        "level": sarif_level(d.severity),
+        "message": { "text": text },
+    });
+    if let Some(span) = d.span {
+        result["locations"] = serde_json::json!([sarif_location(span, sources)]);
+    } else if let Some(file) = &d.file {
+        result["locations"] = serde_json::json!([{
+            "physicalLocation": { "artifactLocation": { "uri": file } }
+        }]);
+    }
+    if !d.labels.is_empty() {
+        let related: Vec<serde_json::Value> = d
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut loc = sarif_location(l.span, sources);
+                loc["id"] = serde_json::json!(i);
+                loc["message"] = serde_json::json!({ "text": l.message });
+                loc
+            })
+            .collect();
+        result["relatedLocations"] = serde_json::Value::Array(related);
+    }
+    result
+}
+
+/// [`sarif`], written to `out` as it is made: the results are made one at a time into the
+/// stream, in the place the rest of the log leaves for them.
+pub fn sarif_to(
+    out: &mut impl std::io::Write,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+) -> std::io::Result<()> {
     let rules: Vec<serde_json::Value> = Code::ALL
         .iter()
         .map(|c| {
@@ -476,43 +561,6 @@ pub fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 "help": { "text": format!("upkeep explain {}", c.name()), "markdown": c.explain() },
                 "defaultConfiguration": { "level": sarif_level(c.default_severity()) },
             })
-        })
-        .collect();
-    let results: Vec<serde_json::Value> = diags
-        .iter()
-        .map(|d| {
-            let mut text = d.message.clone();
-            if let Some(h) = &d.help {
-                let _ = write!(text, "\nhelp: {h}");
-            }
-            let mut result = serde_json::json!({
-                "ruleId": d.code.name(),
-                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code).unwrap_or(0),
-                "level": sarif_level(d.severity),
-                "message": { "text": text },
-            });
-            if let Some(span) = d.span {
-                result["locations"] = serde_json::json!([sarif_location(span, sources)]);
-            } else if let Some(file) = &d.file {
-                result["locations"] = serde_json::json!([{
-                    "physicalLocation": { "artifactLocation": { "uri": file } }
-                }]);
-            }
-            if !d.labels.is_empty() {
-                let related: Vec<serde_json::Value> = d
-                    .labels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        let mut loc = sarif_location(l.span, sources);
-                        loc["id"] = serde_json::json!(i);
-                        loc["message"] = serde_json::json!({ "text": l.message });
-                        loc
-                    })
-                    .collect();
-                result["relatedLocations"] = serde_json::Value::Array(related);
-            }
-            result
         })
         .collect();
     let log = serde_json::json!({
@@ -528,10 +576,35 @@ pub fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 }
             },
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": [],
         }]
     });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+    // The log with an empty `results`, then the results streamed into that place. Pretty
+    // printing gives `"results": []` on a line of its own, at a known indentation.
+    let text = serde_json::to_string_pretty(&log).map_err(std::io::Error::other)?;
+    let marker = "\n      \"results\": []";
+    let Some(at) = text.find(marker) else {
+        return Err(std::io::Error::other("SARIF log without results"));
+    };
+    out.write_all(&text.as_bytes()[..at])?;
+    out.write_all(b"\n      \"results\": [")?;
+    for (i, d) in diags.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        let item = serde_json::to_string_pretty(&sarif_result(d, sources))
+            .map_err(std::io::Error::other)?;
+        // Indent the item to its depth in the log (eight spaces).
+        for (k, line) in item.lines().enumerate() {
+            if k > 0 {
+                out.write_all(b"\n")?;
+            }
+            out.write_all(b"        ")?;
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    if !diags.is_empty() {
+        out.write_all(b"\n      ")?;
+    }
+    out.write_all(b"]")?;
+    out.write_all(&text.as_bytes()[at + marker.len()..])?;
+    out.write_all(b"\n")
 }
