@@ -63,6 +63,8 @@ pub struct Entry {
 pub struct SloFacts {
     /// Whether sloth wrote it (its `_gen` rules are the reference).
     pub sloth: bool,
+    /// sloth's name of its alerts, if it has any.
+    pub alert: Option<String>,
     /// sloth's `sloth_service` and `sloth_slo` labels.
     pub service: String,
     pub name: String,
@@ -224,6 +226,9 @@ struct Plan {
     kpis: Vec<(String, Kpi)>,
     slos: Vec<(String, Slo)>,
     levels: Vec<String>,
+    /// The conventional level whose urgency and response a level of another name takes: an
+    /// SLO's page level is `critical`'s, its ticket level `warning`'s.
+    like: BTreeMap<String, &'static str>,
 }
 
 /// An SLO being built.
@@ -492,6 +497,9 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                     .iter()
                     .find(|(k, _)| k == "severity")
                     .map_or_else(|| default.to_owned(), |(_, v)| level_name(v));
+                if rank(&level) == KNOWN_LEVELS.len() {
+                    plan.like.entry(level.clone()).or_insert(default);
+                }
                 for (k, v) in labels.iter().filter(|(k, _)| k != "severity") {
                     comments.push(format!("{word} alert label {k}: {v} (not kept)"));
                 }
@@ -506,6 +514,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
         let sloth = matches!(s.format, slo::Format::Sloth | slo::Format::SlothCrd);
         let mut facts = SloFacts {
             sloth,
+            alert: s.alerting.as_ref().and_then(|a| a.name.clone()),
             service: s.service.clone(),
             name: s.name.clone(),
             budget,
@@ -813,14 +822,22 @@ impl Plan {
         );
         let mut levels = Yaml::map();
         let mut ordered: Vec<&String> = self.levels.iter().collect();
-        ordered.sort_by_key(|l| (rank(l), (*l).clone()));
+        let like = |l: &String| {
+            self.like
+                .get(l)
+                .map_or_else(|| l.clone(), |s| (*s).to_owned())
+        };
+        ordered.sort_by_key(|l| (rank(&like(l)), (*l).clone()));
         // A level answers within its `response`: no sooner than its slowest alert can notify
         // (`for` plus evaluation and grouping), and no sooner than a more urgent level.
         let mut floor = Duration::from_secs(0);
         for l in ordered {
             let known = KNOWN_LEVELS.iter().find(|(k, _)| *k == l.as_str());
-            let default = Duration::parse(known.map_or("1d", |(_, r)| *r), false)
-                .unwrap_or(Duration::from_secs(86_400));
+            let response = KNOWN_LEVELS
+                .iter()
+                .find(|(k, _)| *k == like(l).as_str())
+                .map_or("1d", |(_, r)| *r);
+            let default = Duration::parse(response, false).unwrap_or(Duration::from_secs(86_400));
             let slowest = self
                 .kpis
                 .iter()
