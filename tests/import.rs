@@ -504,3 +504,108 @@ fn slo_equivalence() -> (usize, usize, Vec<String>) {
     }
     (equivalent, untested, differ)
 }
+
+/// The diagnostics of an import: (code, severity, the text at its span).
+fn diagnosed(imported: &import::Imported) -> Vec<(String, String, String)> {
+    imported
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let at = d
+                .span
+                .map(|s| imported.sources.get(s.file).slice(s).to_owned())
+                .unwrap_or_default();
+            (d.code.name().to_owned(), d.severity.as_str().to_owned(), at)
+        })
+        .collect()
+}
+
+#[test]
+fn malformed_slo_specs_are_diagnostics_in_their_file_and_unknown_fields_warnings() {
+    let has = |ds: &[(String, String, String)], code: &str, sev: &str, at: &str| {
+        ds.iter().any(|(c, s, a)| c == code && s == sev && a == at)
+    };
+    // sloth: an objective that is no number, an `events` SLI without its total, a typo.
+    let sloth = import_text(
+        "bad-sloth",
+        "version: prometheus/v1\nservice: api\nslos:\n  - name: availability\n    objective: high\n    sli:\n      events:\n        error_query: sum(rate(x{code=\"500\"}[{{.window}}]))\n    colour: red\n",
+    );
+    let ds = diagnosed(&sloth);
+    assert!(sloth.plan.is_none(), "{ds:?}");
+    assert!(has(&ds, "schema/type", "error", "high"), "{ds:?}");
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "colour"),
+        "{ds:?}"
+    );
+    let sloth = import_text(
+        "bad-sloth-events",
+        "version: prometheus/v1\nservice: api\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(x{code=\"500\"}[{{.window}}]))\n",
+    );
+    let ds = diagnosed(&sloth);
+    assert!(
+        ds.iter()
+            .any(|(c, s, a)| c == "schema/missing" && s == "error" && a.starts_with("error_query")),
+        "{ds:?}"
+    );
+    // pyrra: a window that is no duration, an unknown indicator field.
+    let pyrra = import_text(
+        "bad-pyrra",
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {name: api}\nspec:\n  target: \"99\"\n  window: 4 weeks\n  indicator:\n    ratio:\n      errors: {metric: 'x{code=\"500\"}'}\n      total: {metric: 'x'}\n    ratios: {}\n",
+    );
+    let ds = diagnosed(&pyrra);
+    assert!(pyrra.plan.is_none(), "{ds:?}");
+    assert!(has(&ds, "schema/type", "error", "4 weeks"), "{ds:?}");
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "ratios"),
+        "{ds:?}"
+    );
+    // OpenSLO: objectives that are no list, an unknown field.
+    let openslo = import_text(
+        "bad-openslo",
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: api}\nspec:\n  service: api\n  budgetingMethod: Occurrences\n  objectives: 3\n  colour: red\n",
+    );
+    let ds = diagnosed(&openslo);
+    assert!(openslo.plan.is_none(), "{ds:?}");
+    assert!(has(&ds, "schema/type", "error", "3"), "{ds:?}");
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "colour"),
+        "{ds:?}"
+    );
+    // A spec that is not YAML: a syntax error with a span in it.
+    let broken = import_text("bad-yaml", "version: prometheus/v1\nslos: [\n");
+    assert!(broken.plan.is_none());
+    assert!(
+        broken.diagnostics.iter().all(|d| d.span.is_some()),
+        "{:?}",
+        diagnosed(&broken)
+    );
+    // A sloth SLO and a rule file in one import: one plan with both.
+    let dir = common::scratch("mixed");
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n- name: api\n  rules:\n  - alert: ApiDown\n    expr: up{job=\"api\"} == 0\n    labels: {severity: critical}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("slo.yml"),
+        "version: prometheus/v1\nservice: api\nslos:\n  - name: availability\n    objective: 99.9\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{job=\"api\",code=~\"5..\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"api\"}[{{.window}}]))\n    alerting:\n      name: ApiErrors\n      page_alert: {labels: {severity: critical}}\n      ticket_alert: {labels: {severity: warning}}\n",
+    )
+    .expect("write");
+    let mixed = import::import(&[dir.join("rules.yml"), dir.join("slo.yml")], "imported");
+    let plan = mixed.plan.expect("a plan");
+    assert!(plan.contains("slos:") && plan.contains("up:"), "{plan}");
+    assert!(
+        plan.contains("# from slo.yml:4, sloth prometheus/v1 SLO `availability`")
+            || plan.contains("slo.yml:4, sloth"),
+        "{plan}"
+    );
+    assert_eq!(
+        mixed.report.summary(),
+        "2 files, 1 rule, 1 SLO: 2 lifted into typed KPIs/SLOs, 0 kept as expr, 0 not imported"
+    );
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+}

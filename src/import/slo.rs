@@ -564,16 +564,16 @@ fn openslo_alpha(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<Sourc
         .get("budgetingMethod")
         .and_then(Node::as_str)
         .unwrap_or("Occurrences");
-    let Some(objectives) = spec
-        .get("objectives")
-        .and_then(|o| seq(file, o, "`objectives`", diags))
-    else {
+    let Some(objectives) = spec.get("objectives") else {
         diags.push(missing(
             file,
             spec,
             "objectives",
             "an OpenSLO `SLO` lists its `objectives`",
         ));
+        return Vec::new();
+    };
+    let Some(objectives) = seq(file, objectives, "`objectives`", diags) else {
         return Vec::new();
     };
     let base = name.unwrap_or_else(|| service.clone());
@@ -677,23 +677,16 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
         ));
         return None;
     };
-    let objective = number(file, target, "`target`", diags)?;
-    let window = match spec
-        .get("window")
-        .and_then(|w| scalar(file, w, "`window`", diags))
-    {
-        Some(w) => match crate::value::duration::Duration::parse(&w, false) {
-            Ok(d) => d.to_string(),
-            Err(_) => {
-                diags.push(type_error(
-                    file,
-                    spec.get("window")?,
-                    "`window`",
-                    "a duration such as `4w`",
-                ));
-                return None;
+    let objective = number(file, target, "`target`", diags);
+    // Read on after a bad target or window, so that one run reports every problem.
+    let window = match spec.get("window") {
+        Some(w) => scalar(file, w, "`window`", diags).and_then(|text| {
+            let d = crate::value::duration::Duration::parse(&text, false).ok();
+            if d.is_none() {
+                diags.push(type_error(file, w, "`window`", "a duration such as `4w`"));
             }
-        },
+            d.map(|d| d.to_string())
+        }),
         None => {
             diags.push(missing(
                 file,
@@ -701,7 +694,7 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
                 "window",
                 "a pyrra SLO has a `window`, such as `4w`",
             ));
-            return None;
+            None
         }
     };
     let Some(ind) = spec.get("indicator") else {
@@ -790,6 +783,7 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
         .map(|(k, v)| format!("label {k}: {v} (not kept: an SLO has no labels of its own)"))
         .collect();
     let name = name.unwrap_or_else(|| "imported".to_owned());
+    let (objective, window) = (objective?, window?);
     Some(SourceSlo {
         span: doc.span(file),
         format: Format::Pyrra,
