@@ -463,7 +463,7 @@ fn segments(first: &feed::Series, then: Option<&feed::Series>, at: i64) -> Strin
 
 /// The equivalence test of the SLOs a sloth spec became, against the rules sloth generated
 /// from it (`original_rules`, a plain rule file: see [`plain_rules`]): for each page and ticket
-/// alert, a test file of its own with the scenarios of [`BURNS`] on the raw series its SLI
+/// alert, a test file of its own with steady and stopped burns on the raw series its SLI
 /// reads. Only 30-day SLOs are compared: sloth's factors depend on the period, upkeep's do not.
 pub fn slo_equivalence(report: &Report, original_rules: &str, imported_rules: &str) -> Equivalence {
     let mut tests = Vec::new();
