@@ -698,6 +698,7 @@ fn indicator_kind(i: &Indicator) -> &'static str {
     match i {
         Indicator::Up { .. } => "up",
         Indicator::Latency { .. } => "latency",
+        Indicator::ErrorRatio { .. } => "error_ratio",
         Indicator::Expr(_) => "expr",
     }
 }
@@ -962,6 +963,22 @@ impl Kpi {
                 ),
                 None,
                 "s",
+            ),
+            Indicator::ErrorRatio {
+                errors,
+                total,
+                window,
+                scale,
+            } => (
+                Yaml::map().with(
+                    "error_ratio",
+                    Yaml::map()
+                        .with("errors", errors.as_str())
+                        .with("total", total.as_str())
+                        .with("window", window.as_str()),
+                ),
+                None,
+                if *scale == 100 { "%" } else { " ratio" },
             ),
             Indicator::Expr(e) => (Yaml::map().with("expr", e.as_str()), Some("count"), ""),
         };
