@@ -91,7 +91,7 @@ pub(crate) fn presence(expr: &str) -> String {
     format!("({expr}) != bool NaN or vector(0)")
 }
 
-fn unparen(e: &Expr) -> &Expr {
+pub(crate) fn unparen(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(p) => unparen(&p.expr),
         other => other,
@@ -251,6 +251,16 @@ fn up_selector(e: &Expr) -> Option<String> {
     }
 }
 
+/// The matchers of a selector but `__name__`, as text, in their order.
+pub(crate) fn matchers(vs: &promql_parser::parser::VectorSelector) -> Vec<String> {
+    vs.matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// A binary operation's modifier that changes nothing: no `on`/`ignoring`, no `bool`
 /// (`and` carries its many-to-many cardinality).
 fn plain_matching(m: Option<&parser::BinModifier>) -> bool {
@@ -266,7 +276,9 @@ fn plain_matching(m: Option<&parser::BinModifier>) -> bool {
 }
 
 /// `sum(rate(SEL[W]))` without grouping: the selector and the window.
-fn sum_rate(e: &Expr) -> Option<(&promql_parser::parser::VectorSelector, std::time::Duration)> {
+pub(crate) fn sum_rate(
+    e: &Expr,
+) -> Option<(&promql_parser::parser::VectorSelector, std::time::Duration)> {
     let Expr::Aggregate(a) = unparen(e) else {
         return None;
     };
@@ -366,18 +378,10 @@ fn guards_total(ratio: &Indicator, guard: &Expr) -> bool {
     else {
         return false;
     };
-    let all = |vs: &promql_parser::parser::VectorSelector| -> Vec<String> {
-        vs.matchers
-            .matchers
-            .iter()
-            .filter(|m| m.name != "__name__")
-            .map(ToString::to_string)
-            .collect()
-    };
     same_window
         && t.to_string() == *total
         && e.name == tt.name
-        && all(&tt).iter().all(|m| all(&e).contains(m))
+        && matchers(&tt).iter().all(|m| matchers(&e).contains(m))
 }
 
 /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))` with a non-empty selector
@@ -415,13 +419,7 @@ fn latency(e: &Expr) -> Option<Indicator> {
     if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
         return None;
     }
-    let sel: Vec<String> = vs
-        .matchers
-        .matchers
-        .iter()
-        .filter(|m| m.name != "__name__")
-        .map(ToString::to_string)
-        .collect();
+    let sel = matchers(vs);
     if sel.is_empty() {
         return None;
     }

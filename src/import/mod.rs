@@ -524,6 +524,12 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
             caveat: s.caveat.clone(),
         };
         let service = service_name(&s.service);
+        let from = format!(
+            "from {} service `{}` of {}",
+            s.format.name(),
+            s.service,
+            src.name
+        );
         match sli::typed(&s.sli) {
             Ok(indicator) => {
                 // A burn rate above 1/budget needs an error ratio above 1: the check rejects it.
@@ -584,12 +590,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                 plan.services
                     .entry(service.clone())
                     .or_default()
-                    .push(format!(
-                        "from {} service `{}` of {}",
-                        s.format.name(),
-                        s.service,
-                        src.name
-                    ));
+                    .push(from.clone());
                 plan.slos.push((
                     name,
                     Slo {
@@ -654,12 +655,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                     plan.services
                         .entry(service.clone())
                         .or_default()
-                        .push(format!(
-                            "from {} service `{}` of {}",
-                            s.format.name(),
-                            s.service,
-                            src.name
-                        ));
+                        .push(from.clone());
                     plan.kpis.push((
                         name,
                         Kpi {

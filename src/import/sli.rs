@@ -8,6 +8,7 @@
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{self, Expr, VectorSelector};
 
+use super::lift::unparen;
 use super::slo::Sli;
 
 /// A typed SLO indicator.
@@ -162,42 +163,16 @@ fn plain(vs: &VectorSelector) -> bool {
         && vs.name.is_some()
 }
 
-fn unparen(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => unparen(&p.expr),
-        other => other,
-    }
-}
-
-/// `sum(rate(SEL[5m]))` (no grouping): the selector.
+/// `sum(rate(SEL[5m]))` (no grouping; sloth's window filled in with 5m): the selector.
 fn sum_rate(e: &Expr) -> Option<&VectorSelector> {
-    let Expr::Aggregate(a) = unparen(e) else {
-        return None;
-    };
-    if a.op.to_string() != "sum" || a.modifier.is_some() || a.param.is_some() {
-        return None;
-    }
-    let Expr::Call(c) = unparen(&a.expr) else {
-        return None;
-    };
-    if c.func.name != "rate" || c.args.args.len() != 1 {
-        return None;
-    }
-    let Expr::MatrixSelector(ms) = unparen(&c.args.args[0]) else {
-        return None;
-    };
-    (ms.range.as_secs() == 300 && plain(&ms.vs)).then_some(&ms.vs)
+    super::lift::sum_rate(e)
+        .filter(|(_, range)| range.as_secs() == 300)
+        .map(|(vs, _)| vs)
 }
 
 /// The matchers of a selector but `__name__`, as text, sorted.
 fn matchers(vs: &VectorSelector) -> Vec<String> {
-    let mut m: Vec<String> = vs
-        .matchers
-        .matchers
-        .iter()
-        .filter(|m| m.name != "__name__")
-        .map(ToString::to_string)
-        .collect();
+    let mut m = super::lift::matchers(vs);
     m.sort();
     m
 }

@@ -163,6 +163,21 @@ impl Case {
     }
 }
 
+/// One series of a test's `input_series`.
+fn input_series(s: &feed::Series, values: String) -> Yaml {
+    let labels: Vec<(&str, &str)> = s
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Yaml::map()
+        .with(
+            "series",
+            format!("{}{}", s.name, crate::emit::prometheus::matchers(&labels)),
+        )
+        .with("values", values)
+}
+
 /// `(count(SELECTOR) or vector(0)) > bool 0`: 1 when the alert fires, else 0.
 fn firing(selector: &str) -> String {
     format!("(count({selector}) or vector(0)) > bool 0")
@@ -223,19 +238,7 @@ fn scenario(a: &AlertFacts, renamed: &str) -> Result<(Vec<Yaml>, bool), String> 
         let steps = (at / sample) as u64 + 1;
         let input = series
             .iter()
-            .map(|s| {
-                let labels: Vec<(&str, &str)> = s
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                Yaml::map()
-                    .with(
-                        "series",
-                        format!("{}{}", s.name, crate::emit::prometheus::matchers(&labels)),
-                    )
-                    .with("values", s.values(steps, sample))
-            })
+            .map(|s| input_series(s, s.values(steps, sample)))
             .collect();
         // Whether the scenario does what it is for (the original fires, or not), and whether
         // the imported alert agrees with the original, are separate expressions: a scenario
@@ -564,19 +567,7 @@ fn slo_groups(
         let input = first
             .iter()
             .enumerate()
-            .map(|(k, s)| {
-                let labels: Vec<(&str, &str)> = s
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                Yaml::map()
-                    .with(
-                        "series",
-                        format!("{}{}", s.name, crate::emit::prometheus::matchers(&labels)),
-                    )
-                    .with("values", segments(s, then.as_ref().map(|t| &t[k]), b.at))
-            })
+            .map(|(k, s)| input_series(s, segments(s, then.as_ref().map(|t| &t[k]), b.at)))
             .collect();
         let fires = sloth_fires(b, page);
         let eval_time = Duration::from_secs(b.at.unsigned_abs()).to_string();
