@@ -561,6 +561,17 @@ fn malformed_slo_specs_are_diagnostics_in_their_file_and_unknown_fields_warnings
         has(&ds, "schema/unknown-field", "warning", "colour"),
         "{ds:?}"
     );
+    // sloth's alert windows: read, and said not to be kept.
+    let windows = import_text(
+        "windows",
+        "apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d\n",
+    );
+    let ds = diagnosed(&windows);
+    assert!(windows.plan.is_some(), "{ds:?}");
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "kind"),
+        "{ds:?}"
+    );
     // A spec that is not YAML: a syntax error with a span in it.
     let broken = import_text("bad-yaml", "version: prometheus/v1\nslos: [\n");
     assert!(broken.plan.is_none());

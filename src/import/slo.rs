@@ -175,6 +175,18 @@ pub(crate) fn read(
                 &["apiVersion", "kind", "metadata", "spec"],
                 diags,
             );
+            // Custom burn-rate windows: the plan's are the SRE workbook's, so say it is not kept.
+            if let Some(k) = doc.key("kind") {
+                diags.push(
+                    Diagnostic::new(
+                        Code::UnknownField,
+                        "sloth's alert windows (`AlertWindows`) have no place in a plan and are not imported",
+                    )
+                    .severity(Severity::Warning)
+                    .at(k.span(file))
+                    .help("keep this file for sloth: upkeep's burn-rate windows and factors are the SRE workbook's, whatever the SLO's window"),
+                );
+            }
             Vec::new()
         }
     }
