@@ -147,12 +147,14 @@ enum Command {
         /// (the default)
         name: Option<String>,
     },
-    /// Read Prometheus rule files into a plan: a KPI per alert, commented with its origin
+    /// Read Prometheus rule files and SLO specs into a plan, each entry commented with its origin
     ///
-    /// The plan goes to standard output (or `--out`), the report of what each rule became to
-    /// standard error.
+    /// The plan goes to standard output (or `--out`), the report of what each rule and SLO
+    /// became to standard error.
     Import {
-        /// Prometheus rule files (`groups:`, `PrometheusRule` objects, multi-document YAML)
+        /// Prometheus rule files (`groups:`, `PrometheusRule` objects, multi-document YAML) and
+        /// SLO specs (sloth `prometheus/v1`, `PrometheusServiceLevel` and `OpenSLO` `v1alpha`; pyrra
+        /// `ServiceLevelObjective`; `OpenSLO` `v1`), told apart by their content
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The plan's name

@@ -55,6 +55,13 @@ pub(crate) enum Indicator {
         window: String,
         selector: String,
     },
+    /// `sum(rate(E[W])) / sum(rate(T[W]))`, as a ratio (`scale` 1) or a percentage (100).
+    ErrorRatio {
+        errors: String,
+        total: String,
+        window: String,
+        scale: u8,
+    },
     Expr(String),
 }
 
@@ -84,7 +91,7 @@ pub(crate) fn presence(expr: &str) -> String {
     format!("({expr}) != bool NaN or vector(0)")
 }
 
-fn unparen(e: &Expr) -> &Expr {
+pub(crate) fn unparen(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(p) => unparen(&p.expr),
         other => other,
@@ -109,6 +116,21 @@ fn threshold(e: &Expr) -> Option<Lifted> {
     let op = b.op.to_string();
     if b.modifier.as_ref().is_some_and(|m| m.return_bool) {
         return None;
+    }
+    if op == "and"
+        && plain_matching(b.modifier.as_ref())
+        && let Some(Lifted::Threshold {
+            indicator: indicator @ Indicator::ErrorRatio { .. },
+            op: cmp,
+            value,
+        }) = simple_threshold(&b.lhs)
+        && guards_total(&indicator, &b.rhs)
+    {
+        return Some(Lifted::Threshold {
+            indicator,
+            op: cmp,
+            value,
+        });
     }
     if op == "and" || op == "unless" {
         // Filtering by another vector's labels commutes with a filter on the value.
@@ -171,6 +193,8 @@ fn simple_threshold(e: &Expr) -> Option<Lifted> {
         Indicator::Up { job }
     } else if let Some(l) = latency(x) {
         l
+    } else if let Some(r) = error_ratio(x) {
+        r
     } else {
         Indicator::Expr(checked(x.to_string())?)
     };
@@ -227,6 +251,139 @@ fn up_selector(e: &Expr) -> Option<String> {
     }
 }
 
+/// The matchers of a selector but `__name__`, as text, in their order.
+pub(crate) fn matchers(vs: &promql_parser::parser::VectorSelector) -> Vec<String> {
+    vs.matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// A binary operation's modifier that changes nothing: no `on`/`ignoring`, no `bool`
+/// (`and` carries its many-to-many cardinality).
+fn plain_matching(m: Option<&parser::BinModifier>) -> bool {
+    m.is_none_or(|m| {
+        m.matching.is_none()
+            && !m.return_bool
+            && matches!(
+                m.card,
+                parser::VectorMatchCardinality::OneToOne
+                    | parser::VectorMatchCardinality::ManyToMany
+            )
+    })
+}
+
+/// `sum(rate(SEL[W]))` without grouping: the selector and the window.
+pub(crate) fn sum_rate(
+    e: &Expr,
+) -> Option<(&promql_parser::parser::VectorSelector, std::time::Duration)> {
+    let Expr::Aggregate(a) = unparen(e) else {
+        return None;
+    };
+    if a.op.to_string() != "sum" || a.modifier.is_some() || a.param.is_some() {
+        return None;
+    }
+    let Expr::Call(c) = unparen(&a.expr) else {
+        return None;
+    };
+    if c.func.name != "rate" || c.args.args.len() != 1 {
+        return None;
+    }
+    let Expr::MatrixSelector(ms) = unparen(&c.args.args[0]) else {
+        return None;
+    };
+    let vs = &ms.vs;
+    let plain = vs.offset.is_none() && vs.at.is_none() && vs.matchers.or_matchers.is_empty();
+    (plain && vs.name.is_some()).then_some((vs, ms.range))
+}
+
+/// `sum(rate(E[W])) / sum(rate(T[W]))`, times 100 on either side or not: the plan's
+/// `error_ratio` (whose expression is `100 * sum(rate(E[W])) / sum(rate(T[W]))`).
+fn error_ratio(e: &Expr) -> Option<Indicator> {
+    let Expr::Binary(b) = unparen(e) else {
+        return None;
+    };
+    if !plain_matching(b.modifier.as_ref()) {
+        return None;
+    }
+    let op = b.op.to_string();
+    let (division, scale) = match op.as_str() {
+        "*" if constant(&b.rhs) == Some(100.0) => (&*b.lhs, 100),
+        "*" if constant(&b.lhs) == Some(100.0) => (&*b.rhs, 100),
+        "/" => (e, 1),
+        _ => return None,
+    };
+    let Expr::Binary(d) = unparen(division) else {
+        return None;
+    };
+    if d.op.to_string() != "/" || !plain_matching(d.modifier.as_ref()) {
+        return None;
+    }
+    // `100 * sum(…) / sum(…)` parses as `(100 * sum(…)) / sum(…)`.
+    let (numerator, scale) = match unparen(&d.lhs) {
+        Expr::Binary(m)
+            if scale == 1
+                && m.op.to_string() == "*"
+                && plain_matching(m.modifier.as_ref())
+                && constant(&m.lhs) == Some(100.0) =>
+        {
+            (&*m.rhs, 100)
+        }
+        _ => (&*d.lhs, scale),
+    };
+    let (errors, w1) = sum_rate(numerator)?;
+    let (total, w2) = sum_rate(&d.rhs)?;
+    if w1 != w2 {
+        return None;
+    }
+    Some(Indicator::ErrorRatio {
+        errors: errors.to_string(),
+        total: total.to_string(),
+        window: crate::value::duration::Duration::from_secs(w1.as_secs()).to_string(),
+        scale,
+    })
+}
+
+/// Whether `guard` is `sum(rate(T[W])) > 0` on the ratio's own total, with errors that are a
+/// subset of the total (the same metric, every matcher of the total): where the guard fails
+/// the total is 0, so are the errors, and the ratio is `NaN`, which no threshold passes.
+fn guards_total(ratio: &Indicator, guard: &Expr) -> bool {
+    let Indicator::ErrorRatio {
+        errors,
+        total,
+        window,
+        ..
+    } = ratio
+    else {
+        return false;
+    };
+    let Expr::Binary(g) = unparen(guard) else {
+        return false;
+    };
+    if g.op.to_string() != ">"
+        || !plain_matching(g.modifier.as_ref())
+        || constant(&g.rhs) != Some(0.0)
+    {
+        return false;
+    }
+    let Some((t, w)) = sum_rate(&g.lhs) else {
+        return false;
+    };
+    let same_window =
+        crate::value::duration::Duration::from_secs(w.as_secs()).to_string() == *window;
+    let (Ok(Expr::VectorSelector(e)), Ok(Expr::VectorSelector(tt))) =
+        (parser::parse(errors), parser::parse(total))
+    else {
+        return false;
+    };
+    same_window
+        && t.to_string() == *total
+        && e.name == tt.name
+        && matchers(&tt).iter().all(|m| matchers(&e).contains(m))
+}
+
 /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))` with a non-empty selector
 /// (the plan's latency indicator adds the service's job when it has none).
 fn latency(e: &Expr) -> Option<Indicator> {
@@ -262,13 +419,7 @@ fn latency(e: &Expr) -> Option<Indicator> {
     if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
         return None;
     }
-    let sel: Vec<String> = vs
-        .matchers
-        .matchers
-        .iter()
-        .filter(|m| m.name != "__name__")
-        .map(ToString::to_string)
-        .collect();
+    let sel = matchers(vs);
     if sel.is_empty() {
         return None;
     }
@@ -336,6 +487,53 @@ mod tests {
         assert!(
             matches!(indicator, Indicator::Latency { quantile, .. } if quantile.to_bits() == 0.99f64.to_bits())
         );
+    }
+
+    #[test]
+    fn errors_over_total_is_an_error_ratio() {
+        let Lifted::Threshold {
+            indicator, value, ..
+        } = t(
+            r#"sum(rate(http_total{code=~"5.."}[5m])) / sum(rate(http_total[5m])) * 100 > 5 and sum(rate(http_total[5m])) > 0"#,
+        )
+        else {
+            panic!()
+        };
+        assert_eq!(
+            indicator,
+            Indicator::ErrorRatio {
+                errors: r#"http_total{code=~"5.."}"#.to_owned(),
+                total: "http_total".to_owned(),
+                window: "5m".to_owned(),
+                scale: 100
+            }
+        );
+        assert_eq!(value.to_bits(), 5f64.to_bits());
+        assert!(matches!(
+            t("sum(rate(failed[1m])) / sum(rate(all[1m])) > 0.05"),
+            Lifted::Threshold {
+                indicator: Indicator::ErrorRatio { scale: 1, .. },
+                ..
+            }
+        ));
+        // Grouped sums, a guard on another metric than the errors' and unequal windows are
+        // not the plan's error ratio.
+        for e in [
+            "sum by (x) (rate(a[1m])) / sum by (x) (rate(b[1m])) > 0.05",
+            "sum(rate(failed[1m])) / sum(rate(all[1m])) > 0.05 and sum(rate(all[1m])) > 0",
+            "sum(rate(a[1m])) / sum(rate(b[5m])) > 0.05",
+        ] {
+            assert!(
+                !matches!(
+                    t(e),
+                    Lifted::Threshold {
+                        indicator: Indicator::ErrorRatio { .. },
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@
 
 mod lift;
 mod rules;
+mod sli;
+mod slo;
 pub mod verify;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use crate::source::SourceMap;
 use crate::value::duration::Duration;
 use lift::{Indicator, Lifted, Op};
 use rules::{RuleKind, SourceRule};
+use slo::SourceSlo;
 
 /// The result of an import.
 #[derive(Debug, Default)]
@@ -51,6 +54,29 @@ pub struct Entry {
     pub outcome: Outcome,
     /// For an imported alert: what it was, and the alert of the plan it became.
     pub alert: Option<AlertFacts>,
+    /// For an SLO of a spec: what the equivalence test needs.
+    pub slo: Option<SloFacts>,
+}
+
+/// An SLO of a spec and the alerts of the plan it became.
+#[derive(Clone, Debug)]
+pub struct SloFacts {
+    /// Whether sloth wrote it (its `_gen` rules are the reference).
+    pub sloth: bool,
+    /// sloth's name of its alerts, if it has any.
+    pub alert: Option<String>,
+    /// sloth's `sloth_service` and `sloth_slo` labels.
+    pub service: String,
+    pub name: String,
+    /// The error budget, as a ratio.
+    pub budget: f64,
+    /// The error ratio over 5 minutes, on the raw series (`PromQL`), to build scenarios from.
+    pub ratio: Option<String>,
+    /// The plan's page and ticket alerts: (alert name, label, value) selecting it.
+    pub page: Option<(String, String, String)>,
+    pub ticket: Option<(String, String, String)>,
+    /// Why its alerts are not expected to match the original's, if they are not.
+    pub caveat: Option<String>,
 }
 
 /// An input alert and the plan's alert it became.
@@ -81,13 +107,27 @@ impl Report {
         self.entries.iter().filter(|e| e.outcome == o).count()
     }
 
-    /// `3 files, 40 rules: 5 lifted into typed KPIs/SLOs, 35 kept as expr, 0 not imported`.
+    /// How many entries are SLOs of specs.
+    pub fn slos(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.rule.starts_with("slo "))
+            .count()
+    }
+
+    /// `3 files, 40 rules, 2 SLOs: 5 lifted into typed KPIs/SLOs, 35 kept as expr, 2 not imported`.
     pub fn summary(&self) -> String {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let slos = self.slos();
         format!(
-            "{}, {}: {} lifted into typed KPIs/SLOs, {} kept as expr, {} not imported",
+            "{}, {}{}: {} lifted into typed KPIs/SLOs, {} kept as expr, {} not imported",
             plural(self.files, "file"),
-            plural(self.entries.len(), "rule"),
+            plural(self.entries.len() - slos, "rule"),
+            if slos == 0 {
+                String::new()
+            } else {
+                format!(", {}", plural(slos, "SLO"))
+            },
             self.count(Outcome::Typed),
             self.count(Outcome::Expr),
             self.count(Outcome::NotImported)
@@ -112,6 +152,7 @@ pub fn import(paths: &[PathBuf], name: &str) -> Imported {
 fn import_here(paths: &[PathBuf], name: &str) -> Imported {
     let mut out = Imported::default();
     let mut all = Vec::new();
+    let mut specs = Vec::new();
     for path in paths {
         let Some(file) = crate::load::read(
             path,
@@ -128,6 +169,9 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
             if rules::is_rules(doc) {
                 found = true;
                 all.extend(rules::read(file, doc, &mut out.diagnostics));
+            } else if let Some(fmt) = slo::format(doc) {
+                found = true;
+                specs.extend(slo::read(file, doc, fmt, &mut out.diagnostics));
             }
         }
         if !found && !docs.is_empty() {
@@ -135,17 +179,18 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
             out.diagnostics.push(
                 Diagnostic::new(
                     Code::NotAPlan,
-                    "this file holds no Prometheus rules (`groups:` or a `PrometheusRule`)",
+                    "this file holds no Prometheus rules (`groups:` or a `PrometheusRule`) and no SLO spec (sloth, pyrra or OpenSLO)",
                 )
                 .at(first.span(file).to(first.span(file)))
-                .help("name Prometheus rule files or `PrometheusRule` objects"),
+                .help("name Prometheus rule files, `PrometheusRule` objects, or sloth, pyrra or OpenSLO SLO specs"),
             );
         }
     }
     if out.diagnostics.has_errors() {
         return out;
     }
-    let plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
+    let mut plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
+    build_slos(&out.sources, &specs, &mut plan, &mut out.report);
     let header = vec![
         format!(
             "Imported by `upkeep import` from {}.",
@@ -155,7 +200,7 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        "Each entry says which rule it came from. Check it with `upkeep check`.".to_owned(),
+        "Each entry says which rule or SLO it came from. Check it with `upkeep check`.".to_owned(),
     ];
     out.plan = Some(yaml::document(&header, &plan.to_yaml(name)));
     out
@@ -179,7 +224,23 @@ struct Kpi {
 struct Plan {
     services: BTreeMap<String, Vec<String>>,
     kpis: Vec<(String, Kpi)>,
+    slos: Vec<(String, Slo)>,
     levels: Vec<String>,
+    /// The conventional level whose urgency and response a level of another name takes: an
+    /// SLO's page level is `critical`'s, its ticket level `warning`'s.
+    like: BTreeMap<String, &'static str>,
+}
+
+/// An SLO being built.
+struct Slo {
+    comments: Vec<String>,
+    service: String,
+    description: Option<String>,
+    objective: f64,
+    window: String,
+    indicator: sli::Typed,
+    page: Option<String>,
+    ticket: Option<String>,
 }
 
 /// Conventional severities, most urgent first.
@@ -206,6 +267,7 @@ fn build(
                     became: "not imported: a plan records only its own indicators; keep this rule in its file".to_owned(),
                     outcome: Outcome::NotImported,
                     alert: None,
+                    slo: None,
                 });
                 continue;
             }
@@ -315,6 +377,7 @@ fn build(
                         became: format!("kpis.{kname} ({kind})"),
                         outcome,
                         alert: Some(facts(r, &alert)),
+                        slo: None,
                     });
                     continue;
                 }
@@ -344,6 +407,7 @@ fn build(
             became: format!("kpis.{name} ({kind})"),
             outcome,
             alert: Some(facts(r, &alert)),
+            slo: None,
         });
         plan.kpis.push((
             name,
@@ -374,6 +438,246 @@ fn build(
     plan
 }
 
+/// The SLOs of specs: a typed SLO where the SLI says exactly what upkeep's indicator computes,
+/// else sloth's burn-rate conditions on the raw queries as `expr` KPIs, else a report line.
+fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report: &mut Report) {
+    let mut slo_names = std::collections::BTreeSet::new();
+    let mut kpi_names: std::collections::BTreeSet<String> =
+        plan.kpis.iter().map(|(n, _)| n.clone()).collect();
+    for s in specs {
+        let src = sources.get(s.span.file);
+        let (line, _) = src.line_col(s.span.start);
+        let origin = format!("{}:{line}", src.name);
+        let rule = format!("slo {}/{}", s.service, s.name);
+        let mut entry = Entry {
+            origin: origin.clone(),
+            rule,
+            became: String::new(),
+            outcome: Outcome::NotImported,
+            alert: None,
+            slo: None,
+        };
+        if !(s.objective > 0.0 && s.objective < 100.0) {
+            entry.became = format!(
+                "not imported: its objective {} is not a percentage strictly between 0 and 100",
+                s.objective
+            );
+            report.entries.push(entry);
+            continue;
+        }
+        let budget = 1.0 - s.objective / 100.0;
+        let mut comments = vec![format!(
+            "from {origin}, {} SLO `{}` of service `{}`",
+            s.format.name(),
+            s.name,
+            s.service
+        )];
+        comments.extend(s.notes.iter().cloned());
+        let (mut page, mut ticket) = (None, None);
+        if let Some(a) = &s.alerting {
+            if let Some(n) = &a.name {
+                comments.push(format!(
+                    "alert name {n} (the plan names its burn-rate alerts itself)"
+                ));
+            }
+            for (k, v) in &a.labels {
+                comments.push(format!("alert label {k}: {v} (not kept)"));
+            }
+            for (k, v) in &a.annotations {
+                comments.push(format!("alert annotation {k}: {v}"));
+            }
+            for (side, default, slot, word) in [
+                (&a.page, "critical", &mut page, "page"),
+                (&a.ticket, "warning", &mut ticket, "ticket"),
+            ] {
+                let Some((labels, annotations)) = side else {
+                    continue;
+                };
+                let level = labels
+                    .iter()
+                    .find(|(k, _)| k == "severity")
+                    .map_or_else(|| default.to_owned(), |(_, v)| level_name(v));
+                if rank(&level) == KNOWN_LEVELS.len() {
+                    plan.like.entry(level.clone()).or_insert(default);
+                }
+                for (k, v) in labels.iter().filter(|(k, _)| k != "severity") {
+                    comments.push(format!("{word} alert label {k}: {v} (not kept)"));
+                }
+                for (k, v) in annotations {
+                    comments.push(format!("{word} alert annotation {k}: {v}"));
+                }
+                *slot = Some(level);
+            }
+        }
+        let period_days =
+            Duration::parse(&s.window, false).map_or(30.0, |d| d.as_secs() as f64 / 86_400.0);
+        let sloth = matches!(s.format, slo::Format::Sloth | slo::Format::SlothCrd);
+        let mut facts = SloFacts {
+            sloth,
+            alert: s.alerting.as_ref().and_then(|a| a.name.clone()),
+            service: s.service.clone(),
+            name: s.name.clone(),
+            budget,
+            ratio: sli::ratio_at(&s.sli, "5m"),
+            page: None,
+            ticket: None,
+            caveat: s.caveat.clone(),
+        };
+        let service = service_name(&s.service);
+        let from = format!(
+            "from {} service `{}` of {}",
+            s.format.name(),
+            s.service,
+            src.name
+        );
+        match sli::typed(&s.sli) {
+            Ok(indicator) => {
+                // A burn rate above 1/budget needs an error ratio above 1: the check rejects it.
+                for (slot, pairs, word) in [
+                    (&mut page, crate::model::burn::PAGE, "page"),
+                    (&mut ticket, crate::model::burn::TICKET, "ticket"),
+                ] {
+                    let worst = pairs
+                        .iter()
+                        .map(|p| p.factor_tenths as f64 / 10.0)
+                        .fold(0.0, f64::max);
+                    if slot.is_some() && worst * budget >= 1.0 {
+                        comments.push(format!(
+                            "{word} alert not imported: a {worst}× burn of a {budget} budget needs an error ratio above 1"
+                        ));
+                        facts.caveat =
+                            Some(format!("its {word} alert is not imported (unreachable)"));
+                        *slot = None;
+                    }
+                }
+                if !sloth || period_days.to_bits() != 30f64.to_bits() {
+                    comments.push("upkeep's burn-rate alerts use the SRE workbook's factors (14.4× and 6× over 1h/5m and 6h/30m; 3× and 1× over 1d/2h and 3d/6h) whatever the window: see the book's Adopting page".to_owned());
+                }
+                if let sli::Typed::Latency { note: Some(n), .. } = &indicator {
+                    comments.push(n.clone());
+                }
+                let base = fit(&snake(&s.name), 59, '_');
+                let mut name = base.clone();
+                let mut n = 2;
+                while !slo_names.insert(name.clone()) {
+                    name = format!("{base}_{n}");
+                    n += 1;
+                }
+                let kind = match indicator {
+                    sli::Typed::ErrorRatio { .. } => "error_ratio",
+                    sli::Typed::Latency { .. } => "latency",
+                };
+                let alert = |page: bool| {
+                    (
+                        format!(
+                            "{}BurnRate{}",
+                            alerts::camel(&name),
+                            if page { "Page" } else { "Ticket" }
+                        ),
+                        "slo".to_owned(),
+                        name.clone(),
+                    )
+                };
+                facts.page = page.as_ref().map(|_| alert(true));
+                facts.ticket = ticket.as_ref().map(|_| alert(false));
+                entry.became = format!("slos.{name} ({kind})");
+                entry.outcome = Outcome::Typed;
+                for l in page.iter().chain(&ticket) {
+                    if !plan.levels.contains(l) {
+                        plan.levels.push(l.clone());
+                    }
+                }
+                plan.services
+                    .entry(service.clone())
+                    .or_default()
+                    .push(from.clone());
+                plan.slos.push((
+                    name,
+                    Slo {
+                        comments,
+                        service,
+                        description: s.description.clone(),
+                        objective: s.objective,
+                        window: s.window.clone(),
+                        indicator,
+                        page,
+                        ticket,
+                    },
+                ));
+            }
+            Err(why) => {
+                let conds: Vec<(bool, String, String)> = if sloth {
+                    [(true, &page), (false, &ticket)]
+                        .into_iter()
+                        .filter_map(|(p, l)| {
+                            let l = l.clone()?;
+                            Some((p, l, sli::burn_condition(&s.sli, budget, period_days, p)?))
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let wanted = usize::from(page.is_some()) + usize::from(ticket.is_some());
+                if conds.is_empty() || conds.len() != wanted {
+                    entry.became = format!("not imported: {why}");
+                    report.entries.push(entry);
+                    continue;
+                }
+                let base = fit(&snake(&s.name), 52, '_');
+                let mut became = Vec::new();
+                comments.push(format!(
+                    "kept as sloth's burn-rate condition on the raw SLI: {why}"
+                ));
+                for (p, level, cond) in conds {
+                    let stem = format!("{base}_{}", if p { "page" } else { "ticket" });
+                    let mut name = stem.clone();
+                    let mut n = 2;
+                    while !kpi_names.insert(name.clone()) {
+                        name = format!("{stem}_{n}");
+                        n += 1;
+                    }
+                    let word = if p { "critical" } else { "warning" };
+                    let selects = (
+                        format!("{}{}", alerts::camel(&name), alerts::camel(word)),
+                        "kpi".to_owned(),
+                        name.clone(),
+                    );
+                    if p {
+                        facts.page = Some(selects);
+                    } else {
+                        facts.ticket = Some(selects);
+                    }
+                    if !plan.levels.contains(&level) {
+                        plan.levels.push(level.clone());
+                    }
+                    became.push(format!("kpis.{name} {word}"));
+                    let slot = (Op::Gt, 0.0, level, usize::MAX);
+                    plan.services
+                        .entry(service.clone())
+                        .or_default()
+                        .push(from.clone());
+                    plan.kpis.push((
+                        name,
+                        Kpi {
+                            comments: comments.clone(),
+                            service: service.clone(),
+                            description: s.description.clone(),
+                            indicator: Indicator::Expr(lift::presence(&cond)),
+                            warning: (!p).then(|| slot.clone()),
+                            critical: p.then_some(slot),
+                            for_: "0s".to_owned(),
+                        },
+                    ));
+                }
+                entry.became = format!("{} (expr: {why})", became.join(", "));
+                entry.outcome = Outcome::Expr;
+            }
+        }
+        entry.slo = Some(facts);
+        report.entries.push(entry);
+    }
+}
+
 /// What the equivalence test needs of an imported alert.
 fn facts(r: &SourceRule, alert: &str) -> AlertFacts {
     AlertFacts {
@@ -390,6 +694,7 @@ fn indicator_kind(i: &Indicator) -> &'static str {
     match i {
         Indicator::Up { .. } => "up",
         Indicator::Latency { .. } => "latency",
+        Indicator::ErrorRatio { .. } => "error_ratio",
         Indicator::Expr(_) => "expr",
     }
 }
@@ -506,16 +811,30 @@ impl Plan {
                 .map(|(n, k)| (n.clone(), k.to_yaml().commented(k.comments.clone())))
                 .collect(),
         );
+        let slos = Yaml::Map(
+            self.slos
+                .iter()
+                .map(|(n, s)| (n.clone(), s.to_yaml().commented(s.comments.clone())))
+                .collect(),
+        );
         let mut levels = Yaml::map();
         let mut ordered: Vec<&String> = self.levels.iter().collect();
-        ordered.sort_by_key(|l| (rank(l), (*l).clone()));
+        let like = |l: &String| {
+            self.like
+                .get(l)
+                .map_or_else(|| l.clone(), |s| (*s).to_owned())
+        };
+        ordered.sort_by_key(|l| (rank(&like(l)), (*l).clone()));
         // A level answers within its `response`: no sooner than its slowest alert can notify
         // (`for` plus evaluation and grouping), and no sooner than a more urgent level.
         let mut floor = Duration::from_secs(0);
         for l in ordered {
             let known = KNOWN_LEVELS.iter().find(|(k, _)| *k == l.as_str());
-            let default = Duration::parse(known.map_or("1d", |(_, r)| *r), false)
-                .unwrap_or(Duration::from_secs(86_400));
+            let response = KNOWN_LEVELS
+                .iter()
+                .find(|(k, _)| *k == like(l).as_str())
+                .map_or("1d", |(_, r)| *r);
+            let default = Duration::parse(response, false).unwrap_or(Duration::from_secs(86_400));
             let slowest = self
                 .kpis
                 .iter()
@@ -554,14 +873,65 @@ impl Plan {
             .with("apiVersion", "upkeep/v1")
             .with("kind", "Plan")
             .with("metadata", Yaml::map().with("name", name));
-        if self.kpis.is_empty() {
+        if self.kpis.is_empty() && self.slos.is_empty() {
             // No alert: no services, levels or receivers to invent.
             return doc;
         }
-        doc.with("services", services)
-            .with("kpis", kpis)
-            .with("severity", severity)
-            .with("receivers", receivers)
+        let doc = doc.with("services", services);
+        let doc = if self.kpis.is_empty() {
+            doc
+        } else {
+            doc.with("kpis", kpis)
+        };
+        let doc = if self.slos.is_empty() {
+            doc
+        } else {
+            doc.with("slos", slos)
+        };
+        if self.levels.is_empty() {
+            return doc;
+        }
+        doc.with("severity", severity).with("receivers", receivers)
+    }
+}
+
+impl Slo {
+    fn to_yaml(&self) -> Yaml {
+        let indicator = match &self.indicator {
+            sli::Typed::ErrorRatio { errors, total } => Yaml::map().with(
+                "error_ratio",
+                Yaml::map()
+                    .with("errors", errors.as_str())
+                    .with("total", total.as_str()),
+            ),
+            sli::Typed::Latency {
+                histogram,
+                threshold,
+                selector,
+                ..
+            } => Yaml::map().with(
+                "latency",
+                Yaml::map()
+                    .with("histogram", histogram.as_str())
+                    .with("threshold", format!("{threshold}s"))
+                    .with("selector", selector.as_str()),
+            ),
+        };
+        let mut alerting = Yaml::map();
+        if let Some(p) = &self.page {
+            alerting.push("page", p.as_str());
+        }
+        if let Some(t) = &self.ticket {
+            alerting.push("ticket", t.as_str());
+        }
+        let alerting = (self.page.is_some() || self.ticket.is_some()).then_some(alerting);
+        Yaml::map()
+            .with("service", self.service.as_str())
+            .with_opt("description", self.description.as_deref())
+            .with("objective", format!("{}%", self.objective))
+            .with("window", self.window.as_str())
+            .with("indicator", indicator)
+            .with_opt("alerting", alerting)
     }
 }
 
@@ -589,6 +959,22 @@ impl Kpi {
                 ),
                 None,
                 "s",
+            ),
+            Indicator::ErrorRatio {
+                errors,
+                total,
+                window,
+                scale,
+            } => (
+                Yaml::map().with(
+                    "error_ratio",
+                    Yaml::map()
+                        .with("errors", errors.as_str())
+                        .with("total", total.as_str())
+                        .with("window", window.as_str()),
+                ),
+                None,
+                if *scale == 100 { "%" } else { " ratio" },
             ),
             Indicator::Expr(e) => (Yaml::map().with("expr", e.as_str()), Some("count"), ""),
         };

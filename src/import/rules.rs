@@ -196,7 +196,12 @@ fn read_rule(file: FileId, r: &Node, group: &str, diags: &mut Diagnostics) -> Op
     })
 }
 
-fn scalar(file: FileId, n: &Node, what: &str, diags: &mut Diagnostics) -> Option<String> {
+pub(crate) fn scalar(
+    file: FileId,
+    n: &Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     let s = n.scalar_text();
     if s.is_none() {
         diags.push(type_error(file, n, what, "a string"));
@@ -204,7 +209,12 @@ fn scalar(file: FileId, n: &Node, what: &str, diags: &mut Diagnostics) -> Option
     s
 }
 
-fn seq<'n>(file: FileId, n: &'n Node, what: &str, diags: &mut Diagnostics) -> Option<&'n [Node]> {
+pub(crate) fn seq<'n>(
+    file: FileId,
+    n: &'n Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<&'n [Node]> {
     match &n.value {
         crate::parse::Value::Seq(items) => Some(items),
         crate::parse::Value::Null => Some(&[]),
@@ -215,7 +225,7 @@ fn seq<'n>(file: FileId, n: &'n Node, what: &str, diags: &mut Diagnostics) -> Op
     }
 }
 
-fn string_map(
+pub(crate) fn string_map(
     file: FileId,
     n: Option<&Node>,
     what: &str,
@@ -246,7 +256,7 @@ fn string_map(
 }
 
 /// Report every key of `n` not in `fields`.
-fn known(file: FileId, n: &Node, fields: &[&str], diags: &mut Diagnostics) {
+pub(crate) fn known(file: FileId, n: &Node, fields: &[&str], diags: &mut Diagnostics) {
     for (k, _) in n.as_map().unwrap_or_default() {
         let Some(name) = k.scalar_text() else {
             continue;
@@ -266,7 +276,7 @@ fn known(file: FileId, n: &Node, fields: &[&str], diags: &mut Diagnostics) {
 }
 
 /// A field a plan has no place for: reported so that nothing is lost silently.
-fn not_kept(file: FileId, key: &Node, field: &str, of: &str) -> Diagnostic {
+pub(crate) fn not_kept(file: FileId, key: &Node, field: &str, of: &str) -> Diagnostic {
     Diagnostic::new(
         Code::UnknownField,
         format!("the {of} field `{field}` has no place in a plan and is not imported"),
@@ -278,13 +288,13 @@ fn not_kept(file: FileId, key: &Node, field: &str, of: &str) -> Diagnostic {
     ))
 }
 
-fn missing(file: FileId, n: &Node, field: &str, help: &str) -> Diagnostic {
+pub(crate) fn missing(file: FileId, n: &Node, field: &str, help: &str) -> Diagnostic {
     Diagnostic::new(Code::Missing, format!("missing field `{field}`"))
         .at(n.span(file))
         .help(help.to_owned())
 }
 
-fn type_error(file: FileId, n: &Node, what: &str, expected: &str) -> Diagnostic {
+pub(crate) fn type_error(file: FileId, n: &Node, what: &str, expected: &str) -> Diagnostic {
     Diagnostic::new(
         Code::Type,
         format!("{what} must be {expected}, not {}", n.kind_name()),
