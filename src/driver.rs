@@ -86,6 +86,9 @@ struct Loader {
     later: std::collections::HashMap<FileId, bool>,
     /// Files parsed and lowered.
     lowered: usize,
+    /// What each file lowered into, by file id: kept after a plan's document is moved into its
+    /// plan, so an import of a plan checked in an earlier batch is still refused.
+    kinds: Vec<Option<DocKind>>,
 }
 
 /// The tree a path argument names: a directory itself; for a file, the working directory when
@@ -168,6 +171,10 @@ impl Loader {
         self.pending.extend(pending);
         self.lowered += usize::from(doc.is_some());
         let i = id.0 as usize;
+        if self.kinds.len() <= i {
+            self.kinds.resize(i + 1, None);
+        }
+        self.kinds[i] = doc.as_ref().map(|d| d.kind);
         if self.docs.len() <= i {
             self.docs.resize_with(i + 1, || None);
         }
@@ -264,6 +271,7 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             max_input: opts.max_input(),
             later: std::collections::HashMap::new(),
             lowered: 0,
+            kinds: Vec::new(),
         };
         let count = files.len();
         let mut roots = Vec::new();
@@ -305,6 +313,7 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
         max_input: opts.max_input(),
         later: std::collections::HashMap::new(),
         lowered: 0,
+        kinds: Vec::new(),
     };
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut fresh = Vec::new();
@@ -409,37 +418,50 @@ impl Run {
         }
     }
 
-    /// Imports, breadth-first, each file once.
+    /// Imports, depth-first from each root in order, each file once. The order is the same
+    /// whether the roots come in one batch or several, so imported files get the same ids (and
+    /// their diagnostics the same order) either way.
     fn follow_imports(&mut self, roots: &[FileId]) {
         let loader = &mut self.loader;
-        let mut queue: Vec<FileId> = roots.to_vec();
-        while let Some(id) = queue.pop() {
-            if !self.followed.insert(id) {
-                continue;
+        for &root in roots {
+            let mut stack = vec![root];
+            while let Some(id) = stack.pop() {
+                let next = Self::follow(loader, &mut self.followed, id);
+                stack.extend(next.into_iter().rev());
             }
-            let Some(Some(doc)) = loader.docs.get(id.0 as usize) else {
-                continue;
+        }
+    }
+
+    /// Load the imports of `id` (once) and record them: the files to follow next, in the order
+    /// written.
+    fn follow(loader: &mut Loader, followed: &mut HashSet<FileId>, id: FileId) -> Vec<FileId> {
+        let mut next = Vec::new();
+        if !followed.insert(id) {
+            return next;
+        }
+        let Some(Some(doc)) = loader.docs.get(id.0 as usize) else {
+            return next;
+        };
+        let base = loader
+            .sources
+            .get(id)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let shown_base = Path::new(&loader.sources.get(id).name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for entry in doc.imports.clone() {
+            let target = base.join(&entry.value);
+            let inside = !Path::new(&entry.value).is_absolute() && {
+                let canon = crate::load::canonical(&target);
+                loader.trees.iter().any(|t| canon.starts_with(t))
             };
-            let base = loader
-                .sources
-                .get(id)
-                .path
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let shown_base = Path::new(&loader.sources.get(id).name)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            for entry in doc.imports.clone() {
-                let target = base.join(&entry.value);
-                let inside = !Path::new(&entry.value).is_absolute() && {
-                    let canon = crate::load::canonical(&target);
-                    loader.trees.iter().any(|t| canon.starts_with(t))
-                };
-                if !inside {
-                    // Never read (or show) a file outside what the run was asked to check.
-                    loader.diags.push(
+            if !inside {
+                // Never read (or show) a file outside what the run was asked to check.
+                loader.diags.push(
                         Diagnostic::new(
                             Code::ImportNotFound,
                             format!(
@@ -451,51 +473,49 @@ impl Run {
                         .label("outside the checked tree")
                         .help("imports are relative paths that stay inside the directory named on the command line; copy the fragment into it"),
                     );
-                    continue;
-                }
-                if !target.is_file() {
-                    loader.diags.push(
-                        Diagnostic::new(
-                            Code::ImportNotFound,
-                            format!("imported file `{}` does not exist", entry.value),
-                        )
-                        .at(entry.span)
-                        .label("not found")
-                        .help(format!(
-                            "imports are relative to this file's directory (`{}`)",
-                            crate::source::display_name(&shown_base)
-                        )),
-                    );
-                    continue;
-                }
-                // Prefer the path relative to what the user gave, so names in reports stay short.
-                let shown = shown_base.join(&entry.value);
-                let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false)
-                else {
-                    continue;
-                };
-                if let Some(explicit) = loader.later.remove(&to) {
-                    loader.process(to, explicit);
-                }
-                if let Some(Some(t)) = loader.docs.get(to.0 as usize) {
-                    if t.kind == DocKind::Plan {
-                        loader.diags.push(
-                            Diagnostic::new(Code::ImportNotFragment, format!("`{}` is a plan, not a fragment", entry.value))
-                                .at(entry.span)
-                                .label("imports a plan")
-                                .help("only `kind: Fragment` files can be imported; move the shared sections into a fragment"),
-                        );
-                        continue;
-                    }
-                }
-                loader.imports.push(Import {
-                    from: id,
-                    entry: entry.span,
-                    to,
-                });
-                queue.insert(0, to);
+                continue;
             }
+            if !target.is_file() {
+                loader.diags.push(
+                    Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!("imported file `{}` does not exist", entry.value),
+                    )
+                    .at(entry.span)
+                    .label("not found")
+                    .help(format!(
+                        "imports are relative to this file's directory (`{}`)",
+                        crate::source::display_name(&shown_base)
+                    )),
+                );
+                continue;
+            }
+            // Prefer the path relative to what the user gave, so names in reports stay short.
+            let shown = shown_base.join(&entry.value);
+            let Some(to) = loader.file(if shown.is_file() { &shown } else { &target }, false)
+            else {
+                continue;
+            };
+            if let Some(explicit) = loader.later.remove(&to) {
+                loader.process(to, explicit);
+            }
+            if loader.kinds.get(to.0 as usize).copied().flatten() == Some(DocKind::Plan) {
+                loader.diags.push(
+                        Diagnostic::new(Code::ImportNotFragment, format!("`{}` is a plan, not a fragment", entry.value))
+                            .at(entry.span)
+                            .label("imports a plan")
+                            .help("only `kind: Fragment` files can be imported; move the shared sections into a fragment"),
+                    );
+                continue;
+            }
+            loader.imports.push(Import {
+                from: id,
+                entry: entry.span,
+                to,
+            });
+            next.push(to);
         }
+        next
     }
 
     /// Outside a repository, generated files name each plan from the tree given on the command

@@ -269,9 +269,11 @@ fn checking_in_batches_finds_what_checking_at_once_finds() {
     for i in 0..150 {
         let name = format!("p{i:03}");
         let text = match i {
-            // A fragment and a plan that sort into the last batch, imported from the first.
+            // A fragment and a plan that sort into the last batch, imported from the first,
+            // and a plan of the first batch imported from a later one.
             0 => plan(&name, &["zz-shared.yaml"], ""),
             1 => plan(&name, &["p140.yaml"], ""),
+            120 => plan(&name, &["p005.yaml", "zz-shared.yaml"], ""),
             // One cycle, reached from the first batch and from the second.
             2 | 70 => plan(&name, &["zz-cycle-a.yaml"], ""),
             // The same plan name in two batches.
@@ -297,9 +299,16 @@ fn checking_in_batches_finds_what_checking_at_once_finds() {
     for (name, text) in &files {
         std::fs::write(dir.join(name), text).expect("write plan");
     }
-    let run = |check_only: bool| {
+    // The directory, and the plan files named one by one (the fragments are then read only
+    // through imports, in the order imports are followed).
+    let plans: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter(|(name, _)| name.starts_with('p'))
+        .map(|(name, _)| dir.join(name))
+        .collect();
+    let run = |check_only: bool, paths: &[std::path::PathBuf]| {
         let ws = upkeep::driver::check(
-            std::slice::from_ref(&dir),
+            paths,
             upkeep::driver::Options {
                 check_only,
                 ..upkeep::driver::Options::default()
@@ -312,20 +321,28 @@ fn checking_in_batches_finds_what_checking_at_once_finds() {
             ws.plans.len(),
         )
     };
-    let (batched, diags, kept) = run(true);
-    let (at_once, _, plans) = run(false);
+    let (named_batched, _, _) = run(true, &plans);
+    let (named_at_once, _, _) = run(false, &plans);
+    let (batched, diags, kept) = run(true, std::slice::from_ref(&dir));
+    let (at_once, _, plans) = run(false, std::slice::from_ref(&dir));
     let _ = std::fs::remove_dir_all(&dir);
+    let same = |a: &str, b: &str, what: &str| {
+        if let Some((x, y)) = a.lines().zip(b.lines()).find(|(x, y)| x != y) {
+            panic!(
+                "{what}: checking in batches differs from checking at once: `{x}` against `{y}`"
+            );
+        }
+        assert_eq!(a.len(), b.len(), "{what}");
+    };
+    same(&named_batched, &named_at_once, "plan files named");
     assert_eq!(kept, 0, "a check-only run keeps no plans");
     assert_eq!(plans, 149, "every plan but the second `twice` is checked");
-    if let Some((b, a)) = batched.lines().zip(at_once.lines()).find(|(b, a)| b != a) {
-        panic!("checking in batches differs from checking at once: `{b}` against `{a}`");
-    }
-    assert_eq!(batched.len(), at_once.len());
+    same(&batched, &at_once, "directory");
     let count = |code: Code| diags.iter().filter(|d| d.code == code).count();
     assert_eq!(count(Code::ImportCycle), 1, "{batched}");
-    assert_eq!(count(Code::ImportNotFragment), 1, "{batched}");
+    assert_eq!(count(Code::ImportNotFragment), 2, "{batched}");
     assert_eq!(count(Code::DuplicatePlan), 1, "{batched}");
-    // Every plan's runbook but p001's (a file with errors), p090's (allowed) and the second
-    // `twice`'s (not checked).
-    assert_eq!(count(Code::RefUnused), 147, "{batched}");
+    // Every plan's runbook but p001's and p120's (files with errors), p090's (allowed) and the
+    // second `twice`'s (not checked).
+    assert_eq!(count(Code::RefUnused), 146, "{batched}");
 }
