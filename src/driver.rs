@@ -84,8 +84,6 @@ struct Loader {
     /// Files named or found that a later batch will analyse, with whether each was named on
     /// the command line; a file imported before its batch is analysed when imported.
     later: std::collections::HashMap<FileId, bool>,
-    /// Files parsed and lowered.
-    lowered: usize,
     /// What each file lowered into, by file id: kept after a plan's document is moved into its
     /// plan, so an import of a plan checked in an earlier batch is still refused.
     kinds: Vec<Option<DocKind>>,
@@ -144,6 +142,21 @@ impl Pending {
 }
 
 impl Loader {
+    fn new(trees: Vec<PathBuf>, anchors: Vec<PathBuf>, max_input: u64, diags: Diagnostics) -> Self {
+        Loader {
+            sources: SourceMap::new(),
+            docs: Vec::new(),
+            imports: Vec::new(),
+            diags,
+            pending: Vec::new(),
+            trees,
+            anchors,
+            max_input,
+            later: std::collections::HashMap::new(),
+            kinds: Vec::new(),
+        }
+    }
+
     /// Read, parse, validate and lower one file (once).
     fn file(&mut self, path: &Path, explicit: bool) -> Option<FileId> {
         let before = self.sources.len();
@@ -169,7 +182,6 @@ impl Loader {
         pending: Option<Pending>,
     ) {
         self.pending.extend(pending);
-        self.lowered += usize::from(doc.is_some());
         let i = id.0 as usize;
         if self.kinds.len() <= i {
             self.kinds.resize(i + 1, None);
@@ -260,19 +272,12 @@ pub fn check_texts(files: Vec<(PathBuf, String)>, opts: Options) -> Workspace {
             .map(|mut f| f.take().unwrap_or_default())
             .unwrap_or_default();
         let trees = files.iter().map(|(p, _)| tree_of(p)).collect();
-        let mut loader = Loader {
-            sources: SourceMap::new(),
-            docs: Vec::new(),
-            imports: Vec::new(),
-            diags: Diagnostics::new(),
-            pending: Vec::new(),
-            anchors: files.iter().map(|(p, _)| anchor_of(p)).collect(),
+        let mut loader = Loader::new(
             trees,
-            max_input: opts.max_input(),
-            later: std::collections::HashMap::new(),
-            lowered: 0,
-            kinds: Vec::new(),
-        };
+            files.iter().map(|(p, _)| anchor_of(p)).collect(),
+            opts.max_input(),
+            Diagnostics::new(),
+        );
         let count = files.len();
         let mut roots = Vec::new();
         for (path, text) in files {
@@ -302,19 +307,12 @@ fn check_here(paths: &[PathBuf], opts: Options) -> Result<Workspace, MissingPath
     if !found.is_empty() {
         crate::schema::prepare();
     }
-    let mut loader = Loader {
-        sources: SourceMap::new(),
-        docs: Vec::new(),
-        imports: Vec::new(),
+    let mut loader = Loader::new(
+        paths.iter().map(|p| tree_of(p)).collect(),
+        paths.iter().map(|p| anchor_of(p)).collect(),
+        opts.max_input(),
         diags,
-        pending: Vec::new(),
-        trees: paths.iter().map(|p| tree_of(p)).collect(),
-        anchors: paths.iter().map(|p| anchor_of(p)).collect(),
-        max_input: opts.max_input(),
-        later: std::collections::HashMap::new(),
-        lowered: 0,
-        kinds: Vec::new(),
-    };
+    );
     // Read in order, then analyse the files on every core; results are kept in file order.
     let mut fresh = Vec::new();
     for (path, explicit) in &found {
@@ -563,7 +561,9 @@ impl Run {
                 d.severity = Severity::Error;
             }
         }
-        let files = loader.lowered.max(found.min(loader.sources.len()));
+        // Files parsed and lowered.
+        let lowered = loader.kinds.iter().flatten().count();
+        let files = lowered.max(found.min(loader.sources.len()));
         Workspace {
             sources: loader.sources,
             plans,

@@ -232,9 +232,7 @@ pub fn human(
     files: usize,
     opts: HumanOptions,
 ) -> String {
-    let mut out = Vec::new();
-    let _ = human_to(&mut out, diags, sources, files, opts);
-    String::from_utf8(out).unwrap_or_default()
+    written(|out| human_to(out, diags, sources, files, opts))
 }
 
 /// [`human`], written to `out` as it is rendered: reports are rendered a few hundred at a
@@ -390,9 +388,7 @@ fn json_item<'a>(d: &'a Diagnostic, sources: &'a SourceMap) -> JsonDiagnostic<'a
 
 /// The JSON object of SPEC §7.
 pub fn json(diags: &[Diagnostic], sources: &SourceMap, files: usize) -> String {
-    let mut out = Vec::new();
-    let _ = json_to(&mut out, diags, sources, files);
-    String::from_utf8(out).unwrap_or_default()
+    written(|out| json_to(out, diags, sources, files))
 }
 
 /// [`json`], written to `out` as it is made.
@@ -434,9 +430,7 @@ fn gh_escape_prop(s: &str) -> String {
 
 /// GitHub Actions workflow commands, one per diagnostic.
 pub fn github(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut out = Vec::new();
-    let _ = github_to(&mut out, diags, sources);
-    String::from_utf8(out).unwrap_or_default()
+    written(|out| github_to(out, diags, sources))
 }
 
 /// [`github`], written to `out` one command at a time.
@@ -503,9 +497,7 @@ fn sarif_location(span: Span, sources: &SourceMap) -> serde_json::Value {
 
 /// A SARIF 2.1.0 log with one run; every code is a rule.
 pub fn sarif(diags: &[Diagnostic], sources: &SourceMap) -> String {
-    let mut out = Vec::new();
-    let _ = sarif_to(&mut out, diags, sources);
-    String::from_utf8(out).unwrap_or_default()
+    written(|out| sarif_to(out, diags, sources))
 }
 
 /// One SARIF result.
@@ -607,4 +599,11 @@ pub fn sarif_to(
     out.write_all(b"]")?;
     out.write_all(&text.as_bytes()[at + marker.len()..])?;
     out.write_all(b"\n")
+}
+
+/// What a `*_to` writer writes, as a string.
+fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    let _ = write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
