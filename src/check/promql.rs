@@ -75,10 +75,10 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         } else {
             (text.value.clone(), 0)
         };
-        let message = match promql_parser::parser::parse(&query) {
-            Ok(ast) => {
+        let message = match parse(&query) {
+            Ok(value_type) => {
                 if usage != Use::Selector {
-                    misused(cx, text, usage, &path, ast.value_type());
+                    misused(cx, text, usage, &path, value_type);
                 }
                 continue;
             }
@@ -108,6 +108,36 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             .help(help),
         );
     }
+}
+
+/// What parsing `query` gives: its type, or the parser's message. Remembered for the process:
+/// the parser compiles every regular expression of a matcher (`code=~"5.."`), most of the cost
+/// of parsing, and the plans of one tree repeat their selectors and expressions.
+fn parse(query: &str) -> Result<ValueType, String> {
+    type Known = std::collections::HashMap<String, Result<ValueType, String>>;
+    /// Most answers kept, and the longest query kept: the memory stays bounded whatever the
+    /// input (a few megabytes at most).
+    const MAX_KNOWN: usize = 16_384;
+    const MAX_LEN: usize = 256;
+    static KNOWN: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
+    if query.len() > MAX_LEN {
+        return promql_parser::parser::parse(query).map(|ast| ast.value_type());
+    }
+    if let Some(found) = KNOWN
+        .lock()
+        .ok()
+        .and_then(|k| k.as_ref().and_then(|k| k.get(query).cloned()))
+    {
+        return found;
+    }
+    let found = promql_parser::parser::parse(query).map(|ast| ast.value_type());
+    if let Ok(mut k) = KNOWN.lock() {
+        let k = k.get_or_insert_with(Known::new);
+        if k.len() < MAX_KNOWN {
+            k.insert(query.to_owned(), found.clone());
+        }
+    }
+    found
 }
 
 /// An expression that parses but that the rules upkeep writes around it cannot use: a string,
