@@ -164,25 +164,42 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
         };
         out.report.files += 1;
         let docs = crate::parse::parse_documents(file, out.sources.get(file), &mut out.diagnostics);
+        let src = &out.sources.get(file).text;
         let mut found = false;
+        let mut unknown = Vec::new();
         for doc in &docs {
             if rules::is_rules(doc) {
                 found = true;
-                all.extend(rules::read(file, doc, &mut out.diagnostics));
+                all.extend(rules::read(file, src, doc, &mut out.diagnostics));
             } else if let Some(fmt) = slo::format(doc) {
                 found = true;
-                specs.extend(slo::read(file, doc, fmt, &mut out.diagnostics));
+                specs.extend(slo::read(file, src, doc, fmt, &mut out.diagnostics));
+            } else if doc.value != crate::parse::Value::Null {
+                unknown.push(doc);
             }
         }
-        if !found && !docs.is_empty() {
-            let first = &docs[0];
+        let what = "no Prometheus rules (`groups:` or a `PrometheusRule`) and no SLO spec (sloth, pyrra or OpenSLO)";
+        if !found {
+            if let Some(first) = docs.first() {
+                out.diagnostics.push(
+                    Diagnostic::new(Code::NotAPlan, format!("this file holds {what}"))
+                        .at(first.span(file).to(first.span(file)))
+                        .help("name Prometheus rule files, `PrometheusRule` objects, or sloth, pyrra or OpenSLO SLO specs"),
+                );
+            }
+            continue;
+        }
+        // Beside documents that are imported, one that is not is said, never skipped.
+        for doc in unknown {
+            let at = doc.key("kind").unwrap_or(doc);
             out.diagnostics.push(
                 Diagnostic::new(
                     Code::NotAPlan,
-                    "this file holds no Prometheus rules (`groups:` or a `PrometheusRule`) and no SLO spec (sloth, pyrra or OpenSLO)",
+                    format!("this document holds {what}, and is not imported"),
                 )
-                .at(first.span(file).to(first.span(file)))
-                .help("name Prometheus rule files, `PrometheusRule` objects, or sloth, pyrra or OpenSLO SLO specs"),
+                .severity(crate::diag::Severity::Warning)
+                .at(at.span(file))
+                .help("keep it in its file: the other documents of this file are imported; one of rules has `groups:` or `kind: PrometheusRule`"),
             );
         }
     }
@@ -236,7 +253,8 @@ struct Slo {
     comments: Vec<String>,
     service: String,
     description: Option<String>,
-    objective: f64,
+    /// Percent, exactly as the spec said.
+    objective: crate::value::Number,
     window: String,
     indicator: sli::Typed,
     page: Option<String>,
@@ -332,7 +350,16 @@ fn build(
             }
             Lifted::Presence(e) => (Indicator::Expr(e), Op::Gt, 0.0, Outcome::Expr),
         };
-        let for_ = r.for_.clone().unwrap_or_else(|| "0s".to_owned());
+        let (for_, mut remarks) = kpi_for(r, diags);
+        if let Indicator::Expr(e) = &indicator
+            && let Some(range) = lift::sub_second_range(e)
+        {
+            remarks.push(format!(
+                "kept as `expr`: its range `{range}` is finer than a plan's windows (whole seconds)"
+            ));
+        }
+        comments.extend(remarks.iter().cloned());
+        let remarked = |became: String| remarks.iter().fold(became, |b, r| format!("{b}; {r}"));
         // A second severity of the same condition joins its KPI.
         let joined = plan.kpis.iter_mut().find(|(_, k)| {
             k.service == service
@@ -374,7 +401,7 @@ fn build(
                     report.entries.push(Entry {
                         origin,
                         rule: format!("alert {alert}"),
-                        became: format!("kpis.{kname} ({kind})"),
+                        became: remarked(format!("kpis.{kname} ({kind})")),
                         outcome,
                         alert: Some(facts(r, &alert)),
                         slo: None,
@@ -404,7 +431,7 @@ fn build(
         report.entries.push(Entry {
             origin,
             rule: format!("alert {alert}"),
-            became: format!("kpis.{name} ({kind})"),
+            became: remarked(format!("kpis.{name} ({kind})")),
             outcome,
             alert: Some(facts(r, &alert)),
             slo: None,
@@ -457,15 +484,23 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
             alert: None,
             slo: None,
         };
-        if !(s.objective > 0.0 && s.objective < 100.0) {
-            entry.became = format!(
-                "not imported: its objective {} is not a percentage strictly between 0 and 100",
-                s.objective
-            );
-            report.entries.push(entry);
-            continue;
-        }
-        let budget = 1.0 - s.objective / 100.0;
+        let hundred = crate::value::Number::int(100);
+        let objective = match s.objective {
+            Some(o) if !o.is_negative() && !o.is_zero() && o < hundred => o,
+            Some(o) => {
+                entry.became = format!(
+                    "not imported: its objective {o} is not a percentage strictly between 0 and 100"
+                );
+                report.entries.push(entry);
+                continue;
+            }
+            None => {
+                "not imported: it has no objective".clone_into(&mut entry.became);
+                report.entries.push(entry);
+                continue;
+            }
+        };
+        let budget = 1.0 - objective.to_f64() / 100.0;
         let mut comments = vec![format!(
             "from {origin}, {} SLO `{}` of service `{}`",
             s.format.name(),
@@ -473,6 +508,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
             s.service
         )];
         comments.extend(s.notes.iter().cloned());
+        comments.extend(s.remarks.iter().cloned());
         let (mut page, mut ticket) = (None, None);
         if let Some(a) = &s.alerting {
             if let Some(n) = &a.name {
@@ -597,7 +633,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                         comments,
                         service,
                         description: s.description.clone(),
-                        objective: s.objective,
+                        objective,
                         window: s.window.clone(),
                         indicator,
                         page,
@@ -673,9 +709,48 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                 entry.outcome = Outcome::Expr;
             }
         }
+        for r in &s.remarks {
+            entry.became.push_str("; ");
+            entry.became.push_str(r);
+        }
         entry.slo = Some(facts);
         report.entries.push(entry);
     }
+}
+
+/// A rule's `for` as the KPI's (`0s` when it has none), and what the report says of it. Finer
+/// than a second (`1500ms`), which a plan's `for` cannot say, it is rounded up to the second
+/// (`2s`), with a warning: the same alert wherever rules are evaluated every whole number of
+/// seconds, since an alert fires at the first evaluation at least `for` after it became pending.
+fn kpi_for(r: &SourceRule, diags: &mut Diagnostics) -> (String, Vec<String>) {
+    let Some(f) = r.for_.as_deref() else {
+        return ("0s".to_owned(), Vec::new());
+    };
+    if Duration::parse(f, false).is_ok() {
+        return (f.to_owned(), Vec::new());
+    }
+    let Ok(d) = Duration::parse(f, true) else {
+        return (f.to_owned(), Vec::new());
+    };
+    let up = Duration::from_secs(d.as_millis().div_ceil(1000));
+    let mut warning = Diagnostic::new(
+        Code::Range,
+        format!("`for: {f}` is finer than a second, which a plan's `for` is not; the imported KPI waits `{up}`"),
+    )
+    .severity(crate::diag::Severity::Warning)
+    .help(format!(
+        "write `for: {up}` in the rule file to say what the plan does; it fires at the same evaluation as `{f}` when rules are evaluated every whole number of seconds"
+    ));
+    if let Some(span) = r.for_span {
+        warning = warning.at(span);
+    }
+    diags.push(warning);
+    (
+        up.to_string(),
+        vec![format!(
+            "`for: {f}` is written `{up}`: a plan's `for` is whole seconds"
+        )],
+    )
 }
 
 /// What the equivalence test needs of an imported alert.
