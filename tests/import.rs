@@ -875,3 +875,248 @@ fn times_finer_than_a_second_are_kept_or_said() {
         imported.report.entries[1]
     );
 }
+
+/// The bundled plans copied into a scratch directory `tag` (with the fragment they import and
+/// the schema their first line names): the directory.
+fn bundled_copy(tag: &str) -> PathBuf {
+    let dir = common::scratch(tag);
+    for sub in ["plans", "plans/shared", "schemas"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        for f in common::files(&common::root().join(sub), ".yaml")
+            .into_iter()
+            .chain(common::files(&common::root().join(sub), ".json"))
+        {
+            if f.parent() == Some(common::root().join(sub).as_path()) {
+                let name = f.file_name().expect("a name");
+                std::fs::copy(&f, dir.join(sub).join(name)).expect("copy");
+            }
+        }
+    }
+    dir
+}
+
+/// Whether every line of `old` is in `new`, in order, each whole: `new` is `old` with lines
+/// added (and the number of lines added).
+fn only_lines_added(old: &str, new: &str) -> Option<usize> {
+    let mut rest = new.split_inclusive('\n');
+    let mut added = 0;
+    'old: for line in old.split_inclusive('\n') {
+        for l in rest.by_ref() {
+            if l == line {
+                continue 'old;
+            }
+            added += 1;
+        }
+        return None;
+    }
+    Some(added + rest.count())
+}
+
+const REDIS: &str = "prometheus-rules/awesome-prometheus-alerts/redis/oliver006-redis-exporter.yml";
+
+#[test]
+fn import_into_a_bundled_plan_keeps_its_text_and_checks_clean() {
+    let runs: Vec<String> = ["into-a", "into-b"]
+        .iter()
+        .map(|tag| {
+            let dir = bundled_copy(tag);
+            let rules = corpus().join(REDIS);
+            let plan = dir.join("plans/ecplacas.yaml");
+            let before = std::fs::read_to_string(&plan).expect("read");
+            let o = common::upkeep_in(
+                &dir,
+                &["import", &rules.to_string_lossy(), "--into", "plans/ecplacas.yaml"],
+            );
+            let report = common::stderr(&o);
+            assert_eq!(common::code(&o), 0, "{report}");
+            assert!(common::stdout(&o).is_empty());
+            // The plan's matrix gives the levels: the new service has the default impact.
+            assert!(
+                report.contains("alert RedisDown → kpis.redis_down critical (expr); level `P3` (the plan's severity matrix)"),
+                "{report}"
+            );
+            assert!(report.contains("12 KPIs added"), "{report}");
+            let after = std::fs::read_to_string(&plan).expect("read");
+            let added = only_lines_added(&before, &after).expect("every line of the plan is kept, in order");
+            assert!(added > 100, "{added} lines added");
+            assert!(!after.contains("levels:\n      critical: critical"), "{after}");
+            // The plan and everything it imports check clean.
+            let o = common::upkeep_in(&dir, &["check", "plans/"]);
+            assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+            assert!(common::stderr(&o).contains("no problems"), "{}", common::stderr(&o));
+            // Again: everything is the plan's already, and nothing is written.
+            let o = common::upkeep_in(
+                &dir,
+                &["import", &rules.to_string_lossy(), "--into", "plans/ecplacas.yaml"],
+            );
+            assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+            assert!(common::stderr(&o).contains("12 KPIs already in the plan"), "{}", common::stderr(&o));
+            assert_eq!(std::fs::read_to_string(&plan).expect("read"), after);
+            after
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1], "two imports into two copies differ");
+}
+
+#[test]
+fn import_into_reuses_services_and_renames_what_collides() {
+    let dir = bundled_copy("into-names");
+    // A group named like the plan's `redis` service; an alert named like its `mysql_up` KPI
+    // but saying something else; an SLO on a service the plan has; a severity the plan names
+    // its levels after.
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n- name: redis\n  rules:\n  - alert: MysqlUp\n    expr: redis_up < 1\n    labels: {severity: critical}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("slo.yml"),
+        "version: prometheus/v1\nservice: backend\nslos:\n  - name: latency\n    objective: 99.5\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{job=\"backend\",code=~\"5..\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"backend\"}[{{.window}}]))\n",
+    )
+    .expect("write");
+    let plan = dir.join("plans/ecplacas.yaml");
+    let before = std::fs::read_to_string(&plan).expect("read");
+    let o = common::upkeep_in(
+        &dir,
+        &[
+            "import",
+            "rules.yml",
+            "slo.yml",
+            "--into",
+            "plans/ecplacas.yaml",
+        ],
+    );
+    let report = common::stderr(&o);
+    assert_eq!(common::code(&o), 0, "{report}");
+    assert!(report.contains("service `redis` is the plan's"), "{report}");
+    assert!(
+        report.contains("service `backend` is the plan's"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("kpis.mysql_up is added as kpis.mysql_up_2: the plan has another `mysql_up`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("slos.latency is added as slos.latency_2"),
+        "{report}"
+    );
+    // `redis` has `impact: medium`; the SLO's levels are the matrix's for `backend` (critical).
+    assert!(
+        report.contains("kpis.mysql_up_2 critical (expr); level `P2`"),
+        "{report}"
+    );
+    let after = std::fs::read_to_string(&plan).expect("read");
+    only_lines_added(&before, &after).expect("the plan's lines are kept");
+    assert!(
+        after.contains("  mysql_up_2:\n    service: redis\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  latency_2:\n    service: backend\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("    alerting:\n      page: P0\n      ticket: P2\n"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("\n  redis: {}"),
+        "the plan's service is not added again"
+    );
+    let o = common::upkeep_in(&dir, &["check", "plans/"]);
+    assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+}
+
+#[test]
+fn import_into_what_is_not_a_plan_is_a_diagnostic_and_writes_nothing() {
+    let dir = bundled_copy("into-errors");
+    let rules = corpus().join(REDIS).to_string_lossy().into_owned();
+    let run = |plan: &str| common::upkeep_in(&dir, &["import", &rules, "--into", plan]);
+    // Missing: an I/O failure naming the file.
+    let o = run("plans/missing.yaml");
+    assert_eq!(common::code(&o), 2, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("file/unreadable"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A fragment: at its `kind`, with what to name instead.
+    let fragment = dir.join("plans/shared/runbooks.yaml");
+    let kept = std::fs::read_to_string(&fragment).expect("read");
+    let o = run("plans/shared/runbooks.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("file/not-a-plan") && err.contains("is a fragment"),
+        "{err}"
+    );
+    assert!(err.contains("runbooks.yaml:8:7"), "{err}");
+    assert_eq!(std::fs::read_to_string(&fragment).expect("read"), kept);
+    // Not YAML: the syntax error, in the plan.
+    std::fs::write(
+        dir.join("plans/broken.yaml"),
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: [\n",
+    )
+    .expect("write");
+    let o = run("plans/broken.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("syntax"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A plan with an error of its own: its report, and nothing written.
+    let plan = dir.join("plans/nuam.yaml");
+    let wrong = std::fs::read_to_string(&plan).expect("read").replacen(
+        "timezone:",
+        "timezone: Mars/Olympus\n  x-timezone:",
+        1,
+    );
+    std::fs::write(&plan, &wrong).expect("write");
+    let o = run("plans/nuam.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("fix them before importing into it"),
+        "{}",
+        common::stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&plan).expect("read"), wrong);
+    // A symbolic link to a plan: never written through.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("ecplacas.yaml", dir.join("plans/link.yaml")).expect("link");
+        let target = std::fs::read_to_string(dir.join("plans/ecplacas.yaml")).expect("read");
+        let o = run("plans/link.yaml");
+        assert_eq!(common::code(&o), 2, "{}", common::stderr(&o));
+        assert!(
+            common::stderr(&o).contains("symbolic link"),
+            "{}",
+            common::stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("plans/ecplacas.yaml")).expect("read"),
+            target
+        );
+    }
+    // `--into` names where the plan goes: not with `--out` or `--name`.
+    let o = common::upkeep_in(
+        &dir,
+        &[
+            "import",
+            &rules,
+            "--into",
+            "plans/ecplacas.yaml",
+            "--out",
+            "x.yaml",
+        ],
+    );
+    assert_eq!(common::code(&o), 2);
+    // Nothing but the links and files the test made is left in the plans' directory.
+    let left: Vec<PathBuf> = common::files(&dir.join("plans"), "")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".upkeep-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

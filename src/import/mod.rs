@@ -8,6 +8,7 @@
 //! **Invariant:** nothing is dropped silently: a rule becomes a KPI, or the report says why it
 //! did not, and a field the plan cannot hold is a warning at its key.
 
+pub mod into;
 mod lift;
 mod rules;
 mod sli;
@@ -137,20 +138,46 @@ impl Report {
 
 /// Import `paths` into a plan named `name`, on a thread with the stack `check` parses with.
 pub fn import(paths: &[PathBuf], name: &str) -> Imported {
+    on_stack(|| {
+        let mut out = Imported::default();
+        if let Some(plan) = read_and_build(paths, &mut out) {
+            let header = vec![
+                format!("Imported by `upkeep import` from {}.", inputs(&out.sources)),
+                "Each entry says which rule or SLO it came from. Check it with `upkeep check`."
+                    .to_owned(),
+            ];
+            out.plan = Some(yaml::document(&header, &plan.to_yaml(name)));
+        }
+        out
+    })
+}
+
+/// `f` on a thread with the stack `check` parses with (here, if no thread can be made).
+fn on_stack<T: Send>(f: impl Fn() -> T + Sync) -> T {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("upkeep-import".to_owned())
             .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(s, || import_here(paths, name))
+            .spawn_scoped(s, &f)
             .map_or_else(
-                |_| import_here(paths, name),
+                |_| f(),
                 |h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             )
     })
 }
 
-fn import_here(paths: &[PathBuf], name: &str) -> Imported {
-    let mut out = Imported::default();
+/// The input files, as the plan's header names them: `` `a.yml`, `b.yml` ``.
+fn inputs(sources: &SourceMap) -> String {
+    sources
+        .iter()
+        .map(|(_, f)| format!("`{}`", f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Read `paths` into `out` (sources, diagnostics, the file count) and build the plan of their
+/// rules and SLOs, with the report; `None` when an input has an error.
+fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
     let mut all = Vec::new();
     let mut specs = Vec::new();
     for path in paths {
@@ -204,23 +231,11 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
         }
     }
     if out.diagnostics.has_errors() {
-        return out;
+        return None;
     }
     let mut plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
     build_slos(&out.sources, &specs, &mut plan, &mut out.report);
-    let header = vec![
-        format!(
-            "Imported by `upkeep import` from {}.",
-            out.sources
-                .iter()
-                .map(|(_, f)| format!("`{}`", f.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        "Each entry says which rule or SLO it came from. Check it with `upkeep check`.".to_owned(),
-    ];
-    out.plan = Some(yaml::document(&header, &plan.to_yaml(name)));
-    out
+    Some(plan)
 }
 
 /// A threshold of a KPI: comparator, value, level, and the report entry of its rule.
@@ -863,35 +878,75 @@ fn threshold(op: Op, value: f64, unit: &str) -> String {
     format!("{} {value}{unit}", op.symbol())
 }
 
+/// The sections of an imported plan, each entry with its comments.
+struct Parts {
+    services: Vec<(String, Yaml)>,
+    kpis: Vec<(String, Yaml)>,
+    slos: Vec<(String, Yaml)>,
+    /// The levels of the imported severities, when there is an alert.
+    severity: Option<Yaml>,
+    /// The placeholder receiver the levels notify.
+    receivers: Option<Yaml>,
+}
+
+/// The receiver the levels of an imported plan notify until the team names its own.
+const PLACEHOLDER: &str = "imported";
+
 impl Plan {
     fn to_yaml(&self, name: &str) -> Yaml {
-        let services = Yaml::Map(
-            self.services
-                .iter()
-                .map(|(s, from)| {
-                    let mut seen: Vec<&String> = Vec::new();
-                    for f in from {
-                        if !seen.contains(&f) {
-                            seen.push(f);
-                        }
+        let parts = self.parts();
+        let doc = Yaml::map()
+            .with("apiVersion", "upkeep/v1")
+            .with("kind", "Plan")
+            .with("metadata", Yaml::map().with("name", name));
+        if parts.kpis.is_empty() && parts.slos.is_empty() {
+            // No alert: no services, levels or receivers to invent.
+            return doc;
+        }
+        let mut doc = doc.with("services", Yaml::Map(parts.services));
+        for (key, entries) in [("kpis", parts.kpis), ("slos", parts.slos)] {
+            if !entries.is_empty() {
+                doc = doc.with(key, Yaml::Map(entries));
+            }
+        }
+        doc.with_opt("severity", parts.severity)
+            .with_opt("receivers", parts.receivers)
+    }
+
+    fn parts(&self) -> Parts {
+        let services = self
+            .services
+            .iter()
+            .map(|(s, from)| {
+                let mut seen: Vec<&String> = Vec::new();
+                for f in from {
+                    if !seen.contains(&f) {
+                        seen.push(f);
                     }
-                    let notes = seen.iter().map(|s| (*s).clone()).collect();
-                    (s.clone(), Yaml::map().commented(notes))
-                })
-                .collect(),
-        );
-        let kpis = Yaml::Map(
-            self.kpis
-                .iter()
-                .map(|(n, k)| (n.clone(), k.to_yaml().commented(k.comments.clone())))
-                .collect(),
-        );
-        let slos = Yaml::Map(
-            self.slos
-                .iter()
-                .map(|(n, s)| (n.clone(), s.to_yaml().commented(s.comments.clone())))
-                .collect(),
-        );
+                }
+                let notes = seen.iter().map(|s| (*s).clone()).collect();
+                (s.clone(), Yaml::map().commented(notes))
+            })
+            .collect();
+        let kpis = self
+            .kpis
+            .iter()
+            .map(|(n, k)| (n.clone(), k.to_yaml().commented(k.comments.clone())))
+            .collect();
+        let slos = self
+            .slos
+            .iter()
+            .map(|(n, s)| (n.clone(), s.to_yaml().commented(s.comments.clone())))
+            .collect();
+        if self.levels.is_empty() {
+            return Parts {
+                services,
+                kpis,
+                slos,
+                severity: None,
+                receivers: None,
+            };
+        }
         let mut levels = Yaml::map();
         let mut ordered: Vec<&String> = self.levels.iter().collect();
         let like = |l: &String| {
@@ -925,7 +980,7 @@ impl Plan {
             floor = floor.max(default).max(slowest);
             let level = Yaml::map()
                 .with("response", floor.to_string())
-                .with("notify", Yaml::Seq(vec![Yaml::str("imported")]))
+                .with("notify", Yaml::Seq(vec![Yaml::str(PLACEHOLDER)]))
                 .with_opt("severity", known.map(|(k, _)| *k));
             levels.push(l, level);
         }
@@ -933,7 +988,7 @@ impl Plan {
             .with("levels", levels)
             .with("require_runbook", Yaml::Seq(Vec::new()));
         let receivers = Yaml::map().with(
-            "imported",
+            PLACEHOLDER,
             Yaml::map()
                 .with(
                     "webhook",
@@ -944,29 +999,13 @@ impl Plan {
                         .to_owned(),
                 ]),
         );
-        let doc = Yaml::map()
-            .with("apiVersion", "upkeep/v1")
-            .with("kind", "Plan")
-            .with("metadata", Yaml::map().with("name", name));
-        if self.kpis.is_empty() && self.slos.is_empty() {
-            // No alert: no services, levels or receivers to invent.
-            return doc;
+        Parts {
+            services,
+            kpis,
+            slos,
+            severity: Some(severity),
+            receivers: Some(receivers),
         }
-        let doc = doc.with("services", services);
-        let doc = if self.kpis.is_empty() {
-            doc
-        } else {
-            doc.with("kpis", kpis)
-        };
-        let doc = if self.slos.is_empty() {
-            doc
-        } else {
-            doc.with("slos", slos)
-        };
-        if self.levels.is_empty() {
-            return doc;
-        }
-        doc.with("severity", severity).with("receivers", receivers)
     }
 }
 
