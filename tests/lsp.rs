@@ -1,0 +1,550 @@
+//! `upkeep lsp` over the protocol: the real binary on stdio, driven with JSON-RPC frames.
+//!
+//! Every read is bounded ([`WAIT`]): a server that hangs fails the test instead of hanging
+//! it, and the server is killed by its PID when the test ends, whatever happened.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Longest wait for one message. Generous: a debug build checks a plan in well under a second,
+/// but the test machine may be busy.
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    messages: mpsc::Receiver<Value>,
+    /// Messages read while waiting for another.
+    seen: Vec<Value>,
+    next_id: i64,
+}
+
+impl Server {
+    /// `upkeep lsp` in `dir`, not yet initialised.
+    fn spawn(dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .arg("lsp")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start upkeep lsp");
+        let stdout = child.stdout.take().expect("stdout");
+        let stdin = child.stdin.take();
+        let (tx, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = BufReader::new(stdout);
+            while let Some(message) = read_frame(&mut out) {
+                if tx.send(message).is_err() {
+                    return;
+                }
+            }
+        });
+        Server {
+            child,
+            stdin,
+            messages,
+            seen: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    /// `upkeep lsp` in `dir`, initialised with `dir` as the workspace.
+    fn start(dir: &Path) -> Server {
+        let mut s = Server::spawn(dir);
+        let init = s.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri(dir), "capabilities": {}}),
+        );
+        assert!(init["result"]["capabilities"].is_object(), "{init}");
+        s.notify("initialized", json!({}));
+        s
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write to the server");
+        stdin.flush().expect("flush");
+    }
+
+    fn send(&mut self, message: &Value) {
+        let body = message.to_string();
+        self.write_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let mut m = json!({"jsonrpc": "2.0", "method": method});
+        m["params"] = params;
+        self.send(&m);
+    }
+
+    /// Send a request and wait for its response (the whole response object).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut m = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        m["params"] = params;
+        self.send(&m);
+        self.wait_for(&format!("the response to `{method}`"), |m| {
+            m["id"] == json!(id) && m.get("method").is_none()
+        })
+    }
+
+    /// The next message, waiting at most [`WAIT`].
+    fn next(&mut self, what: &str) -> Value {
+        match self.messages.recv_timeout(WAIT) {
+            Ok(m) => m,
+            Err(e) => panic!("no {what} from the server within {WAIT:?} ({e:?})"),
+        }
+    }
+
+    /// The first message (seen before, or read now) that `want` accepts.
+    fn wait_for(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.seen.iter().position(&want) {
+            return self.seen.remove(i);
+        }
+        loop {
+            let m = self.next(what);
+            if want(&m) {
+                return m;
+            }
+            self.seen.push(m);
+        }
+    }
+
+    /// The diagnostics next published for `uri` (at `version`, when given).
+    fn diagnostics(&mut self, uri: &str, version: Option<i64>) -> Vec<Value> {
+        let m = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && version.is_none_or(|v| m["params"]["version"] == json!(v))
+        });
+        m["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn open(&mut self, path: &Path, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri(path), "languageId": "yaml", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, path: &Path, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri(path), "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// `shutdown`, `exit`, and the exit status.
+    fn stop(mut self) -> i32 {
+        let r = self.request("shutdown", Value::Null);
+        assert_eq!(r["result"], Value::Null, "{r}");
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        self.exit_code()
+    }
+
+    fn exit_code(&mut self) -> i32 {
+        drop(self.stdin.take());
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(started.elapsed() < WAIT, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // By its PID (`Child::kill`), whether the test passed or not; already gone is fine.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_frame(out: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    out.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// The `file:` URI of a path (the test paths need no escaping but spaces).
+fn uri(path: &Path) -> String {
+    format!("file://{}", path.display()).replace(' ', "%20")
+}
+
+/// A scratch workspace with `files` written in it; canonical, as the server names files.
+fn workspace(tag: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = common::scratch(tag).canonicalize().expect("canonical");
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+const PLAN: &str = r#"apiVersion: upkeep/v1
+kind: Plan
+metadata: {name: tienda, timezone: America/Guayaquil}
+imports: [shared/common.yaml]
+services:
+  api: {description: "Señal 🔥 de pago", runbook: dsk-full}
+runbooks:
+  disk-full: {title: "Disco lleno — ñ 🔥", description: "ñandú 🔥"}
+  restart: {title: Reinicio, description: "ñandú 🔥"}
+severity:
+  levels:
+    P0: {response: 15m, notify: [pager]}
+receivers:
+  pager: {pagerduty: {routing_key_file: /etc/alertmanager/pd-key}}
+windows:
+  nightly: {description: "Ventana 🌙", schedule: "daily at 02:00", duration: 1 hora}
+"#;
+
+const FRAGMENT: &str = r#"apiVersion: upkeep/v1
+kind: Fragment
+runbooks:
+  restart: {title: "Reinicio 🔁", description: "ñandú 🔥"}
+"#;
+
+/// A 1-based line and column in Unicode scalar values (`check --format json`) as a protocol
+/// position: 0-based, in UTF-16 code units.
+fn position(text: &str, line: u64, column: u64) -> Value {
+    let l = text.split('\n').nth(line as usize - 1).unwrap_or("");
+    let units: usize = l
+        .chars()
+        .take(column as usize - 1)
+        .map(char::len_utf16)
+        .sum();
+    json!({"line": line - 1, "character": units})
+}
+
+fn range(dir: &Path, file: &str, v: &Value) -> Value {
+    let text = std::fs::read_to_string(dir.join(file)).expect("read");
+    let n = |k: &str| v[k].as_u64().expect("a number");
+    json!({"start": position(&text, n("line"), n("column")),
+           "end": position(&text, n("end_line"), n("end_column"))})
+}
+
+/// What `upkeep check --format json FILE` run in `dir` reports, as the protocol's diagnostics
+/// by URI.
+fn check_json(dir: &Path, file: &str) -> Vec<(String, Value)> {
+    let o = common::upkeep_in(dir, &["check", "--format", "json", file]);
+    let report: Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let mut out = Vec::new();
+    for d in report["diagnostics"].as_array().expect("diagnostics") {
+        let f = d["file"].as_str().expect("file");
+        let mut message = d["message"].as_str().expect("message").to_owned();
+        if let Some(help) = d["help"].as_str() {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        let related: Vec<Value> = d["labels"]
+            .as_array()
+            .expect("labels")
+            .iter()
+            .map(|l| {
+                let lf = l["file"].as_str().expect("file");
+                json!({"location": {"uri": uri(&dir.join(lf)), "range": range(dir, lf, l)},
+                       "message": l["message"]})
+            })
+            .collect();
+        let mut lsp = json!({
+            "range": range(dir, f, d),
+            "severity": if d["severity"] == "error" { 1 } else { 2 },
+            "code": d["code"],
+            "source": "upkeep",
+            "message": message,
+        });
+        if !related.is_empty() {
+            lsp["relatedInformation"] = json!(related);
+        }
+        out.push((uri(&dir.join(f)), lsp));
+    }
+    out
+}
+
+/// The fields `check` also has (not `data`).
+fn comparable(d: &Value) -> Value {
+    let mut d = d.clone();
+    if let Some(o) = d.as_object_mut() {
+        o.remove("data");
+    }
+    d
+}
+
+/// What `check` says about each of `uris`, and what the server published for them.
+fn compare(expected: &[(String, Value)], published: &[(String, Vec<Value>)]) {
+    for (uri, got) in published {
+        let want: Vec<&Value> = expected
+            .iter()
+            .filter(|(u, _)| u == uri)
+            .map(|(_, d)| d)
+            .collect();
+        let got: Vec<Value> = got.iter().map(comparable).collect();
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{uri}: published {got:#?}\ncheck says {want:#?}"
+        );
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g, w, "{uri}");
+        }
+    }
+}
+
+#[test]
+fn initialize_shutdown_exit() {
+    let dir = workspace("lsp-init", &[]);
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&dir), "capabilities": {}}),
+    );
+    let caps = &init["result"]["capabilities"];
+    assert_eq!(caps["textDocumentSync"], json!(1), "full sync: {init}");
+    assert_eq!(caps["positionEncoding"], "utf-16", "{init}");
+    assert_eq!(init["result"]["serverInfo"]["name"], "upkeep");
+    s.notify("initialized", json!({}));
+    assert_eq!(s.stop(), 0, "exit after shutdown is a success");
+
+    // `exit` without `shutdown` is the protocol's failure, and so is the stream closing.
+    let mut s = Server::start(&dir);
+    s.notify("exit", Value::Null);
+    assert_eq!(s.exit_code(), 1);
+    let mut s = Server::start(&dir);
+    assert_eq!(s.exit_code(), 1);
+}
+
+/// The diagnostics of an opened plan are `check`'s, in the protocol's positions (UTF-16, after
+/// `é` and `🔥` on the same line), with help and related locations; a fragment's are published
+/// for it though it is not open.
+#[test]
+fn diagnostics_are_those_of_check() {
+    let dir = workspace(
+        "lsp-diags",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    let expected = check_json(&dir, "plan.yaml");
+    let codes: Vec<&str> = expected
+        .iter()
+        .filter_map(|(_, d)| d["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes,
+        ["ref/unknown", "schema/type", "import/conflict"],
+        "the fixture shows what it should"
+    );
+    let mut s = Server::start(&dir);
+    let plan = dir.join("plan.yaml");
+    let fragment = dir.join("shared/common.yaml");
+    s.open(&plan, PLAN);
+    let published = vec![
+        (uri(&plan), s.diagnostics(&uri(&plan), Some(1))),
+        (uri(&fragment), s.diagnostics(&uri(&fragment), None)),
+    ];
+    compare(&expected, &published);
+    // A help line is data too, for code actions.
+    assert_eq!(
+        published[0].1[0]["data"]["help"],
+        "did you mean `disk-full`?"
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+/// Edits are checked as they come: a fix clears the diagnostic, a new mistake shows, each
+/// publication names the version it is about.
+#[test]
+fn diagnostics_follow_edits() {
+    let dir = workspace(
+        "lsp-edits",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    let mut s = Server::start(&dir);
+    let plan = dir.join("plan.yaml");
+    s.open(&plan, PLAN);
+    assert_eq!(s.diagnostics(&uri(&plan), Some(1)).len(), 2);
+    let fixed = PLAN
+        .replace("dsk-full", "disk-full")
+        .replace("1 hora", "1h");
+    s.change(&plan, 2, &fixed);
+    let errors =
+        |d: Vec<Value>| -> Vec<Value> { d.into_iter().filter(|d| d["severity"] == 1).collect() };
+    // The unused runbook and window are warnings.
+    let d = s.diagnostics(&uri(&plan), Some(2));
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert_eq!(errors(d), Vec::<Value>::new());
+    let broken = fixed.replace("response: 15m", "response: 15 minutos");
+    s.change(&plan, 3, &broken);
+    let d = errors(s.diagnostics(&uri(&plan), Some(3)));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0]["code"], "schema/type");
+    assert_eq!(d[0]["range"]["start"]["line"], 11);
+    // Closing the plan clears what was shown for it.
+    s.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri(&plan)}}),
+    );
+    assert_eq!(s.diagnostics(&uri(&plan), None), Vec::<Value>::new());
+    assert_eq!(s.stop(), 0);
+}
+
+/// An unsaved edit of a fragment is what every open plan importing it is checked with, and
+/// each of them is published again; the result is what `check` says once the edit is saved.
+#[test]
+fn a_fragment_edit_republishes_every_plan_importing_it() {
+    let plan = |name: &str| {
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
+             services:\n  api: {{runbook: restart}}\n"
+        )
+    };
+    let (a_text, b_text) = (plan("a"), plan("b"));
+    let fragment =
+        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let dir = workspace(
+        "lsp-fragment",
+        &[
+            ("a.yaml", &a_text),
+            ("b.yaml", &b_text),
+            ("shared/common.yaml", fragment),
+        ],
+    );
+    let (a, b, f) = (
+        dir.join("a.yaml"),
+        dir.join("b.yaml"),
+        dir.join("shared/common.yaml"),
+    );
+    let mut s = Server::start(&dir);
+    s.open(&a, &a_text);
+    s.open(&b, &b_text);
+    s.open(&f, fragment);
+    for p in [&a, &b, &f] {
+        assert_eq!(
+            s.diagnostics(&uri(p), Some(1)),
+            Vec::<Value>::new(),
+            "{p:?}"
+        );
+    }
+    let renamed = fragment.replace("restart:", "reboot:");
+    s.change(&f, 2, &renamed);
+    let published: Vec<(String, Vec<Value>)> = [&a, &b]
+        .into_iter()
+        .map(|p| (uri(p), s.diagnostics(&uri(p), Some(1))))
+        .collect();
+    for (u, d) in &published {
+        assert_eq!(d.len(), 1, "{u}: {d:#?}");
+        assert_eq!(d[0]["code"], "ref/unknown");
+        assert!(
+            d[0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("unknown runbook `restart`\nhelp: ")),
+            "{d:#?}"
+        );
+    }
+    // Saved, `check` says the same.
+    std::fs::write(&f, &renamed).expect("write");
+    compare(&check_json(&dir, "a.yaml"), &published[..1]);
+    compare(&check_json(&dir, "b.yaml"), &published[1..]);
+    assert_eq!(s.stop(), 0);
+}
+
+/// Whatever arrives, the server answers with the protocol's errors and goes on: frames that
+/// are not JSON or not JSON-RPC, requests before `initialize` or after `shutdown`, unknown
+/// methods, wrong parameters, and a plan past the parser's limits.
+#[test]
+fn hostile_messages_get_errors_not_a_crash() {
+    let dir = workspace("lsp-hostile", &[]);
+    let mut s = Server::spawn(&dir);
+    let early = s.request("textDocument/hover", json!({}));
+    assert_eq!(early["error"]["code"], -32002, "{early}");
+    s.write_raw(b"Content-Length: 9\r\n\r\n{not json");
+    let e = s.wait_for("a parse error", |m| m["error"]["code"] == -32700);
+    assert_eq!(e["id"], Value::Null);
+    s.write_raw(b"Content-Length: 99999999999\r\n\r\n");
+    // Nothing can be read after a frame that long (it is skipped as announced): a fresh server.
+    assert_eq!(
+        s.wait_for("a limit error", |m| m["error"]["code"] == -32700)["error"]["message"]
+            .as_str()
+            .map(|m| m.contains("more than the limit")),
+        Some(true)
+    );
+    drop(s);
+
+    let mut s = Server::spawn(&dir);
+    s.send(&json!({"jsonrpc": "2.0", "id": [1], "method": "x"}));
+    let e = s.wait_for("an invalid request error", |m| m["error"]["code"] == -32600);
+    assert_eq!(e["id"], json!([1]));
+    let bad_init = s.request("initialize", json!({"capabilities": 3}));
+    assert_eq!(bad_init["error"]["code"], -32602, "{bad_init}");
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&dir), "capabilities": {}}),
+    );
+    assert!(init["result"].is_object(), "{init}");
+    s.notify("initialized", json!({}));
+    let again = s.request("initialize", json!({"capabilities": {}}));
+    assert_eq!(again["error"]["code"], -32600, "{again}");
+    let unknown = s.request("workspace/frobnicate", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    s.notify("textDocument/didOpen", json!({"textDocument": 7}));
+    let log = s.wait_for("a log line", |m| m["method"] == "window/logMessage");
+    assert!(log["params"]["message"].is_string(), "{log}");
+    s.notify("$/somethingNew", json!({}));
+
+    // Nesting past the parser's depth limit: `limit/depth`, as `check` says.
+    let deep = format!(
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: deep}}\nservices: {}{}\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let path = dir.join("deep.yaml");
+    s.open(&path, &deep);
+    let d = s.diagnostics(&uri(&path), Some(1));
+    assert!(d.iter().any(|d| d["code"] == "limit/depth"), "{d:#?}");
+    // A document that is not a plan is not checked (nor is one outside `file:`).
+    let other = dir.join("compose.yaml");
+    s.open(&other, "services: {web: {image: nginx}}\n");
+    assert_eq!(s.diagnostics(&uri(&other), Some(1)), Vec::<Value>::new());
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "yaml", "version": 1, "text": "a: ["}}),
+    );
+    let r = s.request("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null, "{r}");
+    let late = s.request("textDocument/hover", json!({}));
+    assert_eq!(late["error"]["code"], -32600, "{late}");
+    s.notify("exit", Value::Null);
+    assert_eq!(s.exit_code(), 0);
+}
