@@ -548,3 +548,168 @@ fn hostile_messages_get_errors_not_a_crash() {
     s.notify("exit", Value::Null);
     assert_eq!(s.exit_code(), 0);
 }
+
+/// The protocol position of `name` in the first line of `text` containing `line`.
+fn at(text: &str, line: &str, name: &str) -> Value {
+    let (n, l) = text
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| l.contains(line))
+        .unwrap_or_else(|| panic!("no line with `{line}`"));
+    let from = l.find(line).expect("line");
+    let col = from + l[from..].find(name).expect("name in line");
+    json!({"line": n, "character": l[..col].encode_utf16().count()})
+}
+
+fn position_params(path: &Path, position: &Value) -> Value {
+    json!({"textDocument": {"uri": uri(path)}, "position": position})
+}
+
+/// The start of each location, as (URI, position).
+fn starts(result: &Value) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = result
+        .as_array()
+        .unwrap_or_else(|| panic!("locations, not {result}"))
+        .iter()
+        .map(|l| {
+            (
+                l["uri"].as_str().expect("uri").to_owned(),
+                l["range"]["start"].clone(),
+            )
+        })
+        .collect();
+    out.sort_by_key(|(u, p)| (u.clone(), p["line"].as_u64(), p["character"].as_u64()));
+    out
+}
+
+/// Go to definition from a reference of each kind the issue names, and find references from
+/// a definition, in the fixture that writes every kind of reference.
+#[test]
+fn definition_and_references_for_every_kind() {
+    let text =
+        std::fs::read_to_string(common::root().join("tests/fixtures/refs/every_reference.yaml"))
+            .expect("fixture");
+    let dir = workspace("lsp-navigate", &[("plan.yaml", &text)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &text);
+    let cases = [
+        (("service: api", "api"), ("  api:", "api")),
+        (
+            ("runbook: db-down", "db-down"),
+            ("db-down: {title", "db-down"),
+        ),
+        (("notify: [chat]", "chat"), ("chat: {slack", "chat")),
+        (("window: sunday", "sunday"), ("  sunday:", "sunday")),
+        (("levels: {warning: P2", "P2"), ("P2: {response", "P2")),
+        (("owner: sre", "sre"), ("sre: {description", "sre")),
+        (("execution: {runbook", "prod"), ("prod: {replicas", "prod")),
+        (("to: lead", "lead"), ("lead: {description", "lead")),
+    ];
+    for ((line, name), (def_line, def_name)) in cases {
+        let r = s.request(
+            "textDocument/definition",
+            position_params(&plan, &at(&text, line, name)),
+        );
+        assert_eq!(
+            starts(&r["result"]),
+            vec![(uri(&plan), at(&text, def_line, def_name))],
+            "definition of `{name}` at `{line}`: {r}"
+        );
+    }
+    // From a definition: every reference, and the definition itself when asked.
+    let references = |s: &mut Server, line: &str, name: &str, declaration: bool| {
+        let mut p = position_params(&plan, &at(&text, line, name));
+        p["context"] = json!({"includeDeclaration": declaration});
+        let r = s.request("textDocument/references", p);
+        starts(&r["result"])
+    };
+    let prod: Vec<(String, Value)> = [
+        at(&text, "execution: {runbook", "prod"),
+        at_multiline(&text, "[prod]\n    command: /usr/local/bin/vacuum", "prod"),
+        at_multiline(
+            &text,
+            "[prod]\n    command: /usr/local/bin/pg-backup",
+            "prod",
+        ),
+    ]
+    .into_iter()
+    .map(|p| (uri(&plan), p))
+    .collect();
+    assert_eq!(references(&mut s, "prod: {replicas", "prod", false), prod);
+    let with_definition = references(&mut s, "prod: {replicas", "prod", true);
+    assert_eq!(with_definition.len(), 4);
+    assert!(with_definition.contains(&(uri(&plan), at(&text, "prod: {replicas", "prod"))));
+    // A role is named by owners and by escalation steps.
+    assert_eq!(
+        references(&mut s, "lead: {description", "lead", false).len(),
+        3
+    );
+    // Nothing at a position that names nothing.
+    let r = s.request(
+        "textDocument/definition",
+        position_params(&plan, &at(&text, "kind: Plan", "Plan")),
+    );
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(s.stop(), 0);
+}
+
+/// [`at`] for a needle over several lines: the position of `name` in its first line.
+fn at_multiline(text: &str, needle: &str, name: &str) -> Value {
+    let start = text.find(needle).unwrap_or_else(|| panic!("no `{needle}`"));
+    let col_byte = start + needle.find(name).expect("name");
+    let line_start = text[..col_byte].rfind('\n').map_or(0, |i| i + 1);
+    json!({
+        "line": text[..col_byte].matches('\n').count(),
+        "character": text[line_start..col_byte].encode_utf16().count(),
+    })
+}
+
+/// Navigation crosses files: from a plan's reference to the fragment that defines the entry,
+/// and from that definition to the references of every open plan importing it.
+#[test]
+fn navigation_crosses_into_fragments() {
+    let plan = |name: &str| {
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
+             services:\n  api: {{runbook: restart}}\n"
+        )
+    };
+    let (a_text, b_text) = (plan("a"), plan("b"));
+    let fragment =
+        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let dir = workspace(
+        "lsp-cross",
+        &[
+            ("a.yaml", &a_text),
+            ("b.yaml", &b_text),
+            ("shared/common.yaml", fragment),
+        ],
+    );
+    let (a, b, f) = (
+        dir.join("a.yaml"),
+        dir.join("b.yaml"),
+        dir.join("shared/common.yaml"),
+    );
+    let mut s = Server::start(&dir);
+    s.open(&a, &a_text);
+    s.open(&b, &b_text);
+    let r = s.request(
+        "textDocument/definition",
+        position_params(&a, &at(&a_text, "runbook: restart", "restart")),
+    );
+    let definition = (uri(&f), at(fragment, "restart:", "restart"));
+    assert_eq!(starts(&r["result"]), vec![definition.clone()], "{r}");
+    // The editor opens the fragment and asks who uses the runbook.
+    s.open(&f, fragment);
+    let mut p = position_params(&f, &definition.1);
+    p["context"] = json!({"includeDeclaration": false});
+    let r = s.request("textDocument/references", p);
+    let reference = at(&a_text, "runbook: restart", "restart");
+    assert_eq!(
+        starts(&r["result"]),
+        vec![(uri(&a), reference.clone()), (uri(&b), reference)],
+        "{r}"
+    );
+    assert_eq!(s.stop(), 0);
+}

@@ -130,6 +130,14 @@ impl Analysis {
         self.uris.get(file.0 as usize)?.as_ref()
     }
 
+    /// The file of an open document, and the byte offset of a position in it.
+    pub(super) fn at(&self, uri: &lsp::Uri, pos: lsp::Position) -> Option<(FileId, u32)> {
+        let i = self.uris.iter().position(|u| u.as_ref() == Some(uri))?;
+        let file = FileId(i as u32);
+        let offset = convert::offset(&self.ws.sources.get(file).text, pos);
+        Some((file, offset as u32))
+    }
+
     pub(super) fn location(&self, span: Span) -> Option<lsp::Location> {
         let uri = self.uri(span.file)?.clone();
         let range = convert::range(self.ws.sources.get(span.file), span);

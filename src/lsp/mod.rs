@@ -11,6 +11,7 @@
 
 mod analysis;
 mod convert;
+mod navigate;
 mod transport;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,8 @@ fn capabilities() -> lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
             lsp::TextDocumentSyncKind::FULL,
         )),
+        definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
         ..lsp::ServerCapabilities::default()
     }
 }
@@ -217,12 +220,52 @@ impl<'c> Server<'c> {
     }
 
     /// A request of the running server.
-    #[allow(clippy::unused_self)]
-    fn handle(&mut self, method: &str, _params: serde_json::Value) -> Answer {
-        Err(Failure::new(
-            ErrorCode::MethodNotFound,
-            format!("`{method}` is not supported"),
-        ))
+    fn handle(&mut self, method: &str, params: serde_json::Value) -> Answer {
+        let value = match method {
+            "textDocument/definition" => {
+                let p: lsp::GotoDefinitionParams = self::params(params)?;
+                let at = p.text_document_position_params;
+                let analysis = self.fresh();
+                let found = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .and_then(|(file, offset)| {
+                        navigate::symbol_at(&analysis.ws.plans, file, offset)
+                    })
+                    .map(|symbol| {
+                        let spans = navigate::definition(&analysis.ws.plans, &symbol);
+                        let locations = spans.into_iter().filter_map(|s| analysis.location(s));
+                        lsp::GotoDefinitionResponse::Array(locations.collect())
+                    });
+                serde_json::to_value(found)
+            }
+            "textDocument/references" => {
+                let p: lsp::ReferenceParams = self::params(params)?;
+                let at = p.text_document_position;
+                let analysis = self.fresh();
+                let found = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .and_then(|(file, offset)| {
+                        navigate::symbol_at(&analysis.ws.plans, file, offset)
+                    })
+                    .map(|symbol| {
+                        let spans = navigate::usages(
+                            &analysis.ws.plans,
+                            &symbol,
+                            p.context.include_declaration,
+                        );
+                        let locations = spans.into_iter().filter_map(|s| analysis.location(s));
+                        locations.collect::<Vec<_>>()
+                    });
+                serde_json::to_value(found)
+            }
+            _ => {
+                return Err(Failure::new(
+                    ErrorCode::MethodNotFound,
+                    format!("`{method}` is not supported"),
+                ));
+            }
+        };
+        value.map_err(|e| Failure::new(ErrorCode::InternalError, e.to_string()))
     }
 
     fn notification(&mut self, n: Notification) {
@@ -296,5 +339,13 @@ impl<'c> Server<'c> {
             "textDocument/publishDiagnostics".to_owned(),
             params,
         ));
+    }
+
+    /// The check of the documents as they are now.
+    fn fresh(&mut self) -> &Analysis {
+        if self.stale {
+            self.refresh();
+        }
+        &self.analysis
     }
 }
