@@ -247,7 +247,7 @@ fn run(command: Command) -> u8 {
 /// `upkeep lsp`: the protocol's exit code (0 when `exit` follows `shutdown`, else 1).
 fn lsp() -> u8 {
     crate::schema::prepare();
-    match crate::lsp::serve() {
+    match crate::lsp::serve(chrono::Utc::now) {
         Ok(crate::lsp::Ended::AfterShutdown) => EXIT_OK,
         Ok(crate::lsp::Ended::WithoutShutdown) => EXIT_ERRORS,
         Err(e) => {

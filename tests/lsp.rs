@@ -713,3 +713,108 @@ fn navigation_crosses_into_fragments() {
     );
     assert_eq!(s.stop(), 0);
 }
+
+const HOVER_PLAN: &str = r#"apiVersion: upkeep/v1
+kind: Plan
+metadata: {name: tienda, timezone: America/Guayaquil}
+services:
+  api: {impact: high, runbook: slow}
+kpis:
+  latency:
+    service: api
+    indicator: {latency: {histogram: http_request_duration_seconds, quantile: 0.95}}
+    unit: s
+    warning: "> 300ms"
+    critical: "> 1"
+    for: 1h30m
+    runbook: slow
+severity:
+  levels:
+    P1: {response: 15m, notify: [pager]}
+    P2: {response: 4h, notify: [pager]}
+  matrix:
+    likelihood: [low, high]
+    impact:
+      high: [P2, P1]
+  likelihood_of: {warning: low, critical: high}
+receivers:
+  pager: {pagerduty: {routing_key_file: /etc/alertmanager/pd-key}}
+runbooks:
+  slow: {title: Lento}
+windows:
+  nightly: {schedule: "daily at 02:00", duration: 2h, mute: true}
+"#;
+
+/// Hover shows the schema's documentation of a field, and what a value means: a threshold in
+/// the indicator's unit with the level its alert resolves to through the matrix, a duration
+/// in words, a schedule's next occurrences in the plan's time zone (from
+/// `initializationOptions.from`, as `upkeep schedule --from`).
+#[test]
+fn hover_explains_fields_and_values() {
+    let dir = workspace("lsp-hover", &[("plan.yaml", HOVER_PLAN)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&dir), "capabilities": {},
+               "initializationOptions": {"from": "2027-01-01T00:00:00Z"}}),
+    );
+    assert_eq!(
+        init["result"]["capabilities"]["hoverProvider"], true,
+        "{init}"
+    );
+    s.notify("initialized", json!({}));
+    s.open(&plan, HOVER_PLAN);
+    let mut hover = |line: &str, name: &str| -> String {
+        let r = s.request(
+            "textDocument/hover",
+            position_params(&plan, &at(HOVER_PLAN, line, name)),
+        );
+        assert_eq!(r["result"]["contents"]["kind"], "markdown", "{r}");
+        r["result"]["contents"]["value"]
+            .as_str()
+            .expect("markdown")
+            .to_owned()
+    };
+    let has = |text: &str, parts: &[&str]| {
+        for p in parts {
+            assert!(text.contains(p), "`{p}` missing from:\n{text}");
+        }
+    };
+    has(
+        &hover("warning: ", "300ms"),
+        &[
+            "`kpis.latency.warning`",
+            "**`> 0.3 s`** in the indicator's unit (`s`)",
+            "alerts as `LatencyWarning` at level **`P2`** (respond within 4 hours)",
+            "impact `high` (the service's `impact`) × likelihood `low`",
+            "A comparator",
+        ],
+    );
+    has(
+        &hover("critical: ", "1"),
+        &["**`> 1 s`**", "at level **`P1`**", "likelihood `high`"],
+    );
+    has(&hover("for: ", "1h30m"), &["**1 hour 30 minutes**"]);
+    has(
+        &hover("nightly: {schedule", "daily"),
+        &[
+            "`windows.nightly.schedule`",
+            "**next 3**, in `America/Guayaquil`, the time zone of `tienda`",
+            "- Fri 2027-01-01 02:00 -05\n- Sat 2027-01-02 02:00 -05\n- Sun 2027-01-03 02:00 -05",
+            "When the window opens",
+        ],
+    );
+    has(
+        &hover("    unit: s", "unit"),
+        &["`kpis.latency.unit`", "The unit of the indicator's value"],
+    );
+    has(&hover("services:", "services"), &["What is maintained"]);
+    // Nothing to say between fields.
+    let r = s.request(
+        "textDocument/hover",
+        position_params(&plan, &at(HOVER_PLAN, "tienda, timezone", " timezone")),
+    );
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(s.stop(), 0);
+}

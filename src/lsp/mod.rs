@@ -11,12 +11,14 @@
 
 mod analysis;
 mod convert;
+mod hover;
 mod navigate;
 mod transport;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 
+use chrono::{DateTime, Utc};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types as lsp;
 use serde::de::DeserializeOwned;
@@ -32,11 +34,14 @@ pub(crate) enum Ended {
     WithoutShutdown,
 }
 
+/// What time it is: the `cli`'s clock (schedules' next occurrences start from it).
+pub(crate) type Clock = fn() -> DateTime<Utc>;
+
 /// Serve on standard input and output until the editor says `exit` or closes the stream.
-pub(crate) fn serve() -> Result<Ended, String> {
+pub(crate) fn serve(clock: Clock) -> Result<Ended, String> {
     let (connection, threads) =
         transport::stdio().map_err(|e| format!("cannot start the language server: {e}"))?;
-    let ended = Server::new(&connection).run();
+    let ended = Server::new(&connection, clock).run();
     drop(connection);
     threads
         .join()
@@ -62,6 +67,10 @@ struct Server<'c> {
     stale: bool,
     /// What was last published for each URI (nothing is sent again when a check finds the same).
     published: BTreeMap<String, Vec<lsp::Diagnostic>>,
+    clock: Clock,
+    /// `initializationOptions.from`: the instant schedules start from instead of now, as
+    /// `upkeep schedule --from` (tests, and reviewing a plan as of a date).
+    from: Option<DateTime<Utc>>,
 }
 
 /// Why a request gets an error instead of a result.
@@ -93,13 +102,14 @@ fn capabilities() -> lsp::ServerCapabilities {
             lsp::TextDocumentSyncKind::FULL,
         )),
         definition_provider: Some(lsp::OneOf::Left(true)),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         ..lsp::ServerCapabilities::default()
     }
 }
 
 impl<'c> Server<'c> {
-    fn new(connection: &'c Connection) -> Self {
+    fn new(connection: &'c Connection, clock: Clock) -> Self {
         Server {
             connection,
             phase: Phase::Waiting,
@@ -107,6 +117,8 @@ impl<'c> Server<'c> {
             analysis: Analysis::default(),
             stale: false,
             published: BTreeMap::new(),
+            clock,
+            from: None,
         }
     }
 
@@ -208,6 +220,22 @@ impl<'c> Server<'c> {
         if let Some(root) = root.filter(|r| r.is_dir()) {
             let _ = std::env::set_current_dir(root);
         }
+        let from = init
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("from"))
+            .map(|f| {
+                f.as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .ok_or_else(|| {
+                        Failure::new(
+                            ErrorCode::InvalidParams,
+                            "`initializationOptions.from` is not an RFC 3339 time; write e.g. `2027-01-01T00:00:00Z`",
+                        )
+                    })
+            })
+            .transpose()?;
+        self.from = from.map(|t| t.with_timezone(&Utc));
         self.phase = Phase::Running;
         let result = lsp::InitializeResult {
             capabilities: capabilities(),
@@ -235,6 +263,26 @@ impl<'c> Server<'c> {
                         let spans = navigate::definition(&analysis.ws.plans, &symbol);
                         let locations = spans.into_iter().filter_map(|s| analysis.location(s));
                         lsp::GotoDefinitionResponse::Array(locations.collect())
+                    });
+                serde_json::to_value(found)
+            }
+            "textDocument/hover" => {
+                let p: lsp::HoverParams = self::params(params)?;
+                let at = p.text_document_position_params;
+                let now = self.from.unwrap_or_else(self.clock);
+                let analysis = self.fresh();
+                let found = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .and_then(|(file, offset)| {
+                        let source = analysis.ws.sources.get(file);
+                        hover::hover(&analysis.ws.plans, source, file, offset, now)
+                    })
+                    .map(|(span, markdown)| lsp::Hover {
+                        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                            kind: lsp::MarkupKind::Markdown,
+                            value: markdown,
+                        }),
+                        range: Some(convert::range(analysis.ws.sources.get(span.file), span)),
                     });
                 serde_json::to_value(found)
             }

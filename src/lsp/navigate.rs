@@ -37,6 +37,13 @@ const DEFINED: [RefKind; 9] = [
     RefKind::Likelihood,
 ];
 
+/// Whether an entry of `plan` is defined in `file` (a fragment it imports, or its own file).
+pub(super) fn defines_in(plan: &Plan, file: FileId) -> bool {
+    DEFINED
+        .iter()
+        .any(|&k| definitions(plan, k).iter().any(|d| d.span.file == file))
+}
+
 fn contains(span: Span, file: FileId, offset: u32) -> bool {
     span.file == file && span.start <= offset && offset <= span.end
 }
