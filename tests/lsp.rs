@@ -818,3 +818,107 @@ fn hover_explains_fields_and_values() {
     assert_eq!(r["result"], Value::Null, "{r}");
     assert_eq!(s.stop(), 0);
 }
+
+/// A real editor as the client: headless Neovim's built-in LSP client, driven by
+/// `tests/fixtures/lsp/nvim.lua`, gets `check`'s diagnostics, a hover, a definition and the
+/// references, sees an unsaved fix clear the error, and stops the server cleanly.
+#[test]
+fn neovim_as_the_client() {
+    let Some(nvim) = common::tool("nvim") else {
+        return;
+    };
+    let text = HOVER_PLAN.replace(
+        "api: {impact: high, runbook: slow}",
+        "api: {impact: high, runbook: slwo}",
+    );
+    let dir = workspace("lsp-nvim", &[("plan.yaml", &text)]);
+    let results = dir.join("results.json");
+    let script = common::root().join("tests/fixtures/lsp/nvim.lua");
+    let mut child = Command::new(nvim)
+        .args(["--headless", "-u", "NONE", "-i", "NONE", "-n"])
+        .arg("-c")
+        .arg(format!("luafile {}", script.display()))
+        .arg("plan.yaml")
+        .current_dir(&dir)
+        .env("UPKEEP_BIN", env!("CARGO_BIN_EXE_upkeep"))
+        .env("UPKEEP_NVIM_OUT", &results)
+        .env("HOME", &dir)
+        .env("XDG_CONFIG_HOME", dir.join(".config"))
+        .env("XDG_STATE_HOME", dir.join(".state"))
+        .env("XDG_DATA_HOME", dir.join(".data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nvim");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(150) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "nvim did not finish: {:?}",
+                std::fs::read_to_string(&results)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out: Value = serde_json::from_str(
+        &std::fs::read_to_string(&results).unwrap_or_else(|e| panic!("no results ({status}): {e}")),
+    )
+    .expect("JSON results");
+    assert!(out.get("error").is_none(), "{out:#}");
+    assert_eq!(
+        out["steps"],
+        json!([
+            "attached",
+            "diagnostics",
+            "hover",
+            "definition",
+            "references",
+            "edit",
+            "stopped"
+        ])
+    );
+    // The diagnostics `check` reports for the same text, at the same places.
+    let expected: Vec<(String, Value)> = check_json(&dir, "plan.yaml");
+    let seen: Vec<(Value, Value, Value)> = out["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| (d["code"].clone(), d["line"].clone(), d["col"].clone()))
+        .collect();
+    let mut want: Vec<(Value, Value, Value)> = expected
+        .iter()
+        .map(|(_, d)| {
+            let start = &d["range"]["start"];
+            (
+                d["code"].clone(),
+                start["line"].clone(),
+                start["character"].clone(),
+            )
+        })
+        .collect();
+    let mut seen_sorted = seen.clone();
+    seen_sorted.sort_by_key(|t| format!("{t:?}"));
+    want.sort_by_key(|t| format!("{t:?}"));
+    assert_eq!(seen_sorted, want, "{out:#}");
+    assert!(seen.iter().any(|(c, _, _)| c == "ref/unknown"), "{out:#}");
+    assert!(
+        out["hover"]
+            .as_str()
+            .is_some_and(|h| h.contains("at level **`P2`**")),
+        "{out:#}"
+    );
+    let def = &out["definition"][0]["range"]["start"];
+    assert_eq!(def, &at(&text, "slow: {title", "slow"), "{out:#}");
+    assert_eq!(
+        out["references"].as_array().map(Vec::len),
+        Some(1),
+        "{out:#}"
+    );
+    assert_eq!(out["exit_code"], 0, "shutdown then exit: {out:#}");
+}
