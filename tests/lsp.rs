@@ -922,3 +922,167 @@ fn neovim_as_the_client() {
     );
     assert_eq!(out["exit_code"], 0, "shutdown then exit: {out:#}");
 }
+
+/// Apply a `WorkspaceEdit`'s `changes` for `uri` to `text` (ASCII lines: units are bytes).
+fn apply(text: &str, edit: &Value, uri: &str) -> String {
+    let mut edits: Vec<&Value> = edit["changes"][uri]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let offset = |p: &Value| -> usize {
+        let line = p["line"].as_u64().expect("line") as usize;
+        let start: usize = text.split('\n').take(line).map(|l| l.len() + 1).sum();
+        start + p["character"].as_u64().expect("character") as usize
+    };
+    // From the end, so earlier offsets stay valid.
+    edits.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
+    let mut out = text.to_owned();
+    for e in edits {
+        let (a, b) = (offset(&e["range"]["start"]), offset(&e["range"]["end"]));
+        out.replace_range(a..b, e["newText"].as_str().expect("text"));
+    }
+    out
+}
+
+/// Renaming a service or a runbook edits its definition and every reference, in the plans
+/// and the fragments; the result checks as clean as before. Other names are refused.
+#[test]
+fn rename_updates_every_reference() {
+    let text =
+        std::fs::read_to_string(common::root().join("tests/fixtures/refs/every_reference.yaml"))
+            .expect("fixture");
+    let fragment =
+        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let other = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: other}\nimports: [shared/common.yaml]\n\
+                 services:\n  api: {runbook: restart}\n";
+    let dir = workspace(
+        "lsp-rename",
+        &[
+            ("plan.yaml", &text),
+            ("other.yaml", other),
+            ("shared/common.yaml", fragment),
+        ],
+    );
+    let (plan, o, f) = (
+        dir.join("plan.yaml"),
+        dir.join("other.yaml"),
+        dir.join("shared/common.yaml"),
+    );
+    let mut s = Server::start(&dir);
+    s.open(&plan, &text);
+    s.open(&o, other);
+    let rename = |s: &mut Server, path: &Path, pos: Value, name: &str| {
+        let mut p = position_params(path, &pos);
+        p["newName"] = json!(name);
+        s.request("textDocument/rename", p)
+    };
+    // The service `db`: its definition, `depends_on`, a window's downtime, a task, a backup.
+    let r = rename(
+        &mut s,
+        &plan,
+        at(&text, "depends_on: [db]", "db"),
+        "database",
+    );
+    let edits = r["result"]["changes"][uri(&plan)].as_array().map(Vec::len);
+    assert_eq!(edits, Some(5), "{r}");
+    let renamed = apply(&text, &r["result"], &uri(&plan));
+    assert!(renamed.contains("  database: {kind: database"), "{renamed}");
+    // A runbook defined in a fragment, from the plan that uses it.
+    let r = rename(
+        &mut s,
+        &o,
+        at(other, "runbook: restart", "restart"),
+        "reboot",
+    );
+    let (other2, fragment2) = (
+        apply(other, &r["result"], &uri(&o)),
+        apply(fragment, &r["result"], &uri(&f)),
+    );
+    assert!(
+        other2.contains("runbook: reboot") && fragment2.contains("  reboot: {title"),
+        "{r}"
+    );
+    for (path, new) in [(&plan, &renamed), (&o, &other2), (&f, &fragment2)] {
+        std::fs::write(path, new).expect("write");
+    }
+    for file in ["plan.yaml", "other.yaml"] {
+        let o = common::upkeep_in(&dir, &["check", "--deny", "warnings", file]);
+        assert!(
+            o.status.success(),
+            "{file} after rename:\n{}",
+            common::stderr(&o)
+        );
+    }
+    // Not a service or a runbook, not a name, not a valid name.
+    let r = rename(
+        &mut s,
+        &plan,
+        at(&text, "window: sunday", "sunday"),
+        "weekend",
+    );
+    assert_eq!(r["error"]["code"], -32803, "{r}");
+    let r = rename(&mut s, &plan, at(&text, "kind: Plan", "Plan"), "x");
+    assert_eq!(r["error"]["code"], -32803, "{r}");
+    let r = rename(
+        &mut s,
+        &o,
+        at(other, "runbook: restart", "restart"),
+        "Not A Name",
+    );
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert_eq!(s.stop(), 0);
+}
+
+/// A diagnostic whose help is "did you mean `x`?" comes with a quick fix that writes `x`; once
+/// applied, the diagnostic is gone.
+#[test]
+fn did_you_mean_is_a_quick_fix() {
+    let dir = workspace(
+        "lsp-actions",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, PLAN);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&plan)},
+               "range": diagnostics[0]["range"],
+               "context": {"diagnostics": diagnostics}}),
+    );
+    let actions = r["result"].as_array().expect("actions");
+    assert_eq!(
+        actions.len(),
+        1,
+        "only `dsk-full` has a did-you-mean help: {r}"
+    );
+    assert_eq!(actions[0]["title"], "replace with `disk-full`");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    // The line has `é` and `🔥` before the name: apply by UTF-16 units.
+    let edit = &actions[0]["edit"]["changes"][uri(&plan)][0];
+    let line = PLAN.split('\n').nth(5).expect("line 5");
+    let units: Vec<u16> = line.encode_utf16().collect();
+    let (a, b) = (
+        edit["range"]["start"]["character"].as_u64().expect("start") as usize,
+        edit["range"]["end"]["character"].as_u64().expect("end") as usize,
+    );
+    let fixed_line = format!(
+        "{}{}{}",
+        String::from_utf16_lossy(&units[..a]),
+        edit["newText"].as_str().expect("text"),
+        String::from_utf16_lossy(&units[b..])
+    );
+    assert_eq!(
+        fixed_line,
+        "  api: {description: \"Señal 🔥 de pago\", runbook: disk-full}"
+    );
+    let fixed = PLAN.replace(line, &fixed_line);
+    s.change(&plan, 2, &fixed);
+    let after = s.diagnostics(&uri(&plan), Some(2));
+    assert!(
+        after.iter().all(|d| d["code"] != "ref/unknown"),
+        "{after:#?}"
+    );
+    assert_eq!(s.stop(), 0);
+}

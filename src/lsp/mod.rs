@@ -11,6 +11,7 @@
 
 mod analysis;
 mod convert;
+mod edit;
 mod hover;
 mod navigate;
 mod transport;
@@ -103,6 +104,8 @@ fn capabilities() -> lsp::ServerCapabilities {
         )),
         definition_provider: Some(lsp::OneOf::Left(true)),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        rename_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         ..lsp::ServerCapabilities::default()
     }
@@ -285,6 +288,31 @@ impl<'c> Server<'c> {
                         range: Some(convert::range(analysis.ws.sources.get(span.file), span)),
                     });
                 serde_json::to_value(found)
+            }
+            "textDocument/rename" => {
+                let p: lsp::RenameParams = self::params(params)?;
+                let at = p.text_document_position;
+                let analysis = self.fresh();
+                let (file, offset) = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .ok_or_else(|| Failure::new(ErrorCode::RequestFailed, "not an open plan"))?;
+                return edit::rename(analysis, file, offset, &p.new_name).map_err(|r| match r {
+                    edit::Refused::Nothing => Failure::new(
+                        ErrorCode::RequestFailed,
+                        "only the name of a service or a runbook can be renamed",
+                    ),
+                    edit::Refused::BadName(n) => Failure::new(
+                        ErrorCode::InvalidParams,
+                        format!("`{n}` is not a name: lowercase letters, digits, `-` and `_`, starting with a letter or digit"),
+                    ),
+                });
+            }
+            "textDocument/codeAction" => {
+                let p: lsp::CodeActionParams = self::params(params)?;
+                Ok(serde_json::Value::Array(edit::code_actions(
+                    &p.text_document.uri,
+                    &p.context.diagnostics,
+                )))
             }
             "textDocument/references" => {
                 let p: lsp::ReferenceParams = self::params(params)?;

@@ -15,6 +15,13 @@ pub(super) struct Symbol {
     pub name: String,
 }
 
+impl Symbol {
+    /// Whether it is an entry of `kind` and nothing else.
+    pub(super) fn is(&self, kind: RefKind) -> bool {
+        self.kinds == [kind]
+    }
+}
+
 /// The kinds of entry a reference of `kind` names: an escalation step names a role, a
 /// receiver or a level.
 fn targets(kind: RefKind) -> Vec<RefKind> {
