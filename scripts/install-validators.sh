@@ -62,6 +62,8 @@ have prometheus-blackbox-exporter || apt_pkgs+=(prometheus-blackbox-exporter)
 have prometheus-pushgateway || apt_pkgs+=(prometheus-pushgateway)
 [ -x /bin/busybox ] || apt_pkgs+=(busybox-static)
 have crontab || apt_pkgs+=(cron)
+# A real LSP client for tests/lsp.rs: Neovim's built-in client, driven headless.
+have nvim || apt_pkgs+=(neovim)
 have unzip || apt_pkgs+=(unzip)
 have script || apt_pkgs+=(bsdutils)
 have git || apt_pkgs+=(git)

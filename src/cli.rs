@@ -174,6 +174,11 @@ enum Command {
         /// A plan file (or a directory: one graph per plan)
         plan: PathBuf,
     },
+    /// Serve the Language Server Protocol on standard input and output, for editors
+    ///
+    /// Diagnostics as `check` reports them, as you type. Exit code: 0 after `shutdown` and
+    /// `exit`, 1 when the editor exits without `shutdown`, 2 on an I/O failure.
+    Lsp,
 }
 
 pub fn main() -> ExitCode {
@@ -247,6 +252,20 @@ fn run(command: Command) -> u8 {
         Command::Import {
             files, name, out, ..
         } => import(&files, &name, out.as_deref()),
+        Command::Lsp => lsp(),
+    }
+}
+
+/// `upkeep lsp`: the protocol's exit code (0 when `exit` follows `shutdown`, else 1).
+fn lsp() -> u8 {
+    crate::schema::prepare();
+    match crate::lsp::serve(chrono::Utc::now) {
+        Ok(crate::lsp::Ended::AfterShutdown) => EXIT_OK,
+        Ok(crate::lsp::Ended::WithoutShutdown) => EXIT_ERRORS,
+        Err(e) => {
+            say!("error: {e}");
+            EXIT_USAGE
+        }
     }
 }
 

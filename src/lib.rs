@@ -5,7 +5,7 @@
 //! `resolve` (imports, references) → `check` (semantic lints) → [`emit`] (artefacts) →
 //! [`write`](mod@write) (atomic, or `--check`). [`driver`] runs them;
 //! [`diag`] is what they all report into; [`cli`] is the command line. [`import`] reads other
-//! tools' rule files into a plan.
+//! tools' rule files into a plan; `lsp` serves the checks to editors.
 
 pub(crate) mod check;
 pub mod cli;
@@ -18,6 +18,7 @@ pub mod import;
 pub(crate) mod init;
 pub mod load;
 pub mod lower;
+pub(crate) mod lsp;
 pub mod model;
 pub(crate) mod par;
 pub mod parse;

@@ -135,7 +135,12 @@ fn declares_upkeep(path: &Path) -> bool {
     if f.take(64 * 1024).read_to_end(&mut buf).is_err() {
         return true;
     }
-    let text = String::from_utf8_lossy(&buf);
+    text_declares_upkeep(&String::from_utf8_lossy(&buf))
+}
+
+/// Whether a text has an `apiVersion: upkeep/...` line: what discovery takes for a plan or a
+/// fragment (the language server checks the open documents that do).
+pub(crate) fn text_declares_upkeep(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.trim_start_matches('\u{feff}');
         l.strip_prefix("apiVersion:")

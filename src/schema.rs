@@ -345,6 +345,79 @@ fn dotted(pointer: &[String]) -> String {
     s
 }
 
+/// One step from a node of a plan to a child: a key of a mapping, or an item of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step<'a> {
+    Key(&'a str),
+    Item,
+}
+
+/// What the schema says of the field at a path of a plan (or a fragment): its documentation
+/// (the Markdown form when there is one) and the name of its type in `$defs` (`Duration`,
+/// `Schedule`…), which says how to read its value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub doc: Option<String>,
+    pub def: Option<String>,
+}
+
+/// The schema of the field at `path` (the same walk editors do for completion and hover:
+/// `properties`, `additionalProperties`, `items`, and into `oneOf`/`anyOf` branches).
+pub(crate) fn field(fragment: bool, path: &[Step<'_>]) -> Option<Field> {
+    let root = schema_json();
+    let mut cur = root.pointer(if fragment {
+        "/$defs/Fragment"
+    } else {
+        "/$defs/Plan"
+    })?;
+    for step in path {
+        cur = child(cur, *step, 0)?;
+    }
+    let text = |v: &J| {
+        v.get("markdownDescription")
+            .or_else(|| v.get("description"))
+            .and_then(J::as_str)
+            .map(str::to_owned)
+    };
+    let mut def = None;
+    let mut at = cur;
+    for _ in 0..8 {
+        let Some(target) = at.get("$ref").and_then(J::as_str) else {
+            break;
+        };
+        def = target.strip_prefix("#/$defs/").map(str::to_owned);
+        match target.strip_prefix('#').and_then(|t| root.pointer(t)) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    Some(Field {
+        doc: text(cur).or_else(|| text(deref(cur))),
+        def,
+    })
+}
+
+fn child<'s>(node: &'s J, step: Step<'_>, depth: usize) -> Option<&'s J> {
+    if depth > 8 {
+        return None;
+    }
+    let node = deref(node);
+    let direct = match step {
+        Step::Key(key) => node
+            .get("properties")
+            .and_then(|p| p.get(key))
+            .or_else(|| node.get("additionalProperties").filter(|a| a.is_object())),
+        Step::Item => node.get("items").filter(|i| i.is_object()),
+    };
+    direct.or_else(|| {
+        ["oneOf", "anyOf", "allOf"]
+            .iter()
+            .filter_map(|k| node.get(*k).and_then(J::as_array))
+            .flatten()
+            .find_map(|branch| child(branch, step, depth + 1))
+    })
+}
+
 /// Walk the schema along a keyword path, following `$ref`s.
 fn walk<'s>(path: &[String]) -> Option<&'s J> {
     let root = schema_json();

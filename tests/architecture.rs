@@ -96,6 +96,16 @@ fn value_parsers_stand_alone() {
     );
 }
 
+#[test]
+fn the_language_server_asks_the_driver() {
+    // Diagnostics come from a whole check, not from one stage called on the side; the server
+    // writes nothing and builds nothing.
+    never_names(
+        "lsp",
+        &["check", "resolve", "emit", "write", "diff", "cli", "import"],
+    );
+}
+
 /// ARCHITECTURE.md's table of which files report each code, generated from the sources.
 #[test]
 fn architecture_lists_where_each_code_is_reported() {

@@ -200,6 +200,30 @@ impl Duration {
         Ok(Duration(total))
     }
 
+    /// The duration in words, with the units of [`Self::prometheus`]: `1 hour 30 minutes`,
+    /// `30 days`, `250 milliseconds`, `0 seconds`.
+    pub fn words(self) -> String {
+        let mut parts = Vec::new();
+        let mut rest = self.0;
+        for (name, len) in [
+            ("day", DAY),
+            ("hour", HOUR),
+            ("minute", MINUTE),
+            ("second", SECOND),
+            ("millisecond", MS),
+        ] {
+            if rest >= len {
+                let n = rest / len;
+                parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+                rest %= len;
+            }
+        }
+        if parts.is_empty() {
+            return "0 seconds".to_owned();
+        }
+        parts.join(" ")
+    }
+
     /// Prometheus duration text with days as the largest unit: `30d`, `1h30m`, `250ms`, `0s`.
     pub fn prometheus(self) -> String {
         if self.0 == 0 {
@@ -270,6 +294,19 @@ impl fmt::Display for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words() {
+        for (s, w) in [
+            ("1h30m", "1 hour 30 minutes"),
+            ("1w", "7 days"),
+            ("1d1s", "1 day 1 second"),
+            ("0s", "0 seconds"),
+            ("250ms", "250 milliseconds"),
+        ] {
+            assert_eq!(Duration::parse(s, true).unwrap().words(), w, "{s}");
+        }
+    }
 
     #[test]
     fn parses_and_renders() {
