@@ -61,6 +61,46 @@ pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> 
     done.into_iter().map(|(_, r)| r).collect()
 }
 
+/// Answers remembered for the whole process and shared by every thread: at most `max` of them,
+/// so memory stays bounded whatever the input; past that, answers are computed every time.
+pub(crate) struct Memo<K, V> {
+    known: Mutex<Option<std::collections::HashMap<K, V>>>,
+    max: usize,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
+    pub(crate) const fn new(max: usize) -> Self {
+        Memo {
+            known: Mutex::new(None),
+            max,
+        }
+    }
+
+    /// The answer remembered for `key`, or `answer()`, remembered while there is room.
+    pub(crate) fn get<Q>(&self, key: &Q, answer: impl FnOnce() -> V) -> V
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(found) = self
+            .known
+            .lock()
+            .ok()
+            .and_then(|k| k.as_ref().and_then(|k| k.get(key).cloned()))
+        {
+            return found;
+        }
+        let found = answer();
+        if let Ok(mut k) = self.known.lock() {
+            let k = k.get_or_insert_with(std::collections::HashMap::new);
+            if k.len() < self.max {
+                k.insert(key.to_owned(), found.clone());
+            }
+        }
+        found
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -69,5 +109,14 @@ mod tests {
         let out = super::map(&items, |i| i * 2);
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(super::map(&[] as &[u64], |i| *i).is_empty());
+    }
+
+    #[test]
+    fn memo_remembers_up_to_its_bound() {
+        let memo: super::Memo<String, usize> = super::Memo::new(1);
+        assert_eq!(memo.get("a", || 1), 1);
+        assert_eq!(memo.get("a", || 2), 1);
+        assert_eq!(memo.get("b", || 3), 3);
+        assert_eq!(memo.get("b", || 4), 4);
     }
 }

@@ -125,30 +125,16 @@ pub(super) fn check(cx: &mut Cx<'_>) {
 /// the parser compiles every regular expression of a matcher (`code=~"5.."`), most of the cost
 /// of parsing, and the plans of one tree repeat their selectors and expressions.
 fn parse(query: &str) -> Result<ValueType, String> {
-    type Known = std::collections::HashMap<String, Result<ValueType, String>>;
     /// Most answers kept, and the longest query kept: the memory stays bounded whatever the
     /// input (a few megabytes at most).
-    const MAX_KNOWN: usize = 16_384;
     const MAX_LEN: usize = 256;
-    static KNOWN: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
+    static KNOWN: crate::par::Memo<String, Result<ValueType, String>> =
+        crate::par::Memo::new(16_384);
+    let answer = || crate::value::promql::parse(query).map(|ast| ast.value_type());
     if query.len() > MAX_LEN {
-        return crate::value::promql::parse(query).map(|ast| ast.value_type());
+        return answer();
     }
-    if let Some(found) = KNOWN
-        .lock()
-        .ok()
-        .and_then(|k| k.as_ref().and_then(|k| k.get(query).cloned()))
-    {
-        return found;
-    }
-    let found = crate::value::promql::parse(query).map(|ast| ast.value_type());
-    if let Ok(mut k) = KNOWN.lock() {
-        let k = k.get_or_insert_with(Known::new);
-        if k.len() < MAX_KNOWN {
-            k.insert(query.to_owned(), found.clone());
-        }
-    }
-    found
+    KNOWN.get(query, answer)
 }
 
 /// An expression that parses but that the rules upkeep writes around it cannot use: a string,

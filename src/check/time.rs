@@ -60,21 +60,10 @@ fn run_len(item: &Item<'_>) -> chrono::Duration {
 /// offset changes: found once per time zone and process (an hour-by-hour walk of the year, a
 /// few percent of checking a plan), as the plans of one tree share a handful of zones.
 fn offset_changes(tz: Tz) -> std::sync::Arc<[DateTime<Utc>]> {
-    type Known = std::collections::HashMap<Tz, std::sync::Arc<[DateTime<Utc>]>>;
-    static KNOWN: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
-    if let Some(found) = KNOWN
-        .lock()
-        .ok()
-        .and_then(|k| k.as_ref().and_then(|k| k.get(&tz).cloned()))
-    {
-        return found;
-    }
-    let found: std::sync::Arc<[DateTime<Utc>]> = walk_offsets(tz).into();
-    if let Ok(mut k) = KNOWN.lock() {
-        // At most one entry per zone of the time zone database.
-        k.get_or_insert_with(Known::new).insert(tz, found.clone());
-    }
-    found
+    /// At most one entry per zone of the time zone database.
+    static KNOWN: crate::par::Memo<Tz, std::sync::Arc<[DateTime<Utc>]>> =
+        crate::par::Memo::new(usize::MAX);
+    KNOWN.get(&tz, || walk_offsets(tz).into())
 }
 
 fn walk_offsets(tz: Tz) -> Vec<DateTime<Utc>> {

@@ -627,22 +627,25 @@ impl Schedule {
                     .filter(|gap| *gap > 0)
                     .map(|gap| Duration::from_days(gap as u64))
             }
-            Schedule::Cron(_) => {
-                // Wall-clock times over two years (no time zone: the gap is the schedule's own).
-                let mut prev: Option<NaiveDateTime> = None;
-                let mut gap = 0i64;
-                for day in Self::reference_days() {
-                    for t in self.times_on(day) {
-                        let at = NaiveDateTime::new(day, t.naive());
-                        if let Some(p) = prev {
-                            gap = gap.max((at - p).num_seconds());
-                        }
-                        prev = Some(at);
-                    }
+            Schedule::Cron(_) => self.walked_gap(),
+        }
+    }
+
+    /// The longest gap between consecutive runs, found by walking the runs' wall-clock times
+    /// over the reference days (no time zone: the gap is the schedule's own).
+    fn walked_gap(&self) -> Option<Duration> {
+        let mut prev: Option<NaiveDateTime> = None;
+        let mut gap = 0i64;
+        for day in Self::reference_days() {
+            for t in self.times_on(day) {
+                let at = NaiveDateTime::new(day, t.naive());
+                if let Some(p) = prev {
+                    gap = gap.max((at - p).num_seconds());
                 }
-                (gap > 0).then(|| Duration::from_secs(gap as u64))
+                prev = Some(at);
             }
         }
+        (gap > 0).then(|| Duration::from_secs(gap as u64))
     }
 
     /// The two years [`Schedule::max_gap`] looks at (a leap year among them).
@@ -1680,18 +1683,7 @@ mod tests {
             "yearly on 02-29 at 12:00",
         ] {
             let s = p(text);
-            let mut prev: Option<NaiveDateTime> = None;
-            let mut gap = 0i64;
-            for day in Schedule::reference_days() {
-                for t in s.times_on(day) {
-                    let at = NaiveDateTime::new(day, t.naive());
-                    if let Some(p) = prev {
-                        gap = gap.max((at - p).num_seconds());
-                    }
-                    prev = Some(at);
-                }
-            }
-            let expected = (gap > 0).then(|| Duration::from_secs(gap as u64));
+            let expected = s.walked_gap();
             assert_eq!(s.max_gap(), expected, "{text}");
         }
     }
