@@ -1086,3 +1086,58 @@ fn did_you_mean_is_a_quick_fix() {
     );
     assert_eq!(s.stop(), 0);
 }
+
+/// With `initializationOptions.docsBaseUrl`, each diagnostic links its code's page in the book
+/// (as mdBook lays it out); without it, none does; a base that is not an absolute URL is
+/// refused.
+#[test]
+fn diagnostics_link_their_page_when_told_where_the_book_is() {
+    let dir = workspace(
+        "lsp-links",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&dir), "capabilities": {},
+               "initializationOptions": {"docsBaseUrl": "https://docs.example.org/upkeep/"}}),
+    );
+    assert!(init.get("error").is_none(), "{init}");
+    s.notify("initialized", json!({}));
+    s.open(&plan, PLAN);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    assert!(!diagnostics.is_empty());
+    for d in &diagnostics {
+        let code = d["code"].as_str().expect("a code");
+        assert_eq!(
+            d["codeDescription"]["href"],
+            format!("https://docs.example.org/upkeep/diagnostics/{code}.html"),
+            "{d}"
+        );
+        assert!(
+            common::root()
+                .join(format!("book/src/diagnostics/{code}.md"))
+                .is_file()
+        );
+    }
+    assert_eq!(s.stop(), 0);
+
+    let mut s = Server::start(&dir);
+    s.open(&plan, PLAN);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.get("codeDescription").is_none())
+    );
+    assert_eq!(s.stop(), 0);
+
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "capabilities": {},
+               "initializationOptions": {"docsBaseUrl": "docs/upkeep"}}),
+    );
+    assert_eq!(init["error"]["code"], -32602, "{init}");
+}

@@ -144,9 +144,10 @@ impl Analysis {
         Some(lsp::Location::new(uri, range))
     }
 
-    /// Every diagnostic, by the URI of its file. One without a span (a file that cannot be
-    /// read) is shown at the top of every open document checked, whose check found it.
-    pub(super) fn diagnostics(&self) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
+    /// Every diagnostic, by the URI of its file, linked to its page in the book at `docs`. One
+    /// without a span (a file that cannot be read) is shown at the top of every open document
+    /// checked, whose check found it.
+    pub(super) fn diagnostics(&self, docs: Option<&str>) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
         let mut out: BTreeMap<String, Vec<lsp::Diagnostic>> = BTreeMap::new();
         let sources = &self.ws.sources;
         for d in &self.ws.diagnostics {
@@ -157,7 +158,7 @@ impl Analysis {
                         let file = sources.get(span.file);
                         out.entry(uri.as_str().to_owned())
                             .or_default()
-                            .push(convert::diagnostic(d, Some(file), label_at));
+                            .push(convert::diagnostic(d, Some(file), docs, label_at));
                     }
                 }
                 None => {
@@ -165,7 +166,7 @@ impl Analysis {
                         if let Some(uri) = self.uri(root) {
                             out.entry(uri.as_str().to_owned())
                                 .or_default()
-                                .push(convert::diagnostic(d, None, label_at));
+                                .push(convert::diagnostic(d, None, docs, label_at));
                         }
                     }
                 }

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use lsp_types as lsp;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::SourceFile;
 use crate::span::Span;
 
@@ -95,12 +95,21 @@ pub(super) fn uri_of(path: &Path) -> Option<lsp::Uri> {
     lsp::Uri::from_str(&uri).ok()
 }
 
+/// The address of a code's explain page in the book published at `base`: the book's sources
+/// are `book/src/diagnostics/CODE.md` (what `upkeep explain` prints), which mdBook renders as
+/// `diagnostics/CODE.html`.
+pub(super) fn explain_page(base: &str, code: Code) -> Option<lsp::Uri> {
+    let base = base.trim_end_matches('/');
+    lsp::Uri::from_str(&format!("{base}/diagnostics/{}.html", code.name())).ok()
+}
+
 /// A diagnostic as the protocol shows it, at `file` (which holds its span): the message with
-/// its help line, the code, every secondary label as related information. `uri` names the
-/// file of each label's span.
+/// its help line, the code (with a link to its page in the book at `docs`, when the editor
+/// gave one), every secondary label as related information, located by `label_at`.
 pub(super) fn diagnostic(
     d: &Diagnostic,
     file: Option<&SourceFile>,
+    docs: Option<&str>,
     label_at: impl Fn(Span) -> Option<lsp::Location>,
 ) -> lsp::Diagnostic {
     let range = match (d.span, file) {
@@ -129,9 +138,11 @@ pub(super) fn diagnostic(
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.name().to_owned())),
-        // No `codeDescription`: the book has no published address for its pages yet, and the
-        // protocol wants an absolute URI (`upkeep explain CODE` says the same offline).
-        code_description: None,
+        // Only when the editor says where the book is: it has no published address of its own
+        // (`upkeep explain CODE` prints the same page offline).
+        code_description: docs
+            .and_then(|base| explain_page(base, d.code))
+            .map(|href| lsp::CodeDescription { href }),
         source: Some("upkeep".to_owned()),
         message,
         related_information: (!related.is_empty()).then_some(related),
@@ -175,6 +186,35 @@ mod tests {
         assert_eq!(offset(text, lsp::Position::new(0, 99)), x as usize + 1);
         assert_eq!(offset(text, lsp::Position::new(9, 0)), text.len());
         assert_eq!(offset("a\r\nb", lsp::Position::new(0, 9)), 1);
+    }
+
+    /// Every code links to a page the book has: its source exists and the book's table of
+    /// contents lists it (mdBook renders only what it lists), at the address mdBook gives it.
+    #[test]
+    fn every_code_links_to_its_page_in_the_book() {
+        let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+        let summary = std::fs::read_to_string(book.join("SUMMARY.md")).expect("SUMMARY.md");
+        for &code in Code::ALL {
+            let source = format!("diagnostics/{}.md", code.name());
+            assert!(book.join(&source).is_file(), "no {source}");
+            assert!(
+                summary.contains(&format!("]({source})")),
+                "SUMMARY.md lacks {source}"
+            );
+            for base in [
+                "https://docs.example.org/upkeep",
+                "https://docs.example.org/upkeep/",
+            ] {
+                let page = explain_page(base, code).expect("a URI");
+                assert_eq!(
+                    page.as_str(),
+                    format!(
+                        "https://docs.example.org/upkeep/{}",
+                        source.replace(".md", ".html")
+                    )
+                );
+            }
+        }
     }
 
     #[test]

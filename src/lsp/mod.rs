@@ -72,6 +72,9 @@ struct Server<'c> {
     /// `initializationOptions.from`: the instant schedules start from instead of now, as
     /// `upkeep schedule --from` (tests, and reviewing a plan as of a date).
     from: Option<DateTime<Utc>>,
+    /// `initializationOptions.docsBaseUrl`: where the editor's user reads the book, which
+    /// diagnostics link their code's page in (the book has no published address of its own).
+    book: Option<String>,
 }
 
 /// Why a request gets an error instead of a result.
@@ -122,6 +125,7 @@ impl<'c> Server<'c> {
             published: BTreeMap::new(),
             clock,
             from: None,
+            book: None,
         }
     }
 
@@ -223,9 +227,8 @@ impl<'c> Server<'c> {
         if let Some(root) = root.filter(|r| r.is_dir()) {
             let _ = std::env::set_current_dir(root);
         }
-        let from = init
-            .initialization_options
-            .as_ref()
+        let options = init.initialization_options.as_ref();
+        let from = options
             .and_then(|o| o.get("from"))
             .map(|f| {
                 f.as_str()
@@ -239,6 +242,21 @@ impl<'c> Server<'c> {
             })
             .transpose()?;
         self.from = from.map(|t| t.with_timezone(&Utc));
+        let docs = options.and_then(|o| o.get("docsBaseUrl"));
+        self.book = docs
+            .map(|d| {
+                d.as_str()
+                    .filter(|base| base.contains("://"))
+                    .filter(|base| convert::explain_page(base, crate::diag::Code::Syntax).is_some())
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Failure::new(
+                            ErrorCode::InvalidParams,
+                            "`initializationOptions.docsBaseUrl` is not an absolute URL; write where the book is, e.g. `https://docs.example.org/upkeep`",
+                        )
+                    })
+            })
+            .transpose()?;
         self.phase = Phase::Running;
         let result = lsp::InitializeResult {
             capabilities: capabilities(),
@@ -385,7 +403,7 @@ impl<'c> Server<'c> {
     fn refresh(&mut self) {
         self.stale = false;
         self.analysis = analysis::analyse(&self.docs);
-        let mut now = self.analysis.diagnostics();
+        let mut now = self.analysis.diagnostics(self.book.as_deref());
         // Open documents are published even when clean, so a fixed problem goes away.
         for uri in self.docs.open.keys() {
             now.entry(uri.clone()).or_default();
