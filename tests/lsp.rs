@@ -1141,3 +1141,68 @@ fn diagnostics_link_their_page_when_told_where_the_book_is() {
     );
     assert_eq!(init["error"]["code"], -32602, "{init}");
 }
+
+/// The fixes that are mechanical are quick fixes: a missing field is added to its mapping
+/// (flow or block, at the right indentation), a help's whole value replaces its scalar. Each,
+/// applied alone, makes its diagnostic go away.
+#[test]
+fn missing_fields_and_proposals_are_quick_fixes() {
+    let text = std::fs::read_to_string(
+        common::root().join("tests/fixtures/check/err_schema_missing.yaml"),
+    )
+    .expect("fixture")
+    .replace(
+        "    critical: \"> 5\"\n",
+        "    critical: \"> 5\"\n    for: 1h3Om\n",
+    );
+    let dir = workspace("lsp-fixes", &[("plan.yaml", &text)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &text);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&plan)},
+               "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}},
+               "context": {"diagnostics": diagnostics}}),
+    );
+    let actions = r["result"].as_array().expect("actions");
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "add `name:`",
+            "add `service:`",
+            "add `unit:`",
+            "replace with `1h30m`",
+            "add `duration:`"
+        ],
+        "{r}"
+    );
+    let expected = [
+        "metadata: {name: , title: Shop}",
+        "  errors:\n    service: \n    indicator:",
+        "  errors:\n    unit: \n    indicator:",
+        "    for: 1h30m\n",
+        "  nightly: {duration: , schedule:",
+    ];
+    for (version, (action, want)) in actions.iter().zip(expected).enumerate() {
+        let version = version as i64 + 2;
+        let fixed = apply(&text, &action["edit"], &uri(&plan));
+        assert!(fixed.contains(want), "{}:\n{fixed}", action["title"]);
+        let message = action["diagnostics"][0]["message"].clone();
+        s.change(&plan, version, &fixed);
+        let after = s.diagnostics(&uri(&plan), Some(version));
+        assert!(
+            after.iter().all(|d| d["message"] != message),
+            "{} left {message}: {after:#?}",
+            action["title"]
+        );
+        assert!(
+            after.iter().all(|d| d["code"] != "syntax"),
+            "{}: {after:#?}",
+            action["title"]
+        );
+    }
+    assert_eq!(s.stop(), 0);
+}

@@ -247,7 +247,11 @@ impl<'c> Server<'c> {
             .map(|d| {
                 d.as_str()
                     .filter(|base| base.contains("://"))
-                    .filter(|base| convert::explain_page(base, crate::diag::Code::Syntax).is_some())
+                    .filter(|base| {
+                        crate::diag::Code::ALL
+                            .iter()
+                            .all(|&c| convert::explain_page(base, c).is_some())
+                    })
                     .map(str::to_owned)
                     .ok_or_else(|| {
                         Failure::new(
@@ -328,6 +332,7 @@ impl<'c> Server<'c> {
             "textDocument/codeAction" => {
                 let p: lsp::CodeActionParams = self::params(params)?;
                 Ok(serde_json::Value::Array(edit::code_actions(
+                    self.fresh(),
                     &p.text_document.uri,
                     &p.context.diagnostics,
                 )))
