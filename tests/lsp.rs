@@ -1206,3 +1206,81 @@ fn missing_fields_and_proposals_are_quick_fixes() {
     }
     assert_eq!(s.stop(), 0);
 }
+
+/// The items of a completion response.
+fn completion(s: &mut Server, path: &Path, position: &Value) -> Vec<Value> {
+    let r = s.request("textDocument/completion", position_params(path, position));
+    r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of items: {r}"))
+        .clone()
+}
+
+fn labels(items: &[Value]) -> Vec<&str> {
+    items.iter().filter_map(|i| i["label"].as_str()).collect()
+}
+
+/// Completion offers the fields the schema allows where a key is being typed (not those
+/// already written), and the names a reference can take where a value is: defined in the plan
+/// or in the fragment it imports, replacing the word under the cursor.
+#[test]
+fn completion_of_fields_and_names() {
+    let text = HOVER_PLAN
+        .replace("runbook: slow}", "runbook: sl}")
+        .replace("metadata: {", "imports: [shared/common.yaml]\nmetadata: {");
+    let typing = text.replace("    service: api\n", "    service: api\n    de\n");
+    let dir = workspace(
+        "lsp-complete",
+        &[("plan.yaml", &typing), ("shared/common.yaml", FRAGMENT)],
+    );
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &typing);
+    // A key of a KPI being typed (not YAML yet): the fields the KPI does not have.
+    let mut p = at(&typing, "    de", "de");
+    p["character"] = json!(6);
+    let items = completion(&mut s, &plan, &p);
+    assert_eq!(labels(&items), ["description", "levels", "objective"]);
+    let description = items
+        .iter()
+        .find(|i| i["label"] == "description")
+        .expect("description");
+    assert_eq!(description["textEdit"]["newText"], "description: ");
+    assert_eq!(
+        description["textEdit"]["range"]["start"],
+        json!({"line": p["line"], "character": 4})
+    );
+    assert!(
+        description["documentation"]["value"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{description}"
+    );
+    // A runbook reference: the plan's `slow` and the fragment's `restart`, over `sl`.
+    s.change(&plan, 2, &text);
+    let mut p = at(&text, "runbook: sl}", "sl");
+    p["character"] = json!(p["character"].as_u64().expect("character") + 1);
+    let items = completion(&mut s, &plan, &p);
+    let mut names = labels(&items);
+    names.sort_unstable();
+    assert_eq!(names, ["restart", "slow"], "{items:?}");
+    let edit = &items[0]["textEdit"]["range"];
+    assert_eq!(
+        edit["end"]["character"].as_u64().expect("end")
+            - edit["start"]["character"].as_u64().expect("start"),
+        2,
+        "`sl` is replaced: {edit}"
+    );
+    // A level: the severity levels; a receiver: the receivers.
+    let items = completion(&mut s, &plan, &at(&text, "notify: [pager]", "pager"));
+    assert_eq!(labels(&items), ["pager"]);
+    let items = completion(&mut s, &plan, &at(&text, "warning: low", "low"));
+    assert_eq!(labels(&items), ["low", "high"]);
+    // In free text: nothing.
+    let r = s.request(
+        "textDocument/completion",
+        position_params(&plan, &at(&text, "title: Lento", "Lento")),
+    );
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(s.stop(), 0);
+}

@@ -10,6 +10,7 @@
 //! writes no file, and knows no exit code (the `cli` maps [`Ended`] to one).
 
 mod analysis;
+mod complete;
 mod convert;
 mod edit;
 mod hover;
@@ -105,12 +106,38 @@ fn capabilities() -> lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
             lsp::TextDocumentSyncKind::FULL,
         )),
+        completion_provider: Some(lsp::CompletionOptions::default()),
         definition_provider: Some(lsp::OneOf::Left(true)),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         rename_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         ..lsp::ServerCapabilities::default()
+    }
+}
+
+/// A completion as the protocol writes it: the word under the cursor replaced.
+fn completion_item(item: complete::Item, range: lsp::Range) -> lsp::CompletionItem {
+    let (kind, detail) = match item.what {
+        complete::What::Field => (lsp::CompletionItemKind::FIELD, None),
+        complete::What::Reference(k) => (lsp::CompletionItemKind::REFERENCE, Some(k.name())),
+        complete::What::Value => (lsp::CompletionItemKind::ENUM_MEMBER, None),
+    };
+    lsp::CompletionItem {
+        label: item.label,
+        kind: Some(kind),
+        detail: detail.map(str::to_owned),
+        documentation: item.doc.map(|value| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            })
+        }),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range,
+            new_text: item.insert,
+        })),
+        ..lsp::CompletionItem::default()
     }
 }
 
@@ -288,6 +315,23 @@ impl<'c> Server<'c> {
                         let spans = navigate::definition(&analysis.ws.plans, &symbol);
                         let locations = spans.into_iter().filter_map(|s| analysis.location(s));
                         lsp::GotoDefinitionResponse::Array(locations.collect())
+                    });
+                serde_json::to_value(found)
+            }
+            "textDocument/completion" => {
+                let p: lsp::CompletionParams = self::params(params)?;
+                let at = p.text_document_position;
+                let analysis = self.fresh();
+                let found = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .and_then(|(file, offset)| {
+                        let source = analysis.ws.sources.get(file);
+                        complete::complete(&analysis.ws.plans, source, file, offset)
+                    })
+                    .map(|(span, items)| {
+                        let range = convert::range(analysis.ws.sources.get(span.file), span);
+                        let items = items.into_iter().map(|i| completion_item(i, range));
+                        lsp::CompletionResponse::Array(items.collect())
                     });
                 serde_json::to_value(found)
             }
