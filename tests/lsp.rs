@@ -820,8 +820,9 @@ fn hover_explains_fields_and_values() {
 }
 
 /// A real editor as the client: headless Neovim's built-in LSP client, driven by
-/// `tests/fixtures/lsp/nvim.lua`, gets `check`'s diagnostics, a hover, a definition and the
-/// references, sees an unsaved fix clear the error, and stops the server cleanly.
+/// `tests/fixtures/lsp/nvim.lua`, gets `check`'s diagnostics, a hover, a definition, the
+/// references and a completion, applies a quick fix to the buffer (unsaved) and sees the error
+/// clear, renames a runbook everywhere, and stops the server cleanly.
 #[test]
 fn neovim_as_the_client() {
     let Some(nvim) = common::tool("nvim") else {
@@ -879,7 +880,10 @@ fn neovim_as_the_client() {
             "hover",
             "definition",
             "references",
+            "completion",
+            "code action",
             "edit",
+            "rename",
             "stopped"
         ])
     );
@@ -920,6 +924,20 @@ fn neovim_as_the_client() {
         Some(1),
         "{out:#}"
     );
+    // Completion over `sl`: the plan's runbook; the quick fix was offered and applied; the
+    // rename edited the definition and both references in the buffer.
+    assert_eq!(out["completion"], json!(["slow"]), "{out:#}");
+    assert!(
+        out["actions"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("replace with `slow`"))),
+        "{out:#}"
+    );
+    assert_eq!(out["renamed"], 3, "{out:#}");
+    let renamed = dir.join("renamed.yaml");
+    std::fs::write(&renamed, out["text"].as_str().expect("the buffer")).expect("write");
+    let o = common::upkeep_in(&dir, &["check", "renamed.yaml"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
     assert_eq!(out["exit_code"], 0, "shutdown then exit: {out:#}");
 }
 
@@ -1077,6 +1095,19 @@ fn did_you_mean_is_a_quick_fix() {
         fixed_line,
         "  api: {description: \"Señal 🔥 de pago\", runbook: disk-full}"
     );
+    // A client that sends the diagnostic back with its columns in bytes (as Neovim 0.7 does)
+    // gets the same edit: the server reads the diagnostic it published.
+    let mut in_bytes = diagnostics[0].clone();
+    let byte = line.find("dsk-full").expect("dsk-full");
+    in_bytes["range"]["start"]["character"] = json!(byte);
+    in_bytes["range"]["end"]["character"] = json!(byte + "dsk-full".len());
+    let again = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&plan)},
+               "range": in_bytes["range"],
+               "context": {"diagnostics": [in_bytes]}}),
+    );
+    assert_eq!(again["result"][0]["edit"], actions[0]["edit"], "{again}");
     let fixed = PLAN.replace(line, &fixed_line);
     s.change(&plan, 2, &fixed);
     let after = s.diagnostics(&uri(&plan), Some(2));

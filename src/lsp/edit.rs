@@ -73,16 +73,30 @@ pub(super) fn rename(
 
 /// Quick fixes for the diagnostics the editor sends back, computed on the text they were
 /// published for (the last check of `uri`): the help's replacement, or the missing field.
+///
+/// Each is read as `published` has it (the same code and message, the nearest): an editor
+/// may send back less than it was given (Neovim 0.7 drops nothing but turns UTF-16 columns
+/// into bytes).
 pub(super) fn code_actions(
     analysis: &Analysis,
+    published: &[lsp::Diagnostic],
     uri: &lsp::Uri,
     diagnostics: &[lsp::Diagnostic],
 ) -> Vec<Value> {
     let mut out = Vec::new();
-    for d in diagnostics {
-        if d.source.as_deref() != Some("upkeep") {
+    for sent in diagnostics {
+        if sent.source.as_deref() != Some("upkeep") {
             continue;
         }
+        let distance = |p: &lsp::Diagnostic| {
+            let (a, b) = (p.range.start, sent.range.start);
+            (a.line.abs_diff(b.line), a.character.abs_diff(b.character))
+        };
+        let d = published
+            .iter()
+            .filter(|p| p.code == sent.code && p.message == sent.message)
+            .min_by_key(|p| distance(p))
+            .unwrap_or(sent);
         let Some((file, start)) = analysis.at(uri, d.range.start) else {
             continue;
         };
@@ -123,7 +137,7 @@ pub(super) fn code_actions(
         out.push(json!({
             "title": title,
             "kind": "quickfix",
-            "diagnostics": [d],
+            "diagnostics": [sent],
             "isPreferred": true,
             "edit": edit,
         }));

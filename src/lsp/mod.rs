@@ -375,9 +375,13 @@ impl<'c> Server<'c> {
             }
             "textDocument/codeAction" => {
                 let p: lsp::CodeActionParams = self::params(params)?;
+                let uri = &p.text_document.uri;
+                self.fresh();
+                let published = self.published.get(uri.as_str());
                 Ok(serde_json::Value::Array(edit::code_actions(
-                    self.fresh(),
-                    &p.text_document.uri,
+                    &self.analysis,
+                    published.map_or(&[], Vec::as_slice),
+                    uri,
                     &p.context.diagnostics,
                 )))
             }
