@@ -1315,3 +1315,80 @@ fn completion_of_fields_and_names() {
     assert_eq!(r["result"], Value::Null, "{r}");
     assert_eq!(s.stop(), 0);
 }
+
+/// A lone CR is a line break to the protocol (and to the editor), though not to `check`'s
+/// `line:column`: diagnostics and navigation count it.
+#[test]
+fn a_lone_cr_breaks_lines_as_the_protocol_says() {
+    let text = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: x}\nservices:\r  api: {runbook: dsk-full}\r  db: {runbook: disk-full}\rrunbooks:\n  disk-full: {title: T}\n";
+    let dir = workspace("lsp-cr", &[("plan.yaml", text)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, text);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    let unknown = diagnostics
+        .iter()
+        .find(|d| d["code"] == "ref/unknown")
+        .expect("ref/unknown");
+    assert_eq!(
+        unknown["range"],
+        json!({"start": {"line": 4, "character": 17}, "end": {"line": 4, "character": 25}})
+    );
+    let r = s.request(
+        "textDocument/definition",
+        position_params(&plan, &json!({"line": 5, "character": 17})),
+    );
+    assert_eq!(
+        starts(&r["result"]),
+        vec![(uri(&plan), json!({"line": 7, "character": 2}))],
+        "{r}"
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+/// A fragment open on its own is checked with the plans on disk that import it: references
+/// from its definitions reach them, and an edit that breaks them publishes their diagnostics
+/// (every plan importing a changed fragment), though they are not open.
+#[test]
+fn a_fragment_alone_is_checked_with_the_plans_that_import_it() {
+    let plan = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: a}\nimports: [shared/common.yaml]\n\
+                services:\n  api: {runbook: restart}\n";
+    let unrelated =
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: b}\nservices:\n  web: {}\n";
+    let fragment =
+        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let dir = workspace(
+        "lsp-alone",
+        &[
+            ("plans/a.yaml", plan),
+            ("plans/b.yaml", unrelated),
+            ("plans/shared/common.yaml", fragment),
+        ],
+    );
+    let (a, f) = (
+        dir.join("plans/a.yaml"),
+        dir.join("plans/shared/common.yaml"),
+    );
+    let mut s = Server::start(&dir);
+    s.open(&f, fragment);
+    assert_eq!(s.diagnostics(&uri(&f), Some(1)), Vec::<Value>::new());
+    let mut p = position_params(&f, &at(fragment, "restart:", "restart"));
+    p["context"] = json!({"includeDeclaration": false});
+    let r = s.request("textDocument/references", p);
+    assert_eq!(
+        starts(&r["result"]),
+        vec![(uri(&a), at(plan, "runbook: restart", "restart"))],
+        "{r}"
+    );
+    // Renaming the runbook in the fragment alone breaks the plan that uses it.
+    s.change(&f, 2, &fragment.replace("restart:", "reboot:"));
+    let broken = s.diagnostics(&uri(&a), None);
+    assert_eq!(
+        broken.iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
+        [json!("ref/unknown")],
+        "{broken:#?}"
+    );
+    s.change(&f, 3, fragment);
+    assert_eq!(s.diagnostics(&uri(&a), None), Vec::<Value>::new());
+    assert_eq!(s.stop(), 0);
+}

@@ -73,6 +73,11 @@ struct Server<'c> {
     /// `initializationOptions.from`: the instant schedules start from instead of now, as
     /// `upkeep schedule --from` (tests, and reviewing a plan as of a date).
     from: Option<DateTime<Utc>>,
+    /// The plans on disk that import each fragment, once needed (a fragment open alone);
+    /// forgotten when files change on disk.
+    importers: Option<analysis::Importers>,
+    /// The plans on disk checked with the open documents at the last check.
+    extra: Vec<std::path::PathBuf>,
     /// `initializationOptions.docsBaseUrl`: where the editor's user reads the book, which
     /// diagnostics link their code's page in (the book has no published address of its own).
     book: Option<String>,
@@ -153,6 +158,8 @@ impl<'c> Server<'c> {
             clock,
             from: None,
             book: None,
+            importers: None,
+            extra: Vec::new(),
         }
     }
 
@@ -433,8 +440,11 @@ impl<'c> Server<'c> {
                 }),
             "textDocument/didClose" => self::params::<lsp::DidCloseTextDocumentParams>(n.params)
                 .map(|p| self.docs.close(&p.text_document.uri)),
-            // A save changes what closed files import from disk.
-            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => Ok(true),
+            // A save changes what closed files import from disk, and who imports what.
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
+                self.importers = None;
+                Ok(true)
+            }
             _ => Ok(false),
         };
         match changed {
@@ -455,7 +465,12 @@ impl<'c> Server<'c> {
     /// Check the open documents again, and publish what changed.
     fn refresh(&mut self) {
         self.stale = false;
-        self.analysis = analysis::analyse(&self.docs);
+        self.analysis = analysis::analyse(&self.docs, &self.extra);
+        let wanted = analysis::importers_wanted(&self.analysis, &mut self.importers);
+        if wanted != self.extra {
+            self.extra = wanted;
+            self.analysis = analysis::analyse(&self.docs, &self.extra);
+        }
         let mut now = self.analysis.diagnostics(self.book.as_deref());
         // Open documents are published even when clean, so a fixed problem goes away.
         for uri in self.docs.open.keys() {
