@@ -1347,12 +1347,17 @@ fn a_lone_cr_breaks_lines_as_the_protocol_says() {
 }
 
 /// A fragment open on its own is checked with the plans on disk that import it: references
-/// from its definitions reach them, and an edit that breaks them publishes their diagnostics
-/// (every plan importing a changed fragment), though they are not open.
+/// from its definitions reach them; and an edit of an open fragment publishes the diagnostics
+/// of every plan that imports it, open or not.
 #[test]
-fn a_fragment_alone_is_checked_with_the_plans_that_import_it() {
-    let plan = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: a}\nimports: [shared/common.yaml]\n\
-                services:\n  api: {runbook: restart}\n";
+fn a_fragment_is_checked_with_every_plan_that_imports_it() {
+    let plan = |name: &str| {
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
+             services:\n  api: {{runbook: restart}}\n"
+        )
+    };
+    let (a_text, c_text) = (plan("a"), plan("c"));
     let unrelated =
         "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: b}\nservices:\n  web: {}\n";
     let fragment =
@@ -1360,13 +1365,15 @@ fn a_fragment_alone_is_checked_with_the_plans_that_import_it() {
     let dir = workspace(
         "lsp-alone",
         &[
-            ("plans/a.yaml", plan),
+            ("plans/a.yaml", &a_text),
             ("plans/b.yaml", unrelated),
+            ("plans/c.yaml", &c_text),
             ("plans/shared/common.yaml", fragment),
         ],
     );
-    let (a, f) = (
+    let (a, c, f) = (
         dir.join("plans/a.yaml"),
+        dir.join("plans/c.yaml"),
         dir.join("plans/shared/common.yaml"),
     );
     let mut s = Server::start(&dir);
@@ -1375,20 +1382,28 @@ fn a_fragment_alone_is_checked_with_the_plans_that_import_it() {
     let mut p = position_params(&f, &at(fragment, "restart:", "restart"));
     p["context"] = json!({"includeDeclaration": false});
     let r = s.request("textDocument/references", p);
+    let reference = at(&a_text, "runbook: restart", "restart");
     assert_eq!(
         starts(&r["result"]),
-        vec![(uri(&a), at(plan, "runbook: restart", "restart"))],
+        vec![(uri(&a), reference.clone()), (uri(&c), reference)],
         "{r}"
     );
-    // Renaming the runbook in the fragment alone breaks the plan that uses it.
+    // With `a` open too, renaming the runbook in the fragment breaks both plans.
+    s.open(&a, &a_text);
+    assert_eq!(s.diagnostics(&uri(&a), Some(1)), Vec::<Value>::new());
     s.change(&f, 2, &fragment.replace("restart:", "reboot:"));
-    let broken = s.diagnostics(&uri(&a), None);
-    assert_eq!(
-        broken.iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
-        [json!("ref/unknown")],
-        "{broken:#?}"
-    );
+    for path in [&a, &c] {
+        let broken = s.diagnostics(&uri(path), None);
+        assert_eq!(
+            broken.iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
+            [json!("ref/unknown")],
+            "{}: {broken:#?}",
+            path.display()
+        );
+    }
     s.change(&f, 3, fragment);
-    assert_eq!(s.diagnostics(&uri(&a), None), Vec::<Value>::new());
+    for path in [&a, &c] {
+        assert_eq!(s.diagnostics(&uri(path), None), Vec::<Value>::new());
+    }
     assert_eq!(s.stop(), 0);
 }

@@ -6,10 +6,10 @@
 //! reads the editor's text of it, unsaved, and a fragment's edit shows in every open plan that
 //! imports it. What is not open is read from disk, with the limits of `check`.
 //!
-//! A fragment open without any open plan that imports it is checked with the plans on disk
-//! that do ([`Importers`], found by checking the workspace once), so navigation inside it sees
-//! their references, and its edits are checked in them (their diagnostics are published too,
-//! though they are not open).
+//! An open fragment is also checked with the plans on disk that import it ([`Importers`],
+//! found by checking the workspace once), so its edits are checked in every plan that imports
+//! it (their diagnostics are published too, though they are not open), and navigation inside
+//! a fragment open alone sees their references.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -176,34 +176,23 @@ pub(super) fn analyse(docs: &Documents, extra: &[PathBuf]) -> Analysis {
 }
 
 /// The plans on disk to check with the open documents: those that import an open fragment
-/// which no open plan imports (as `analysis`, a check of the documents, found them).
+/// (an open document that `analysis`, a check of the documents, did not make a plan of), so
+/// that an edit of a fragment is checked in every plan that imports it.
 pub(super) fn importers_wanted(
     analysis: &Analysis,
     importers: &mut Option<Importers>,
 ) -> Vec<PathBuf> {
-    let open_plans: Vec<&crate::model::Plan> = analysis
-        .ws
-        .plans
-        .iter()
-        .filter(|p| analysis.roots.contains(&p.file))
-        .collect();
-    let alone: Vec<FileId> = analysis
+    let fragments: Vec<FileId> = analysis
         .roots
         .iter()
         .copied()
-        .filter(|&f| {
-            !open_plans.iter().any(|p| {
-                navigate::plans_of(std::slice::from_ref(*p), f)
-                    .next()
-                    .is_some()
-            })
-        })
+        .filter(|&f| !analysis.ws.plans.iter().any(|p| p.file == f))
         .collect();
-    if alone.is_empty() {
+    if fragments.is_empty() {
         return Vec::new();
     }
     let index = importers.get_or_insert_with(Importers::scan);
-    let mut wanted: Vec<PathBuf> = alone
+    let mut wanted: Vec<PathBuf> = fragments
         .iter()
         .flat_map(|&f| index.of(&crate::load::canonical(&analysis.ws.sources.get(f).path)))
         .cloned()
