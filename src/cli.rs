@@ -149,8 +149,8 @@ enum Command {
     },
     /// Read Prometheus rule files and SLO specs into a plan, each entry commented with its origin
     ///
-    /// The plan goes to standard output (or `--out`), the report of what each rule and SLO
-    /// became to standard error.
+    /// The plan goes to standard output (or `--out`), or into an existing plan (`--into`); the
+    /// report of what each rule and SLO became goes to standard error.
     Import {
         /// Prometheus rule files (`groups:`, `PrometheusRule` objects, multi-document YAML) and
         /// SLO specs (sloth `prometheus/v1`, `PrometheusServiceLevel` and `OpenSLO` `v1alpha`; pyrra
@@ -158,11 +158,16 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The plan's name
-        #[arg(long, default_value = "imported")]
+        #[arg(long, default_value = "imported", conflicts_with = "into")]
         name: String,
         /// Write the plan to this file instead of standard output
-        #[arg(long)]
+        #[arg(long, conflicts_with = "into")]
         out: Option<PathBuf>,
+        /// Add the imported entries to this plan instead of writing a new one: its text is kept,
+        /// its services, levels and receivers are reused, and it must check without an error
+        /// before and after
+        #[arg(long, value_name = "PLAN")]
+        into: Option<PathBuf>,
     },
     /// Print a plan's service dependency graph as Graphviz DOT
     Graph {
@@ -239,7 +244,14 @@ fn run(command: Command) -> u8 {
         Command::Diff { paths, git, format } => diff(paths, git.as_deref(), format),
         Command::Init { name } => init(name.as_deref()),
         Command::Graph { plan } => graph(&plan),
-        Command::Import { files, name, out } => import(&files, &name, out.as_deref()),
+        Command::Import {
+            files,
+            into: Some(plan),
+            ..
+        } => import_into(&files, &plan),
+        Command::Import {
+            files, name, out, ..
+        } => import(&files, &name, out.as_deref()),
         Command::Lsp => lsp(),
     }
 }
@@ -304,9 +316,22 @@ fn load_clean(path: &std::path::Path) -> Result<Workspace, u8> {
 
 /// The human report of `diags` on standard error.
 fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace) {
+    report_in(diags, &ws.sources, ws.files);
+}
+
+/// The human report of `diags`, whose spans are in `sources`, after reading `files` files.
+fn report_in(diags: &[crate::diag::Diagnostic], sources: &crate::source::SourceMap, files: usize) {
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    let _ = render::human_to(&mut err, diags, &ws.sources, ws.files, stderr_human());
+    let _ = render::human_to(&mut err, diags, sources, files, stderr_human());
     let _ = err.flush();
+}
+
+/// What each input rule and SLO became, then the counts.
+fn say_report(report: &crate::import::Report) {
+    for e in &report.entries {
+        say!("{}: {} → {}", e.origin, e.rule, e.became);
+    }
+    say!("imported {}", report.summary());
 }
 
 /// `--max-input SIZE`: bytes, or a whole number of `KiB`, `MiB` or `GiB`.
@@ -772,25 +797,14 @@ fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
     let imported = crate::import::import(files, name);
     let diags = imported.diagnostics.into_sorted();
     if !diags.is_empty() {
-        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-        let _ = render::human_to(
-            &mut err,
-            &diags,
-            &imported.sources,
-            imported.report.files,
-            stderr_human(),
-        );
-        let _ = err.flush();
+        report_in(&diags, &imported.sources, imported.report.files);
     }
     let Some(plan) = imported.plan else {
         // A file that could not be read at all is an I/O failure, as for `check`.
         let io = diags.iter().any(|d| d.span.is_none());
         return if io { EXIT_USAGE } else { EXIT_ERRORS };
     };
-    for e in &imported.report.entries {
-        say!("{}: {} → {}", e.origin, e.rule, e.became);
-    }
-    say!("imported {}", imported.report.summary());
+    say_report(&imported.report);
     match out {
         None => stdout(&plan),
         Some(path) => {
@@ -823,6 +837,57 @@ fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
             }
         }
     }
+    EXIT_OK
+}
+
+/// `upkeep import FILES --into PLAN`: the report, the plan's own errors or what the additions
+/// would break, and the plan rewritten in place (atomically) when it checks.
+fn import_into(files: &[PathBuf], plan: &std::path::Path) -> u8 {
+    let mut done = crate::import::into::import_into(files, plan);
+    let diags = std::mem::take(&mut done.imported.diagnostics).into_sorted();
+    let imported = &done.imported;
+    if !diags.is_empty() {
+        report_in(&diags, &imported.sources, imported.report.files);
+    }
+    if let Some(before) = &done.before {
+        report(&before.diagnostics, before);
+        say!(
+            "error: `{}` has errors; fix them before importing into it",
+            plan.display()
+        );
+        return exit_code(before).max(EXIT_ERRORS);
+    }
+    let Some(after) = &done.after else {
+        let io = diags.iter().any(|d| d.span.is_none());
+        return if io { EXIT_USAGE } else { EXIT_ERRORS };
+    };
+    say_report(&imported.report);
+    for line in &done.summary {
+        say!("{line}");
+    }
+    if !done.new.is_empty() {
+        say!(
+            "with the imported entries, `{}` has these new findings:",
+            plan.display()
+        );
+        report(&done.new, after);
+    }
+    let Some(text) = &done.text else {
+        say!(
+            "error: the imported entries would give `{}` errors; it is left as it was",
+            plan.display()
+        );
+        return EXIT_ERRORS;
+    };
+    if !done.changed {
+        say!("nothing to add: `{}` is left as it was", plan.display());
+        return EXIT_OK;
+    }
+    if let Err(e) = crate::write::replace(plan, text) {
+        say!("error: cannot write `{}`: {e}", plan.display());
+        return EXIT_USAGE;
+    }
+    say!("wrote `{}`", plan.display());
     EXIT_OK
 }
 

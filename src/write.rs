@@ -174,6 +174,54 @@ pub fn write(out: &Path, artifacts: &[Artifact]) -> io::Result<()> {
     result
 }
 
+/// Replace the regular file `path` with `text` atomically: the text is written to a new file
+/// beside it (same directory, same permissions), flushed, and renamed over it, so a reader sees
+/// the old text or the new, never a part. A symbolic link or a special file is refused, never
+/// written through: nothing is written outside the directory that holds `path`.
+pub fn replace(path: &Path, text: &str) -> io::Result<()> {
+    use std::io::Write as _;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` is a symbolic link; upkeep never writes through one: name the file it points to",
+                path.display()
+            ),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` is not a regular file", path.display()),
+        ));
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a file name is needed"))?;
+    let temp = path.with_file_name(format!(
+        ".{}.upkeep-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    // A file left by a killed run of this process id; a link there is removed, not followed.
+    let _ = std::fs::remove_file(&temp);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        f.write_all(text.as_bytes())?;
+        f.set_permissions(meta.permissions())?;
+        f.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
 /// Staging directories of builds that were killed (their process is gone) are removed.
 fn remove_stale_stages(parent: &Path, base: &str) {
     let prefix = format!(".{base}.upkeep-");

@@ -28,6 +28,8 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_fragment_sections", &["schema/unknown-field"]),
     ("err_kind", &["schema/type"]),
     ("err_kube_quantity", &["schema/type"]),
+    // PromQL nested deeper than the parser is given (YAML nesting is `err_limit_depth`).
+    ("err_limit_depth_promql", &["limit/depth"]),
     ("err_money", &["schema/type"]),
     ("err_names", &["schema/type"]),
     ("err_percentage", &["schema/type"]),

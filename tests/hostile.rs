@@ -187,6 +187,43 @@ fn bounded(args: &[&str]) -> std::process::Output {
     o
 }
 
+/// `PromQL` nested a million brackets deep, or a chain of a million operators (2 MB, under the
+/// file-size limit), overflowed the parser's stack (the chain first took the parser hours);
+/// `check` and `import` refuse both at the first bracket or operator too many.
+#[test]
+fn promql_nested_too_deep_is_refused_not_parsed() {
+    let dir = common::scratch("hostile-promql-depth");
+    let nested = format!("{}up{}", "(".repeat(1_000_000), ")".repeat(1_000_000));
+    let chain = format!("up{}", "+up".repeat(1_000_000));
+    for (name, deep, why) in [
+        ("nested", nested, "brackets nested deeper than 256 levels"),
+        ("chain", chain, "more than 1024 operators"),
+    ] {
+        let plan = case("../check/ok_promql_syntax.yaml").replace(
+            "sum(rate(http_requests_total{code=~\"5..\"}[5m])) / sum(rate(http_requests_total[5m]))",
+            &deep,
+        );
+        assert!(plan.contains(&deep), "the fixture changed");
+        let plan_file = dir.join(format!("{name}.plan.yaml"));
+        let rules_file = dir.join(format!("{name}.rules.yaml"));
+        std::fs::write(&plan_file, plan).expect("write plan");
+        std::fs::write(
+            &rules_file,
+            format!("groups:\n- name: a\n  rules:\n  - alert: A\n    expr: '{deep} > 1'\n"),
+        )
+        .expect("write rules");
+        for (command, file) in [("check", &plan_file), ("import", &rules_file)] {
+            let o = bounded(&[command, &file.to_string_lossy()]);
+            assert_eq!(code(&o), 1, "{name} {command}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains("limit/depth") && stderr(&o).contains(why),
+                "{name} {command}: {}",
+                stderr(&o)
+            );
+        }
+    }
+}
+
 fn mkfifo(path: &Path) {
     common::run_ok(Command::new("mkfifo").arg(path));
 }

@@ -87,7 +87,7 @@ fn every_corpus_rule_file_imports_into_a_plan_that_checks_clean() {
         expr += r.count(Outcome::Expr);
         skipped += r.count(Outcome::NotImported);
     }
-    let equivalence = equivalence(&files);
+    let proof = equivalence(&files);
     assert!(
         failures.is_empty(),
         "{} of {} files:\n{}",
@@ -95,25 +95,83 @@ fn every_corpus_rule_file_imports_into_a_plan_that_checks_clean() {
         files.len(),
         failures.join("\n")
     );
-    let (equivalent, untested, differ) = equivalence;
     println!(
-        "import corpus: {} files, {rules} rules, {typed} lifted into typed KPIs/SLOs, {expr} kept as expr, {skipped} not imported, {equivalent} equivalent, {untested} untested",
-        files.len()
-    );
-    assert!(
-        differ.is_empty(),
-        "{} imported alerts differ from their originals:\n{}",
-        differ.len(),
-        differ.join("\n")
-    );
-    // What is proven today (a scenario is untested when upkeep's evaluator does not know a
-    // function the expression uses, or Prometheus judges its scenario otherwise): no fewer.
-    assert!(
-        equivalent >= 630,
-        "only {equivalent} of {rules} rules proven equivalent"
+        "import corpus: {} files, {rules} rules, {typed} lifted into typed KPIs/SLOs, {expr} kept as expr, {skipped} not imported, {}",
+        files.len(),
+        Tally::line(proof.as_ref())
     );
     // Lifted into typed indicators today (`up`, `latency`, `error_ratio`): no fewer.
     assert!(typed >= 13, "only {typed} of {rules} rules lifted");
+    // What is proven today (a scenario is untested when upkeep's evaluator does not know a
+    // function the expression uses, or Prometheus judges its scenario otherwise): no fewer.
+    // Without promtool the test has already failed, or was skipped aloud (`common::tool`).
+    if let Some(p) = proof {
+        p.assert_none_failed("imported alerts differ from their originals");
+        assert!(
+            p.equivalent >= 630,
+            "only {} of {rules} rules proven equivalent",
+            p.equivalent
+        );
+    }
+}
+
+/// What promtool made of the cases of an equivalence test.
+#[derive(Default)]
+struct Tally {
+    equivalent: usize,
+    untested: usize,
+    /// Cases that differ from their originals, or whose test did not load or run.
+    failed: Vec<String>,
+}
+
+impl Tally {
+    /// Count one case from promtool's report on its test file (`dir` is where it ran).
+    fn judge(&mut self, c: &import::verify::Case, dir: &Path, ok: bool, out: &str) {
+        match c.verdict(ok, out) {
+            Verdict::Equivalent => self.equivalent += 1,
+            Verdict::Untested => {
+                println!(
+                    "untested: {}: {}",
+                    c.rule,
+                    c.untested.as_deref().unwrap_or(
+                        "its scenarios do not make the original alert do what they expect"
+                    )
+                );
+                self.untested += 1;
+            }
+            v @ (Verdict::Differ | Verdict::Error) => {
+                let shown: Vec<&str> = out.lines().take(16).collect();
+                self.failed.push(format!(
+                    "{} ({v:?}, {}): {}",
+                    c.rule,
+                    dir.display(),
+                    shown.join(" | ")
+                ));
+            }
+        }
+    }
+
+    /// A case whose test could not be made or run at all.
+    fn fail(&mut self, why: String) {
+        self.failed.push(why);
+    }
+
+    fn assert_none_failed(&self, what: &str) {
+        assert!(
+            self.failed.is_empty(),
+            "{} {what}, or their tests did not run:\n{}",
+            self.failed.len(),
+            self.failed.join("\n")
+        );
+    }
+
+    /// The summary's end: `N equivalent, M untested`, or that promtool was missing.
+    fn line(t: Option<&Tally>) -> String {
+        t.map_or_else(
+            || "equivalence SKIPPED (no promtool)".to_owned(),
+            |t| format!("{} equivalent, {} untested", t.equivalent, t.untested),
+        )
+    }
 }
 
 fn import_text(name: &str, text: &str) -> import::Imported {
@@ -234,16 +292,17 @@ fn promtool_test(promtool: &Path, case: &Path, name: &str) -> (bool, String) {
     (o.status.success(), out)
 }
 
-/// Run the equivalence test of every file: (equivalent, untested, failures).
-fn equivalence(files: &[PathBuf]) -> (usize, usize, Vec<String>) {
-    let Some(promtool) = common::tool("promtool") else {
-        return (0, 0, Vec::new());
-    };
+/// Run the equivalence test of every file; `None` when promtool is missing and that is allowed.
+fn equivalence(files: &[PathBuf]) -> Option<Tally> {
+    let promtool = common::tool("promtool")?;
     let dir = common::scratch("import-equivalence");
-    let (mut equivalent, mut untested, mut differ) = (0, 0, Vec::new());
+    let mut tally = Tally::default();
     for (n, f) in files.iter().enumerate() {
         let imported = import::import(std::slice::from_ref(f), "imported");
-        let Some(plan) = imported.plan else { continue };
+        let Some(plan) = imported.plan else {
+            tally.fail(format!("{}: not imported", f.display()));
+            continue;
+        };
         let case = built(&dir.join(n.to_string()), &plan);
         let eq = import::verify::equivalence(
             &imported.report,
@@ -259,29 +318,16 @@ fn equivalence(files: &[PathBuf]) -> (usize, usize, Vec<String>) {
         }
         for c in &eq.cases {
             if c.untested.is_some() {
-                untested += 1;
+                tally.untested += 1;
                 continue;
             }
-            let Some((_, ok, out)) = outputs.iter().find(|(name, _, _)| *name == c.file) else {
-                differ.push(format!("{}: no test file `{}`", c.rule, c.file));
-                continue;
-            };
-            match c.verdict(*ok, out) {
-                Verdict::Equivalent => equivalent += 1,
-                Verdict::Untested => untested += 1,
-                Verdict::Differ => {
-                    let shown: Vec<&str> = out.lines().take(16).collect();
-                    differ.push(format!(
-                        "{} ({}): {}",
-                        c.rule,
-                        case.display(),
-                        shown.join(" | ")
-                    ));
-                }
+            match outputs.iter().find(|(name, _, _)| *name == c.file) {
+                Some((_, ok, out)) => tally.judge(c, &case, *ok, out),
+                None => tally.fail(format!("{}: no test file `{}`", c.rule, c.file)),
             }
         }
     }
-    (equivalent, untested, differ)
+    Some(tally)
 }
 
 #[test]
@@ -308,6 +354,36 @@ fn hostile_input_is_bounded_as_for_check() {
     assert!(imported.plan.is_none());
     let codes: Vec<&str> = imported.diagnostics.iter().map(|d| d.code.name()).collect();
     assert_eq!(codes, ["limit/file-size"]);
+    // PromQL nested deeper than the parser is given, in a rule and in a sloth query: an error
+    // at the first bracket too deep, not a stack overflow.
+    let parens = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
+    let deep_rule = format!(
+        "groups:\n- name: a\n  rules:\n  - alert: A\n    expr: '{} > 1'\n",
+        parens(100_000)
+    );
+    let deep_slo = format!(
+        "version: prometheus/v1\nservice: api\nslos:\n  - name: a\n    objective: 99.9\n    sli:\n      raw:\n        error_ratio_query: '{}'\n",
+        parens(100_000)
+    );
+    for (name, text) in [("deep-promql", deep_rule), ("deep-slo", deep_slo)] {
+        let imported = import_text(name, &text);
+        assert!(imported.plan.is_none(), "{name}");
+        let d = imported
+            .diagnostics
+            .iter()
+            .find(|d| d.code.name() == "limit/depth")
+            .unwrap_or_else(|| panic!("{name}: {:?}", diagnosed(&imported)));
+        let span = d.span.expect("a span");
+        let src = imported.sources.get(span.file);
+        assert_eq!(src.slice(span), "(", "{name}");
+        // The 257th bracket of the expression.
+        let expr_start = src.text.find("((").expect("the expression");
+        assert_eq!(
+            span.start as usize - expr_start,
+            upkeep::value::promql::MAX_DEPTH
+        );
+        assert!(d.help.is_some(), "{name}");
+    }
 }
 
 #[test]
@@ -405,16 +481,11 @@ fn every_corpus_slo_spec_imports_into_a_plan_that_checks_clean() {
         files.len(),
         failures.join("\n")
     );
-    let (equivalent, untested, differ) = slo_equivalence();
+    let proof = slo_equivalence();
     println!(
-        "import SLO corpus: {} files, {slos} SLOs, {typed} lifted into typed SLOs, {expr} kept as expr, {skipped} not imported, {equivalent} equivalent, {untested} untested",
-        files.len()
-    );
-    assert!(
-        differ.is_empty(),
-        "{} imported SLO alerts differ from sloth's:\n{}",
-        differ.len(),
-        differ.join("\n")
+        "import SLO corpus: {} files, {slos} SLOs, {typed} lifted into typed SLOs, {expr} kept as expr, {skipped} not imported, {}",
+        files.len(),
+        Tally::line(proof.as_ref())
     );
     // What is imported and proven today: no fewer.
     assert!(
@@ -422,23 +493,24 @@ fn every_corpus_slo_spec_imports_into_a_plan_that_checks_clean() {
         "{slos} SLOs, {typed} typed, {expr} expr"
     );
     // sloth's page and ticket alerts proven today (the rest: plugins that change sloth's rules,
-    // and SLIs upkeep's evaluator cannot feed): no fewer.
-    if common::tool("promtool").is_some() {
+    // and SLIs upkeep's evaluator cannot feed): no fewer. Without promtool the test has already
+    // failed, or was skipped aloud (`common::tool`).
+    if let Some(p) = proof {
+        p.assert_none_failed("imported SLO alerts differ from sloth's");
         assert!(
-            equivalent >= 24,
-            "only {equivalent} sloth SLO alerts proven equivalent"
+            p.equivalent >= 24,
+            "only {} sloth SLO alerts proven equivalent",
+            p.equivalent
         );
     }
 }
 
 /// Run the equivalence test of every sloth spec against the rules sloth generated from it
-/// (`sloth/_gen/`): (equivalent, untested, failures).
-fn slo_equivalence() -> (usize, usize, Vec<String>) {
-    let Some(promtool) = common::tool("promtool") else {
-        return (0, 0, Vec::new());
-    };
+/// (`sloth/_gen/`); `None` when promtool is missing and that is allowed.
+fn slo_equivalence() -> Option<Tally> {
+    let promtool = common::tool("promtool")?;
     let dir = common::scratch("import-slo-equivalence");
-    let (mut equivalent, mut untested, mut differ) = (0, 0, Vec::new());
+    let mut tally = Tally::default();
     let mut specs = Vec::new();
     rule_files(&corpus().join("sloth"), &mut specs);
     specs.retain(|f| f.parent() == Some(corpus().join("sloth").as_path()));
@@ -447,10 +519,18 @@ fn slo_equivalence() -> (usize, usize, Vec<String>) {
             .join("sloth/_gen")
             .join(f.file_name().expect("a file name"));
         if !generated.exists() {
+            tally.fail(format!(
+                "{}: sloth's rules `{}` are missing",
+                f.display(),
+                generated.display()
+            ));
             continue;
         }
         let imported = import::import(std::slice::from_ref(f), "imported");
-        let Some(plan) = imported.plan else { continue };
+        let Some(plan) = imported.plan else {
+            tally.fail(format!("{}: not imported", f.display()));
+            continue;
+        };
         let case = built(&dir.join(n.to_string()), &plan);
         let original = import::verify::plain_rules(&generated).expect("sloth's rules");
         std::fs::write(case.join("original.rules.yaml"), original).expect("write");
@@ -462,37 +542,19 @@ fn slo_equivalence() -> (usize, usize, Vec<String>) {
         for c in &eq.cases {
             if let Some(why) = &c.untested {
                 println!("untested: {}: {why}", c.rule);
-                untested += 1;
+                tally.untested += 1;
                 continue;
             }
             let Some((name, text)) = eq.tests.iter().find(|(name, _)| *name == c.file) else {
-                differ.push(format!("{}: no test file `{}`", c.rule, c.file));
+                tally.fail(format!("{}: no test file `{}`", c.rule, c.file));
                 continue;
             };
             std::fs::write(case.join(name), text).expect("write test");
             let (ok, out) = promtool_test(&promtool, &case, name);
-            match c.verdict(ok, &out) {
-                Verdict::Equivalent => equivalent += 1,
-                Verdict::Untested => {
-                    println!(
-                        "untested: {}: its scenarios do not make sloth's alert do what they expect",
-                        c.rule
-                    );
-                    untested += 1;
-                }
-                Verdict::Differ => {
-                    let shown: Vec<&str> = out.lines().take(16).collect();
-                    differ.push(format!(
-                        "{} ({}): {}",
-                        c.rule,
-                        case.display(),
-                        shown.join(" | ")
-                    ));
-                }
-            }
+            tally.judge(c, &case, ok, &out);
         }
     }
-    (equivalent, untested, differ)
+    Some(tally)
 }
 
 /// The diagnostics of an import: (code, severity, the text at its span).
@@ -512,9 +574,6 @@ fn diagnosed(imported: &import::Imported) -> Vec<(String, String, String)> {
 
 #[test]
 fn malformed_slo_specs_are_diagnostics_in_their_file_and_unknown_fields_warnings() {
-    let has = |ds: &[(String, String, String)], code: &str, sev: &str, at: &str| {
-        ds.iter().any(|(c, s, a)| c == code && s == sev && a == at)
-    };
     // sloth: an objective that is no number, an `events` SLI without its total, a typo.
     let sloth = import_text(
         "bad-sloth",
@@ -609,4 +668,455 @@ fn malformed_slo_specs_are_diagnostics_in_their_file_and_unknown_fields_warnings
         Options::default(),
     );
     assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+}
+
+/// `text` written as `name.yaml` beside nothing else, imported, and its plan checked: the
+/// import, its diagnostics, and the report line of each entry.
+fn import_checked(name: &str, text: &str) -> (import::Imported, Vec<(String, String, String)>) {
+    let imported = import_text(name, text);
+    let ds = diagnosed(&imported);
+    if let Some(plan) = &imported.plan {
+        let ws = driver::check_texts(
+            vec![(PathBuf::from("imported.yaml"), plan.clone())],
+            Options::default(),
+        );
+        assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    }
+    (imported, ds)
+}
+
+/// Whether `ds` (see [`diagnosed`]) has `code` at severity `sev` on the text `at`.
+fn has(ds: &[(String, String, String)], code: &str, sev: &str, at: &str) -> bool {
+    ds.iter().any(|(c, s, a)| c == code && s == sev && a == at)
+}
+
+#[test]
+fn documents_that_are_not_imported_are_warnings_at_their_kind() {
+    // A rule object beside a ConfigMap in one multi-document file.
+    let (imported, ds) = import_checked(
+        "rules-and-configmap",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: a}\nspec:\n  groups:\n  - name: a\n    rules:\n    - alert: A\n      expr: x > 1\n---\n",
+    );
+    assert!(imported.plan.is_some(), "{ds:?}");
+    assert!(has(&ds, "file/not-a-plan", "warning", "kind"), "{ds:?}");
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    // An OpenSLO v1alpha `Service` beside its `SLO`.
+    let (imported, ds) = import_checked(
+        "openslo-alpha-service",
+        "apiVersion: openslo/v1alpha\nkind: Service\nmetadata: {name: api}\nspec: {description: the API}\n---\napiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: avail}\nspec:\n  service: api\n  objectives:\n    - ratioMetrics:\n        good: {source: prometheus, queryType: promql, query: 'sum(rate(r{job=\"a\",code!~\"5..\"}[{{.window}}]))'}\n        total: {source: prometheus, queryType: promql, query: 'sum(rate(r{job=\"a\"}[{{.window}}]))'}\n      target: 0.99\n",
+    );
+    assert!(imported.plan.is_some(), "{ds:?}");
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "kind"),
+        "{ds:?}"
+    );
+    assert!(
+        ds.iter().any(|(c, _, _)| c == "schema/unknown-field")
+            && ds
+                .iter()
+                .filter(|(c, _, _)| c == "schema/unknown-field")
+                .count()
+                == 1,
+        "{ds:?}"
+    );
+    assert_eq!(imported.report.count(Outcome::Typed), 1);
+}
+
+/// An `OpenSLO` `v1alpha` SLO with `target` and the `good` metric as given.
+fn openslo_alpha(target: &str, good: &str) -> String {
+    format!(
+        "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {{name: avail, displayName: Availability}}\nspec:\n  service: api\n  objectives:\n    - ratioMetrics:\n        incremental: true\n        good: {good}\n        total: {{source: prometheus, queryType: promql, query: 'sum(rate(r{{job=\"a\"}}[{{{{.window}}}}]))'}}\n      target: {target}\n"
+    )
+}
+
+const GOOD: &str = "{source: prometheus, queryType: promql, query: 'sum(rate(r{job=\"a\",code!~\"5..\"}[{{.window}}]))'}";
+
+#[test]
+fn openslo_targets_are_written_exactly_as_given() {
+    // 0.99999 × 100 is 99.99900000000001 in binary floating point; 0.57 × 100 is 56.99999….
+    for (target, objective) in [("0.99999", "99.999%"), ("0.57", "57%"), ("0.999", "99.9%")] {
+        let (imported, ds) = import_checked("exact", &openslo_alpha(target, GOOD));
+        let plan = imported.plan.expect("a plan");
+        assert!(
+            plan.contains(&format!("objective: {objective}\n")),
+            "{target}: {ds:?}\n{plan}"
+        );
+        assert!(plan.contains("display name: Availability"), "{plan}");
+    }
+}
+
+#[test]
+fn openslo_sources_and_query_types_are_read_and_others_refused() {
+    for (good, why) in [
+        (
+            "{source: datadog, queryType: query, query: 'sum:requests.ok{*}'}",
+            "its `good` query's source is `datadog`, not Prometheus",
+        ),
+        (
+            "{source: prometheus, queryType: metricsql, query: 'sum(rate(r[{{.window}}]))'}",
+            "its `good` query is `queryType: metricsql`, not PromQL",
+        ),
+        (
+            "{queryType: promql, query: 'sum(rate(r[{{.window}}]))'}",
+            "its `good` query names no `source`",
+        ),
+    ] {
+        let (imported, ds) = import_checked("sources", &openslo_alpha("0.99", good));
+        let e = &imported.report.entries[0];
+        assert_eq!(e.outcome, Outcome::NotImported, "{e:?} {ds:?}");
+        assert!(
+            e.became.starts_with(&format!("not imported: {why}")),
+            "{e:?}"
+        );
+    }
+    // A field of a metric the reader does not know is a warning, `incremental` a boolean.
+    let (imported, ds) = import_checked(
+        "metric-fields",
+        &openslo_alpha(
+            "0.99",
+            "{source: prometheus, queryType: promql, query: 'sum(rate(r{job=\"a\",code!~\"5..\"}[{{.window}}]))', region: eu}",
+        ),
+    );
+    assert!(
+        has(&ds, "schema/unknown-field", "warning", "region"),
+        "{ds:?}"
+    );
+    assert_eq!(imported.report.count(Outcome::Typed), 1);
+    let (imported, ds) = import_checked(
+        "incremental",
+        &openslo_alpha("0.99", GOOD).replace("incremental: true", "incremental: sometimes"),
+    );
+    assert!(imported.plan.is_none());
+    assert!(has(&ds, "schema/type", "error", "sometimes"), "{ds:?}");
+}
+
+/// A pyrra SLO with `alerting` as given.
+fn pyrra(alerting: &str) -> String {
+    format!(
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata: {{name: api, namespace: web}}\nspec:\n  target: \"99.5\"\n  window: 4w\n  indicator:\n    ratio:\n      errors: {{metric: 'http_requests_total{{job=\"api\",code=~\"5..\"}}'}}\n      total: {{metric: 'http_requests_total{{job=\"api\"}}'}}\n{alerting}"
+    )
+}
+
+#[test]
+fn pyrra_alerting_is_followed_and_what_is_not_imported_is_said() {
+    let alerts = |i: &import::Imported| i.plan.as_deref().is_some_and(|p| p.contains("alerting:"));
+    for (alerting, burn, absent) in [
+        ("", true, true),
+        ("  alerting: {burnrates: false}\n", false, true),
+        // `disabled: false` does not turn the burn rates back on.
+        (
+            "  alerting: {disabled: false, burnrates: false}\n",
+            false,
+            true,
+        ),
+        ("  alerting: {disabled: true}\n", false, true),
+        ("  alerting: {absent: false}\n", true, false),
+        (
+            "  alerting: {burnrates: false, absent: false, absentName: ApiAbsent}\n",
+            false,
+            false,
+        ),
+    ] {
+        let (imported, ds) = import_checked("pyrra-alerting", &pyrra(alerting));
+        assert!(ds.is_empty(), "{alerting}: {ds:?}");
+        let e = &imported.report.entries[0];
+        assert_eq!(e.outcome, Outcome::Typed, "{alerting}: {e:?}");
+        assert_eq!(alerts(&imported), burn, "{alerting}: {:?}", imported.plan);
+        assert_eq!(
+            e.became
+                .contains("no burn-rate alerts, as pyrra writes none"),
+            !burn,
+            "{alerting}: {e:?}"
+        );
+        assert_eq!(
+            e.became
+                .contains("pyrra's absent alert `SLOMetricAbsent` on `http_requests_total{job=\"api\"}` not imported"),
+            absent,
+            "{alerting}: {e:?}"
+        );
+    }
+    let (imported, ds) = import_checked(
+        "pyrra-absent-name",
+        &pyrra("  alerting: {absentName: ApiAbsent}\n"),
+    );
+    assert!(ds.is_empty(), "{ds:?}");
+    assert!(imported.report.entries[0].became.contains("`ApiAbsent`"));
+    let (imported, ds) =
+        import_checked("pyrra-bad-flag", &pyrra("  alerting: {burnrates: nope}\n"));
+    assert!(imported.plan.is_none());
+    assert!(has(&ds, "schema/type", "error", "nope"), "{ds:?}");
+}
+
+#[test]
+fn times_finer_than_a_second_are_kept_or_said() {
+    let (imported, ds) = import_checked(
+        "sub-second",
+        "groups:\n- name: api\n  rules:\n  - alert: Errors\n    expr: sum(rate(failed[500ms])) / sum(rate(all[500ms])) > 0.05\n    labels: {severity: warning}\n  - alert: Slow\n    expr: rate(x[1m]) > 1\n    for: 1500ms\n    labels: {severity: warning}\n",
+    );
+    let plan = imported.plan.clone().expect("a plan");
+    // The range stays exact in an `expr` indicator, and the report says why it is not typed.
+    assert!(plan.contains("[500ms]"), "{plan}");
+    let errors = &imported.report.entries[0];
+    assert_eq!(errors.outcome, Outcome::Expr, "{errors:?}");
+    assert!(
+        errors
+            .became
+            .contains("its range `500ms` is finer than a plan's windows"),
+        "{errors:?}"
+    );
+    // `for: 1500ms` waits 2s, with a warning at the value and a report line.
+    assert!(plan.contains("for: 2s"), "{plan}");
+    assert!(has(&ds, "schema/range", "warning", "1500ms"), "{ds:?}");
+    assert!(
+        imported.report.entries[1]
+            .became
+            .contains("`for: 1500ms` is written `2s`"),
+        "{:?}",
+        imported.report.entries[1]
+    );
+}
+
+/// The bundled plans copied into a scratch directory `tag` (with the fragment they import and
+/// the schema their first line names): the directory.
+fn bundled_copy(tag: &str) -> PathBuf {
+    let dir = common::scratch(tag);
+    for sub in ["plans", "plans/shared", "schemas"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        for f in common::files(&common::root().join(sub), ".yaml")
+            .into_iter()
+            .chain(common::files(&common::root().join(sub), ".json"))
+        {
+            if f.parent() == Some(common::root().join(sub).as_path()) {
+                let name = f.file_name().expect("a name");
+                std::fs::copy(&f, dir.join(sub).join(name)).expect("copy");
+            }
+        }
+    }
+    dir
+}
+
+/// Whether every line of `old` is in `new`, in order, each whole: `new` is `old` with lines
+/// added (and the number of lines added).
+fn only_lines_added(old: &str, new: &str) -> Option<usize> {
+    let mut rest = new.split_inclusive('\n');
+    let mut added = 0;
+    'old: for line in old.split_inclusive('\n') {
+        for l in rest.by_ref() {
+            if l == line {
+                continue 'old;
+            }
+            added += 1;
+        }
+        return None;
+    }
+    Some(added + rest.count())
+}
+
+const REDIS: &str = "prometheus-rules/awesome-prometheus-alerts/redis/oliver006-redis-exporter.yml";
+
+#[test]
+fn import_into_a_bundled_plan_keeps_its_text_and_checks_clean() {
+    let runs: Vec<String> = ["into-a", "into-b"]
+        .iter()
+        .map(|tag| {
+            let dir = bundled_copy(tag);
+            let rules = corpus().join(REDIS);
+            let plan = dir.join("plans/ecplacas.yaml");
+            let before = std::fs::read_to_string(&plan).expect("read");
+            let o = common::upkeep_in(
+                &dir,
+                &["import", &rules.to_string_lossy(), "--into", "plans/ecplacas.yaml"],
+            );
+            let report = common::stderr(&o);
+            assert_eq!(common::code(&o), 0, "{report}");
+            assert!(common::stdout(&o).is_empty());
+            // The plan's matrix gives the levels: the new service has the default impact.
+            assert!(
+                report.contains("alert RedisDown → kpis.redis_down critical (expr); level `P3` (the plan's severity matrix)"),
+                "{report}"
+            );
+            assert!(report.contains("12 KPIs added"), "{report}");
+            let after = std::fs::read_to_string(&plan).expect("read");
+            let added = only_lines_added(&before, &after).expect("every line of the plan is kept, in order");
+            assert!(added > 100, "{added} lines added");
+            assert!(!after.contains("levels:\n      critical: critical"), "{after}");
+            // The plan and everything it imports check clean.
+            let o = common::upkeep_in(&dir, &["check", "plans/"]);
+            assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+            assert!(common::stderr(&o).contains("no problems"), "{}", common::stderr(&o));
+            // Again: everything is the plan's already, and nothing is written.
+            let o = common::upkeep_in(
+                &dir,
+                &["import", &rules.to_string_lossy(), "--into", "plans/ecplacas.yaml"],
+            );
+            assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+            assert!(common::stderr(&o).contains("12 KPIs already in the plan"), "{}", common::stderr(&o));
+            assert_eq!(std::fs::read_to_string(&plan).expect("read"), after);
+            after
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1], "two imports into two copies differ");
+}
+
+#[test]
+fn import_into_reuses_services_and_renames_what_collides() {
+    let dir = bundled_copy("into-names");
+    // A group named like the plan's `redis` service; an alert named like its `mysql_up` KPI
+    // but saying something else; an SLO on a service the plan has; a severity the plan names
+    // its levels after.
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n- name: redis\n  rules:\n  - alert: MysqlUp\n    expr: redis_up < 1\n    labels: {severity: critical}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("slo.yml"),
+        "version: prometheus/v1\nservice: backend\nslos:\n  - name: latency\n    objective: 99.5\n    sli:\n      events:\n        error_query: sum(rate(http_requests_total{job=\"backend\",code=~\"5..\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"backend\"}[{{.window}}]))\n",
+    )
+    .expect("write");
+    let plan = dir.join("plans/ecplacas.yaml");
+    let before = std::fs::read_to_string(&plan).expect("read");
+    let o = common::upkeep_in(
+        &dir,
+        &[
+            "import",
+            "rules.yml",
+            "slo.yml",
+            "--into",
+            "plans/ecplacas.yaml",
+        ],
+    );
+    let report = common::stderr(&o);
+    assert_eq!(common::code(&o), 0, "{report}");
+    assert!(report.contains("service `redis` is the plan's"), "{report}");
+    assert!(
+        report.contains("service `backend` is the plan's"),
+        "{report}"
+    );
+    assert!(
+        report
+            .contains("kpis.mysql_up is added as kpis.mysql_up_2: the plan has another `mysql_up`"),
+        "{report}"
+    );
+    assert!(
+        report.contains("slos.latency is added as slos.latency_2"),
+        "{report}"
+    );
+    // `redis` has `impact: medium`; the SLO's levels are the matrix's for `backend` (critical).
+    assert!(
+        report.contains("kpis.mysql_up_2 critical (expr); level `P2`"),
+        "{report}"
+    );
+    let after = std::fs::read_to_string(&plan).expect("read");
+    only_lines_added(&before, &after).expect("the plan's lines are kept");
+    assert!(
+        after.contains("  mysql_up_2:\n    service: redis\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("  latency_2:\n    service: backend\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("    alerting:\n      page: P0\n      ticket: P2\n"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("\n  redis: {}"),
+        "the plan's service is not added again"
+    );
+    let o = common::upkeep_in(&dir, &["check", "plans/"]);
+    assert_eq!(common::code(&o), 0, "{}", common::stderr(&o));
+}
+
+#[test]
+fn import_into_what_is_not_a_plan_is_a_diagnostic_and_writes_nothing() {
+    let dir = bundled_copy("into-errors");
+    let rules = corpus().join(REDIS).to_string_lossy().into_owned();
+    let run = |plan: &str| common::upkeep_in(&dir, &["import", &rules, "--into", plan]);
+    // Missing: an I/O failure naming the file.
+    let o = run("plans/missing.yaml");
+    assert_eq!(common::code(&o), 2, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("file/unreadable"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A fragment: at its `kind`, with what to name instead.
+    let fragment = dir.join("plans/shared/runbooks.yaml");
+    let kept = std::fs::read_to_string(&fragment).expect("read");
+    let o = run("plans/shared/runbooks.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    let err = common::stderr(&o);
+    assert!(
+        err.contains("file/not-a-plan") && err.contains("is a fragment"),
+        "{err}"
+    );
+    assert!(err.contains("runbooks.yaml:8:7"), "{err}");
+    assert_eq!(std::fs::read_to_string(&fragment).expect("read"), kept);
+    // Not YAML: the syntax error, in the plan.
+    std::fs::write(
+        dir.join("plans/broken.yaml"),
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: [\n",
+    )
+    .expect("write");
+    let o = run("plans/broken.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("syntax"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A plan with an error of its own: its report, and nothing written.
+    let plan = dir.join("plans/nuam.yaml");
+    let wrong = std::fs::read_to_string(&plan).expect("read").replacen(
+        "timezone:",
+        "timezone: Mars/Olympus\n  x-timezone:",
+        1,
+    );
+    std::fs::write(&plan, &wrong).expect("write");
+    let o = run("plans/nuam.yaml");
+    assert_eq!(common::code(&o), 1, "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("fix them before importing into it"),
+        "{}",
+        common::stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&plan).expect("read"), wrong);
+    // A symbolic link to a plan: never written through.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("ecplacas.yaml", dir.join("plans/link.yaml")).expect("link");
+        let target = std::fs::read_to_string(dir.join("plans/ecplacas.yaml")).expect("read");
+        let o = run("plans/link.yaml");
+        assert_eq!(common::code(&o), 2, "{}", common::stderr(&o));
+        assert!(
+            common::stderr(&o).contains("symbolic link"),
+            "{}",
+            common::stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("plans/ecplacas.yaml")).expect("read"),
+            target
+        );
+    }
+    // `--into` names where the plan goes: not with `--out` or `--name`.
+    let o = common::upkeep_in(
+        &dir,
+        &[
+            "import",
+            &rules,
+            "--into",
+            "plans/ecplacas.yaml",
+            "--out",
+            "x.yaml",
+        ],
+    );
+    assert_eq!(common::code(&o), 2);
+    // Nothing but the links and files the test made is left in the plans' directory.
+    let left: Vec<PathBuf> = common::files(&dir.join("plans"), "")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".upkeep-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

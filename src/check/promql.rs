@@ -75,15 +75,26 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         } else {
             (text.value.clone(), 0)
         };
-        let message = match promql_parser::parser::parse(&query) {
-            Ok(ast) => {
+        let message = match parse(&query) {
+            Ok(value_type) => {
                 if usage != Use::Selector {
-                    misused(cx, text, usage, &path, ast.value_type());
+                    misused(cx, text, usage, &path, value_type);
                 }
                 continue;
             }
             Err(message) => message,
         };
+        if let Some((at, why)) = crate::value::promql::too_deep(&query) {
+            let at = at.saturating_sub(shift).min(text.value.len());
+            let span = cx.within(text.span, Some(&text.value), at, at + 1);
+            cx.diags.push(
+                Diagnostic::new(Code::Depth, format!("`{path}` has {why}"))
+                    .at(span)
+                    .label("too deep from here")
+                    .help("remove redundant parentheses, or record part of the expression as a KPI of its own"),
+            );
+            continue;
+        }
         let (start, end) = locate(&query, &message);
         let clamp = |i: usize| i.saturating_sub(shift).min(text.value.len());
         let (start, end) = (clamp(start), clamp(end.max(start + 1)));
@@ -108,6 +119,36 @@ pub(super) fn check(cx: &mut Cx<'_>) {
             .help(help),
         );
     }
+}
+
+/// What parsing `query` gives: its type, or the parser's message. Remembered for the process:
+/// the parser compiles every regular expression of a matcher (`code=~"5.."`), most of the cost
+/// of parsing, and the plans of one tree repeat their selectors and expressions.
+fn parse(query: &str) -> Result<ValueType, String> {
+    type Known = std::collections::HashMap<String, Result<ValueType, String>>;
+    /// Most answers kept, and the longest query kept: the memory stays bounded whatever the
+    /// input (a few megabytes at most).
+    const MAX_KNOWN: usize = 16_384;
+    const MAX_LEN: usize = 256;
+    static KNOWN: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
+    if query.len() > MAX_LEN {
+        return crate::value::promql::parse(query).map(|ast| ast.value_type());
+    }
+    if let Some(found) = KNOWN
+        .lock()
+        .ok()
+        .and_then(|k| k.as_ref().and_then(|k| k.get(query).cloned()))
+    {
+        return found;
+    }
+    let found = crate::value::promql::parse(query).map(|ast| ast.value_type());
+    if let Ok(mut k) = KNOWN.lock() {
+        let k = k.get_or_insert_with(Known::new);
+        if k.len() < MAX_KNOWN {
+            k.insert(query.to_owned(), found.clone());
+        }
+    }
+    found
 }
 
 /// An expression that parses but that the rules upkeep writes around it cannot use: a string,
@@ -320,68 +361,31 @@ fn viable(prefix: &str) -> bool {
     FILLERS.iter().any(|f| {
         TAILS
             .iter()
-            .any(|t| promql_parser::parser::parse(&format!("{prefix}{f}{closers}{t}")).is_ok())
+            .any(|t| crate::value::promql::parse(&format!("{prefix}{f}{closers}{t}")).is_ok())
     })
 }
 
-/// The brackets still open at the end of `q`, outermost first (quotes respected).
+/// The brackets still open at the end of `q`, outermost first (quotes and comments respected).
 fn open_brackets(q: &str) -> Vec<u8> {
-    let mut stack = Vec::new();
-    let mut quote: Option<u8> = None;
-    let b = q.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(qc) => {
-                if c == b'\\' {
-                    i += 1;
-                } else if c == qc {
-                    quote = None;
-                }
-            }
-            None => match c {
-                b'"' | b'\'' | b'`' => quote = Some(c),
-                b'(' | b'[' | b'{' => stack.push(c),
-                b')' | b']' | b'}' => {
-                    stack.pop();
-                }
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    stack
+    unclosed(q).into_iter().map(|(_, b)| b).collect()
 }
 
 /// The position of the first bracket that is never closed.
 fn unmatched_open(q: &str) -> Option<usize> {
+    unclosed(q).first().map(|&(at, _)| at)
+}
+
+/// The brackets of `q` never closed, outermost first: position and bracket.
+fn unclosed(q: &str) -> Vec<(usize, u8)> {
     let mut stack = Vec::new();
-    let mut quote: Option<u8> = None;
-    let b = q.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(qc) => {
-                if c == b'\\' {
-                    i += 1;
-                } else if c == qc {
-                    quote = None;
-                }
-            }
-            None => match c {
-                b'"' | b'\'' | b'`' => quote = Some(c),
-                b'(' | b'[' | b'{' => stack.push(i),
-                b')' | b']' | b'}' => {
-                    stack.pop();
-                }
-                _ => {}
-            },
+    for (at, c) in crate::value::promql::brackets(q) {
+        if matches!(c, b'(' | b'[' | b'{') {
+            stack.push((at, c));
+        } else {
+            stack.pop();
         }
-        i += 1;
     }
-    stack.first().copied()
+    stack
 }
 
 #[cfg(test)]

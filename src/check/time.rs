@@ -57,8 +57,27 @@ fn run_len(item: &Item<'_>) -> chrono::Duration {
 }
 
 /// The hours of the reference year (and a day either side) at whose end the time zone's
-/// offset changes.
-fn offset_changes(tz: Tz) -> Vec<DateTime<Utc>> {
+/// offset changes: found once per time zone and process (an hour-by-hour walk of the year, a
+/// few percent of checking a plan), as the plans of one tree share a handful of zones.
+fn offset_changes(tz: Tz) -> std::sync::Arc<[DateTime<Utc>]> {
+    type Known = std::collections::HashMap<Tz, std::sync::Arc<[DateTime<Utc>]>>;
+    static KNOWN: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
+    if let Some(found) = KNOWN
+        .lock()
+        .ok()
+        .and_then(|k| k.as_ref().and_then(|k| k.get(&tz).cloned()))
+    {
+        return found;
+    }
+    let found: std::sync::Arc<[DateTime<Utc>]> = walk_offsets(tz).into();
+    if let Ok(mut k) = KNOWN.lock() {
+        // At most one entry per zone of the time zone database.
+        k.get_or_insert_with(Known::new).insert(tz, found.clone());
+    }
+    found
+}
+
+fn walk_offsets(tz: Tz) -> Vec<DateTime<Utc>> {
     use chrono::Offset as _;
     use chrono::TimeZone as _;
     let (from, until) = reference_year();
@@ -245,7 +264,7 @@ type RunsKey = (usize, Vec<(i64, i64)>);
 struct Runs {
     cache: std::collections::HashMap<RunsKey, std::rc::Rc<Vec<Run>>>,
     /// Where the plan's time zone changes its offset (see [`offset_changes`]).
-    changes: Vec<DateTime<Utc>>,
+    changes: std::sync::Arc<[DateTime<Utc>]>,
     work: Work,
 }
 

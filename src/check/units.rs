@@ -25,7 +25,7 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         if unit.family != Family::Ratio || unit.symbol != "%" {
             continue;
         }
-        if !promql_parser::parser::parse(&expr.value).is_ok_and(|ast| unit_interval(&ast)) {
+        if !crate::value::promql::parse(&expr.value).is_ok_and(|ast| unit_interval(&ast)) {
             continue;
         }
         // Only thresholds beyond 1 (in `%`) are sure to be out of a ratio's reach.

@@ -48,7 +48,7 @@ codes! {
     Syntax = "syntax", Error, "the file is not valid YAML";
     DuplicateKey = "syntax/duplicate-key", Error, "a mapping defines the same key twice";
     FileSize = "limit/file-size", Error, "a file is larger than the compiler reads";
-    Depth = "limit/depth", Error, "YAML nesting deeper than the compiler allows";
+    Depth = "limit/depth", Error, "YAML, or PromQL brackets and operators, nested deeper than the compiler allows";
     Aliases = "limit/aliases", Error, "YAML aliases expand to more than the compiler allows";
     Size = "limit/size", Error, "a document has more nodes or text than the compiler allows";
     Files = "limit/files", Error, "more plan files than the compiler reads in one run";

@@ -381,7 +381,7 @@ fn series_labels(kpi: &Kpi) -> Vec<String> {
     match &kpi.indicator.value {
         Indicator::Resource(Resource::Disk) => out.push("mountpoint".to_owned()),
         Indicator::Expr(e) => {
-            if let Ok(ast) = promql_parser::parser::parse(&e.value) {
+            if let Ok(ast) = crate::value::promql::parse(&e.value) {
                 out.extend(by_labels(&ast));
             }
         }

@@ -82,7 +82,7 @@ pub(crate) enum Lifted {
 
 /// Lift an alert expression; `Err` with the parser's message when it is not `PromQL`.
 pub(crate) fn lift(expr: &str) -> Result<Lifted, String> {
-    let ast = parser::parse(expr)?;
+    let ast = crate::value::promql::parse(expr)?;
     Ok(threshold(&ast).unwrap_or_else(|| Lifted::Presence(presence(expr.trim()))))
 }
 
@@ -207,7 +207,7 @@ fn simple_threshold(e: &Expr) -> Option<Lifted> {
 
 /// The text of an expression, if it reads back as `PromQL`.
 fn checked(text: String) -> Option<String> {
-    parser::parse(&text).is_ok().then_some(text)
+    crate::value::promql::parse(&text).is_ok().then_some(text)
 }
 
 /// A number: a literal, or arithmetic on literals (`60 * 60 * 48`).
@@ -285,7 +285,13 @@ pub(crate) fn sum_rate(
     if a.op.to_string() != "sum" || a.modifier.is_some() || a.param.is_some() {
         return None;
     }
-    let Expr::Call(c) = unparen(&a.expr) else {
+    rate_of(&a.expr)
+}
+
+/// `rate(SEL[W])` of a plain, named selector (no `offset`, `@` or `or` of matchers): the
+/// selector and the window.
+fn rate_of(e: &Expr) -> Option<(&promql_parser::parser::VectorSelector, std::time::Duration)> {
+    let Expr::Call(c) = unparen(e) else {
         return None;
     };
     if c.func.name != "rate" || c.args.args.len() != 1 {
@@ -297,6 +303,37 @@ pub(crate) fn sum_rate(
     let vs = &ms.vs;
     let plain = vs.offset.is_none() && vs.at.is_none() && vs.matchers.or_matchers.is_empty();
     (plain && vs.name.is_some()).then_some((vs, ms.range))
+}
+
+/// A range as a plan window, which is whole seconds: `None` for `500ms` or `1500ms` (kept in
+/// an `expr` indicator as written instead).
+fn window(range: std::time::Duration) -> Option<String> {
+    (range.subsec_nanos() == 0)
+        .then(|| crate::value::duration::Duration::from_secs(range.as_secs()).to_string())
+}
+
+/// The first range or subquery step of `expr` finer than a second (`[500ms]`), which a plan
+/// window cannot hold: why an indicator that would otherwise be typed stays `expr`.
+pub(crate) fn sub_second_range(expr: &str) -> Option<String> {
+    struct Finder(Option<std::time::Duration>);
+    impl promql_parser::util::ExprVisitor for Finder {
+        type Error = std::convert::Infallible;
+        fn pre_visit(&mut self, e: &Expr) -> Result<bool, Self::Error> {
+            let ranges = match e {
+                Expr::MatrixSelector(m) => vec![m.range],
+                Expr::Subquery(q) => [Some(q.range), q.step].into_iter().flatten().collect(),
+                _ => Vec::new(),
+            };
+            self.0 = self
+                .0
+                .or(ranges.into_iter().find(|r| r.subsec_nanos() != 0));
+            Ok(self.0.is_none())
+        }
+    }
+    let ast = crate::value::promql::parse(expr).ok()?;
+    let mut f = Finder(None);
+    let _ = promql_parser::util::walk_expr(&mut f, &ast);
+    f.0.map(|r| crate::value::duration::Duration::from_millis(r.as_millis() as u64).prometheus())
 }
 
 /// `sum(rate(E[W])) / sum(rate(T[W]))`, times 100 on either side or not: the plan's
@@ -341,7 +378,7 @@ fn error_ratio(e: &Expr) -> Option<Indicator> {
     Some(Indicator::ErrorRatio {
         errors: errors.to_string(),
         total: total.to_string(),
-        window: crate::value::duration::Duration::from_secs(w1.as_secs()).to_string(),
+        window: window(w1)?,
         scale,
     })
 }
@@ -371,11 +408,11 @@ fn guards_total(ratio: &Indicator, guard: &Expr) -> bool {
     let Some((t, w)) = sum_rate(&g.lhs) else {
         return false;
     };
-    let same_window =
-        crate::value::duration::Duration::from_secs(w.as_secs()).to_string() == *window;
-    let (Ok(Expr::VectorSelector(e)), Ok(Expr::VectorSelector(tt))) =
-        (parser::parse(errors), parser::parse(total))
-    else {
+    let same_window = self::window(w).as_ref() == Some(window);
+    let (Ok(Expr::VectorSelector(e)), Ok(Expr::VectorSelector(tt))) = (
+        crate::value::promql::parse(errors),
+        crate::value::promql::parse(total),
+    ) else {
         return false;
     };
     same_window
@@ -405,29 +442,16 @@ fn latency(e: &Expr) -> Option<Indicator> {
     if a.op.to_string() != "sum" || !by_le || a.param.is_some() {
         return None;
     }
-    let Expr::Call(rate) = unparen(&a.expr) else {
-        return None;
-    };
-    if rate.func.name != "rate" || rate.args.args.len() != 1 {
-        return None;
-    }
-    let Expr::MatrixSelector(ms) = unparen(&rate.args.args[0]) else {
-        return None;
-    };
-    let vs = &ms.vs;
+    let (vs, range) = rate_of(&a.expr)?;
     let histogram = vs.name.as_deref()?.strip_suffix("_bucket")?.to_owned();
-    if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
-        return None;
-    }
     let sel = matchers(vs);
     if sel.is_empty() {
         return None;
     }
-    let window = crate::value::duration::Duration::from_secs(ms.range.as_secs()).to_string();
     Some(Indicator::Latency {
         histogram,
         quantile,
-        window,
+        window: window(range)?,
         selector: sel.join(", "),
     })
 }
@@ -534,6 +558,34 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn windows_finer_than_a_second_stay_in_the_expression() {
+        for (e, range) in [
+            (
+                "sum(rate(failed[500ms])) / sum(rate(all[500ms])) > 0.05",
+                "500ms",
+            ),
+            (
+                r#"histogram_quantile(0.9, sum by (le) (rate(h_bucket{job="a"}[1500ms]))) > 1"#,
+                "1s500ms",
+            ),
+        ] {
+            let Lifted::Threshold {
+                indicator: Indicator::Expr(x),
+                ..
+            } = t(e)
+            else {
+                panic!("{e}: {:?}", t(e));
+            };
+            assert_eq!(sub_second_range(&x).as_deref(), Some(range), "{x}");
+        }
+        assert_eq!(sub_second_range("rate(x[5m])"), None);
+        assert_eq!(
+            sub_second_range("max_over_time(rate(x[1m])[5m:250ms])").as_deref(),
+            Some("250ms")
+        );
     }
 
     #[test]

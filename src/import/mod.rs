@@ -8,6 +8,7 @@
 //! **Invariant:** nothing is dropped silently: a rule becomes a KPI, or the report says why it
 //! did not, and a field the plan cannot hold is a warning at its key.
 
+pub mod into;
 mod lift;
 mod rules;
 mod sli;
@@ -137,20 +138,46 @@ impl Report {
 
 /// Import `paths` into a plan named `name`, on a thread with the stack `check` parses with.
 pub fn import(paths: &[PathBuf], name: &str) -> Imported {
+    on_stack(|| {
+        let mut out = Imported::default();
+        if let Some(plan) = read_and_build(paths, &mut out) {
+            let header = vec![
+                format!("Imported by `upkeep import` from {}.", inputs(&out.sources)),
+                "Each entry says which rule or SLO it came from. Check it with `upkeep check`."
+                    .to_owned(),
+            ];
+            out.plan = Some(yaml::document(&header, &plan.to_yaml(name)));
+        }
+        out
+    })
+}
+
+/// `f` on a thread with the stack `check` parses with (here, if no thread can be made).
+fn on_stack<T: Send>(f: impl Fn() -> T + Sync) -> T {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("upkeep-import".to_owned())
             .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(s, || import_here(paths, name))
+            .spawn_scoped(s, &f)
             .map_or_else(
-                |_| import_here(paths, name),
+                |_| f(),
                 |h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
             )
     })
 }
 
-fn import_here(paths: &[PathBuf], name: &str) -> Imported {
-    let mut out = Imported::default();
+/// The input files, as the plan's header names them: `` `a.yml`, `b.yml` ``.
+fn inputs(sources: &SourceMap) -> String {
+    sources
+        .iter()
+        .map(|(_, f)| format!("`{}`", f.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Read `paths` into `out` (sources, diagnostics, the file count) and build the plan of their
+/// rules and SLOs, with the report; `None` when an input has an error.
+fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
     let mut all = Vec::new();
     let mut specs = Vec::new();
     for path in paths {
@@ -164,46 +191,51 @@ fn import_here(paths: &[PathBuf], name: &str) -> Imported {
         };
         out.report.files += 1;
         let docs = crate::parse::parse_documents(file, out.sources.get(file), &mut out.diagnostics);
+        let src = &out.sources.get(file).text;
         let mut found = false;
+        let mut unknown = Vec::new();
         for doc in &docs {
             if rules::is_rules(doc) {
                 found = true;
-                all.extend(rules::read(file, doc, &mut out.diagnostics));
+                all.extend(rules::read(file, src, doc, &mut out.diagnostics));
             } else if let Some(fmt) = slo::format(doc) {
                 found = true;
-                specs.extend(slo::read(file, doc, fmt, &mut out.diagnostics));
+                specs.extend(slo::read(file, src, doc, fmt, &mut out.diagnostics));
+            } else if doc.value != crate::parse::Value::Null {
+                unknown.push(doc);
             }
         }
-        if !found && !docs.is_empty() {
-            let first = &docs[0];
+        let what = "no Prometheus rules (`groups:` or a `PrometheusRule`) and no SLO spec (sloth, pyrra or OpenSLO)";
+        if !found {
+            if let Some(first) = docs.first() {
+                out.diagnostics.push(
+                    Diagnostic::new(Code::NotAPlan, format!("this file holds {what}"))
+                        .at(first.span(file).to(first.span(file)))
+                        .help("name Prometheus rule files, `PrometheusRule` objects, or sloth, pyrra or OpenSLO SLO specs"),
+                );
+            }
+            continue;
+        }
+        // Beside documents that are imported, one that is not is said, never skipped.
+        for doc in unknown {
+            let at = doc.key("kind").unwrap_or(doc);
             out.diagnostics.push(
                 Diagnostic::new(
                     Code::NotAPlan,
-                    "this file holds no Prometheus rules (`groups:` or a `PrometheusRule`) and no SLO spec (sloth, pyrra or OpenSLO)",
+                    format!("this document holds {what}, and is not imported"),
                 )
-                .at(first.span(file).to(first.span(file)))
-                .help("name Prometheus rule files, `PrometheusRule` objects, or sloth, pyrra or OpenSLO SLO specs"),
+                .severity(crate::diag::Severity::Warning)
+                .at(at.span(file))
+                .help("keep it in its file: the other documents of this file are imported; one of rules has `groups:` or `kind: PrometheusRule`"),
             );
         }
     }
     if out.diagnostics.has_errors() {
-        return out;
+        return None;
     }
     let mut plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
     build_slos(&out.sources, &specs, &mut plan, &mut out.report);
-    let header = vec![
-        format!(
-            "Imported by `upkeep import` from {}.",
-            out.sources
-                .iter()
-                .map(|(_, f)| format!("`{}`", f.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        "Each entry says which rule or SLO it came from. Check it with `upkeep check`.".to_owned(),
-    ];
-    out.plan = Some(yaml::document(&header, &plan.to_yaml(name)));
-    out
+    Some(plan)
 }
 
 /// A threshold of a KPI: comparator, value, level, and the report entry of its rule.
@@ -236,7 +268,8 @@ struct Slo {
     comments: Vec<String>,
     service: String,
     description: Option<String>,
-    objective: f64,
+    /// Percent, exactly as the spec said.
+    objective: crate::value::Number,
     window: String,
     indicator: sli::Typed,
     page: Option<String>,
@@ -332,7 +365,16 @@ fn build(
             }
             Lifted::Presence(e) => (Indicator::Expr(e), Op::Gt, 0.0, Outcome::Expr),
         };
-        let for_ = r.for_.clone().unwrap_or_else(|| "0s".to_owned());
+        let (for_, mut remarks) = kpi_for(r, diags);
+        if let Indicator::Expr(e) = &indicator
+            && let Some(range) = lift::sub_second_range(e)
+        {
+            remarks.push(format!(
+                "kept as `expr`: its range `{range}` is finer than a plan's windows (whole seconds)"
+            ));
+        }
+        comments.extend(remarks.iter().cloned());
+        let remarked = |became: String| remarks.iter().fold(became, |b, r| format!("{b}; {r}"));
         // A second severity of the same condition joins its KPI.
         let joined = plan.kpis.iter_mut().find(|(_, k)| {
             k.service == service
@@ -374,7 +416,7 @@ fn build(
                     report.entries.push(Entry {
                         origin,
                         rule: format!("alert {alert}"),
-                        became: format!("kpis.{kname} ({kind})"),
+                        became: remarked(format!("kpis.{kname} ({kind})")),
                         outcome,
                         alert: Some(facts(r, &alert)),
                         slo: None,
@@ -404,7 +446,7 @@ fn build(
         report.entries.push(Entry {
             origin,
             rule: format!("alert {alert}"),
-            became: format!("kpis.{name} ({kind})"),
+            became: remarked(format!("kpis.{name} ({kind})")),
             outcome,
             alert: Some(facts(r, &alert)),
             slo: None,
@@ -457,15 +499,23 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
             alert: None,
             slo: None,
         };
-        if !(s.objective > 0.0 && s.objective < 100.0) {
-            entry.became = format!(
-                "not imported: its objective {} is not a percentage strictly between 0 and 100",
-                s.objective
-            );
-            report.entries.push(entry);
-            continue;
-        }
-        let budget = 1.0 - s.objective / 100.0;
+        let hundred = crate::value::Number::int(100);
+        let objective = match s.objective {
+            Some(o) if !o.is_negative() && !o.is_zero() && o < hundred => o,
+            Some(o) => {
+                entry.became = format!(
+                    "not imported: its objective {o} is not a percentage strictly between 0 and 100"
+                );
+                report.entries.push(entry);
+                continue;
+            }
+            None => {
+                "not imported: it has no objective".clone_into(&mut entry.became);
+                report.entries.push(entry);
+                continue;
+            }
+        };
+        let budget = 1.0 - objective.to_f64() / 100.0;
         let mut comments = vec![format!(
             "from {origin}, {} SLO `{}` of service `{}`",
             s.format.name(),
@@ -473,6 +523,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
             s.service
         )];
         comments.extend(s.notes.iter().cloned());
+        comments.extend(s.remarks.iter().cloned());
         let (mut page, mut ticket) = (None, None);
         if let Some(a) = &s.alerting {
             if let Some(n) = &a.name {
@@ -597,7 +648,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                         comments,
                         service,
                         description: s.description.clone(),
-                        objective: s.objective,
+                        objective,
                         window: s.window.clone(),
                         indicator,
                         page,
@@ -673,9 +724,48 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                 entry.outcome = Outcome::Expr;
             }
         }
+        for r in &s.remarks {
+            entry.became.push_str("; ");
+            entry.became.push_str(r);
+        }
         entry.slo = Some(facts);
         report.entries.push(entry);
     }
+}
+
+/// A rule's `for` as the KPI's (`0s` when it has none), and what the report says of it. Finer
+/// than a second (`1500ms`), which a plan's `for` cannot say, it is rounded up to the second
+/// (`2s`), with a warning: the same alert wherever rules are evaluated every whole number of
+/// seconds, since an alert fires at the first evaluation at least `for` after it became pending.
+fn kpi_for(r: &SourceRule, diags: &mut Diagnostics) -> (String, Vec<String>) {
+    let Some(f) = r.for_.as_deref() else {
+        return ("0s".to_owned(), Vec::new());
+    };
+    if Duration::parse(f, false).is_ok() {
+        return (f.to_owned(), Vec::new());
+    }
+    let Ok(d) = Duration::parse(f, true) else {
+        return (f.to_owned(), Vec::new());
+    };
+    let up = Duration::from_secs(d.as_millis().div_ceil(1000));
+    let mut warning = Diagnostic::new(
+        Code::Range,
+        format!("`for: {f}` is finer than a second, which a plan's `for` is not; the imported KPI waits `{up}`"),
+    )
+    .severity(crate::diag::Severity::Warning)
+    .help(format!(
+        "write `for: {up}` in the rule file to say what the plan does; it fires at the same evaluation as `{f}` when rules are evaluated every whole number of seconds"
+    ));
+    if let Some(span) = r.for_span {
+        warning = warning.at(span);
+    }
+    diags.push(warning);
+    (
+        up.to_string(),
+        vec![format!(
+            "`for: {f}` is written `{up}`: a plan's `for` is whole seconds"
+        )],
+    )
 }
 
 /// What the equivalence test needs of an imported alert.
@@ -788,35 +878,75 @@ fn threshold(op: Op, value: f64, unit: &str) -> String {
     format!("{} {value}{unit}", op.symbol())
 }
 
+/// The sections of an imported plan, each entry with its comments.
+struct Parts {
+    services: Vec<(String, Yaml)>,
+    kpis: Vec<(String, Yaml)>,
+    slos: Vec<(String, Yaml)>,
+    /// The levels of the imported severities, when there is an alert.
+    severity: Option<Yaml>,
+    /// The placeholder receiver the levels notify.
+    receivers: Option<Yaml>,
+}
+
+/// The receiver the levels of an imported plan notify until the team names its own.
+const PLACEHOLDER: &str = "imported";
+
 impl Plan {
     fn to_yaml(&self, name: &str) -> Yaml {
-        let services = Yaml::Map(
-            self.services
-                .iter()
-                .map(|(s, from)| {
-                    let mut seen: Vec<&String> = Vec::new();
-                    for f in from {
-                        if !seen.contains(&f) {
-                            seen.push(f);
-                        }
+        let parts = self.parts();
+        let doc = Yaml::map()
+            .with("apiVersion", "upkeep/v1")
+            .with("kind", "Plan")
+            .with("metadata", Yaml::map().with("name", name));
+        if parts.kpis.is_empty() && parts.slos.is_empty() {
+            // No alert: no services, levels or receivers to invent.
+            return doc;
+        }
+        let mut doc = doc.with("services", Yaml::Map(parts.services));
+        for (key, entries) in [("kpis", parts.kpis), ("slos", parts.slos)] {
+            if !entries.is_empty() {
+                doc = doc.with(key, Yaml::Map(entries));
+            }
+        }
+        doc.with_opt("severity", parts.severity)
+            .with_opt("receivers", parts.receivers)
+    }
+
+    fn parts(&self) -> Parts {
+        let services = self
+            .services
+            .iter()
+            .map(|(s, from)| {
+                let mut seen: Vec<&String> = Vec::new();
+                for f in from {
+                    if !seen.contains(&f) {
+                        seen.push(f);
                     }
-                    let notes = seen.iter().map(|s| (*s).clone()).collect();
-                    (s.clone(), Yaml::map().commented(notes))
-                })
-                .collect(),
-        );
-        let kpis = Yaml::Map(
-            self.kpis
-                .iter()
-                .map(|(n, k)| (n.clone(), k.to_yaml().commented(k.comments.clone())))
-                .collect(),
-        );
-        let slos = Yaml::Map(
-            self.slos
-                .iter()
-                .map(|(n, s)| (n.clone(), s.to_yaml().commented(s.comments.clone())))
-                .collect(),
-        );
+                }
+                let notes = seen.iter().map(|s| (*s).clone()).collect();
+                (s.clone(), Yaml::map().commented(notes))
+            })
+            .collect();
+        let kpis = self
+            .kpis
+            .iter()
+            .map(|(n, k)| (n.clone(), k.to_yaml().commented(k.comments.clone())))
+            .collect();
+        let slos = self
+            .slos
+            .iter()
+            .map(|(n, s)| (n.clone(), s.to_yaml().commented(s.comments.clone())))
+            .collect();
+        if self.levels.is_empty() {
+            return Parts {
+                services,
+                kpis,
+                slos,
+                severity: None,
+                receivers: None,
+            };
+        }
         let mut levels = Yaml::map();
         let mut ordered: Vec<&String> = self.levels.iter().collect();
         let like = |l: &String| {
@@ -850,7 +980,7 @@ impl Plan {
             floor = floor.max(default).max(slowest);
             let level = Yaml::map()
                 .with("response", floor.to_string())
-                .with("notify", Yaml::Seq(vec![Yaml::str("imported")]))
+                .with("notify", Yaml::Seq(vec![Yaml::str(PLACEHOLDER)]))
                 .with_opt("severity", known.map(|(k, _)| *k));
             levels.push(l, level);
         }
@@ -858,7 +988,7 @@ impl Plan {
             .with("levels", levels)
             .with("require_runbook", Yaml::Seq(Vec::new()));
         let receivers = Yaml::map().with(
-            "imported",
+            PLACEHOLDER,
             Yaml::map()
                 .with(
                     "webhook",
@@ -869,29 +999,13 @@ impl Plan {
                         .to_owned(),
                 ]),
         );
-        let doc = Yaml::map()
-            .with("apiVersion", "upkeep/v1")
-            .with("kind", "Plan")
-            .with("metadata", Yaml::map().with("name", name));
-        if self.kpis.is_empty() && self.slos.is_empty() {
-            // No alert: no services, levels or receivers to invent.
-            return doc;
+        Parts {
+            services,
+            kpis,
+            slos,
+            severity: Some(severity),
+            receivers: Some(receivers),
         }
-        let doc = doc.with("services", services);
-        let doc = if self.kpis.is_empty() {
-            doc
-        } else {
-            doc.with("kpis", kpis)
-        };
-        let doc = if self.slos.is_empty() {
-            doc
-        } else {
-            doc.with("slos", slos)
-        };
-        if self.levels.is_empty() {
-            return doc;
-        }
-        doc.with("severity", severity).with("receivers", receivers)
     }
 }
 

@@ -18,6 +18,8 @@ pub(crate) struct SourceRule {
     pub expr: String,
     pub expr_span: Span,
     pub for_: Option<String>,
+    /// The value of `for`, when there is one.
+    pub for_span: Option<Span>,
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
 }
@@ -56,7 +58,12 @@ const RULE_FIELDS: &[&str] = &[
 ];
 
 /// The rules of one document.
-pub(crate) fn read(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceRule> {
+pub(crate) fn read(
+    file: FileId,
+    src: &str,
+    doc: &Node,
+    diags: &mut Diagnostics,
+) -> Vec<SourceRule> {
     let groups_parent = if doc.get("kind").and_then(Node::as_str) == Some("PrometheusRule") {
         known(
             file,
@@ -129,7 +136,7 @@ pub(crate) fn read(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<Sou
             continue;
         };
         for r in rules {
-            if let Some(rule) = read_rule(file, r, &name, diags) {
+            if let Some(rule) = read_rule(file, src, r, &name, diags) {
                 out.push(rule);
             }
         }
@@ -137,7 +144,13 @@ pub(crate) fn read(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<Sou
     out
 }
 
-fn read_rule(file: FileId, r: &Node, group: &str, diags: &mut Diagnostics) -> Option<SourceRule> {
+fn read_rule(
+    file: FileId,
+    src: &str,
+    r: &Node,
+    group: &str,
+    diags: &mut Diagnostics,
+) -> Option<SourceRule> {
     if r.as_map().is_none() {
         diags.push(type_error(
             file,
@@ -177,7 +190,7 @@ fn read_rule(file: FileId, r: &Node, group: &str, diags: &mut Diagnostics) -> Op
         ));
         return None;
     };
-    let expr = scalar(file, expr_node, "`expr`", diags)?;
+    let expr = promql(file, src, expr_node, "`expr`", diags)?;
     let for_ = match r.get("for") {
         Some(f) => Some(scalar(file, f, "`for`", diags)?),
         None => None,
@@ -191,6 +204,7 @@ fn read_rule(file: FileId, r: &Node, group: &str, diags: &mut Diagnostics) -> Op
         expr,
         expr_span: expr_node.span(file),
         for_,
+        for_span: r.get("for").map(|f| f.span(file)),
         labels,
         annotations,
     })
@@ -207,6 +221,28 @@ pub(crate) fn scalar(
         diags.push(type_error(file, n, what, "a string"));
     }
     s
+}
+
+/// A field of `PromQL` (`src` is the file's text): its text, or a `limit/depth` error where it
+/// goes deeper than the parser is given (see [`crate::value::promql::too_deep`]).
+pub(crate) fn promql(
+    file: FileId,
+    src: &str,
+    n: &Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let text = scalar(file, n, what, diags)?;
+    let Some((at, why)) = crate::value::promql::too_deep(&text) else {
+        return Some(text);
+    };
+    diags.push(
+        Diagnostic::new(Code::Depth, format!("{what} has {why}"))
+            .at(crate::parse::inner_span(file, src, n, at, at + 1))
+            .label("too deep from here")
+            .help("write the expression shorter: Prometheus rule files nest a few levels and use tens of operators, not hundreds"),
+    );
+    None
 }
 
 pub(crate) fn seq<'n>(

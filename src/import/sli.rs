@@ -6,7 +6,7 @@
 //! `errors` and `total` are the selectors sloth or pyrra read through `sum(rate(…))`.
 
 use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{self, Expr, VectorSelector};
+use promql_parser::parser::{Expr, VectorSelector};
 
 use super::lift::unparen;
 use super::slo::Sli;
@@ -115,7 +115,7 @@ pub(crate) fn ratio_at(sli: &Sli, window: &str) -> Option<String> {
         }
         Sli::Unsupported(_) => return None,
     };
-    parser::parse(&text).is_ok().then_some(text)
+    crate::value::promql::parse(&text).is_ok().then_some(text)
 }
 
 /// sloth's page or ticket condition on the raw SLI queries: what its generated alert computes
@@ -142,11 +142,11 @@ pub(crate) fn burn_condition(
         ));
     }
     let text = parts.join("\nor\n");
-    parser::parse(&text).is_ok().then_some(text)
+    crate::value::promql::parse(&text).is_ok().then_some(text)
 }
 
 fn parse(q: &str) -> Result<Expr, String> {
-    parser::parse(q).map_err(|e| format!("its query is not PromQL ({})", e.trim()))
+    crate::value::promql::parse(q).map_err(|e| format!("its query is not PromQL ({})", e.trim()))
 }
 
 fn selector(s: &str) -> Result<VectorSelector, String> {
@@ -258,13 +258,17 @@ fn complement(good: &VectorSelector, total: &VectorSelector) -> Result<String, S
         MatchOp::NotRe(_) => "=~",
     };
     let mut all = t;
-    all.push(format!("{}{op}{:?}", m.name, m.value));
+    all.push(format!(
+        "{}{op}{}",
+        m.name,
+        crate::value::promql::quote(&m.value)
+    ));
     let text = format!(
         "{}{{{}}}",
         total.name.as_deref().unwrap_or_default(),
         all.join(", ")
     );
-    parser::parse(&text).map_err(|_| why())?;
+    crate::value::promql::parse(&text).map_err(|_| why())?;
     Ok(text)
 }
 
@@ -300,6 +304,27 @@ mod tests {
             matches!(typed(&good), Ok(Typed::ErrorRatio { errors, .. }) if errors.contains(r#"code=~"5..""#))
         );
         assert!(typed(&Sli::Raw("x".to_owned())).is_err());
+        // The negated matcher is written as PromQL reads it back: a backslash, a quote and
+        // non-ASCII text (a combining accent, which Rust's `{:?}` would escape as `\u{301}`).
+        let value = "C:\\tmp \"q\" ñ e\u{301}";
+        let good = Sli::Good {
+            good: format!(
+                "sum(rate(r{{job=\"a\",path!={}}}[{{{{.window}}}}]))",
+                crate::value::promql::quote(value)
+            ),
+            total: r#"sum(rate(r{job="a"}[{{.window}}]))"#.to_owned(),
+        };
+        let Ok(Typed::ErrorRatio { errors, .. }) = typed(&good) else {
+            panic!("{:?}", typed(&good));
+        };
+        let Ok(Expr::VectorSelector(vs)) = crate::value::promql::parse(&errors) else {
+            panic!("{errors}");
+        };
+        let path = vs.matchers.matchers.iter().find(|m| m.name == "path");
+        assert!(
+            path.is_some_and(|m| m.value == value && matches!(m.op, MatchOp::Equal)),
+            "{errors}"
+        );
         assert!(
             burn_condition(
                 &Sli::Raw("1 - avg_over_time(s[{{.window}}])".to_owned()),

@@ -11,7 +11,9 @@ use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::parse::{Node, Value};
 use crate::span::{FileId, Span};
 
-use super::rules::{known, missing, not_kept, scalar, seq, string_map, type_error};
+use crate::value::Number;
+
+use super::rules::{known, missing, not_kept, promql, scalar, seq, string_map, type_error};
 
 /// The formats of SLO specs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +69,8 @@ pub(crate) struct SourceSlo {
     pub format: Format,
     pub service: String,
     pub name: String,
-    /// Percent: `99.9`.
-    pub objective: f64,
+    /// Percent (`99.9`), exactly as written; `None` when the spec gives none.
+    pub objective: Option<Number>,
     /// The SLO period as plan text (`30d`).
     pub window: String,
     pub description: Option<String>,
@@ -76,6 +78,9 @@ pub(crate) struct SourceSlo {
     pub alerting: Option<Alerting>,
     /// The labels and annotations a sloth SLO gives its series: kept as comments.
     pub notes: Vec<String>,
+    /// What the original does that the imported SLO does not (an alert it is not imported
+    /// with): a comment, and a part of its line in the report.
+    pub remarks: Vec<String>,
     /// Why the imported SLO may not alert exactly as the original (a plugin that changes the
     /// rules): the equivalence test leaves it untested with this reason.
     pub caveat: Option<String>,
@@ -127,6 +132,7 @@ const HARMLESS_PLUGINS: &[&str] = &[
 /// The SLOs of one document.
 pub(crate) fn read(
     file: FileId,
+    src: &str,
     doc: &Node,
     fmt: Format,
     diags: &mut Diagnostics,
@@ -139,7 +145,7 @@ pub(crate) fn read(
                 &["version", "service", "labels", "slos", "slo_plugins"],
                 diags,
             );
-            sloth(file, doc, false, diags)
+            sloth(file, src, doc, false, diags)
         }
         Format::SlothCrd => {
             known(
@@ -163,11 +169,11 @@ pub(crate) fn read(
                 &["service", "labels", "slos", "sloPlugins"],
                 diags,
             );
-            sloth(file, spec, true, diags)
+            sloth(file, src, spec, true, diags)
         }
-        Format::OpenSloAlpha => openslo_alpha(file, doc, diags),
-        Format::Pyrra => pyrra(file, doc, diags).into_iter().collect(),
-        Format::OpenSlo => openslo(file, doc, diags),
+        Format::OpenSloAlpha => openslo_alpha(file, src, doc, diags),
+        Format::Pyrra => pyrra(file, src, doc, diags).into_iter().collect(),
+        Format::OpenSlo => openslo(file, src, doc, diags),
         Format::SlothWindows => {
             known(
                 file,
@@ -196,19 +202,34 @@ fn text(file: FileId, n: Option<&Node>, what: &str, diags: &mut Diagnostics) -> 
     scalar(file, n?, what, diags)
 }
 
-/// A number field; a type error when it is not one.
-fn number(file: FileId, n: &Node, what: &str, diags: &mut Diagnostics) -> Option<f64> {
+/// A number field, exactly as written in `src` (`0.999` is 999/1000, not the nearest `f64`);
+/// a type error when it is not one.
+fn number(
+    file: FileId,
+    src: &str,
+    n: &Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<Number> {
     let v = match &n.value {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::Str(s) => s.trim().parse().ok(),
+        Value::Int(i) => Some(Number::int(*i)),
+        Value::Float(f) => src
+            .get(n.start as usize..n.end as usize)
+            .and_then(|t| Number::parse(t.trim()))
+            .filter(|v| v.to_f64().to_bits() == f.to_bits())
+            .or_else(|| Number::from_f64(*f)),
+        Value::Str(s) => Number::parse(s.trim()),
         _ => None,
     };
-    if v.is_none_or(|v| !v.is_finite()) {
+    if v.is_none() {
         diags.push(type_error(file, n, what, "a number"));
-        return None;
     }
     v
+}
+
+/// An `OpenSLO` ratio target (`0.999`) as a percentage (`99.9`), exactly.
+fn percent(target: Number) -> Option<Number> {
+    target.checked_mul(Number::int(100))
 }
 
 /// A plugin chain: warnings for plugins that change sloth's rules; the caveat they make.
@@ -247,7 +268,13 @@ fn plugins(file: FileId, n: Option<&Node>, diags: &mut Diagnostics) -> Option<St
     })
 }
 
-fn sloth(file: FileId, spec: &Node, crd: bool, diags: &mut Diagnostics) -> Vec<SourceSlo> {
+fn sloth(
+    file: FileId,
+    src: &str,
+    spec: &Node,
+    crd: bool,
+    diags: &mut Diagnostics,
+) -> Vec<SourceSlo> {
     let (fmt, errors_key, total_key, ratio_key, page_key, ticket_key, plugins_key) = if crd {
         (
             Format::SlothCrd,
@@ -328,7 +355,7 @@ fn sloth(file: FileId, spec: &Node, crd: bool, diags: &mut Diagnostics) -> Vec<S
         };
         let Some(objective) = s
             .get("objective")
-            .map(|n| number(file, n, "`objective`", diags))
+            .map(|n| number(file, src, n, "`objective`", diags))
         else {
             diags.push(missing(
                 file,
@@ -365,8 +392,8 @@ fn sloth(file: FileId, spec: &Node, crd: bool, diags: &mut Diagnostics) -> Vec<S
                     known(file, ev, &[errors_key, total_key], diags);
                     match (ev.get(errors_key), ev.get(total_key)) {
                         (Some(e), Some(t)) => match (
-                            scalar(file, e, errors_key, diags),
-                            scalar(file, t, total_key, diags),
+                            promql(file, src, e, errors_key, diags),
+                            promql(file, src, t, total_key, diags),
                         ) {
                             (Some(errors), Some(total)) => Sli::Events { errors, total },
                             _ => continue,
@@ -401,7 +428,7 @@ fn sloth(file: FileId, spec: &Node, crd: bool, diags: &mut Diagnostics) -> Vec<S
                         ));
                         continue;
                     };
-                    let Some(q) = scalar(file, q, ratio_key, diags) else {
+                    let Some(q) = promql(file, src, q, ratio_key, diags) else {
                         continue;
                     };
                     Sli::Raw(q)
@@ -466,12 +493,13 @@ fn sloth(file: FileId, spec: &Node, crd: bool, diags: &mut Diagnostics) -> Vec<S
             format: fmt,
             service: service.clone(),
             name,
-            objective,
+            objective: Some(objective),
             window: "30d".to_owned(),
             description,
             sli,
             alerting,
             notes,
+            remarks: Vec::new(),
             caveat,
         });
     }
@@ -533,20 +561,41 @@ fn time_window(file: FileId, n: Option<&Node>, diags: &mut Diagnostics) -> Resul
         .map_err(|_| format!("its time window `{text}` is not a duration upkeep reads"))
 }
 
-fn openslo_alpha(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> {
+fn openslo_alpha(file: FileId, src: &str, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> {
     known(
         file,
         doc,
         &["apiVersion", "kind", "metadata", "spec"],
         diags,
     );
-    if doc.get("kind").and_then(Node::as_str) != Some("SLO") {
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or_default();
+    if kind != "SLO" {
+        // sloth reads only the `SLO` documents of OpenSLO v1alpha; the others are said.
+        let at = doc.key("kind").unwrap_or(doc);
+        diags.push(
+            Diagnostic::new(
+                Code::UnknownField,
+                format!("an OpenSLO v1alpha `{kind}` document has no place in a plan and is not imported"),
+            )
+            .severity(Severity::Warning)
+            .at(at.span(file))
+            .help("upkeep imports OpenSLO v1alpha `SLO` documents, as sloth reads them; keep this one for the tools that read it"),
+        );
         return Vec::new();
     }
-    let name = doc
-        .get("metadata")
+    let metadata = doc.get("metadata");
+    if let Some(m) = metadata {
+        known(file, m, &["name", "displayName"], diags);
+    }
+    let name = metadata
         .and_then(|m| m.get("name"))
         .and_then(Node::scalar_text);
+    let notes: Vec<String> = metadata
+        .and_then(|m| m.get("displayName"))
+        .and_then(|d| text(file, Some(d), "`displayName`", diags))
+        .map(|d| format!("display name: {d}"))
+        .into_iter()
+        .collect();
     let Some(spec) = doc.get("spec") else {
         diags.push(missing(
             file,
@@ -597,28 +646,26 @@ fn openslo_alpha(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<Sourc
             &["ratioMetrics", "target", "displayName", "value", "op"],
             diags,
         );
+        // `value` and `op` compare a threshold metric, which a ratio does not have.
+        for field in ["value", "op"] {
+            if let Some(k) = o.key(field) {
+                diags.push(not_kept(file, k, field, "objective"));
+            }
+        }
+        let mut notes = notes.clone();
+        if let Some(d) = text(file, o.get("displayName"), "`displayName`", diags) {
+            notes.push(format!("objective display name: {d}"));
+        }
         let objective = o
             .get("target")
-            .and_then(|t| number(file, t, "`target`", diags))
-            .map(|t| t * 100.0);
+            .and_then(|t| number(file, src, t, "`target`", diags))
+            .and_then(percent);
         let sli = if method != "Occurrences" {
             Sli::Unsupported(format!(
                 "its budgeting method is `{method}`; a plan's SLO budgets occurrences"
             ))
         } else if let Some(r) = o.get("ratioMetrics") {
-            known(file, r, &["good", "bad", "total", "incremental"], diags);
-            let q = |k: &str, diags: &mut Diagnostics| {
-                let m = r.get(k)?;
-                known(file, m, &["source", "queryType", "query"], diags);
-                text(file, m.get("query"), "`query`", diags)
-            };
-            match (q("good", diags), q("bad", diags), q("total", diags)) {
-                (Some(good), None, Some(total)) => Sli::Good { good, total },
-                (None, Some(errors), Some(total)) => Sli::Events { errors, total },
-                _ => Sli::Unsupported(
-                    "its ratio has no `good` or `bad` query with a `total`".to_owned(),
-                ),
-            }
+            ratio_metrics(file, src, r, diags)
         } else {
             Sli::Unsupported(
                 "it has no `ratioMetrics`; a plan's SLO is a ratio of events".to_owned(),
@@ -637,19 +684,80 @@ fn openslo_alpha(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<Sourc
             } else {
                 base.clone()
             },
-            objective: objective.unwrap_or(f64::NAN),
+            objective,
             window: window.clone().unwrap_or_else(|_| "30d".to_owned()),
             description: description.clone(),
             sli,
             alerting: None,
-            notes: Vec::new(),
+            notes,
+            remarks: Vec::new(),
             caveat: None,
         });
     }
     out
 }
 
-fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo> {
+/// The `ratioMetrics` of an `OpenSLO` `v1alpha` objective: `good` or `bad` over `total`, each
+/// a Prometheus query (`source: prometheus`, `queryType: promql`, as sloth requires; sloth's own
+/// `source: sloth` too). Another source or query language is not imported, and says which.
+fn ratio_metrics(file: FileId, src: &str, r: &Node, diags: &mut Diagnostics) -> Sli {
+    known(file, r, &["good", "bad", "total", "incremental"], diags);
+    // Whether the values are cumulative: the queries say how they are read (`rate(…)`), and
+    // sloth, whose rules are the reference, reads the queries alone.
+    if let Some(inc) = r.get("incremental")
+        && !matches!(inc.value, Value::Bool(_))
+    {
+        diags.push(type_error(file, inc, "`incremental`", "`true` or `false`"));
+    }
+    let query = |key: &str, diags: &mut Diagnostics| -> Result<Option<String>, String> {
+        let Some(m) = r.get(key) else {
+            return Ok(None);
+        };
+        known(file, m, &["source", "queryType", "query"], diags);
+        let field = |k: &str, diags: &mut Diagnostics| {
+            text(file, m.get(k), &format!("`{k}`"), diags).unwrap_or_default()
+        };
+        let source = field("source", diags);
+        let query_type = field("queryType", diags);
+        if !matches!(source.to_ascii_lowercase().as_str(), "prometheus" | "sloth") {
+            return Err(if source.is_empty() {
+                format!(
+                    "its `{key}` query names no `source`; upkeep imports Prometheus queries (`source: prometheus`)"
+                )
+            } else {
+                format!("its `{key}` query's source is `{source}`, not Prometheus")
+            });
+        }
+        if !query_type.eq_ignore_ascii_case("promql") {
+            return Err(if query_type.is_empty() {
+                format!(
+                    "its `{key}` query names no `queryType`; upkeep imports PromQL (`queryType: promql`)"
+                )
+            } else {
+                format!("its `{key}` query is `queryType: {query_type}`, not PromQL")
+            });
+        }
+        let Some(q) = m.get("query") else {
+            diags.push(missing(file, m, "query", "a ratio metric has its `query`"));
+            return Err(format!("its `{key}` metric has no `query`"));
+        };
+        promql(file, src, q, "`query`", diags)
+            .map(Some)
+            .ok_or_else(|| format!("its `{key}` query cannot be read"))
+    };
+    let read = query("good", diags)
+        .and_then(|good| Ok((good, query("bad", diags)?, query("total", diags)?)));
+    match read {
+        Err(why) => Sli::Unsupported(why),
+        Ok((Some(good), None, Some(total))) => Sli::Good { good, total },
+        Ok((None, Some(errors), Some(total))) => Sli::Events { errors, total },
+        Ok(_) => {
+            Sli::Unsupported("its ratio has no `good` or `bad` query with a `total`".to_owned())
+        }
+    }
+}
+
+fn pyrra(file: FileId, src: &str, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo> {
     known(
         file,
         doc,
@@ -689,7 +797,7 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
         ));
         return None;
     };
-    let objective = number(file, target, "`target`", diags);
+    let objective = number(file, src, target, "`target`", diags);
     // Read on after a bad target or window, so that one run reports every problem.
     let window = match spec.get("window") {
         Some(w) => scalar(file, w, "`window`", diags).and_then(|text| {
@@ -727,7 +835,7 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
     let metric = |parent: &Node, k: &str, diags: &mut Diagnostics| -> Option<String> {
         let m = parent.get(k)?;
         known(file, m, &["metric"], diags);
-        text(file, m.get("metric"), "`metric`", diags)
+        promql(file, src, m.get("metric")?, "`metric`", diags)
     };
     let grouping = |parent: &Node, diags: &mut Diagnostics| {
         if let Some(k) = parent.key("grouping") {
@@ -767,25 +875,68 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
     } else {
         Sli::Unsupported("its indicator is not `ratio` or `latency`".to_owned())
     };
-    let disabled = spec
-        .get("alerting")
-        .and_then(|a| {
-            known(file, a, &["disabled", "name", "burnrates", "absent"], diags);
-            a.get("disabled").or_else(|| {
-                a.get("burnrates")
-                    .filter(|b| b.value == Value::Bool(false))
-                    .map(|_| a)
-            })
-        })
-        .is_some_and(|d| d.value == Value::Bool(true) || d.as_map().is_some());
+    // pyrra writes burn-rate alerts unless `disabled` (deprecated) or `burnrates: false`, and an
+    // absent alert on the total metric unless `absent: false`, whatever `disabled` says.
+    let alerting = spec.get("alerting");
+    if let Some(a) = alerting {
+        known(
+            file,
+            a,
+            &["disabled", "name", "burnrates", "absent", "absentName"],
+            diags,
+        );
+    }
+    let flag = |key: &str, default: bool, diags: &mut Diagnostics| {
+        let Some(n) = alerting.and_then(|a| a.get(key)) else {
+            return default;
+        };
+        match n.value {
+            Value::Bool(b) => b,
+            _ => {
+                diags.push(type_error(
+                    file,
+                    n,
+                    &format!("`{key}`"),
+                    "`true` or `false`",
+                ));
+                default
+            }
+        }
+    };
+    let disabled = flag("disabled", false, diags);
+    let burnrates = flag("burnrates", true, diags);
+    let absent = flag("absent", true, diags);
+    let field = |key: &str, default: &str| {
+        alerting
+            .and_then(|a| a.get(key))
+            .and_then(Node::scalar_text)
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let mut remarks = Vec::new();
+    if disabled || !burnrates {
+        let why = if disabled {
+            "`alerting.disabled: true`"
+        } else {
+            "`alerting.burnrates: false`"
+        };
+        remarks.push(format!(
+            "no burn-rate alerts, as pyrra writes none ({why}): imported without `alerting`"
+        ));
+    }
+    if absent {
+        let total = match &sli {
+            Sli::Counters { total, .. } | Sli::Histogram { total, .. } => format!(" on `{total}`"),
+            _ => String::new(),
+        };
+        remarks.push(format!(
+            "pyrra's absent alert `{}`{total} not imported: an SLO of a plan has no alert for missing series (add a KPI on the metric, or set `alerting.absent: false` in pyrra)",
+            field("absentName", "SLOMetricAbsent")
+        ));
+    }
     let side = |sev: &str| Some((vec![("severity".to_owned(), sev.to_owned())], Vec::new()));
-    let alerting = (!disabled).then(|| Alerting {
-        name: Some(
-            spec.get("alerting")
-                .and_then(|a| a.get("name"))
-                .and_then(Node::scalar_text)
-                .unwrap_or_else(|| "ErrorBudgetBurn".to_owned()),
-        ),
+    let alerting = (!disabled && burnrates).then(|| Alerting {
+        name: Some(field("name", "ErrorBudgetBurn")),
         page: side("critical"),
         ticket: side("warning"),
         ..Alerting::default()
@@ -804,18 +955,19 @@ fn pyrra(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Option<SourceSlo>
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| name.clone()),
         name,
-        objective,
+        objective: Some(objective),
         window,
         description: text(file, spec.get("description"), "`description`", diags)
             .filter(|d| !d.is_empty()),
         sli,
         alerting,
         notes,
+        remarks,
         caveat: None,
     })
 }
 
-fn openslo(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> {
+fn openslo(file: FileId, src: &str, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> {
     known(
         file,
         doc,
@@ -837,19 +989,21 @@ fn openslo(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> 
         ));
         return Vec::new();
     };
-    let unsupported = |why: String, objective: f64, service: String, window: String| SourceSlo {
-        span: doc.span(file),
-        format: Format::OpenSlo,
-        service,
-        name: name.clone(),
-        objective,
-        window,
-        description: None,
-        sli: Sli::Unsupported(why),
-        alerting: None,
-        notes: Vec::new(),
-        caveat: None,
-    };
+    let unsupported =
+        |why: String, objective: Option<Number>, service: String, window: String| SourceSlo {
+            span: doc.span(file),
+            format: Format::OpenSlo,
+            service,
+            name: name.clone(),
+            objective,
+            window,
+            description: None,
+            sli: Sli::Unsupported(why),
+            alerting: None,
+            notes: Vec::new(),
+            remarks: Vec::new(),
+            caveat: None,
+        };
     match kind {
         "SLO" => {}
         "SLI" => {
@@ -861,7 +1015,7 @@ fn openslo(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> 
             );
             return vec![unsupported(
                 "an OpenSLO `SLI` alone has no objective; it becomes part of an SLO that references it".to_owned(),
-                f64::NAN,
+                None,
                 "imported".to_owned(),
                 "30d".to_owned(),
             )];
@@ -869,7 +1023,7 @@ fn openslo(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> 
         other => {
             return vec![unsupported(
                 format!("an OpenSLO `{other}` has no place in a plan"),
-                f64::NAN,
+                None,
                 "imported".to_owned(),
                 "30d".to_owned(),
             )];
@@ -943,13 +1097,12 @@ fn openslo(file: FileId, doc: &Node, diags: &mut Diagnostics) -> Vec<SourceSlo> 
         );
         let objective = o
             .get("target")
-            .and_then(|t| number(file, t, "`target`", diags))
-            .map(|t| t * 100.0)
+            .and_then(|t| number(file, src, t, "`target`", diags))
+            .and_then(percent)
             .or_else(|| {
                 o.get("targetPercent")
-                    .and_then(|t| number(file, t, "`targetPercent`", diags))
-            })
-            .unwrap_or(f64::NAN);
+                    .and_then(|t| number(file, src, t, "`targetPercent`", diags))
+            });
         let why = if method != "Occurrences" {
             format!(
                 "its budgeting method is `{method}` (time slices); a plan's SLO budgets occurrences"

@@ -132,11 +132,35 @@ pub enum Verdict {
     Untested,
     /// The imported alert and the original disagree.
     Differ,
+    /// promtool did not run the test as written: a rule file or an input series that does not
+    /// load, an expression that does not evaluate. A failure, never an equivalence.
+    Error,
+}
+
+/// The lines of promtool's report of a failing test file that are neither its headers nor an
+/// expected-versus-got mismatch (`expr: "…", time: …,` then `exp:` and `got:`): a rule file or
+/// an input series that did not load, an expression that did not evaluate (`…, err: …`).
+pub fn errors(output: &str) -> Vec<&str> {
+    output
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !(l.is_empty()
+                || l.starts_with("Unit Testing:")
+                || *l == "FAILED:"
+                || *l == "SUCCESS"
+                || l.starts_with("exp:")
+                || l.starts_with("got:")
+                || (l.starts_with("expr:") && !l.contains(", err:")))
+        })
+        .collect()
 }
 
 impl Case {
     /// The verdict on this case from promtool's output on its test file and whether that
-    /// passed. A failing file whose report names no alert (it did not load) differs.
+    /// passed. A failing file whose report has any line but the mismatches of its expressions
+    /// (see [`errors`]) is an error for every case in it: what did not load or evaluate may be
+    /// this case's, and a report that names no case says nothing of it.
     pub fn verdict(&self, passed: bool, output: &str) -> Verdict {
         if self.untested.is_some() {
             return Verdict::Untested;
@@ -144,8 +168,8 @@ impl Case {
         if passed {
             return Verdict::Equivalent;
         }
-        if !output.contains("alertname=") {
-            return Verdict::Differ;
+        if !errors(output).is_empty() || !output.contains("alertname=") {
+            return Verdict::Error;
         }
         let mine = format!("alertname=\\\"{}\\\"", self.renamed);
         let theirs = format!("alertname=\\\"{}\\\"", self.imported);
@@ -189,8 +213,8 @@ const LONG_FILE: &str = "equivalence.long.test.yaml";
 /// The two test groups of one alert (its inputs that fire, and that stay silent), and whether
 /// they are longer than [`LONG`].
 fn scenario(a: &AlertFacts, renamed: &str) -> Result<(Vec<Yaml>, bool), String> {
-    let ast = promql_parser::parser::parse(&a.expr)?;
-    let cond = promql_parser::parser::parse(&format!("count({}) or vector(0)", a.expr))?;
+    let ast = crate::value::promql::parse(&a.expr)?;
+    let cond = crate::value::promql::parse(&format!("count({}) or vector(0)", a.expr))?;
     let base = feed::synthesize(&ast)?;
     if base.is_empty() {
         return Err("its expression reads no series".to_owned());
@@ -295,7 +319,7 @@ pub fn plain_rules(path: &std::path::Path) -> Result<String, String> {
     let docs = crate::parse::parse_documents(file, sources.get(file), &mut diags);
     let mut groups: Vec<(String, Vec<Yaml>)> = Vec::new();
     for doc in docs.iter().filter(|d| super::rules::is_rules(d)) {
-        for r in super::rules::read(file, doc, &mut diags) {
+        for r in super::rules::read(file, &sources.get(file).text, doc, &mut diags) {
             let (key, name) = match &r.kind {
                 super::rules::RuleKind::Alert(a) => ("alert", a),
                 super::rules::RuleKind::Record(n) => ("record", n),
@@ -532,7 +556,7 @@ fn slo_groups(
         return Err("sloth names no alert for it".to_owned());
     }
     let ratio = f.ratio.as_deref().ok_or("its SLI has no query to feed")?;
-    let ast = promql_parser::parser::parse(ratio)?;
+    let ast = crate::value::promql::parse(ratio)?;
     let base = feed::synthesize(&ast)?;
     let pat = pattern(&ast, &base).ok_or(
         "no input found that sets its error ratio (upkeep's evaluator does not read its queries)",
@@ -648,7 +672,39 @@ mod tests {
         // A file that did not load names no alert.
         assert_eq!(
             case("imported_1", "Y").verdict(false, "error loading"),
-            Verdict::Differ
+            Verdict::Error
+        );
+    }
+
+    /// promtool 2.42's report of a file whose second test group's input series does not parse
+    /// and whose third group's expression does not: the first group's mismatch names an
+    /// alert, the errors name none.
+    const BROKEN: &str = r#"Unit Testing:  t.yaml
+  FAILED:
+    expr: "(count(ALERTS{alertname=\"imported_0\", alertstate=\"firing\"}) or vector(0)) > bool 0", time: 3m,
+        exp: {} 0E+00
+        got: {} 1E+00
+1:9: parse error: unexpected character inside braces: '2'
+    expr: "(count(ALERTS{alertname=\"imported_2\", alertstate=\"firing\"}) or vector(0)) > bool 0 +", time: 3m, err: 1:85: parse error: unexpected end of input
+"#;
+
+    /// promtool 2.42's report of a rule file that does not load.
+    const UNLOADED: &str = r#"Unit Testing:  t.yaml
+  FAILED:
+r.yaml: 5:11: group "g", rule 1, "imported_0": could not parse expression: 1:4: parse error: unexpected end of input
+"#;
+
+    #[test]
+    fn a_load_or_parse_error_is_never_an_equivalence() {
+        assert_eq!(errors(MUTATED), Vec::<&str>::new());
+        assert_eq!(errors(BROKEN).len(), 2, "{:?}", errors(BROKEN));
+        // The case of the group whose series did not load is named nowhere.
+        for c in [case("imported_1", "Y"), case("imported_2", "Z")] {
+            assert_eq!(c.verdict(false, BROKEN), Verdict::Error);
+        }
+        assert_eq!(
+            case("imported_0", "X").verdict(false, UNLOADED),
+            Verdict::Error
         );
     }
 }

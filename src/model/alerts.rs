@@ -376,7 +376,7 @@ pub(crate) fn yields_without_input(ind: &super::Indicator) -> bool {
     let super::Indicator::Expr(e) = ind else {
         return false;
     };
-    promql_parser::parser::parse(&e.value).is_ok_and(|ast| yields(&ast))
+    crate::value::promql::parse(&e.value).is_ok_and(|ast| yields(&ast))
 }
 
 fn yields(e: &promql_parser::parser::Expr) -> bool {

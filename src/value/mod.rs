@@ -10,6 +10,7 @@ pub mod duration;
 pub mod kube;
 pub mod money;
 pub mod number;
+pub mod promql;
 pub mod quantity;
 pub mod schedule;
 pub mod time;

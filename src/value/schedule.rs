@@ -577,22 +577,10 @@ impl Schedule {
                     }
                 }
             }
-            Schedule::Weekly { days, at } => {
-                if days.contains(date.weekday()) {
-                    vec![*at]
-                } else {
-                    Vec::new()
-                }
-            }
-            Schedule::Monthly { months, day, at } => {
-                if months.contains(date.month()) && day_matches(*day, date) {
-                    vec![*at]
-                } else {
-                    Vec::new()
-                }
-            }
-            Schedule::Once { date: d, at } => {
-                if *d == date {
+            Schedule::Weekly { at, .. }
+            | Schedule::Monthly { at, .. }
+            | Schedule::Once { at, .. } => {
+                if self.runs_on(date) {
                     vec![*at]
                 } else {
                     Vec::new()
@@ -605,27 +593,77 @@ impl Schedule {
     /// The longest gap between two consecutive runs over a reference year (leap year and DST
     /// included); `None` for a one-off. Used for freshness alerts and RPO checks.
     pub fn max_gap(&self) -> Option<Duration> {
-        if let Schedule::Every(d) = self {
-            return Some(*d);
-        }
-        if matches!(self, Schedule::Once { .. }) {
-            return None;
-        }
-        // Wall-clock times over two years (no time zone: the gap is the schedule's own).
-        let mut day = super::time::REFERENCE_DATE;
-        let mut prev: Option<NaiveDateTime> = None;
-        let mut gap = 0i64;
-        for _ in 0..2 * 366 {
-            for t in self.times_on(day) {
-                let at = NaiveDateTime::new(day, t.naive());
-                if let Some(p) = prev {
-                    gap = gap.max((at - p).num_seconds());
-                }
-                prev = Some(at);
+        match self {
+            Schedule::Every(d) => Some(*d),
+            Schedule::Once { .. } => None,
+            // One run on each day they run, at the same time: the gap is in whole days, found
+            // from the calendar without walking it (`max_gap` is asked for every job and alert).
+            Schedule::Weekly { days, .. } => {
+                let on = days.list();
+                let around = on.first().map(|first| first + 7);
+                on.iter()
+                    .zip(on.iter().skip(1).copied().chain(around))
+                    .map(|(day, next)| next - day)
+                    .max()
+                    .map(|gap| Duration::from_days(u64::from(gap)))
             }
-            day = day.succ_opt()?;
+            Schedule::Monthly { months, day, .. } => {
+                let end = Self::reference_days().last()?;
+                let runs: Vec<NaiveDate> = (0..=Self::REFERENCE_MONTHS)
+                    .map(|i| {
+                        let m = super::time::REFERENCE_DATE.month0() + i;
+                        (
+                            super::time::REFERENCE_DATE.year() + (m / 12) as i32,
+                            m % 12 + 1,
+                        )
+                    })
+                    .filter(|&(_, m)| months.contains(m))
+                    .filter_map(|(y, m)| day_in_month(*day, y, m))
+                    .filter(|d| (super::time::REFERENCE_DATE..=end).contains(d))
+                    .collect();
+                runs.windows(2)
+                    .map(|w| (w[1] - w[0]).num_days())
+                    .max()
+                    .filter(|gap| *gap > 0)
+                    .map(|gap| Duration::from_days(gap as u64))
+            }
+            Schedule::Cron(_) => {
+                // Wall-clock times over two years (no time zone: the gap is the schedule's own).
+                let mut prev: Option<NaiveDateTime> = None;
+                let mut gap = 0i64;
+                for day in Self::reference_days() {
+                    for t in self.times_on(day) {
+                        let at = NaiveDateTime::new(day, t.naive());
+                        if let Some(p) = prev {
+                            gap = gap.max((at - p).num_seconds());
+                        }
+                        prev = Some(at);
+                    }
+                }
+                (gap > 0).then(|| Duration::from_secs(gap as u64))
+            }
         }
-        (gap > 0).then(|| Duration::from_secs(gap as u64))
+    }
+
+    /// The two years [`Schedule::max_gap`] looks at (a leap year among them).
+    fn reference_days() -> impl Iterator<Item = NaiveDate> {
+        super::time::REFERENCE_DATE.iter_days().take(2 * 366)
+    }
+
+    /// The months after the first that [`Schedule::reference_days`] reaches into.
+    const REFERENCE_MONTHS: u32 = 24;
+
+    /// Whether a schedule that runs at one time of day runs on `date` (never for `every` and
+    /// cron, which [`Schedule::times_on`] answers).
+    fn runs_on(&self, date: NaiveDate) -> bool {
+        match self {
+            Schedule::Weekly { days, .. } => days.contains(date.weekday()),
+            Schedule::Monthly { months, day, .. } => {
+                months.contains(date.month()) && day_matches(*day, date)
+            }
+            Schedule::Once { date: d, .. } => *d == date,
+            Schedule::Every(_) | Schedule::Cron(_) => false,
+        }
     }
 
     /// The cron line and guards that run exactly at this schedule's occurrences.
@@ -737,6 +775,25 @@ fn days_in_month(date: NaiveDate) -> u32 {
         NaiveDate::from_ymd_opt(y, m + 1, 1)
     };
     next.and_then(|n| n.pred_opt()).map_or(28, |d| d.day())
+}
+
+/// The day of month `m` of year `y` that `spec` names, if the month has it.
+fn day_in_month(spec: DaySpec, y: i32, m: u32) -> Option<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(y, m, 1)?;
+    let last = days_in_month(first);
+    let day = match spec {
+        DaySpec::Day(d) => u32::from(d),
+        DaySpec::LastDay => last,
+        DaySpec::Nth(k, wd) if k <= 4 => {
+            let to = (wd.num_days_from_monday() + 7 - first.weekday().num_days_from_monday()) % 7;
+            1 + to + 7 * (u32::from(k) - 1)
+        }
+        DaySpec::Nth(_, wd) => {
+            let last_wd = first.with_day(last)?.weekday();
+            last - (last_wd.num_days_from_monday() + 7 - wd.num_days_from_monday()) % 7
+        }
+    };
+    NaiveDate::from_ymd_opt(y, m, day)
 }
 
 fn day_matches(spec: DaySpec, date: NaiveDate) -> bool {
@@ -1002,13 +1059,31 @@ impl Iterator for Occurrences<'_> {
             let date = self.day;
             self.day = date.succ_opt()?;
             let after = self.after;
-            self.pending = self
-                .schedule
-                .times_on(date)
-                .into_iter()
-                .filter_map(|t| local_instant(self.tz, date, t))
-                .filter(|t| t.with_timezone(&Utc) > after)
-                .collect();
+            if let Schedule::Weekly { at, .. }
+            | Schedule::Monthly { at, .. }
+            | Schedule::Once { at, .. } = self.schedule
+            {
+                // One time on the days it runs: most days are skipped without building a list.
+                let t = self
+                    .schedule
+                    .runs_on(date)
+                    .then(|| local_instant(self.tz, date, *at))
+                    .flatten()
+                    .filter(|t| t.with_timezone(&Utc) > after);
+                if let Some(t) = t {
+                    self.empty_days = 0;
+                    return Some(t);
+                }
+                self.empty_days += 1;
+                continue;
+            }
+            self.pending.extend(
+                self.schedule
+                    .times_on(date)
+                    .into_iter()
+                    .filter_map(|t| local_instant(self.tz, date, t))
+                    .filter(|t| t.with_timezone(&Utc) > after),
+            );
             self.pending.reverse();
             if self.pending.is_empty() {
                 self.empty_days += 1;
@@ -1576,6 +1651,49 @@ mod tests {
             Some(Duration::from_days(7))
         );
         assert_eq!(p("once on 2027-01-15 at 09:00").max_gap(), None);
+    }
+
+    /// The day-counting `max_gap` of schedules that run once a day gives what comparing their
+    /// runs' wall-clock times gives.
+    #[test]
+    fn max_gap_in_days_is_the_gap_between_runs() {
+        for text in [
+            "daily at 02:00",
+            "weekdays at 23:59",
+            "weekends at 00:00",
+            "weekly on mon,thu at 04:00",
+            "monthly on day 31 at 01:00",
+            "monthly on day 29 at 01:00",
+            "monthly on day 1 at 00:00",
+            "monthly on last day at 21:00",
+            "monthly on last sunday at 21:00",
+            "monthly on fourth friday at 21:00",
+            "monthly on first monday at 00:00",
+            "quarterly on last day at 23:00",
+            "quarterly on day 31 at 23:00",
+            "yearly on 12-31 at 23:59",
+            "yearly on 01-01 at 00:00",
+            "monthly on first sunday at 05:00",
+            "monthly on last friday at 05:00",
+            "quarterly on second monday at 09:00",
+            "semiannually on second saturday at 08:00",
+            "yearly on 02-29 at 12:00",
+        ] {
+            let s = p(text);
+            let mut prev: Option<NaiveDateTime> = None;
+            let mut gap = 0i64;
+            for day in Schedule::reference_days() {
+                for t in s.times_on(day) {
+                    let at = NaiveDateTime::new(day, t.naive());
+                    if let Some(p) = prev {
+                        gap = gap.max((at - p).num_seconds());
+                    }
+                    prev = Some(at);
+                }
+            }
+            let expected = (gap > 0).then(|| Duration::from_secs(gap as u64));
+            assert_eq!(s.max_gap(), expected, "{text}");
+        }
     }
 
     #[test]

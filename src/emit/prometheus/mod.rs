@@ -176,15 +176,7 @@ pub(crate) struct RecordRule {
     pub labels: Vec<(String, String)>,
 }
 
-/// A `PromQL` string literal.
-pub(crate) fn quote(s: &str) -> String {
-    format!(
-        "\"{}\"",
-        s.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
-    )
-}
+pub(crate) use crate::value::promql::quote;
 
 /// `{a="x", b="y"}`.
 pub(crate) fn matchers(labels: &[(&str, &str)]) -> String {
@@ -221,7 +213,7 @@ fn is_selector(s: &str) -> bool {
         return known;
     }
     let answer = matches!(
-        promql_parser::parser::parse(s),
+        crate::value::promql::parse(s),
         Ok(promql_parser::parser::Expr::VectorSelector(_))
     );
     KNOWN.with(|k| k.borrow_mut().insert(s.to_owned(), answer));
@@ -235,7 +227,7 @@ fn sum_rate(s: &str, window: Duration) -> String {
     if is_selector(s) {
         return format!("sum(rate({s}[{window}]))");
     }
-    match promql_parser::parser::parse(s) {
+    match crate::value::promql::parse(s) {
         Ok(mut ast) => {
             rated(&mut ast, window);
             format!("sum({ast})")
@@ -422,11 +414,11 @@ fn threshold_test(
 ) -> TestInput {
     let cond = format!("({indicator}) {} {threshold}", op.symbol());
     let untested = |why: String| TestInput::Untested(why);
-    let Ok(ast) = promql_parser::parser::parse(indicator) else {
+    let Ok(ast) = crate::value::promql::parse(indicator) else {
         return untested("the expression does not parse".to_owned());
     };
     // Synthesised from the condition, so that a histogram gets buckets at the threshold.
-    let synthesized = promql_parser::parser::parse(&cond).map(|c| feed::synthesize(&c));
+    let synthesized = crate::value::promql::parse(&cond).map(|c| feed::synthesize(&c));
     let base = match synthesized.unwrap_or_else(|_| feed::synthesize(&ast)) {
         Ok(b) if !b.is_empty() => b,
         Ok(_) => return untested("its expression reads no series".to_owned()),

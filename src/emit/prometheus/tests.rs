@@ -126,9 +126,9 @@ fn conditions(rules: &Rules) -> std::collections::BTreeMap<String, Option<Conds>
     let mut out = std::collections::BTreeMap::<String, Option<Conds>>::default();
     for a in rules.alerts() {
         let cond = match &a.test {
-            TestInput::Feed { cond, .. } => promql_parser::parser::parse(cond).ok(),
+            TestInput::Feed { cond, .. } => crate::value::promql::parse(cond).ok(),
             TestInput::NoData { indicator, .. } => {
-                promql_parser::parser::parse(&format!("absent({indicator})")).ok()
+                crate::value::promql::parse(&format!("absent({indicator})")).ok()
             }
             TestInput::Untested(_) | TestInput::Slo(_) => None,
         };
@@ -396,7 +396,7 @@ fn feed_cases(
     fire: &[feed::Series],
     calm: &[feed::Series],
 ) -> Result<Vec<Case>, String> {
-    let ast = promql_parser::parser::parse(cond).map_err(|e| e.clone())?;
+    let ast = crate::value::promql::parse(cond).map_err(|e| e.clone())?;
     let full = feed::longest_range(&ast).min(LONG);
     let horizon = full + a.for_.as_secs() as i64 + 600;
     let pace = self::pace(&ast, horizon);
@@ -506,7 +506,7 @@ fn cases(a: &AlertRule, conds: Option<&Conds>) -> Result<Vec<Case>, String> {
             calm,
         } => {
             // `absent` of the recorded series is `absent` of what the indicator yields.
-            let ind = promql_parser::parser::parse(indicator).map_err(|e| e.clone())?;
+            let ind = crate::value::promql::parse(indicator).map_err(|e| e.clone())?;
             let horizon =
                 (feed::longest_range(&ind).min(LONG) + a.for_.as_secs() as i64 + 600) / 60 * 60;
             let mut since = None;

@@ -60,7 +60,7 @@ fn driver(t: &SloTest) -> Result<Driver, String> {
             labels: labels.clone(),
         });
     }
-    let parse = |s: &str| promql_parser::parser::parse(s).map_err(|e| e.clone());
+    let parse = |s: &str| crate::value::promql::parse(s).map_err(|e| e.clone());
     let (errors, requests) = (parse(&t.errors)?, parse(&t.requests)?);
     let mut series: Vec<feed::Series> = Vec::new();
     for s in feed::synthesize(&errors)?
@@ -386,7 +386,7 @@ fn case(a: &AlertRule, t: &SloTest, d: &Driver, s: Scenario) -> Result<Case, Str
         .collect();
     let reads = [&t.errors, &t.requests]
         .into_iter()
-        .map(|e| promql_parser::parser::parse(e).map_err(|e| e.clone()))
+        .map(|e| crate::value::promql::parse(e).map_err(|e| e.clone()))
         .collect::<Result<_, _>>()?;
     Ok(Case {
         every: s.every,
