@@ -78,6 +78,8 @@ struct Server<'c> {
     importers: Option<analysis::Importers>,
     /// The plans on disk checked with the open documents at the last check.
     extra: Vec<std::path::PathBuf>,
+    /// Whether the editor named a workspace (the working directory is then its top).
+    workspace: bool,
     /// `initializationOptions.docsBaseUrl`: where the editor's user reads the book, which
     /// diagnostics link their code's page in (the book has no published address of its own).
     book: Option<String>,
@@ -160,6 +162,7 @@ impl<'c> Server<'c> {
             book: None,
             importers: None,
             extra: Vec::new(),
+            workspace: false,
         }
     }
 
@@ -259,7 +262,9 @@ impl<'c> Server<'c> {
             .or(init.root_uri.as_ref())
             .and_then(convert::path_of);
         if let Some(root) = root.filter(|r| r.is_dir()) {
-            let _ = std::env::set_current_dir(root);
+            // Only a workspace the editor names is searched for the plans importing a
+            // fragment: not wherever the editor happened to start the server.
+            self.workspace = std::env::set_current_dir(root).is_ok();
         }
         let options = init.initialization_options.as_ref();
         let from = options
@@ -466,7 +471,11 @@ impl<'c> Server<'c> {
     fn refresh(&mut self) {
         self.stale = false;
         self.analysis = analysis::analyse(&self.docs, &self.extra);
-        let wanted = analysis::importers_wanted(&self.analysis, &mut self.importers);
+        let wanted = if self.workspace {
+            analysis::importers_wanted(&self.analysis, &mut self.importers)
+        } else {
+            Vec::new()
+        };
         if wanted != self.extra {
             self.extra = wanted;
             self.analysis = analysis::analyse(&self.docs, &self.extra);
