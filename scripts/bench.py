@@ -3,6 +3,7 @@
 
     scripts/bench.py                      # sizes 1, 100, 1000; prints a Markdown report
     scripts/bench.py --sizes 1,100 --runs 3
+    scripts/bench.py --lsp                # only `upkeep lsp`: diagnostics after each edit
 
 Each plan is of realistic size: 12 services with health checks, 30 KPIs of every indicator
 kind, 4 SLOs with burn-rate alerts, 6 windows, 12 tasks, 2 backups with restore tests, 8
@@ -18,7 +19,13 @@ Trees and outputs go to /dev/shm (a tmpfs) when it exists, so the numbers measur
 not the disk: on ext4, creating thousands of files right after deleting thousands is dominated
 by the file system's inode allocation and varies by a factor of several between runs.
 
-Needs a release build (`cargo build --release --examples` is run first) and promtool on PATH.
+With `--lsp`, it times `upkeep lsp` instead (see `lsp_bench`): a plan of about 50 KB (the same
+generator with 48 services and 184 KPIs) is opened, then edited `--edits` times; each edit is
+timed from the moment its `textDocument/didChange` is written to the server's standard input to
+the moment the `textDocument/publishDiagnostics` for that version is read from its output.
+
+Needs a release build (`cargo build --release --examples` is run first) and promtool on PATH
+(not for `--lsp`).
 """
 
 import argparse
@@ -26,12 +33,14 @@ import collections
 import json
 import os
 import platform
+import queue
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,9 +72,9 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ORDINALS = ["first", "second", "third", "fourth"]
 
 
-def plan(i: int, base_url: bool = True) -> str:
+def plan(i: int, base_url: bool = True, n_services: int = 12, n_kpis: int = 30) -> str:
     name = f"system-{i:04d}"
-    services = [f"svc{s}" for s in range(12)]
+    services = [f"svc{s}" for s in range(n_services)]
     out = [
         "apiVersion: upkeep/v1",
         "kind: Plan",
@@ -89,7 +98,7 @@ def plan(i: int, base_url: bool = True) -> str:
         ][s % 3]
         out.append(f"  {svc}: {{job: {name}-{svc}, impact: {['critical', 'high', 'medium', 'low'][s % 4]}, health: {health}, runbook: service-down{deps}}}")
     out += ["", "kpis:"]
-    for k in range(30):
+    for k in range(n_kpis):
         kind = k % len(INDICATORS)
         svc = services[k % len(services)]
         ind = INDICATORS[kind].format(job=f"{name}-{svc}")
@@ -370,6 +379,127 @@ def hostile_inputs():
     ]
 
 
+class LspClient:
+    """`upkeep lsp` on pipes: JSON-RPC frames out, a reader thread putting messages in a queue."""
+
+    def __init__(self, cwd):
+        self.proc = subprocess.Popen([UPKEEP, "lsp"], cwd=cwd, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.messages = queue.Queue()
+        self.next_id = 1
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        out = self.proc.stdout
+        while True:
+            length = None
+            while True:
+                line = out.readline()
+                if not line:
+                    self.messages.put(None)
+                    return
+                line = line.strip()
+                if not line:
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            self.messages.put((time.perf_counter(), json.loads(out.read(length))))
+
+    def send(self, message):
+        body = json.dumps(message).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+        return time.perf_counter()
+
+    def notify(self, method, params):
+        return self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def request(self, method, params):
+        i = self.next_id
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
+        return self.wait(lambda m: m.get("id") == i and "method" not in m)[1]
+
+    def wait(self, want, timeout=30):
+        """The first message `want` accepts, with the time it was read."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            try:
+                item = self.messages.get(timeout=max(0.0, deadline - time.perf_counter()))
+            except queue.Empty:
+                sys.exit("upkeep lsp: no answer within %d s" % timeout)
+            if item is None:
+                sys.exit("upkeep lsp ended")
+            if want(item[1]):
+                return item
+
+    def diagnostics(self, uri, version):
+        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                         and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+    def stop(self):
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        return self.proc.wait(timeout=30)
+
+
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far (Linux: /proc/PID/stat), or 0."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def lsp_bench(work, edits):
+    """Open a plan of about 50 KB in `upkeep lsp` and time each of `edits` edits, from its
+    `didChange` to the diagnostics published for its version. Edits alternate: a runbook
+    reference made unknown (a new `ref/unknown` each time: `errors2`, `errors4`…), then put
+    back (none), so every edit changes what is published. The text is sent whole, as the
+    server asks (full synchronisation)."""
+    root = os.path.join(work, "lsp")
+    os.makedirs(root)
+    text = plan(0, n_services=48, n_kpis=184)
+    path = os.path.join(root, "plan.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    uri = "file://" + path
+    target = "    runbook: errors\n"
+    assert target in text
+    _, check_med, check_min, _, _ = measure("check", lambda: [UPKEEP, "check", path], 10)
+    client = LspClient(root)
+    client.request("initialize", {"processId": os.getpid(), "rootUri": "file://" + root, "capabilities": {}})
+    client.notify("initialized", {})
+    sent = client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}})
+    got, first = client.diagnostics(uri, 1)
+    base = len(first["params"]["diagnostics"])  # what `check` says of the plan: a few warnings
+    opened = got - sent
+    cpu_before = cpu_seconds(client.proc.pid)
+    times, broken = [], []
+    for version in range(2, edits + 2):
+        new = text.replace(target, f"    runbook: errors{version}\n", 1) if version % 2 == 0 else text
+        sent = client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                        "contentChanges": [{"text": new}]})
+        got, message = client.diagnostics(uri, version)
+        times.append(got - sent)
+        broken.append(len(message["params"]["diagnostics"]))
+    cpu = (cpu_seconds(client.proc.pid) - cpu_before) / edits
+    assert broken == [base + 1 if v % 2 == 0 else base for v in range(2, edits + 2)], broken
+    code = client.stop()
+    assert code == 0, code
+    times.sort()
+    p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
+    print(f"Machine: {machine()}  ")
+    print(f"upkeep {subprocess.run([UPKEEP, '--version'], capture_output=True, text=True).stdout.strip()}, "
+          f"release build; a plan of {len(text) / 1024:.1f} KB ({len(text.splitlines())} lines), {edits} edits\n")
+    print("| open → diagnostics | edit → diagnostics: median | p90 | max | server CPU per edit | `upkeep check` of the same file (process) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| {ms(opened)} | {ms(statistics.median(times))} | {ms(p90)} | {ms(times[-1])} | {ms(cpu)} | "
+          f"{ms(check_med)} (fastest {ms(check_min)}) |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1,100,1000")
@@ -381,9 +511,19 @@ def main():
     ap.add_argument("--hostile", action="store_true", help="also time the blow-up inputs of issue 15")
     ap.add_argument("--only-hostile", action="store_true", help="only the blow-up inputs")
     ap.add_argument("--keep", action="store_true", help="keep the generated trees")
+    ap.add_argument("--lsp", action="store_true", help="only `upkeep lsp`: diagnostics after each edit of a 50 KB plan")
+    ap.add_argument("--edits", type=int, default=50, help="edits timed with --lsp")
     ap.add_argument("--workdir", default="/dev/shm" if os.path.isdir("/dev/shm") else None,
                     help="where trees and outputs go (default: /dev/shm, a tmpfs, so disk latency is not measured)")
     args = ap.parse_args()
+    if args.lsp:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "upkeep"], cwd=ROOT, check=True)
+        work = tempfile.mkdtemp(prefix="upkeep-bench-", dir=args.workdir)
+        try:
+            lsp_bench(work, args.edits)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     sizes = [] if args.only_hostile else [int(s) for s in args.sizes.split(",") if s]
     promtool = shutil.which("promtool")
     if not promtool and any(n <= args.build_max for n in sizes):

@@ -353,69 +353,167 @@ pub(crate) enum Step<'a> {
 }
 
 /// What the schema says of the field at a path of a plan (or a fragment): its documentation
-/// (the Markdown form when there is one) and the name of its type in `$defs` (`Duration`,
-/// `Schedule`…), which says how to read its value.
+/// (the Markdown form when there is one), the name of its type in `$defs` (`Duration`,
+/// `Schedule`…), which says how to read its value, the `$defs` types of its alternatives when
+/// it is one of several (`oneOf`, `anyOf`: a name or a mapping), and the values it allows when
+/// they are a list (`enum`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Field {
     pub doc: Option<String>,
     pub def: Option<String>,
+    pub alternatives: Vec<String>,
+    pub values: Vec<String>,
+}
+
+/// The schema of a plan or of a fragment.
+fn document(fragment: bool) -> Option<&'static J> {
+    schema_json().pointer(if fragment {
+        "/$defs/Fragment"
+    } else {
+        "/$defs/Plan"
+    })
 }
 
 /// The schema of the field at `path` (the same walk editors do for completion and hover:
 /// `properties`, `additionalProperties`, `items`, and into `oneOf`/`anyOf` branches).
 pub(crate) fn field(fragment: bool, path: &[Step<'_>]) -> Option<Field> {
-    let root = schema_json();
-    let mut cur = root.pointer(if fragment {
-        "/$defs/Fragment"
-    } else {
-        "/$defs/Plan"
-    })?;
+    let mut cur = document(fragment)?;
     for step in path {
-        cur = child(cur, *step, 0)?;
+        cur = child(cur, *step, 0)?.0;
     }
+    Some(describe_field(cur))
+}
+
+/// The fields the mapping at `path` can have, by name: the properties of its
+/// schema and of each of its `oneOf`/`anyOf`/`allOf` branches, with what [`field`] says of
+/// each. None for a mapping of names (`services`), whose keys are the plan's to choose.
+pub(crate) fn fields(fragment: bool, path: &[Step<'_>]) -> Vec<(String, Field)> {
+    let mut cur = document(fragment);
+    for step in path {
+        cur = cur.and_then(|c| child(c, *step, 0)).map(|(c, _)| c);
+    }
+    let mut out: Vec<(String, Field)> = Vec::new();
+    if let Some(cur) = cur {
+        properties(cur, 0, &mut out);
+    }
+    out
+}
+
+fn properties(node: &J, depth: usize, out: &mut Vec<(String, Field)>) {
+    if depth > 8 {
+        return;
+    }
+    let (node, _) = deref_named(node);
+    if let Some(props) = node.get("properties").and_then(J::as_object) {
+        for (name, schema) in props {
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), describe_field(schema)));
+            }
+        }
+    }
+    for branch in ["oneOf", "anyOf", "allOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(J::as_array))
+        .flatten()
+    {
+        properties(branch, depth + 1, out);
+    }
+}
+
+/// Where the field at `path` is declared: the `$defs` object it is a property of, and the
+/// property (`("Kpi", "service")` for `kpis.latency.service`). For an item of a list or an
+/// entry of a mapping of names, the property that holds them (`("Service", "depends_on")` for
+/// `services.api.depends_on[]`).
+pub(crate) fn declared_in(fragment: bool, path: &[Step<'_>]) -> Option<(String, String)> {
+    let mut cur = document(fragment)?;
+    let mut site = None;
+    for step in path {
+        let (next, owner) = child(cur, *step, 0)?;
+        if let (Step::Key(key), Some(def)) = (step, owner) {
+            site = Some((def.to_owned(), (*key).to_owned()));
+        }
+        cur = next;
+    }
+    site
+}
+
+fn describe_field(cur: &J) -> Field {
     let text = |v: &J| {
         v.get("markdownDescription")
             .or_else(|| v.get("description"))
             .and_then(J::as_str)
             .map(str::to_owned)
     };
-    let mut def = None;
-    let mut at = cur;
+    let (target, def) = deref_named(cur);
+    let values = target
+        .get("enum")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let alternatives = ["oneOf", "anyOf"]
+        .iter()
+        .filter_map(|k| target.get(*k).and_then(J::as_array))
+        .flatten()
+        .filter_map(|branch| deref_named(branch).1.map(str::to_owned))
+        .collect();
+    Field {
+        doc: text(cur).or_else(|| text(target)),
+        def: def.map(str::to_owned),
+        alternatives,
+        values,
+    }
+}
+
+/// The schema a node stands for, following `$ref`s, and the `$defs` name of the last one.
+fn deref_named(v: &J) -> (&J, Option<&str>) {
+    let root = schema_json();
+    let mut cur = v;
+    let mut name = None;
     for _ in 0..8 {
-        let Some(target) = at.get("$ref").and_then(J::as_str) else {
+        let Some(target) = cur.get("$ref").and_then(J::as_str) else {
             break;
         };
-        def = target.strip_prefix("#/$defs/").map(str::to_owned);
         match target.strip_prefix('#').and_then(|t| root.pointer(t)) {
-            Some(next) => at = next,
+            Some(next) => {
+                name = target.strip_prefix("#/$defs/");
+                cur = next;
+            }
             None => break,
         }
     }
-    Some(Field {
-        doc: text(cur).or_else(|| text(deref(cur))),
-        def,
-    })
+    (cur, name)
 }
 
-fn child<'s>(node: &'s J, step: Step<'_>, depth: usize) -> Option<&'s J> {
+/// One step down the schema from `node`, and the `$defs` name of the object whose property
+/// the step is (none for an item, an entry of `additionalProperties`, or an inline object).
+fn child<'s>(node: &'s J, step: Step<'_>, depth: usize) -> Option<(&'s J, Option<&'s str>)> {
     if depth > 8 {
         return None;
     }
-    let node = deref(node);
+    let (node, name) = deref_named(node);
+    let property = match step {
+        Step::Key(key) => node.get("properties").and_then(|p| p.get(key)),
+        Step::Item => None,
+    };
+    if let Some(p) = property {
+        return Some((p, name));
+    }
     let direct = match step {
-        Step::Key(key) => node
-            .get("properties")
-            .and_then(|p| p.get(key))
-            .or_else(|| node.get("additionalProperties").filter(|a| a.is_object())),
+        Step::Key(_) => node.get("additionalProperties").filter(|a| a.is_object()),
         Step::Item => node.get("items").filter(|i| i.is_object()),
     };
-    direct.or_else(|| {
-        ["oneOf", "anyOf", "allOf"]
-            .iter()
-            .filter_map(|k| node.get(*k).and_then(J::as_array))
-            .flatten()
-            .find_map(|branch| child(branch, step, depth + 1))
-    })
+    if let Some(d) = direct {
+        return Some((d, None));
+    }
+    ["oneOf", "anyOf", "allOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(J::as_array))
+        .flatten()
+        .find_map(|branch| child(branch, step, depth + 1))
 }
 
 /// Walk the schema along a keyword path, following `$ref`s.

@@ -5,9 +5,10 @@
 //! the binary, `--format json`, on a copy of the fixture):
 //!
 //! 1. The edit is the entry of [`FIXES`] for that fixture and message, if there is one.
-//!    Otherwise the help line must name the replacement itself (see [`proposal`]: "did you
-//!    mean X?", "write X", "use X, which …", "remove the quotes: X", "add it: X", with X in
-//!    back-quotes), and X replaces the text the diagnostic points at. When X is a whole value
+//!    Otherwise the help line must name the replacement itself (see [`proposal`], which
+//!    `upkeep lsp`'s quick fixes read too: "did you mean X?", "write X", "use X, which …",
+//!    "remove the quotes: X", "add it: X", with X in back-quotes), and X replaces the text the
+//!    diagnostic points at. When X is a whole value
 //!    (it starts with the scalar's text before the span, or ends with the text after it:
 //!    `1h30m` for the `O` of `1h3Om`, `every 6m` for the `7m` of `every 7m`), it replaces the
 //!    whole scalar instead. A help line with neither fails the test: add an entry to [`FIXES`]
@@ -26,6 +27,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use upkeep::diag::fix::{proposal, proposal_range};
 
 /// How to apply a help line to its fixture.
 #[derive(Debug)]
@@ -206,27 +208,6 @@ const FIXES: &[Fix] = &[
 
 const RUNBOOK: &str = "runbooks:\n  ops: {title: Operations}\n";
 
-/// The replacement a help line names for the text it points at, if it names one.
-fn proposal(help: &str) -> Option<&str> {
-    if let Some((_, rest)) = help.split_once("did you mean `") {
-        return rest.split_once('`').map(|(x, _)| x);
-    }
-    for prefix in ["write `", "use `", "remove the quotes: `", "add it: `"] {
-        let Some((x, after)) = help.strip_prefix(prefix).and_then(|r| r.split_once('`')) else {
-            continue;
-        };
-        let whole = match prefix {
-            "write `" => after.is_empty() || after.starts_with(" ("),
-            "use `" => after.starts_with(',') || after.starts_with(" or "),
-            _ => after.is_empty(),
-        };
-        if whole {
-            return Some(x);
-        }
-    }
-    None
-}
-
 #[derive(Clone, Debug)]
 struct Diag {
     code: String,
@@ -299,51 +280,24 @@ fn fixtures() -> Vec<(String, String)> {
 }
 
 /// Replace the span of `d` in `text` with `x`, or the whole scalar around it when `x` is a
-/// whole value (see the module documentation).
+/// whole value: the range [`proposal_range`] gives, which `upkeep lsp`'s quick fixes apply.
 fn replace_span(text: &str, d: &Diag, x: &str) -> String {
     assert_eq!(
         d.line, d.end_line,
         "{}: a replacement for a span over several lines",
         d.message
     );
-    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
-    let line: Vec<char> = lines[d.line - 1].chars().collect();
-    let (start, end) = (d.column - 1, d.end_column - 1);
-    let stop_left = |i: usize| {
-        matches!(line[i - 1], '"' | '\'' | '{' | '[' | ',')
-            || (line[i - 1] == ' ' && i >= 2 && line[i - 2] == ':')
+    let line_start: usize = text.split('\n').take(d.line - 1).map(|l| l.len() + 1).sum();
+    let line = text[line_start..].split('\n').next().unwrap_or_default();
+    let byte = |column: usize| {
+        line_start
+            + line
+                .char_indices()
+                .nth(column - 1)
+                .map_or(line.len(), |(i, _)| i)
     };
-    let stop_right = |i: usize| {
-        matches!(line[i], '"' | '\'' | '}' | ']' | ',')
-            || (line[i] == ':' && line.get(i + 1).is_none_or(|c| *c == ' '))
-            || (line[i] == '#' && i > 0 && line[i - 1] == ' ')
-    };
-    let mut a = start;
-    while a > 0 && !stop_left(a) {
-        a -= 1;
-    }
-    let mut b = end;
-    while b < line.len() && !stop_right(b) {
-        b += 1;
-    }
-    while a < start && line[a] == ' ' {
-        a += 1;
-    }
-    while b > end && line[b - 1] == ' ' {
-        b -= 1;
-    }
-    let prefix: String = line[a..start].iter().collect();
-    let suffix: String = line[end..b].iter().collect();
-    let whole = (!prefix.is_empty() && x.starts_with(&prefix))
-        || (!suffix.is_empty() && x.ends_with(&suffix));
-    let (a, b) = if whole { (a, b) } else { (start, end) };
-    let new: String = line[..a]
-        .iter()
-        .chain(x.chars().collect::<Vec<_>>().iter())
-        .chain(line[b..].iter())
-        .collect();
-    lines[d.line - 1] = new;
-    lines.join("\n")
+    let (a, b) = proposal_range(text, byte(d.column), byte(d.end_column), x);
+    format!("{}{x}{}", &text[..a], &text[b..])
 }
 
 /// The first back-quoted text of a help line.

@@ -820,8 +820,9 @@ fn hover_explains_fields_and_values() {
 }
 
 /// A real editor as the client: headless Neovim's built-in LSP client, driven by
-/// `tests/fixtures/lsp/nvim.lua`, gets `check`'s diagnostics, a hover, a definition and the
-/// references, sees an unsaved fix clear the error, and stops the server cleanly.
+/// `tests/fixtures/lsp/nvim.lua`, gets `check`'s diagnostics, a hover, a definition, the
+/// references and a completion, applies a quick fix to the buffer (unsaved) and sees the error
+/// clear, renames a runbook everywhere, and stops the server cleanly.
 #[test]
 fn neovim_as_the_client() {
     let Some(nvim) = common::tool("nvim") else {
@@ -879,7 +880,10 @@ fn neovim_as_the_client() {
             "hover",
             "definition",
             "references",
+            "completion",
+            "code action",
             "edit",
+            "rename",
             "stopped"
         ])
     );
@@ -920,6 +924,20 @@ fn neovim_as_the_client() {
         Some(1),
         "{out:#}"
     );
+    // Completion over `sl`: the plan's runbook; the quick fix was offered and applied; the
+    // rename edited the definition and both references in the buffer.
+    assert_eq!(out["completion"], json!(["slow"]), "{out:#}");
+    assert!(
+        out["actions"]
+            .as_array()
+            .is_some_and(|a| a.contains(&json!("replace with `slow`"))),
+        "{out:#}"
+    );
+    assert_eq!(out["renamed"], 3, "{out:#}");
+    let renamed = dir.join("renamed.yaml");
+    std::fs::write(&renamed, out["text"].as_str().expect("the buffer")).expect("write");
+    let o = common::upkeep_in(&dir, &["check", "renamed.yaml"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
     assert_eq!(out["exit_code"], 0, "shutdown then exit: {out:#}");
 }
 
@@ -1077,6 +1095,19 @@ fn did_you_mean_is_a_quick_fix() {
         fixed_line,
         "  api: {description: \"Señal 🔥 de pago\", runbook: disk-full}"
     );
+    // A client that sends the diagnostic back with its columns in bytes (as Neovim 0.7 does)
+    // gets the same edit: the server reads the diagnostic it published.
+    let mut in_bytes = diagnostics[0].clone();
+    let byte = line.find("dsk-full").expect("dsk-full");
+    in_bytes["range"]["start"]["character"] = json!(byte);
+    in_bytes["range"]["end"]["character"] = json!(byte + "dsk-full".len());
+    let again = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&plan)},
+               "range": in_bytes["range"],
+               "context": {"diagnostics": [in_bytes]}}),
+    );
+    assert_eq!(again["result"][0]["edit"], actions[0]["edit"], "{again}");
     let fixed = PLAN.replace(line, &fixed_line);
     s.change(&plan, 2, &fixed);
     let after = s.diagnostics(&uri(&plan), Some(2));
@@ -1084,5 +1115,295 @@ fn did_you_mean_is_a_quick_fix() {
         after.iter().all(|d| d["code"] != "ref/unknown"),
         "{after:#?}"
     );
+    assert_eq!(s.stop(), 0);
+}
+
+/// With `initializationOptions.docsBaseUrl`, each diagnostic links its code's page in the book
+/// (as mdBook lays it out); without it, none does; a base that is not an absolute URL is
+/// refused.
+#[test]
+fn diagnostics_link_their_page_when_told_where_the_book_is() {
+    let dir = workspace(
+        "lsp-links",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&dir), "capabilities": {},
+               "initializationOptions": {"docsBaseUrl": "https://docs.example.org/upkeep/"}}),
+    );
+    assert!(init.get("error").is_none(), "{init}");
+    s.notify("initialized", json!({}));
+    s.open(&plan, PLAN);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    assert!(!diagnostics.is_empty());
+    for d in &diagnostics {
+        let code = d["code"].as_str().expect("a code");
+        assert_eq!(
+            d["codeDescription"]["href"],
+            format!("https://docs.example.org/upkeep/diagnostics/{code}.html"),
+            "{d}"
+        );
+        assert!(
+            common::root()
+                .join(format!("book/src/diagnostics/{code}.md"))
+                .is_file()
+        );
+    }
+    assert_eq!(s.stop(), 0);
+
+    let mut s = Server::start(&dir);
+    s.open(&plan, PLAN);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d.get("codeDescription").is_none())
+    );
+    assert_eq!(s.stop(), 0);
+
+    let mut s = Server::spawn(&dir);
+    let init = s.request(
+        "initialize",
+        json!({"processId": null, "capabilities": {},
+               "initializationOptions": {"docsBaseUrl": "docs/upkeep"}}),
+    );
+    assert_eq!(init["error"]["code"], -32602, "{init}");
+}
+
+/// The fixes that are mechanical are quick fixes: a missing field is added to its mapping
+/// (flow or block, at the right indentation), a help's whole value replaces its scalar. Each,
+/// applied alone, makes its diagnostic go away.
+#[test]
+fn missing_fields_and_proposals_are_quick_fixes() {
+    let text = std::fs::read_to_string(
+        common::root().join("tests/fixtures/check/err_schema_missing.yaml"),
+    )
+    .expect("fixture")
+    .replace(
+        "    critical: \"> 5\"\n",
+        "    critical: \"> 5\"\n    for: 1h3Om\n",
+    );
+    let dir = workspace("lsp-fixes", &[("plan.yaml", &text)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &text);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    let r = s.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri(&plan)},
+               "range": {"start": {"line": 0, "character": 0}, "end": {"line": 99, "character": 0}},
+               "context": {"diagnostics": diagnostics}}),
+    );
+    let actions = r["result"].as_array().expect("actions");
+    let titles: Vec<&str> = actions.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "add `name:`",
+            "add `service:`",
+            "add `unit:`",
+            "replace with `1h30m`",
+            "add `duration:`"
+        ],
+        "{r}"
+    );
+    let expected = [
+        "metadata: {name: , title: Shop}",
+        "  errors:\n    service: \n    indicator:",
+        "  errors:\n    unit: \n    indicator:",
+        "    for: 1h30m\n",
+        "  nightly: {duration: , schedule:",
+    ];
+    for (version, (action, want)) in actions.iter().zip(expected).enumerate() {
+        let version = version as i64 + 2;
+        let fixed = apply(&text, &action["edit"], &uri(&plan));
+        assert!(fixed.contains(want), "{}:\n{fixed}", action["title"]);
+        let message = action["diagnostics"][0]["message"].clone();
+        s.change(&plan, version, &fixed);
+        let after = s.diagnostics(&uri(&plan), Some(version));
+        assert!(
+            after.iter().all(|d| d["message"] != message),
+            "{} left {message}: {after:#?}",
+            action["title"]
+        );
+        assert!(
+            after.iter().all(|d| d["code"] != "syntax"),
+            "{}: {after:#?}",
+            action["title"]
+        );
+    }
+    assert_eq!(s.stop(), 0);
+}
+
+/// The items of a completion response.
+fn completion(s: &mut Server, path: &Path, position: &Value) -> Vec<Value> {
+    let r = s.request("textDocument/completion", position_params(path, position));
+    r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of items: {r}"))
+        .clone()
+}
+
+fn labels(items: &[Value]) -> Vec<&str> {
+    items.iter().filter_map(|i| i["label"].as_str()).collect()
+}
+
+/// Completion offers the fields the schema allows where a key is being typed (not those
+/// already written), and the names a reference can take where a value is: defined in the plan
+/// or in the fragment it imports, replacing the word under the cursor.
+#[test]
+fn completion_of_fields_and_names() {
+    let text = HOVER_PLAN
+        .replace("runbook: slow}", "runbook: sl}")
+        .replace("metadata: {", "imports: [shared/common.yaml]\nmetadata: {");
+    let typing = text.replace("    service: api\n", "    service: api\n    de\n");
+    let dir = workspace(
+        "lsp-complete",
+        &[("plan.yaml", &typing), ("shared/common.yaml", FRAGMENT)],
+    );
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &typing);
+    // A key of a KPI being typed (not YAML yet): the fields the KPI does not have.
+    let mut p = at(&typing, "    de", "de");
+    p["character"] = json!(6);
+    let items = completion(&mut s, &plan, &p);
+    assert_eq!(labels(&items), ["description", "levels", "objective"]);
+    let description = items
+        .iter()
+        .find(|i| i["label"] == "description")
+        .expect("description");
+    assert_eq!(description["textEdit"]["newText"], "description: ");
+    assert_eq!(
+        description["textEdit"]["range"]["start"],
+        json!({"line": p["line"], "character": 4})
+    );
+    assert!(
+        description["documentation"]["value"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{description}"
+    );
+    // A runbook reference: the plan's `slow` and the fragment's `restart`, over `sl`.
+    s.change(&plan, 2, &text);
+    let mut p = at(&text, "runbook: sl}", "sl");
+    p["character"] = json!(p["character"].as_u64().expect("character") + 1);
+    let items = completion(&mut s, &plan, &p);
+    let mut names = labels(&items);
+    names.sort_unstable();
+    assert_eq!(names, ["restart", "slow"], "{items:?}");
+    let edit = &items[0]["textEdit"]["range"];
+    assert_eq!(
+        edit["end"]["character"].as_u64().expect("end")
+            - edit["start"]["character"].as_u64().expect("start"),
+        2,
+        "`sl` is replaced: {edit}"
+    );
+    // A level: the severity levels; a receiver: the receivers.
+    let items = completion(&mut s, &plan, &at(&text, "notify: [pager]", "pager"));
+    assert_eq!(labels(&items), ["pager"]);
+    let items = completion(&mut s, &plan, &at(&text, "warning: low", "low"));
+    assert_eq!(labels(&items), ["low", "high"]);
+    // In free text: nothing.
+    let r = s.request(
+        "textDocument/completion",
+        position_params(&plan, &at(&text, "title: Lento", "Lento")),
+    );
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(s.stop(), 0);
+}
+
+/// A lone CR is a line break to the protocol (and to the editor), though not to `check`'s
+/// `line:column`: diagnostics and navigation count it.
+#[test]
+fn a_lone_cr_breaks_lines_as_the_protocol_says() {
+    let text = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: x}\nservices:\r  api: {runbook: dsk-full}\r  db: {runbook: disk-full}\rrunbooks:\n  disk-full: {title: T}\n";
+    let dir = workspace("lsp-cr", &[("plan.yaml", text)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, text);
+    let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    let unknown = diagnostics
+        .iter()
+        .find(|d| d["code"] == "ref/unknown")
+        .expect("ref/unknown");
+    assert_eq!(
+        unknown["range"],
+        json!({"start": {"line": 4, "character": 17}, "end": {"line": 4, "character": 25}})
+    );
+    let r = s.request(
+        "textDocument/definition",
+        position_params(&plan, &json!({"line": 5, "character": 17})),
+    );
+    assert_eq!(
+        starts(&r["result"]),
+        vec![(uri(&plan), json!({"line": 7, "character": 2}))],
+        "{r}"
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+/// A fragment open on its own is checked with the plans on disk that import it: references
+/// from its definitions reach them; and an edit of an open fragment publishes the diagnostics
+/// of every plan that imports it, open or not.
+#[test]
+fn a_fragment_is_checked_with_every_plan_that_imports_it() {
+    let plan = |name: &str| {
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
+             services:\n  api: {{runbook: restart}}\n"
+        )
+    };
+    let (a_text, c_text) = (plan("a"), plan("c"));
+    let unrelated =
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: b}\nservices:\n  web: {}\n";
+    let fragment =
+        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let dir = workspace(
+        "lsp-alone",
+        &[
+            ("plans/a.yaml", &a_text),
+            ("plans/b.yaml", unrelated),
+            ("plans/c.yaml", &c_text),
+            ("plans/shared/common.yaml", fragment),
+        ],
+    );
+    let (a, c, f) = (
+        dir.join("plans/a.yaml"),
+        dir.join("plans/c.yaml"),
+        dir.join("plans/shared/common.yaml"),
+    );
+    let mut s = Server::start(&dir);
+    s.open(&f, fragment);
+    assert_eq!(s.diagnostics(&uri(&f), Some(1)), Vec::<Value>::new());
+    let mut p = position_params(&f, &at(fragment, "restart:", "restart"));
+    p["context"] = json!({"includeDeclaration": false});
+    let r = s.request("textDocument/references", p);
+    let reference = at(&a_text, "runbook: restart", "restart");
+    assert_eq!(
+        starts(&r["result"]),
+        vec![(uri(&a), reference.clone()), (uri(&c), reference)],
+        "{r}"
+    );
+    // With `a` open too, renaming the runbook in the fragment breaks both plans.
+    s.open(&a, &a_text);
+    assert_eq!(s.diagnostics(&uri(&a), Some(1)), Vec::<Value>::new());
+    s.change(&f, 2, &fragment.replace("restart:", "reboot:"));
+    for path in [&a, &c] {
+        let broken = s.diagnostics(&uri(path), None);
+        assert_eq!(
+            broken.iter().map(|d| d["code"].clone()).collect::<Vec<_>>(),
+            [json!("ref/unknown")],
+            "{}: {broken:#?}",
+            path.display()
+        );
+    }
+    s.change(&f, 3, fragment);
+    for path in [&a, &c] {
+        assert_eq!(s.diagnostics(&uri(path), None), Vec::<Value>::new());
+    }
     assert_eq!(s.stop(), 0);
 }

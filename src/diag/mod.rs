@@ -8,6 +8,7 @@
 //! in [`render`], exit codes in `cli`.
 
 mod codes;
+pub mod fix;
 pub mod render;
 
 pub use codes::Code;

@@ -5,6 +5,11 @@
 //! in the source map before imports are followed, so a plan that imports an open fragment
 //! reads the editor's text of it, unsaved, and a fragment's edit shows in every open plan that
 //! imports it. What is not open is read from disk, with the limits of `check`.
+//!
+//! An open fragment is also checked with the plans on disk that import it ([`Importers`],
+//! found by checking the workspace once), so its edits are checked in every plan that imports
+//! it (their diagnostics are published too, though they are not open), and navigation inside
+//! a fragment open alone sees their references.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -12,7 +17,7 @@ use std::str::FromStr;
 
 use lsp_types as lsp;
 
-use super::convert;
+use super::{convert, navigate};
 use crate::driver::{self, Workspace};
 use crate::span::{FileId, Span};
 
@@ -89,15 +94,60 @@ pub(super) struct Analysis {
     pub roots: Vec<FileId>,
 }
 
-/// Check every open plan and fragment.
-pub(super) fn analyse(docs: &Documents) -> Analysis {
-    let files: Vec<(PathBuf, String)> = docs
+/// The plans on disk that each fragment is part of, by canonical path: from a check of the
+/// whole workspace (the working directory), made when first needed and again after files
+/// change on disk.
+#[derive(Debug, Default)]
+pub(super) struct Importers {
+    plans: HashMap<PathBuf, Vec<PathBuf>>,
+}
+
+impl Importers {
+    pub(super) fn scan() -> Importers {
+        let mut plans: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        let Ok(root) = std::env::current_dir() else {
+            return Importers { plans };
+        };
+        let Ok(ws) = driver::check(&[root], driver::Options::default()) else {
+            return Importers { plans };
+        };
+        let canonical = |file: FileId| crate::load::canonical(&ws.sources.get(file).path);
+        for plan in &ws.plans {
+            let path = canonical(plan.file);
+            let one = std::slice::from_ref(plan);
+            for (file, _) in ws.sources.iter() {
+                if file != plan.file && navigate::plans_of(one, file).next().is_some() {
+                    plans.entry(canonical(file)).or_default().push(path.clone());
+                }
+            }
+        }
+        Importers { plans }
+    }
+
+    fn of(&self, fragment: &std::path::Path) -> &[PathBuf] {
+        self.plans.get(fragment).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Check every open plan and fragment, and the plans on disk in `extra`.
+pub(super) fn analyse(docs: &Documents, extra: &[PathBuf]) -> Analysis {
+    let mut files: Vec<(PathBuf, String)> = docs
         .open
         .values()
         .filter(|d| crate::load::text_declares_upkeep(&d.text))
         .map(|d| (d.path.clone(), d.text.clone()))
         .collect();
     let count = files.len();
+    for path in extra {
+        if files.iter().any(|(p, _)| p == path) {
+            continue;
+        }
+        let small =
+            std::fs::metadata(path).is_ok_and(|m| m.len() <= crate::parse::MAX_FILE_BYTES as u64);
+        if let Some(text) = small.then(|| std::fs::read_to_string(path).ok()).flatten() {
+            files.push((path.clone(), text));
+        }
+    }
     let ws = driver::check_texts(files, driver::Options::default());
     let by_path: HashMap<&std::path::Path, &str> = docs
         .open
@@ -125,6 +175,33 @@ pub(super) fn analyse(docs: &Documents) -> Analysis {
     Analysis { ws, uris, roots }
 }
 
+/// The plans on disk to check with the open documents: those that import an open fragment
+/// (an open document that `analysis`, a check of the documents, did not make a plan of), so
+/// that an edit of a fragment is checked in every plan that imports it.
+pub(super) fn importers_wanted(
+    analysis: &Analysis,
+    importers: &mut Option<Importers>,
+) -> Vec<PathBuf> {
+    let fragments: Vec<FileId> = analysis
+        .roots
+        .iter()
+        .copied()
+        .filter(|&f| !analysis.ws.plans.iter().any(|p| p.file == f))
+        .collect();
+    if fragments.is_empty() {
+        return Vec::new();
+    }
+    let index = importers.get_or_insert_with(Importers::scan);
+    let mut wanted: Vec<PathBuf> = fragments
+        .iter()
+        .flat_map(|&f| index.of(&crate::load::canonical(&analysis.ws.sources.get(f).path)))
+        .cloned()
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
 impl Analysis {
     pub(super) fn uri(&self, file: FileId) -> Option<&lsp::Uri> {
         self.uris.get(file.0 as usize)?.as_ref()
@@ -144,9 +221,10 @@ impl Analysis {
         Some(lsp::Location::new(uri, range))
     }
 
-    /// Every diagnostic, by the URI of its file. One without a span (a file that cannot be
-    /// read) is shown at the top of every open document checked, whose check found it.
-    pub(super) fn diagnostics(&self) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
+    /// Every diagnostic, by the URI of its file, linked to its page in the book at `docs`. One
+    /// without a span (a file that cannot be read) is shown at the top of every open document
+    /// checked, whose check found it.
+    pub(super) fn diagnostics(&self, docs: Option<&str>) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
         let mut out: BTreeMap<String, Vec<lsp::Diagnostic>> = BTreeMap::new();
         let sources = &self.ws.sources;
         for d in &self.ws.diagnostics {
@@ -157,7 +235,7 @@ impl Analysis {
                         let file = sources.get(span.file);
                         out.entry(uri.as_str().to_owned())
                             .or_default()
-                            .push(convert::diagnostic(d, Some(file), label_at));
+                            .push(convert::diagnostic(d, Some(file), docs, label_at));
                     }
                 }
                 None => {
@@ -165,7 +243,7 @@ impl Analysis {
                         if let Some(uri) = self.uri(root) {
                             out.entry(uri.as_str().to_owned())
                                 .or_default()
-                                .push(convert::diagnostic(d, None, label_at));
+                                .push(convert::diagnostic(d, None, docs, label_at));
                         }
                     }
                 }

@@ -1,8 +1,9 @@
 //! Between the compiler's terms and the protocol's: byte offsets and UTF-16 positions, paths
 //! and `file:` URIs, [`Diagnostic`]s and theirs.
 //!
-//! Positions are counted the protocol's way: 0-based lines split at `\n`, and characters in
-//! UTF-16 code units (an `é` is one, a `🔥` two), whatever the compiler counts in.
+//! Positions are counted the protocol's way: 0-based lines split at `\n`, `\r\n` and a lone
+//! `\r`, and characters in UTF-16 code units (an `é` is one, a `🔥` two), whatever the compiler
+//! counts in.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,20 +11,39 @@ use std::str::FromStr;
 
 use lsp_types as lsp;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::source::SourceFile;
 use crate::span::Span;
 
+/// Whether the CR at byte `i` of `bytes` stands alone: a line break to the protocol (which
+/// breaks lines at `\n`, `\r\n` and `\r`), not to [`SourceFile::line_col`] (`\n` only).
+fn lone_cr(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')
+}
+
 /// The protocol position of byte `byte` of `file`.
 pub(super) fn position(file: &SourceFile, byte: u32) -> lsp::Position {
-    let byte = (byte as usize).min(file.text.len());
+    let text = file.text.as_str();
+    let mut byte = (byte as usize).min(text.len());
+    while !text.is_char_boundary(byte) {
+        byte -= 1;
+    }
+    // The line as the compiler counts it (a binary search), then the lone CRs before it and
+    // in it, which only the protocol counts (a scan, when the text has a CR at all).
     let (line, _) = file.line_col(byte as u32);
-    let start = file.offset_of(line, 1);
-    let character = file
-        .text
-        .get(start..byte)
-        .map_or(0, |s| s.encode_utf16().count());
-    lsp::Position::new((line - 1) as u32, character as u32)
+    let mut start = file.offset_of(line, 1).min(byte);
+    let mut line = line - 1;
+    if text.contains('\r') {
+        let bytes = text.as_bytes();
+        line += (0..start).filter(|&i| lone_cr(bytes, i)).count();
+        let within: Vec<usize> = (start..byte).filter(|&i| lone_cr(bytes, i)).collect();
+        if let Some(&last) = within.last() {
+            line += within.len();
+            start = last + 1;
+        }
+    }
+    let character = text[start..byte].encode_utf16().count();
+    lsp::Position::new(line as u32, character as u32)
 }
 
 pub(super) fn range(file: &SourceFile, span: Span) -> lsp::Range {
@@ -31,18 +51,25 @@ pub(super) fn range(file: &SourceFile, span: Span) -> lsp::Range {
 }
 
 /// The byte offset of a protocol position in `text`: past the end of a line is its end, past
-/// the last line the end of the text, inside a UTF-16 pair the character's start.
+/// the last line the end of the text, inside a UTF-16 pair the character's start. Lines end
+/// at `\n`, `\r\n` or `\r`, as the protocol says.
 pub(super) fn offset(text: &str, pos: lsp::Position) -> usize {
+    let bytes = text.as_bytes();
+    let next_break = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map(|i| from + i)
+    };
     let mut start = 0;
     for _ in 0..pos.line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
+        match next_break(start) {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => start = i + 2,
+            Some(i) => start = i + 1,
             None => return text.len(),
         }
     }
-    let line = &text[start..];
-    let line = &line[..line.find('\n').unwrap_or(line.len())];
-    let line = line.strip_suffix('\r').unwrap_or(line);
+    let line = &text[start..next_break(start).unwrap_or(text.len())];
     let mut units = 0;
     for (i, c) in line.char_indices() {
         units += c.len_utf16() as u32;
@@ -95,12 +122,21 @@ pub(super) fn uri_of(path: &Path) -> Option<lsp::Uri> {
     lsp::Uri::from_str(&uri).ok()
 }
 
+/// The address of a code's explain page in the book published at `base`: the book's sources
+/// are `book/src/diagnostics/CODE.md` (what `upkeep explain` prints), which mdBook renders as
+/// `diagnostics/CODE.html`.
+pub(super) fn explain_page(base: &str, code: Code) -> Option<lsp::Uri> {
+    let base = base.trim_end_matches('/');
+    lsp::Uri::from_str(&format!("{base}/diagnostics/{}.html", code.name())).ok()
+}
+
 /// A diagnostic as the protocol shows it, at `file` (which holds its span): the message with
-/// its help line, the code, every secondary label as related information. `uri` names the
-/// file of each label's span.
+/// its help line, the code (with a link to its page in the book at `docs`, when the editor
+/// gave one), every secondary label as related information, located by `label_at`.
 pub(super) fn diagnostic(
     d: &Diagnostic,
     file: Option<&SourceFile>,
+    docs: Option<&str>,
     label_at: impl Fn(Span) -> Option<lsp::Location>,
 ) -> lsp::Diagnostic {
     let range = match (d.span, file) {
@@ -129,9 +165,11 @@ pub(super) fn diagnostic(
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.name().to_owned())),
-        // No `codeDescription`: the book has no published address for its pages yet, and the
-        // protocol wants an absolute URI (`upkeep explain CODE` says the same offline).
-        code_description: None,
+        // Only when the editor says where the book is: it has no published address of its own
+        // (`upkeep explain CODE` prints the same page offline).
+        code_description: docs
+            .and_then(|base| explain_page(base, d.code))
+            .map(|href| lsp::CodeDescription { href }),
         source: Some("upkeep".to_owned()),
         message,
         related_information: (!related.is_empty()).then_some(related),
@@ -175,6 +213,58 @@ mod tests {
         assert_eq!(offset(text, lsp::Position::new(0, 99)), x as usize + 1);
         assert_eq!(offset(text, lsp::Position::new(9, 0)), text.len());
         assert_eq!(offset("a\r\nb", lsp::Position::new(0, 9)), 1);
+    }
+
+    /// Every code links to a page the book has: its source exists and the book's table of
+    /// contents lists it (mdBook renders only what it lists), at the address mdBook gives it.
+    #[test]
+    fn every_code_links_to_its_page_in_the_book() {
+        let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src");
+        let summary = std::fs::read_to_string(book.join("SUMMARY.md")).expect("SUMMARY.md");
+        for &code in Code::ALL {
+            let source = format!("diagnostics/{}.md", code.name());
+            assert!(book.join(&source).is_file(), "no {source}");
+            assert!(
+                summary.contains(&format!("]({source})")),
+                "SUMMARY.md lacks {source}"
+            );
+            for base in [
+                "https://docs.example.org/upkeep",
+                "https://docs.example.org/upkeep/",
+            ] {
+                let page = explain_page(base, code).expect("a URI");
+                assert_eq!(
+                    page.as_str(),
+                    format!(
+                        "https://docs.example.org/upkeep/{}",
+                        source.replace(".md", ".html")
+                    )
+                );
+            }
+        }
+    }
+
+    /// A lone CR breaks a line for the protocol (as for miette and most editors), though not
+    /// for the compiler's `line:column`; positions and offsets agree with the protocol.
+    #[test]
+    fn a_lone_cr_is_a_line_break() {
+        let text = "a: 1\rb: é\r\nc: 🔥y\r\rd\n";
+        let f = file(text);
+        let at = |needle: &str| text.find(needle).expect("needle") as u32;
+        assert_eq!(position(&f, at("b")), lsp::Position::new(1, 0));
+        assert_eq!(position(&f, at("é")), lsp::Position::new(1, 3));
+        assert_eq!(position(&f, at("c")), lsp::Position::new(2, 0));
+        assert_eq!(position(&f, at("y")), lsp::Position::new(2, 5));
+        assert_eq!(position(&f, at("d")), lsp::Position::new(4, 0));
+        assert_eq!(position(&f, text.len() as u32), lsp::Position::new(5, 0));
+        for needle in ["a", "b", "é", "c", "y", "d"] {
+            let byte = at(needle);
+            assert_eq!(offset(text, position(&f, byte)), byte as usize, "{needle}");
+        }
+        // The empty line between the two CRs, and past the end of lines.
+        assert_eq!(offset(text, lsp::Position::new(3, 0)), at("d") as usize - 1);
+        assert_eq!(offset(text, lsp::Position::new(0, 9)), 4);
+        assert_eq!(offset(text, lsp::Position::new(1, 9)), at("é") as usize + 2);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Edits the server offers: rename of a service or runbook (every reference the compiler knows,
-//! and the definition), and quick fixes that apply a diagnostic's "did you mean `x`?" help.
+//! and the definition), and quick fixes for the diagnostics whose fix is mechanical, as
+//! [`crate::diag::fix`] reads them: a help line that names the replacement ("did you mean
+//! `x`?", "write `x`", …; what `tests/help.rs` applies to every fixture), and a missing field,
+//! added to the mapping the diagnostic points at.
 //!
 //! Edits are returned as a `WorkspaceEdit`'s `changes` (URI → edits), which every client
 //! applies, written as JSON: the protocol types key that map by `Uri`, a poor key.
@@ -10,8 +13,11 @@ use lsp_types as lsp;
 use serde_json::{Value, json};
 
 use super::analysis::Analysis;
-use super::navigate;
+use super::{convert, navigate};
+use crate::diag::fix;
 use crate::model::refs::RefKind;
+use crate::parse::{Node, Value as NodeValue};
+use crate::span::{FileId, Span};
 
 /// A `WorkspaceEdit` replacing each location with `text`.
 fn workspace_edit(edits: impl IntoIterator<Item = (String, lsp::Range, String)>) -> Value {
@@ -46,7 +52,7 @@ fn valid_name(name: &str) -> bool {
 /// Rename the service or runbook at `offset` of `file` to `new_name`, everywhere.
 pub(super) fn rename(
     analysis: &Analysis,
-    file: crate::span::FileId,
+    file: FileId,
     offset: u32,
     new_name: &str,
 ) -> Result<Value, Refused> {
@@ -65,33 +71,73 @@ pub(super) fn rename(
     Ok(workspace_edit(edits))
 }
 
-/// The name a help line suggests: `did you mean `x`?`.
-fn suggestion(help: &str) -> Option<&str> {
-    let rest = help.strip_prefix("did you mean `")?;
-    let (name, tail) = rest.split_once('`')?;
-    (tail == "?").then_some(name)
-}
-
-/// Quick fixes for the diagnostics the editor sends back (their `data.help` is the help line).
-pub(super) fn code_actions(uri: &lsp::Uri, diagnostics: &[lsp::Diagnostic]) -> Vec<Value> {
+/// Quick fixes for the diagnostics the editor sends back, computed on the text they were
+/// published for (the last check of `uri`): the help's replacement, or the missing field.
+///
+/// Each is read as `published` has it (the same code and message, the nearest): an editor
+/// may send back less than it was given (Neovim 0.7 drops nothing but turns UTF-16 columns
+/// into bytes).
+pub(super) fn code_actions(
+    analysis: &Analysis,
+    published: &[lsp::Diagnostic],
+    uri: &lsp::Uri,
+    diagnostics: &[lsp::Diagnostic],
+) -> Vec<Value> {
     let mut out = Vec::new();
-    for d in diagnostics {
-        if d.source.as_deref() != Some("upkeep") {
+    for sent in diagnostics {
+        if sent.source.as_deref() != Some("upkeep") {
             continue;
         }
+        let distance = |p: &lsp::Diagnostic| {
+            let (a, b) = (p.range.start, sent.range.start);
+            (a.line.abs_diff(b.line), a.character.abs_diff(b.character))
+        };
+        let d = published
+            .iter()
+            .filter(|p| p.code == sent.code && p.message == sent.message)
+            .min_by_key(|p| distance(p))
+            .unwrap_or(sent);
+        let Some((file, start)) = analysis.at(uri, d.range.start) else {
+            continue;
+        };
+        let source = analysis.ws.sources.get(file);
+        let text = source.text.as_str();
+        let end = convert::offset(text, d.range.end).max(start as usize);
         let help = d
             .data
             .as_ref()
             .and_then(|v| v.get("help"))
             .and_then(Value::as_str);
-        let Some(name) = help.and_then(suggestion) else {
+        let message = d.message.split("\nhelp: ").next().unwrap_or_default();
+        let code = match &d.code {
+            Some(lsp::NumberOrString::String(c)) => c.as_str(),
+            _ => "",
+        };
+        let (title, at, new_text) = if let Some(x) = help.and_then(fix::proposal) {
+            let (a, b) = fix::proposal_range(text, start as usize, end, x);
+            (format!("replace with `{x}`"), (a, b), x.to_owned())
+        } else if let Some(field) = fix::missing_field(message).filter(|_| code == "schema/missing")
+        {
+            let top = message.ends_with(" in the plan") || !message.contains("` in ");
+            let Some((at, new_text)) = add_field(source, file, (start, end as u32), field, top)
+            else {
+                continue;
+            };
+            (format!("add `{field}:`"), (at, at), new_text)
+        } else {
             continue;
         };
-        let edit = workspace_edit([(uri.as_str().to_owned(), d.range, name.to_owned())]);
+        let span = Span {
+            file,
+            start: at.0 as u32,
+            end: at.1 as u32,
+        };
+        let range = convert::range(source, span);
+        let edit = workspace_edit([(uri.as_str().to_owned(), range, new_text)]);
         out.push(json!({
-            "title": format!("replace with `{name}`"),
+            "title": title,
             "kind": "quickfix",
-            "diagnostics": [d],
+            "diagnostics": [sent],
             "isPreferred": true,
             "edit": edit,
         }));
@@ -99,15 +145,66 @@ pub(super) fn code_actions(uri: &lsp::Uri, diagnostics: &[lsp::Diagnostic]) -> V
     out
 }
 
+/// Where to insert `field: ` into the mapping a missing-field diagnostic at `key` points at
+/// (the key or list item that holds it; the whole document when `top`), and the text: in a
+/// flow mapping, first (`{field: , title: x}`); in a block mapping, a line before its first
+/// key at that key's indentation; at the top, a line at the end.
+fn add_field(
+    source: &crate::source::SourceFile,
+    file: FileId,
+    key: (u32, u32),
+    field: &str,
+    top: bool,
+) -> Option<(usize, String)> {
+    let mut ignored = crate::diag::Diagnostics::new();
+    let root = crate::parse::parse(file, source, &mut ignored)?;
+    let map = if top { &root } else { holder(&root, key)? };
+    let entries = map.as_map()?;
+    let text = source.text.as_str();
+    if text.get(map.start as usize..)?.starts_with('{') {
+        return Some(match entries.first() {
+            Some((k, _)) => (k.start as usize, format!("{field}: , ")),
+            None => (map.start as usize + 1, format!("{field}: ")),
+        });
+    }
+    if top {
+        let sep = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        return Some((text.len(), format!("{sep}{field}: \n")));
+    }
+    let first = entries.first()?.0.start as usize;
+    let line_start = text.get(..first)?.rfind('\n').map_or(0, |i| i + 1);
+    let indent = " ".repeat(text.get(line_start..first)?.chars().count());
+    Some((first, format!("{field}: \n{indent}")))
+}
+
+/// The mapping held by the key (or the list item) at `key`.
+fn holder(node: &Node, key: (u32, u32)) -> Option<&Node> {
+    let at = |n: &Node| (n.start, n.end) == key && n.as_map().is_some();
+    match &node.value {
+        NodeValue::Map(entries) => entries.iter().find_map(|(k, v)| {
+            if (k.start, k.end) == key && v.as_map().is_some() {
+                Some(v)
+            } else {
+                holder(v, key)
+            }
+        }),
+        NodeValue::Seq(items) => items
+            .iter()
+            .find_map(|v| if at(v) { Some(v) } else { holder(v, key) }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn suggestions_and_names() {
-        assert_eq!(suggestion("did you mean `disk-full`?"), Some("disk-full"));
-        assert_eq!(suggestion("runbooks defined: `a`, `b`"), None);
-        assert_eq!(suggestion("did you mean `a` or `b`?"), None);
+    fn names() {
         assert!(valid_name("api-2"));
         assert!(!valid_name("Api"));
         assert!(!valid_name(""));

@@ -21,18 +21,21 @@ use crate::value::{Duration, Schedule, Threshold};
 const OCCURRENCES: usize = 3;
 
 /// The node under the cursor, and the path to it.
-struct Found<'n> {
-    path: Vec<Step<'n>>,
-    node: &'n Node,
+pub(super) struct Found<'n> {
+    pub path: Vec<Step<'n>>,
+    pub node: &'n Node,
     /// Whether the cursor is on a key (the field's name) rather than on its value.
-    key: bool,
+    pub key: bool,
+    /// The mapping the key is in, for a key.
+    pub map: Option<&'n Node>,
 }
 
 fn inside(n: &Node, offset: u32) -> bool {
     n.start <= offset && offset <= n.end
 }
 
-fn locate(root: &Node, offset: u32) -> Option<Found<'_>> {
+/// The scalar or key at `offset` of the tree `root`, and its path.
+pub(super) fn locate(root: &Node, offset: u32) -> Option<Found<'_>> {
     let mut path = Vec::new();
     let mut node = root;
     loop {
@@ -47,6 +50,7 @@ fn locate(root: &Node, offset: u32) -> Option<Found<'_>> {
                             path,
                             node: k,
                             key: true,
+                            map: Some(node),
                         });
                     }
                     if v.end > v.start && inside(v, offset) {
@@ -69,6 +73,7 @@ fn locate(root: &Node, offset: u32) -> Option<Found<'_>> {
                     path,
                     node,
                     key: false,
+                    map: None,
                 });
             }
         }
@@ -128,20 +133,9 @@ fn duration(text: &str) -> Option<String> {
     Some(format!("**{}**", d.words()))
 }
 
-/// The plans `file` is part of: its own, or those that import it.
-fn plans_of(plans: &[Plan], file: FileId) -> impl Iterator<Item = &Plan> {
-    plans.iter().filter(move |p| {
-        p.file == file
-            || crate::model::refs::references(p)
-                .iter()
-                .any(|r| r.name.span.file == file)
-            || super::navigate::defines_in(p, file)
-    })
-}
-
 fn schedule(plans: &[Plan], file: FileId, text: &str, now: DateTime<Utc>) -> Option<String> {
     let (schedule, _) = Schedule::parse(text).ok()?;
-    let (tz, whose) = match plans_of(plans, file).next() {
+    let (tz, whose) = match super::navigate::plans_of(plans, file).next() {
         Some(p) => (
             p.metadata.timezone.value,
             format!(
@@ -169,7 +163,7 @@ fn schedule(plans: &[Plan], file: FileId, text: &str, now: DateTime<Utc>) -> Opt
 /// A KPI threshold: its value in the indicator's unit, and the level its alert resolves to.
 fn threshold(plans: &[Plan], file: FileId, offset: u32) -> Option<String> {
     let at = |s: Span| s.file == file && s.start <= offset && offset <= s.end;
-    for plan in plans_of(plans, file) {
+    for plan in super::navigate::plans_of(plans, file) {
         for (_, kpi) in plan.kpis.iter() {
             let found = [&kpi.objective, &kpi.warning, &kpi.critical]
                 .into_iter()

@@ -10,6 +10,7 @@
 //! writes no file, and knows no exit code (the `cli` maps [`Ended`] to one).
 
 mod analysis;
+mod complete;
 mod convert;
 mod edit;
 mod hover;
@@ -72,6 +73,16 @@ struct Server<'c> {
     /// `initializationOptions.from`: the instant schedules start from instead of now, as
     /// `upkeep schedule --from` (tests, and reviewing a plan as of a date).
     from: Option<DateTime<Utc>>,
+    /// The plans on disk that import each fragment, once needed (a fragment open alone);
+    /// forgotten when files change on disk.
+    importers: Option<analysis::Importers>,
+    /// The plans on disk checked with the open documents at the last check.
+    extra: Vec<std::path::PathBuf>,
+    /// Whether the editor named a workspace (the working directory is then its top).
+    workspace: bool,
+    /// `initializationOptions.docsBaseUrl`: where the editor's user reads the book, which
+    /// diagnostics link their code's page in (the book has no published address of its own).
+    book: Option<String>,
 }
 
 /// Why a request gets an error instead of a result.
@@ -102,12 +113,38 @@ fn capabilities() -> lsp::ServerCapabilities {
         text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
             lsp::TextDocumentSyncKind::FULL,
         )),
+        completion_provider: Some(lsp::CompletionOptions::default()),
         definition_provider: Some(lsp::OneOf::Left(true)),
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         rename_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Simple(true)),
         references_provider: Some(lsp::OneOf::Left(true)),
         ..lsp::ServerCapabilities::default()
+    }
+}
+
+/// A completion as the protocol writes it: the word under the cursor replaced.
+fn completion_item(item: complete::Item, range: lsp::Range) -> lsp::CompletionItem {
+    let (kind, detail) = match item.what {
+        complete::What::Field => (lsp::CompletionItemKind::FIELD, None),
+        complete::What::Reference(k) => (lsp::CompletionItemKind::REFERENCE, Some(k.name())),
+        complete::What::Value => (lsp::CompletionItemKind::ENUM_MEMBER, None),
+    };
+    lsp::CompletionItem {
+        label: item.label,
+        kind: Some(kind),
+        detail: detail.map(str::to_owned),
+        documentation: item.doc.map(|value| {
+            lsp::Documentation::MarkupContent(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            })
+        }),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range,
+            new_text: item.insert,
+        })),
+        ..lsp::CompletionItem::default()
     }
 }
 
@@ -122,6 +159,10 @@ impl<'c> Server<'c> {
             published: BTreeMap::new(),
             clock,
             from: None,
+            book: None,
+            importers: None,
+            extra: Vec::new(),
+            workspace: false,
         }
     }
 
@@ -221,11 +262,12 @@ impl<'c> Server<'c> {
             .or(init.root_uri.as_ref())
             .and_then(convert::path_of);
         if let Some(root) = root.filter(|r| r.is_dir()) {
-            let _ = std::env::set_current_dir(root);
+            // Only a workspace the editor names is searched for the plans importing a
+            // fragment: not wherever the editor happened to start the server.
+            self.workspace = std::env::set_current_dir(root).is_ok();
         }
-        let from = init
-            .initialization_options
-            .as_ref()
+        let options = init.initialization_options.as_ref();
+        let from = options
             .and_then(|o| o.get("from"))
             .map(|f| {
                 f.as_str()
@@ -239,6 +281,25 @@ impl<'c> Server<'c> {
             })
             .transpose()?;
         self.from = from.map(|t| t.with_timezone(&Utc));
+        let docs = options.and_then(|o| o.get("docsBaseUrl"));
+        self.book = docs
+            .map(|d| {
+                d.as_str()
+                    .filter(|base| base.contains("://"))
+                    .filter(|base| {
+                        crate::diag::Code::ALL
+                            .iter()
+                            .all(|&c| convert::explain_page(base, c).is_some())
+                    })
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Failure::new(
+                            ErrorCode::InvalidParams,
+                            "`initializationOptions.docsBaseUrl` is not an absolute URL; write where the book is, e.g. `https://docs.example.org/upkeep`",
+                        )
+                    })
+            })
+            .transpose()?;
         self.phase = Phase::Running;
         let result = lsp::InitializeResult {
             capabilities: capabilities(),
@@ -266,6 +327,23 @@ impl<'c> Server<'c> {
                         let spans = navigate::definition(&analysis.ws.plans, &symbol);
                         let locations = spans.into_iter().filter_map(|s| analysis.location(s));
                         lsp::GotoDefinitionResponse::Array(locations.collect())
+                    });
+                serde_json::to_value(found)
+            }
+            "textDocument/completion" => {
+                let p: lsp::CompletionParams = self::params(params)?;
+                let at = p.text_document_position;
+                let analysis = self.fresh();
+                let found = analysis
+                    .at(&at.text_document.uri, at.position)
+                    .and_then(|(file, offset)| {
+                        let source = analysis.ws.sources.get(file);
+                        complete::complete(&analysis.ws.plans, source, file, offset)
+                    })
+                    .map(|(span, items)| {
+                        let range = convert::range(analysis.ws.sources.get(span.file), span);
+                        let items = items.into_iter().map(|i| completion_item(i, range));
+                        lsp::CompletionResponse::Array(items.collect())
                     });
                 serde_json::to_value(found)
             }
@@ -309,8 +387,13 @@ impl<'c> Server<'c> {
             }
             "textDocument/codeAction" => {
                 let p: lsp::CodeActionParams = self::params(params)?;
+                let uri = &p.text_document.uri;
+                self.fresh();
+                let published = self.published.get(uri.as_str());
                 Ok(serde_json::Value::Array(edit::code_actions(
-                    &p.text_document.uri,
+                    &self.analysis,
+                    published.map_or(&[], Vec::as_slice),
+                    uri,
                     &p.context.diagnostics,
                 )))
             }
@@ -362,8 +445,11 @@ impl<'c> Server<'c> {
                 }),
             "textDocument/didClose" => self::params::<lsp::DidCloseTextDocumentParams>(n.params)
                 .map(|p| self.docs.close(&p.text_document.uri)),
-            // A save changes what closed files import from disk.
-            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => Ok(true),
+            // A save changes what closed files import from disk, and who imports what.
+            "textDocument/didSave" | "workspace/didChangeWatchedFiles" => {
+                self.importers = None;
+                Ok(true)
+            }
             _ => Ok(false),
         };
         match changed {
@@ -384,8 +470,17 @@ impl<'c> Server<'c> {
     /// Check the open documents again, and publish what changed.
     fn refresh(&mut self) {
         self.stale = false;
-        self.analysis = analysis::analyse(&self.docs);
-        let mut now = self.analysis.diagnostics();
+        self.analysis = analysis::analyse(&self.docs, &self.extra);
+        let wanted = if self.workspace {
+            analysis::importers_wanted(&self.analysis, &mut self.importers)
+        } else {
+            Vec::new()
+        };
+        if wanted != self.extra {
+            self.extra = wanted;
+            self.analysis = analysis::analyse(&self.docs, &self.extra);
+        }
+        let mut now = self.analysis.diagnostics(self.book.as_deref());
         // Open documents are published even when clean, so a fixed problem goes away.
         for uri in self.docs.open.keys() {
             now.entry(uri.clone()).or_default();

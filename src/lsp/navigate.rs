@@ -51,6 +51,15 @@ pub(super) fn defines_in(plan: &Plan, file: FileId) -> bool {
         .any(|&k| definitions(plan, k).iter().any(|d| d.span.file == file))
 }
 
+/// The plans `file` is part of: its own, or those that import it.
+pub(super) fn plans_of(plans: &[Plan], file: FileId) -> impl Iterator<Item = &Plan> {
+    plans.iter().filter(move |p| {
+        p.file == file
+            || references(p).iter().any(|r| r.name.span.file == file)
+            || defines_in(p, file)
+    })
+}
+
 fn contains(span: Span, file: FileId, offset: u32) -> bool {
     span.file == file && span.start <= offset && offset <= span.end
 }
