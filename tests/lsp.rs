@@ -32,6 +32,8 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_upkeep"))
             .arg("lsp")
             .current_dir(dir)
+            // Where the server writes the explain pages diagnostics link to.
+            .env("XDG_CACHE_HOME", dir.join(".cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -280,10 +282,16 @@ fn check_json(dir: &Path, file: &str) -> Vec<(String, Value)> {
                        "message": l["message"]})
             })
             .collect();
+        let code = d["code"].as_str().expect("code");
+        let page = dir.join(format!(
+            ".cache/upkeep/explain-{}/{code}.md",
+            env!("CARGO_PKG_VERSION")
+        ));
         let mut lsp = json!({
             "range": range(dir, f, d),
             "severity": if d["severity"] == "error" { 1 } else { 2 },
-            "code": d["code"],
+            "code": code,
+            "codeDescription": {"href": uri(&page)},
             "source": "upkeep",
             "message": message,
         });
@@ -1119,10 +1127,10 @@ fn did_you_mean_is_a_quick_fix() {
 }
 
 /// With `initializationOptions.docsBaseUrl`, each diagnostic links its code's page in the book
-/// (as mdBook lays it out); without it, none does; a base that is not an absolute URL is
-/// refused.
+/// (as mdBook lays it out); without it, the page `upkeep explain CODE` prints, written in the
+/// cache directory; with neither, nothing. A base that is not an absolute URL is refused.
 #[test]
-fn diagnostics_link_their_page_when_told_where_the_book_is() {
+fn diagnostics_link_their_page() {
     let dir = workspace(
         "lsp-links",
         &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
@@ -1154,13 +1162,49 @@ fn diagnostics_link_their_page_when_told_where_the_book_is() {
     }
     assert_eq!(s.stop(), 0);
 
-    let mut s = Server::start(&dir);
+    // Twice: the second server finds the pages written and leaves them.
+    for _ in 0..2 {
+        let mut s = Server::start(&dir);
+        s.open(&plan, PLAN);
+        let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+        assert!(!diagnostics.is_empty());
+        for d in &diagnostics {
+            let code = d["code"].as_str().expect("a code");
+            let pages = dir.join(format!(
+                ".cache/upkeep/explain-{}",
+                env!("CARGO_PKG_VERSION")
+            ));
+            let page = pages.join(format!("{code}.md"));
+            assert_eq!(d["codeDescription"]["href"], uri(&page), "{d}");
+            let explained = Command::new(env!("CARGO_BIN_EXE_upkeep"))
+                .args(["explain", code])
+                .output()
+                .expect("upkeep explain");
+            assert_eq!(
+                std::fs::read(&page).expect("the page"),
+                explained.stdout,
+                "{code}"
+            );
+        }
+        assert_eq!(s.stop(), 0);
+    }
+
+    // A cache directory that cannot be written: no link, and the diagnostics as before.
+    let blocked = workspace(
+        "lsp-links-blocked",
+        &[("plan.yaml", PLAN), ("shared/common.yaml", FRAGMENT)],
+    );
+    std::fs::write(blocked.join(".cache"), "not a directory").expect("write");
+    let plan = blocked.join("plan.yaml");
+    let mut s = Server::start(&blocked);
     s.open(&plan, PLAN);
     let diagnostics = s.diagnostics(&uri(&plan), Some(1));
+    assert!(!diagnostics.is_empty());
     assert!(
         diagnostics
             .iter()
-            .all(|d| d.get("codeDescription").is_none())
+            .all(|d| d.get("codeDescription").is_none()),
+        "{diagnostics:#?}"
     );
     assert_eq!(s.stop(), 0);
 

@@ -224,7 +224,10 @@ impl Analysis {
     /// Every diagnostic, by the URI of its file, linked to its page in the book at `docs`. One
     /// without a span (a file that cannot be read) is shown at the top of every open document
     /// checked, whose check found it.
-    pub(super) fn diagnostics(&self, docs: Option<&str>) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
+    pub(super) fn diagnostics(
+        &self,
+        docs: Option<&convert::Docs>,
+    ) -> BTreeMap<String, Vec<lsp::Diagnostic>> {
         let mut out: BTreeMap<String, Vec<lsp::Diagnostic>> = BTreeMap::new();
         let sources = &self.ws.sources;
         for d in &self.ws.diagnostics {

@@ -145,9 +145,7 @@ pub(super) fn complete(
             if as_key { ":" } else { "" },
             &text[end..]
         );
-        let patched = SourceFile::new(source.path.clone(), source.name.clone(), patched);
-        let mut ignored = crate::diag::Diagnostics::new();
-        let Some(root) = crate::parse::parse(file, &patched, &mut ignored) else {
+        let Some(root) = parse_around(source, file, patched, line_start) else {
             continue;
         };
         let Some(found) = locate(&root, start as u32) else {
@@ -183,6 +181,98 @@ pub(super) fn complete(
         }
     }
     None
+}
+
+/// How many lines of a document that does not parse are blanked before completion gives up.
+const BLANKED_LINES: usize = 8;
+
+/// `text` (the document with the placeholder) parsed, even when a line half written elsewhere
+/// (above or below the cursor) stops the parse. Such lines are blanked (their characters made
+/// spaces, so offsets stay) and the parse tried again: first every line that leaves a bracket
+/// or a quote open, then the line of each syntax error, up to [`BLANKED_LINES`] times. A
+/// syntax error on the cursor's line (starting at `cursor_line`) is the completion's own:
+/// nothing is offered.
+fn parse_around(
+    source: &SourceFile,
+    file: FileId,
+    mut text: String,
+    cursor_line: usize,
+) -> Option<Node> {
+    for attempt in 0..=BLANKED_LINES {
+        let patched = SourceFile::new(source.path.clone(), source.name.clone(), text);
+        let mut diags = crate::diag::Diagnostics::new();
+        if let Some(root) = crate::parse::parse(file, &patched, &mut diags) {
+            return Some(root);
+        }
+        text = patched.text;
+        if attempt == 0 {
+            let open: Vec<(usize, usize)> = lines(&text)
+                .filter(|&(start, end)| start != cursor_line && leaves_open(&text[start..end]))
+                .collect();
+            if !open.is_empty() {
+                for (start, end) in open {
+                    blank(&mut text, start, end);
+                }
+                continue;
+            }
+        }
+        let at = (diags.iter().find_map(|d| d.span)?.start as usize).min(text.len());
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        if start == cursor_line || text[start..end].trim().is_empty() {
+            return None;
+        }
+        blank(&mut text, start, end);
+    }
+    None
+}
+
+/// The byte ranges of the lines of `text`, without their `\n`.
+fn lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start > text.len() {
+            return None;
+        }
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = (start, end);
+        start = end + 1;
+        Some(line)
+    })
+}
+
+/// Whether a line leaves a flow bracket or a quoted scalar open (outside a comment).
+fn leaves_open(line: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut previous = ' ';
+    for c in line.chars() {
+        match (quote, c) {
+            (Some('"'), '"') if previous != '\\' => quote = None,
+            (Some('\''), '\'') => quote = None,
+            (None, '"' | '\'') if matches!(previous, ' ' | '[' | '{' | ',' | ':') => {
+                quote = Some(c);
+            }
+            (None, '#') if previous == ' ' => break,
+            (None, '[' | '{') => depth += 1,
+            (None, ']' | '}') => depth -= 1,
+            _ => {}
+        }
+        previous = c;
+    }
+    depth != 0 || quote.is_some()
+}
+
+/// `text[start..end]` made spaces, keeping its length in bytes (and any `\r`).
+fn blank(text: &mut String, start: usize, end: usize) {
+    let spaces: String = text[start..end]
+        .chars()
+        .flat_map(|c| {
+            let n = if c == '\r' { 0 } else { c.len_utf8() };
+            std::iter::repeat_n(' ', n).chain((c == '\r').then_some('\r'))
+        })
+        .collect();
+    text.replace_range(start..end, &spaces);
 }
 
 /// The kind of reference the value at `path` is, when it is one.
@@ -342,5 +432,27 @@ mod tests {
         let kinds = "apiVersion: upkeep/v1\nkind: Plan\nservices:\n  api: {kind: da}\n";
         let values = completions(kinds, "kind: da");
         assert!(values.contains(&"database".to_owned()), "{values:?}");
+    }
+
+    /// A line half written elsewhere (above or below, block or flow) does not stop completion;
+    /// a syntax error on the cursor's own line does, without a panic.
+    #[test]
+    fn keys_while_another_line_is_broken() {
+        for broken in [
+            "    impact: [high\n",
+            "    : : x\n",
+            "  \"unclosed\n",
+            "\tx: 1\n",
+        ] {
+            for (before, after) in [(broken, ""), ("", broken)] {
+                let plan = format!(
+                    "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: x}}\nkpis:\n  errors:\n{before}    service: api\n    ru\n{after}"
+                );
+                let keys = completions(&plan, "    ru");
+                assert!(keys.contains(&"runbook: ".to_owned()), "{plan}\n{keys:?}");
+            }
+        }
+        let own = "apiVersion: upkeep/v1\nkind: Plan\nkpis:\n  errors:\n    ru: [x\n";
+        assert_eq!(completions(own, "    ru"), Vec::<String>::new());
     }
 }

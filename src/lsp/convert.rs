@@ -122,12 +122,71 @@ pub(super) fn uri_of(path: &Path) -> Option<lsp::Uri> {
     lsp::Uri::from_str(&uri).ok()
 }
 
-/// The address of a code's explain page in the book published at `base`: the book's sources
-/// are `book/src/diagnostics/CODE.md` (what `upkeep explain` prints), which mdBook renders as
-/// `diagnostics/CODE.html`.
-pub(super) fn explain_page(base: &str, code: Code) -> Option<lsp::Uri> {
-    let base = base.trim_end_matches('/');
-    lsp::Uri::from_str(&format!("{base}/diagnostics/{}.html", code.name())).ok()
+/// Where a diagnostic's code links to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Docs {
+    /// The book published at this base URL (`initializationOptions.docsBaseUrl`): its sources
+    /// are `book/src/diagnostics/CODE.md` (what `upkeep explain` prints), which mdBook renders
+    /// as `diagnostics/CODE.html`.
+    Web(String),
+    /// The explain pages [`explain_pages`] wrote in this directory, as `CODE.md`.
+    Local(PathBuf),
+}
+
+/// The address of a code's explain page in `docs`.
+pub(super) fn explain_page(docs: &Docs, code: Code) -> Option<lsp::Uri> {
+    match docs {
+        Docs::Web(base) => {
+            let base = base.trim_end_matches('/');
+            lsp::Uri::from_str(&format!("{base}/diagnostics/{}.html", code.name())).ok()
+        }
+        Docs::Local(dir) => uri_of(&dir.join(format!("{}.md", code.name()))),
+    }
+}
+
+/// Every code's explain page (what `upkeep explain CODE` prints) written as `CODE.md` under
+/// the user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`), in a directory of this
+/// version's own, so a diagnostic links a page that opens with no network and says what this
+/// binary does. A page already there with the same text is left alone; a new one is written
+/// beside it and renamed into place. `None` when the directory cannot be made or written.
+pub(super) fn explain_pages() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .map(|h| h.join(".cache"))
+        })?;
+    let dir = cache
+        .join("upkeep")
+        .join(concat!("explain-", env!("CARGO_PKG_VERSION")));
+    for &code in Code::ALL {
+        let page = dir.join(format!("{}.md", code.name()));
+        let text = code.explain();
+        if std::fs::read_to_string(&page).is_ok_and(|t| t == text) {
+            continue;
+        }
+        let parent = page.parent()?;
+        std::fs::create_dir_all(parent).ok()?;
+        let temp = parent.join(format!(
+            ".{}.{}.tmp",
+            code.name().replace('/', "-"),
+            std::process::id()
+        ));
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .and_then(|()| std::fs::rename(&temp, &page));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+            return None;
+        }
+    }
+    Some(dir)
 }
 
 /// A diagnostic as the protocol shows it, at `file` (which holds its span): the message with
@@ -136,7 +195,7 @@ pub(super) fn explain_page(base: &str, code: Code) -> Option<lsp::Uri> {
 pub(super) fn diagnostic(
     d: &Diagnostic,
     file: Option<&SourceFile>,
-    docs: Option<&str>,
+    docs: Option<&Docs>,
     label_at: impl Fn(Span) -> Option<lsp::Location>,
 ) -> lsp::Diagnostic {
     let range = match (d.span, file) {
@@ -165,8 +224,6 @@ pub(super) fn diagnostic(
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.name().to_owned())),
-        // Only when the editor says where the book is: it has no published address of its own
-        // (`upkeep explain CODE` prints the same page offline).
         code_description: docs
             .and_then(|base| explain_page(base, d.code))
             .map(|href| lsp::CodeDescription { href }),
@@ -232,7 +289,7 @@ mod tests {
                 "https://docs.example.org/upkeep",
                 "https://docs.example.org/upkeep/",
             ] {
-                let page = explain_page(base, code).expect("a URI");
+                let page = explain_page(&Docs::Web(base.to_owned()), code).expect("a URI");
                 assert_eq!(
                     page.as_str(),
                     format!(

@@ -80,9 +80,9 @@ struct Server<'c> {
     extra: Vec<std::path::PathBuf>,
     /// Whether the editor named a workspace (the working directory is then its top).
     workspace: bool,
-    /// `initializationOptions.docsBaseUrl`: where the editor's user reads the book, which
-    /// diagnostics link their code's page in (the book has no published address of its own).
-    book: Option<String>,
+    /// Where diagnostics link their code's page: the book at `initializationOptions.docsBaseUrl`,
+    /// else the explain pages written in the user's cache directory, else nowhere.
+    book: Option<convert::Docs>,
 }
 
 /// Why a request gets an error instead of a result.
@@ -286,12 +286,12 @@ impl<'c> Server<'c> {
             .map(|d| {
                 d.as_str()
                     .filter(|base| base.contains("://"))
-                    .filter(|base| {
+                    .map(|base| convert::Docs::Web(base.to_owned()))
+                    .filter(|docs| {
                         crate::diag::Code::ALL
                             .iter()
-                            .all(|&c| convert::explain_page(base, c).is_some())
+                            .all(|&c| convert::explain_page(docs, c).is_some())
                     })
-                    .map(str::to_owned)
                     .ok_or_else(|| {
                         Failure::new(
                             ErrorCode::InvalidParams,
@@ -299,7 +299,8 @@ impl<'c> Server<'c> {
                         )
                     })
             })
-            .transpose()?;
+            .transpose()?
+            .or_else(|| convert::explain_pages().map(convert::Docs::Local));
         self.phase = Phase::Running;
         let result = lsp::InitializeResult {
             capabilities: capabilities(),
@@ -316,19 +317,10 @@ impl<'c> Server<'c> {
         let value = match method {
             "textDocument/definition" => {
                 let p: lsp::GotoDefinitionParams = self::params(params)?;
-                let at = p.text_document_position_params;
-                let analysis = self.fresh();
-                let found = analysis
-                    .at(&at.text_document.uri, at.position)
-                    .and_then(|(file, offset)| {
-                        navigate::symbol_at(&analysis.ws.plans, file, offset)
-                    })
-                    .map(|symbol| {
-                        let spans = navigate::definition(&analysis.ws.plans, &symbol);
-                        let locations = spans.into_iter().filter_map(|s| analysis.location(s));
-                        lsp::GotoDefinitionResponse::Array(locations.collect())
-                    });
-                serde_json::to_value(found)
+                let found = self.symbol_locations(&p.text_document_position_params, |plans, s| {
+                    navigate::definition(plans, s)
+                });
+                serde_json::to_value(found.map(lsp::GotoDefinitionResponse::Array))
             }
             "textDocument/completion" => {
                 let p: lsp::CompletionParams = self::params(params)?;
@@ -399,22 +391,10 @@ impl<'c> Server<'c> {
             }
             "textDocument/references" => {
                 let p: lsp::ReferenceParams = self::params(params)?;
-                let at = p.text_document_position;
-                let analysis = self.fresh();
-                let found = analysis
-                    .at(&at.text_document.uri, at.position)
-                    .and_then(|(file, offset)| {
-                        navigate::symbol_at(&analysis.ws.plans, file, offset)
-                    })
-                    .map(|symbol| {
-                        let spans = navigate::usages(
-                            &analysis.ws.plans,
-                            &symbol,
-                            p.context.include_declaration,
-                        );
-                        let locations = spans.into_iter().filter_map(|s| analysis.location(s));
-                        locations.collect::<Vec<_>>()
-                    });
+                let declaration = p.context.include_declaration;
+                let found = self.symbol_locations(&p.text_document_position, |plans, s| {
+                    navigate::usages(plans, s, declaration)
+                });
                 serde_json::to_value(found)
             }
             _ => {
@@ -425,6 +405,25 @@ impl<'c> Server<'c> {
             }
         };
         value.map_err(|e| Failure::new(ErrorCode::InternalError, e.to_string()))
+    }
+
+    /// The locations `spans` finds for the symbol (a name defined or referenced) at `at`;
+    /// none when there is no symbol there.
+    fn symbol_locations(
+        &mut self,
+        at: &lsp::TextDocumentPositionParams,
+        spans: impl Fn(&[crate::model::Plan], &navigate::Symbol) -> Vec<crate::span::Span>,
+    ) -> Option<Vec<lsp::Location>> {
+        let analysis = self.fresh();
+        let (file, offset) = analysis.at(&at.text_document.uri, at.position)?;
+        let symbol = navigate::symbol_at(&analysis.ws.plans, file, offset)?;
+        let spans = spans(&analysis.ws.plans, &symbol);
+        Some(
+            spans
+                .into_iter()
+                .filter_map(|s| analysis.location(s))
+                .collect(),
+        )
     }
 
     fn notification(&mut self, n: Notification) {
@@ -480,7 +479,7 @@ impl<'c> Server<'c> {
             self.extra = wanted;
             self.analysis = analysis::analyse(&self.docs, &self.extra);
         }
-        let mut now = self.analysis.diagnostics(self.book.as_deref());
+        let mut now = self.analysis.diagnostics(self.book.as_ref());
         // Open documents are published even when clean, so a fixed problem goes away.
         for uri in self.docs.open.keys() {
             now.entry(uri.clone()).or_default();
