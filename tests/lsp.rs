@@ -428,19 +428,24 @@ fn diagnostics_follow_edits() {
     assert_eq!(s.stop(), 0);
 }
 
+/// A plan named `name` whose service uses the runbook `restart` of [`RESTART_FRAGMENT`].
+fn importing_plan(name: &str) -> String {
+    format!(
+        "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
+         services:\n  api: {{runbook: restart}}\n"
+    )
+}
+
+/// `shared/common.yaml`, defining the runbook `restart`.
+const RESTART_FRAGMENT: &str =
+    "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+
 /// An unsaved edit of a fragment is what every open plan importing it is checked with, and
 /// each of them is published again; the result is what `check` says once the edit is saved.
 #[test]
 fn a_fragment_edit_republishes_every_plan_importing_it() {
-    let plan = |name: &str| {
-        format!(
-            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
-             services:\n  api: {{runbook: restart}}\n"
-        )
-    };
-    let (a_text, b_text) = (plan("a"), plan("b"));
-    let fragment =
-        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let (a_text, b_text) = (importing_plan("a"), importing_plan("b"));
+    let fragment = RESTART_FRAGMENT;
     let dir = workspace(
         "lsp-fragment",
         &[
@@ -677,15 +682,8 @@ fn at_multiline(text: &str, needle: &str, name: &str) -> Value {
 /// and from that definition to the references of every open plan importing it.
 #[test]
 fn navigation_crosses_into_fragments() {
-    let plan = |name: &str| {
-        format!(
-            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
-             services:\n  api: {{runbook: restart}}\n"
-        )
-    };
-    let (a_text, b_text) = (plan("a"), plan("b"));
-    let fragment =
-        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let (a_text, b_text) = (importing_plan("a"), importing_plan("b"));
+    let fragment = RESTART_FRAGMENT;
     let dir = workspace(
         "lsp-cross",
         &[
@@ -977,8 +975,7 @@ fn rename_updates_every_reference() {
     let text =
         std::fs::read_to_string(common::root().join("tests/fixtures/refs/every_reference.yaml"))
             .expect("fixture");
-    let fragment =
-        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let fragment = RESTART_FRAGMENT;
     let other = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: other}\nimports: [shared/common.yaml]\n\
                  services:\n  api: {runbook: restart}\n";
     let dir = workspace(
@@ -1395,17 +1392,10 @@ fn a_lone_cr_breaks_lines_as_the_protocol_says() {
 /// of every plan that imports it, open or not.
 #[test]
 fn a_fragment_is_checked_with_every_plan_that_imports_it() {
-    let plan = |name: &str| {
-        format!(
-            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: {name}}}\nimports: [shared/common.yaml]\n\
-             services:\n  api: {{runbook: restart}}\n"
-        )
-    };
-    let (a_text, c_text) = (plan("a"), plan("c"));
+    let (a_text, c_text) = (importing_plan("a"), importing_plan("c"));
     let unrelated =
         "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: b}\nservices:\n  web: {}\n";
-    let fragment =
-        "apiVersion: upkeep/v1\nkind: Fragment\nrunbooks:\n  restart: {title: Reinicio}\n";
+    let fragment = RESTART_FRAGMENT;
     let dir = workspace(
         "lsp-alone",
         &[
