@@ -57,8 +57,8 @@ fn run_len(item: &Item<'_>) -> chrono::Duration {
 }
 
 /// The hours of the reference year (and a day either side) at whose end the time zone's
-/// offset changes: found once per time zone and process (an hour-by-hour walk of the year, a
-/// few percent of checking a plan), as the plans of one tree share a handful of zones.
+/// offset changes: found once per time zone and process ([`walk_offsets`]), as the plans of
+/// one tree share a handful of zones.
 fn offset_changes(tz: Tz) -> std::sync::Arc<[DateTime<Utc>]> {
     /// At most one entry per zone of the time zone database.
     static KNOWN: crate::par::Memo<Tz, std::sync::Arc<[DateTime<Utc>]>> =
@@ -66,24 +66,40 @@ fn offset_changes(tz: Tz) -> std::sync::Arc<[DateTime<Utc>]> {
     KNOWN.get(&tz, || walk_offsets(tz).into())
 }
 
+/// The hours of the reference year and a day either side after which `tz` changes its offset.
+/// A day whose offset at its end is the offset at its start is taken to have no change (no
+/// zone changes its offset and back within a day: the unit test holds every zone of the
+/// database to an hour-by-hour walk); the others are walked hour by hour, which finds every
+/// change at a twentieth of the cost of walking every hour.
 fn walk_offsets(tz: Tz) -> Vec<DateTime<Utc>> {
-    use chrono::Offset as _;
-    use chrono::TimeZone as _;
+    let offset = offset_at(tz);
     let (from, until) = reference_year();
-    let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+    let (hour, day) = (chrono::Duration::hours(1), chrono::Duration::days(1));
     let mut out = Vec::new();
-    let mut t = from - chrono::Duration::days(1);
-    let mut current = offset(t);
-    while t < until + chrono::Duration::days(1) {
-        let next = t + chrono::Duration::hours(1);
-        let o = offset(next);
-        if o != current {
-            out.push(t);
-            current = o;
+    let mut d = from - day;
+    while d < until + day {
+        if offset(d) != offset(d + day) {
+            let mut t = d;
+            let mut current = offset(t);
+            while t < d + day {
+                let o = offset(t + hour);
+                if o != current {
+                    out.push(t);
+                    current = o;
+                }
+                t += hour;
+            }
         }
-        t = next;
+        d += day;
     }
     out
+}
+
+/// The offset of `tz` at an instant.
+fn offset_at(tz: Tz) -> impl Fn(DateTime<Utc>) -> chrono::FixedOffset {
+    use chrono::Offset as _;
+    use chrono::TimeZone as _;
+    move |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix()
 }
 
 /// Where two items that both repeat every few days can first overlap, over the period
@@ -653,6 +669,31 @@ fn downtime_budget(cx: &mut Cx<'_>, plan: &Plan, tz: Tz, work: &mut Work) {
                 "more than half of the error budget goes to planned downtime, leaving little for incidents; shorten it or plan fewer occurrences"
             };
             cx.diags.push(d.help(help));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The day-by-day walk finds the changes of offset an hour-by-hour walk finds, in every
+    /// zone of the database.
+    #[test]
+    fn offsets_change_where_an_hourly_walk_says() {
+        for &tz in &chrono_tz::TZ_VARIANTS {
+            let offset = offset_at(tz);
+            let (from, until) = reference_year();
+            let hour = chrono::Duration::hours(1);
+            let mut hourly = Vec::new();
+            let mut t = from - chrono::Duration::days(1);
+            while t < until + chrono::Duration::days(1) {
+                if offset(t) != offset(t + hour) {
+                    hourly.push(t);
+                }
+                t += hour;
+            }
+            assert_eq!(walk_offsets(tz), hourly, "{tz}");
         }
     }
 }
