@@ -44,7 +44,7 @@ fn validator_for(def: &str) -> Option<jsonschema::Validator> {
 /// 52 patterns were half of the schema's compile time, the longest step of checking one plan.
 /// Identical patterns (a name's pattern is in most `propertyNames`) compile once.
 fn options() -> jsonschema::ValidationOptions<'static> {
-    let compiled: Arc<Mutex<HashMap<String, regex_lite::Regex>>> = Arc::default();
+    let compiled: Arc<Mutex<HashMap<String, Arc<Pattern>>>> = Arc::default();
     jsonschema::draft202012::options()
         .with_pattern_options(jsonschema::PatternOptions::regex())
         .with_keyword("pattern", move |_, value, _| {
@@ -54,31 +54,75 @@ fn options() -> jsonschema::ValidationOptions<'static> {
             let mut known = compiled
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(regex) = known.get(pattern) {
-                return Ok(Box::new(Pattern(regex.clone())));
+            if let Some(p) = known.get(pattern) {
+                return Ok(Box::new(Shared(Arc::clone(p))));
             }
-            let regex = ecma_regex(pattern).ok_or_else(|| {
+            let p = Arc::new(Pattern::new(pattern).ok_or_else(|| {
                 jsonschema::ValidationError::schema(format!(
                     "`{pattern}` is not a pattern upkeep reads"
                 ))
-            })?;
-            known.insert(pattern.to_owned(), regex.clone());
-            Ok(Box::new(Pattern(regex)))
+            })?);
+            known.insert(pattern.to_owned(), Arc::clone(&p));
+            Ok(Box::new(Shared(p)))
         })
 }
 
 /// The `pattern` keyword: a string matches the schema's regular expression (other values
 /// pass, as the keyword says).
-struct Pattern(regex_lite::Regex);
+///
+/// `regex-lite` compiles fast and matches slowly (no DFA); `regex` the other way round. A
+/// pattern is matched with `regex-lite` until it has been used [`Pattern::UPGRADE`] times,
+/// then compiled with `regex` and matched with it: one plan compiles no `regex`, a tree of
+/// many plans matches its names and values with a DFA.
+struct Pattern {
+    /// The pattern as both engines read it ([`ecma_syntax`]).
+    syntax: String,
+    lite: regex_lite::Regex,
+    uses: std::sync::atomic::AtomicU32,
+    full: OnceLock<Option<regex::Regex>>,
+}
 
-impl<'i> jsonschema::Keyword<'i> for Pattern {
+impl Pattern {
+    const UPGRADE: u32 = 128;
+
+    fn new(ecma: &str) -> Option<Pattern> {
+        let syntax = ecma_syntax(ecma)?;
+        let lite = regex_lite::Regex::new(&syntax).ok()?;
+        Some(Pattern {
+            syntax,
+            lite,
+            uses: std::sync::atomic::AtomicU32::new(0),
+            full: OnceLock::new(),
+        })
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.uses.load(Relaxed) < Self::UPGRADE {
+            self.uses.fetch_add(1, Relaxed);
+            return self.lite.is_match(s);
+        }
+        match self
+            .full
+            .get_or_init(|| regex::Regex::new(&self.syntax).ok())
+        {
+            Some(full) => full.is_match(s),
+            None => self.lite.is_match(s),
+        }
+    }
+}
+
+/// A [`Pattern`] as each place of the schema that has it holds it.
+struct Shared(Arc<Pattern>);
+
+impl<'i> jsonschema::Keyword<'i> for Shared {
     fn validate(&self, instance: &'i J) -> Result<(), jsonschema::ValidationError<'i>> {
         if self.is_valid(instance) {
             Ok(())
         } else {
             Err(jsonschema::ValidationError::custom(format!(
                 "does not match `{}`",
-                self.0.as_str()
+                self.0.syntax
             )))
         }
     }
@@ -92,12 +136,12 @@ impl<'i> jsonschema::Keyword<'i> for Pattern {
 /// (`regex-lite`'s `\s` is ASCII's).
 const ECMA_SPACE: &str = r"\t\n\x0B\x0C\r \u{A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{FEFF}";
 
-/// A JSON Schema (ECMA-262) pattern compiled with `regex-lite`: `\s`, `\S` and `.` are
-/// spelled out as ECMA-262 means them; `\d`, `\w`, `\b`, anchors, classes, groups and
+/// A JSON Schema (ECMA-262) pattern in the syntax `regex-lite` and `regex` read: `\s`, `\S`
+/// and `.` are spelled out as ECMA-262 means them; `\d`, `\w`, `\b`, anchors, classes, groups and
 /// counted repetition mean the same in both. `None` for what this translation does not
 /// cover (`\S` inside a class, Unicode property classes, look-around, back-references): the
 /// test `every_pattern_matches_as_ecma_262_says` holds the schema to it.
-fn ecma_regex(pattern: &str) -> Option<regex_lite::Regex> {
+fn ecma_syntax(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut chars = pattern.chars();
     let mut in_class = false;
@@ -139,7 +183,7 @@ fn ecma_regex(pattern: &str) -> Option<regex_lite::Regex> {
             _ => out.push(c),
         }
     }
-    regex_lite::Regex::new(&out).ok()
+    Some(out)
 }
 
 static PLAN: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
@@ -730,7 +774,7 @@ mod tests {
         }
     }
 
-    /// Every pattern of the schema, compiled by [`ecma_regex`], accepts exactly the strings the
+    /// Every pattern of the schema, in both engines ([`Pattern`]), accepts exactly the strings the
     /// validator's built-in ECMA-262 engine accepts: every key and value of the bundled plans
     /// and the test fixtures, each also with ECMA-262 white space (a no-break space, a line
     /// separator, a byte-order mark), a carriage return and a newline around it.
@@ -772,16 +816,15 @@ mod tests {
             }
         }
         for p in &found {
-            let ours = ecma_regex(p).unwrap_or_else(|| panic!("`{p}` does not compile"));
+            let ours = Pattern::new(p).unwrap_or_else(|| panic!("`{p}` does not compile"));
+            let full = regex::Regex::new(&ours.syntax).expect("regex compiles it");
             let builtin = jsonschema::draft202012::options()
                 .build(&serde_json::json!({ "pattern": p }))
                 .expect("the built-in compiles it");
             for s in &variants {
-                assert_eq!(
-                    ours.is_match(s),
-                    builtin.is_valid(&J::String(s.clone())),
-                    "`{p}` on {s:?}"
-                );
+                let want = builtin.is_valid(&J::String(s.clone()));
+                assert_eq!(ours.lite.is_match(s), want, "`{p}` on {s:?}");
+                assert_eq!(full.is_match(s), want, "`{p}` on {s:?} with regex");
             }
         }
     }
