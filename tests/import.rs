@@ -216,6 +216,75 @@ groups:
     assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
 }
 
+/// A burn-rate alert set on raw ratios: `(E) / (T)` at each window.
+fn burn_set(factors: [(&str, &str, &str); 2]) -> String {
+    let ratio = |w: &str| {
+        format!(
+            "(sum(rate(http_requests_total{{job=\"api\",code=~\"5..\"}}[{w}])) / sum(rate(http_requests_total{{job=\"api\"}}[{w}])))"
+        )
+    };
+    let pair = |(f, long, short): (&str, &str, &str)| {
+        format!(
+            "({} > ({f} * 0.001) and {} > ({f} * 0.001))",
+            ratio(long),
+            ratio(short)
+        )
+    };
+    format!(
+        "groups:\n- name: api-slo\n  rules:\n  - alert: ApiErrorBudgetBurn\n    expr: '{} or {}'\n    labels: {{severity: critical}}\n",
+        pair(factors[0]),
+        pair(factors[1])
+    )
+}
+
+#[test]
+fn a_burn_rate_alert_set_on_raw_ratios_is_an_slo_only_with_upkeeps_pairs() {
+    let imported = import_text(
+        "burn-raw",
+        &burn_set([("14.4", "1h", "5m"), ("6", "6h", "30m")]),
+    );
+    let plan = imported.plan.expect("a plan");
+    assert!(
+        plan.contains("objective: 99.9%")
+            && plan.contains("window: 30d")
+            && plan.contains("errors: http_requests_total{code=~\"5..\",job=\"api\"}")
+            && plan.contains("page: critical")
+            && plan.contains("window 30d assumed"),
+        "{plan}"
+    );
+    let e = &imported.report.entries[0];
+    assert!(
+        e.became.starts_with(
+            "slos.api_error_budget_burn page (error_ratio, objective 99.9%, window 30d assumed"
+        ),
+        "{e:?}"
+    );
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    // And it fires when the original does (promtool, on the raw series).
+    let file = std::env::temp_dir()
+        .join(format!("upkeep-test-burn-raw-{}", std::process::id()))
+        .join("burn-raw.yaml");
+    if let Some(p) = burn_equivalence(&[file], "burn-raw-equivalence", false) {
+        p.assert_none_failed("the SLO lifted from raw ratios differs from its alert");
+        assert_eq!((p.equivalent, p.untested), (1, 0));
+    }
+    // sloth's factors for a 28-day period are not upkeep's: the alert would fire otherwise, so
+    // it stays an `expr` KPI, as does a set with one pair changed.
+    for other in [
+        [("13.44", "1h", "5m"), ("5.6", "6h", "30m")],
+        [("14.4", "1h", "5m"), ("6", "6h", "1h")],
+    ] {
+        let imported = import_text("burn-other", &burn_set(other));
+        let plan = imported.plan.expect("a plan");
+        assert!(!plan.contains("slos:") && plan.contains("expr:"), "{plan}");
+        assert_eq!(imported.report.count(Outcome::Expr), 1, "{plan}");
+    }
+}
+
 #[test]
 fn prometheus_rule_objects_in_one_multi_document_file() {
     let imported = import_text(
