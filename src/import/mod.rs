@@ -260,7 +260,24 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
     if out.diagnostics.has_errors() {
         return None;
     }
-    let sets = burn::recognise(&all);
+    let mut sets = burn::recognise(&all);
+    let alerts: std::collections::BTreeSet<usize> = sets
+        .iter()
+        .flat_map(|s| s.page.iter().chain(&s.ticket).copied())
+        .collect();
+    // A recording rule another alert still reads stays in its file: it is not the SLO's alone.
+    for s in &mut sets {
+        s.records.retain(|&j| {
+            let RuleKind::Record(name) = &all[j].kind else {
+                return false;
+            };
+            !all.iter().enumerate().any(|(i, r)| {
+                matches!(r.kind, RuleKind::Alert(_))
+                    && !alerts.contains(&i)
+                    && r.expr.contains(name.as_str())
+            })
+        });
+    }
     let consumed: std::collections::BTreeSet<usize> = sets
         .iter()
         .flat_map(|s| s.page.iter().chain(&s.ticket).chain(&s.records).copied())
