@@ -8,6 +8,7 @@
 //! **Invariant:** nothing is dropped silently: a rule becomes a KPI, or the report says why it
 //! did not, and a field the plan cannot hold is a warning at its key.
 
+mod burn;
 pub mod into;
 mod lift;
 mod rules;
@@ -59,11 +60,16 @@ pub struct Entry {
     pub slo: Option<SloFacts>,
 }
 
-/// An SLO of a spec and the alerts of the plan it became.
+/// An SLO of a spec or of a burn-rate alert set, and the alerts of the plan it became.
 #[derive(Clone, Debug)]
 pub struct SloFacts {
     /// Whether sloth wrote it (its `_gen` rules are the reference).
     pub sloth: bool,
+    /// For an SLO read from a rule file's burn-rate alerts: the original page and ticket
+    /// alerts, each its name and labels selecting it (the rule file itself is the reference).
+    pub originals: [Option<Original>; 2],
+    /// The imported plan's name (its alerts carry it as `plan`).
+    pub plan: String,
     /// sloth's name of its alerts, if it has any.
     pub alert: Option<String>,
     /// sloth's `sloth_service` and `sloth_slo` labels.
@@ -79,6 +85,9 @@ pub struct SloFacts {
     /// Why its alerts are not expected to match the original's, if they are not.
     pub caveat: Option<String>,
 }
+
+/// An original alert: its name and the labels that select it among the others of that name.
+pub type Original = (String, Vec<(String, String)>);
 
 /// An input alert and the plan's alert it became.
 #[derive(Clone, Debug)]
@@ -101,6 +110,9 @@ pub enum Outcome {
     Expr,
     /// Not imported (a recording rule, an expression that does not parse).
     NotImported,
+    /// A recording rule read by the burn-rate alerts of an SLO lifted from them: the SLO
+    /// computes it itself.
+    Consumed,
 }
 
 impl Report {
@@ -116,12 +128,14 @@ impl Report {
             .count()
     }
 
-    /// `3 files, 40 rules, 2 SLOs: 5 lifted into typed KPIs/SLOs, 35 kept as expr, 2 not imported`.
+    /// `3 files, 40 rules, 2 SLOs: 5 lifted into typed KPIs/SLOs, 35 kept as expr, 2 not
+    /// imported` (and `, 12 recording rules read by lifted SLOs` when there are).
     pub fn summary(&self) -> String {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         let slos = self.slos();
+        let consumed = self.count(Outcome::Consumed);
         format!(
-            "{}, {}{}: {} lifted into typed KPIs/SLOs, {} kept as expr, {} not imported",
+            "{}, {}{}: {} lifted into typed KPIs/SLOs, {} kept as expr, {} not imported{}",
             plural(self.files, "file"),
             plural(self.entries.len() - slos, "rule"),
             if slos == 0 {
@@ -131,7 +145,15 @@ impl Report {
             },
             self.count(Outcome::Typed),
             self.count(Outcome::Expr),
-            self.count(Outcome::NotImported)
+            self.count(Outcome::NotImported),
+            if consumed == 0 {
+                String::new()
+            } else {
+                format!(
+                    ", {} read by lifted SLOs",
+                    plural(consumed, "recording rule")
+                )
+            }
         )
     }
 }
@@ -141,6 +163,11 @@ pub fn import(paths: &[PathBuf], name: &str) -> Imported {
     on_stack(|| {
         let mut out = Imported::default();
         if let Some(plan) = read_and_build(paths, &mut out) {
+            for e in &mut out.report.entries {
+                if let Some(f) = &mut e.slo {
+                    name.clone_into(&mut f.plan);
+                }
+            }
             let header = vec![
                 format!("Imported by `upkeep import` from {}.", inputs(&out.sources)),
                 "Each entry says which rule or SLO it came from. Check it with `upkeep check`."
@@ -233,7 +260,36 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
     if out.diagnostics.has_errors() {
         return None;
     }
-    let mut plan = build(&out.sources, &all, &mut out.report, &mut out.diagnostics);
+    let mut sets = burn::recognise(&all);
+    let alerts: std::collections::BTreeSet<usize> = sets
+        .iter()
+        .flat_map(|s| s.page.iter().chain(&s.ticket).copied())
+        .collect();
+    // A recording rule another alert still reads stays in its file: it is not the SLO's alone.
+    for s in &mut sets {
+        s.records.retain(|&j| {
+            let RuleKind::Record(name) = &all[j].kind else {
+                return false;
+            };
+            !all.iter().enumerate().any(|(i, r)| {
+                matches!(r.kind, RuleKind::Alert(_))
+                    && !alerts.contains(&i)
+                    && r.expr.contains(name.as_str())
+            })
+        });
+    }
+    let consumed: std::collections::BTreeSet<usize> = sets
+        .iter()
+        .flat_map(|s| s.page.iter().chain(&s.ticket).chain(&s.records).copied())
+        .collect();
+    let kept: Vec<SourceRule> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !consumed.contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let mut plan = build(&out.sources, &kept, &mut out.report, &mut out.diagnostics);
+    build_burn_sets(&out.sources, &all, &sets, &mut plan, &mut out.report);
     build_slos(&out.sources, &specs, &mut plan, &mut out.report);
     Some(plan)
 }
@@ -483,7 +539,8 @@ fn build(
 /// The SLOs of specs: a typed SLO where the SLI says exactly what upkeep's indicator computes,
 /// else sloth's burn-rate conditions on the raw queries as `expr` KPIs, else a report line.
 fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report: &mut Report) {
-    let mut slo_names = std::collections::BTreeSet::new();
+    let mut slo_names: std::collections::BTreeSet<String> =
+        plan.slos.iter().map(|(n, _)| n.clone()).collect();
     let mut kpi_names: std::collections::BTreeSet<String> =
         plan.kpis.iter().map(|(n, _)| n.clone()).collect();
     for s in specs {
@@ -565,6 +622,8 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
         let sloth = matches!(s.format, slo::Format::Sloth | slo::Format::SlothCrd);
         let mut facts = SloFacts {
             sloth,
+            originals: [None, None],
+            plan: String::new(),
             alert: s.alerting.as_ref().and_then(|a| a.name.clone()),
             service: s.service.clone(),
             name: s.name.clone(),
@@ -617,6 +676,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                 let kind = match indicator {
                     sli::Typed::ErrorRatio { .. } => "error_ratio",
                     sli::Typed::Latency { .. } => "latency",
+                    sli::Typed::Up { .. } => "up",
                 };
                 let alert = |page: bool| {
                     (
@@ -730,6 +790,197 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
         }
         entry.slo = Some(facts);
         report.entries.push(entry);
+    }
+}
+
+/// The SLOs read from burn-rate alert sets (`burn`): each set's alerts and recording rules
+/// become one SLO with upkeep's page and ticket alerts, and report lines saying so.
+fn build_burn_sets(
+    sources: &SourceMap,
+    rules: &[SourceRule],
+    sets: &[burn::BurnSet],
+    plan: &mut Plan,
+    report: &mut Report,
+) {
+    let mut slo_names: std::collections::BTreeSet<String> =
+        plan.slos.iter().map(|(n, _)| n.clone()).collect();
+    for set in sets {
+        let origin = |i: usize| {
+            let r = &rules[i];
+            let src = sources.get(r.span.file);
+            format!("{}:{}", src.name, src.line_col(r.span.start).0)
+        };
+        let base = fit(&snake(&set.name), 59, '_');
+        let mut name = base.clone();
+        let mut n = 2;
+        while !slo_names.insert(name.clone()) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        let service = service_name(&set.service);
+        let percent = format!("{:.10}", (1.0 - set.budget) * 100.0);
+        let percent = percent.trim_end_matches('0').trim_end_matches('.');
+        let Some(objective) = crate::value::Number::parse(percent) else {
+            continue;
+        };
+        let mut comments = Vec::new();
+        let mut facts = SloFacts {
+            sloth: false,
+            originals: [None, None],
+            plan: String::new(),
+            alert: None,
+            service: set.service.clone(),
+            name: set.name.clone(),
+            budget: set.budget,
+            ratio: Some(set.ratio.clone()),
+            page: None,
+            ticket: None,
+            caveat: None,
+        };
+        let mut levels = [None, None];
+        for (k, (slot, word, default)) in [
+            (set.page, "page", "critical"),
+            (set.ticket, "ticket", "warning"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(i) = slot else { continue };
+            let r = &rules[i];
+            let RuleKind::Alert(alert) = &r.kind else {
+                continue;
+            };
+            comments.push(format!(
+                "from {}, the {word} alert `{alert}` of a multi-window burn-rate alert set",
+                origin(i)
+            ));
+            // upkeep's own rules name the plan's level (`level`) beside its severity.
+            let get = |k: &str| {
+                r.labels
+                    .iter()
+                    .find(|(l, _)| l == k)
+                    .map(|(_, v)| v.clone())
+            };
+            let upkeep = get("plan").is_some() && get("slo").is_some();
+            let severity = get("severity").map(|v| level_name(&v));
+            let level = match (upkeep, get("level")) {
+                (true, Some(l)) => level_name(&l),
+                _ => severity.clone().unwrap_or_else(|| default.to_owned()),
+            };
+            if rank(&level) == KNOWN_LEVELS.len() {
+                let like = severity
+                    .as_deref()
+                    .and_then(|s| KNOWN_LEVELS.iter().find(|(l, _)| *l == s))
+                    .map_or(default, |(l, _)| *l);
+                plan.like.entry(level.clone()).or_insert(like);
+            }
+            if !plan.levels.contains(&level) {
+                plan.levels.push(level.clone());
+            }
+            let own = ["severity", "level", "plan", "service", "slo"];
+            for (k, v) in &r.labels {
+                if !(upkeep && own.contains(&k.as_str())) && k != "severity" {
+                    comments.push(format!("{word} alert label {k}: {v} (not kept)"));
+                }
+            }
+            for (k, v) in &r.annotations {
+                comments.push(format!("{word} alert annotation {k}: {v}"));
+            }
+            let mut selects = set.identity.clone();
+            for kv in &r.labels {
+                if !selects.contains(kv) {
+                    selects.push(kv.clone());
+                }
+            }
+            facts.originals[k] = Some((alert.clone(), selects));
+            let mine = (
+                format!(
+                    "{}BurnRate{}",
+                    alerts::camel(&name),
+                    if k == 0 { "Page" } else { "Ticket" }
+                ),
+                "slo".to_owned(),
+                name.clone(),
+            );
+            if k == 0 {
+                facts.page = Some(mine);
+            } else {
+                facts.ticket = Some(mine);
+            }
+            levels[k] = Some(level);
+        }
+        let window = set.window.clone().unwrap_or_else(|| {
+            comments.push("window 30d assumed: the rules carry no SLO window (no `sloth_window` label, no `slo:sli_error:ratio_rate…` record of a window the alerts do not read); the burn-rate alerts do not depend on it".to_owned());
+            "30d".to_owned()
+        });
+        let indicator = match &set.indicator {
+            burn::Indicator::Typed(t) => t.clone(),
+            // Written even when it is the service's name: the rules do not say whether the
+            // plan wrote it or took its service's.
+            burn::Indicator::Up(job) => sli::Typed::Up {
+                job: Some(job.clone()),
+            },
+        };
+        if let sli::Typed::Latency { note: Some(n), .. } = &indicator {
+            comments.push(n.clone());
+        }
+        let kind = match indicator {
+            sli::Typed::ErrorRatio { .. } => "error_ratio",
+            sli::Typed::Latency { .. } => "latency",
+            sli::Typed::Up { .. } => "up",
+        };
+        let mut first = true;
+        for (slot, word) in [(set.page, "page"), (set.ticket, "ticket")] {
+            let Some(i) = slot else { continue };
+            let RuleKind::Alert(alert) = &rules[i].kind else {
+                continue;
+            };
+            report.entries.push(Entry {
+                origin: origin(i),
+                rule: format!("alert {alert}"),
+                became: format!(
+                    "slos.{name} {word} ({kind}, objective {objective}%, window {window}{}: a multi-window burn-rate alert set)",
+                    if set.window.is_some() { "" } else { " assumed" }
+                ),
+                outcome: Outcome::Typed,
+                alert: None,
+                slo: first.then(|| facts.clone()),
+            });
+            first = false;
+        }
+        for &i in &set.records {
+            let RuleKind::Record(rec) = &rules[i].kind else {
+                continue;
+            };
+            report.entries.push(Entry {
+                origin: origin(i),
+                rule: format!("record {rec}"),
+                became: format!(
+                    "read by slos.{name}: upkeep records its SLI and burn rates itself"
+                ),
+                outcome: Outcome::Consumed,
+                alert: None,
+                slo: None,
+            });
+        }
+        plan.services
+            .entry(service.clone())
+            .or_default()
+            .push(format!("from the burn-rate alerts of `{}`", set.service));
+        let [page, ticket] = levels;
+        plan.slos.push((
+            name,
+            Slo {
+                comments,
+                service,
+                description: None,
+                objective,
+                window,
+                indicator,
+                page,
+                ticket,
+            },
+        ));
     }
 }
 
@@ -1029,6 +1280,11 @@ impl Slo {
                     .with("histogram", histogram.as_str())
                     .with("threshold", format!("{threshold}s"))
                     .with("selector", selector.as_str()),
+            ),
+            sli::Typed::Up { job } => Yaml::map().with(
+                "up",
+                job.as_ref()
+                    .map_or_else(Yaml::map, |j| Yaml::map().with("job", j.as_str())),
             ),
         };
         let mut alerting = Yaml::map();

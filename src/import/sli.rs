@@ -26,6 +26,10 @@ pub(crate) enum Typed {
         selector: String,
         note: Option<String>,
     },
+    /// The share of targets down (`up: {job?}`), read from a rule file's burn-rate alerts.
+    Up {
+        job: Option<String>,
+    },
 }
 
 /// sloth's burn-rate pairs for a period of `days`: (budget percent, short, long) of page and

@@ -489,31 +489,50 @@ fn segments(first: &feed::Series, then: Option<&feed::Series>, at: i64) -> Strin
 }
 
 /// The equivalence test of the SLOs a sloth spec became, against the rules sloth generated
-/// from it (`original_rules`, a plain rule file: see [`plain_rules`]): for each page and ticket
+/// from it, or of the SLOs read from a rule file's burn-rate alerts, against that file
+/// (`original_rules`, a plain rule file: see [`plain_rules`]): for each page and ticket
 /// alert, a test file of its own with steady and stopped burns on the raw series its SLI
 /// reads. Only 30-day SLOs are compared: sloth's factors depend on the period, upkeep's do not.
 pub fn slo_equivalence(report: &Report, original_rules: &str, imported_rules: &str) -> Equivalence {
     let mut tests = Vec::new();
     let mut cases = Vec::new();
     for (i, e) in report.entries.iter().enumerate() {
-        let Some(f) = e.slo.as_ref().filter(|f| f.sloth) else {
+        let Some(f) = e
+            .slo
+            .as_ref()
+            .filter(|f| f.sloth || f.originals.iter().any(Option::is_some))
+        else {
             continue;
         };
-        for (page, mine) in [(true, &f.page), (false, &f.ticket)] {
+        for (k, (page, mine)) in [(true, &f.page), (false, &f.ticket)]
+            .into_iter()
+            .enumerate()
+        {
             let Some((alert, label, value)) = mine else {
                 continue;
             };
             let word = if page { "page" } else { "ticket" };
+            let original = f.originals[k].as_ref().map_or_else(
+                || {
+                    let sloth = vec![
+                        ("sloth_service".to_owned(), f.service.clone()),
+                        ("sloth_slo".to_owned(), f.name.clone()),
+                        ("sloth_severity".to_owned(), word.to_owned()),
+                    ];
+                    (f.alert.clone().unwrap_or_default(), sloth)
+                },
+                Clone::clone,
+            );
             let file = format!("slo-{i}-{word}.test.yaml");
             let mut case = Case {
                 rule: format!("{} {} {word}", e.origin, e.rule),
-                renamed: f.alert.clone().unwrap_or_default(),
+                renamed: original.0.clone(),
                 imported: alert.clone(),
                 untested: f.caveat.clone(),
                 file: file.clone(),
             };
             if case.untested.is_none() {
-                match slo_groups(f, page, &case.renamed, (alert, label, value)) {
+                match slo_groups(f, page, &original, (alert, label, value)) {
                     Ok(groups) => {
                         let t = Yaml::map()
                             .with(
@@ -549,10 +568,10 @@ pub fn slo_equivalence(report: &Report, original_rules: &str, imported_rules: &s
 fn slo_groups(
     f: &super::SloFacts,
     page: bool,
-    sloth_alert: &str,
+    (original_alert, original_labels): &super::Original,
     (alert, label, value): (&String, &String, &String),
 ) -> Result<Vec<Yaml>, String> {
-    if sloth_alert.is_empty() {
+    if original_alert.is_empty() {
         return Err("sloth names no alert for it".to_owned());
     }
     let ratio = f.ratio.as_deref().ok_or("its SLI has no query to feed")?;
@@ -566,17 +585,30 @@ fn slo_groups(
         1 => 1.0 - r,
         _ => 1.0,
     };
+    let q = crate::emit::prometheus::quote;
+    let matchers: Vec<String> = original_labels
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .map(|(k, v)| format!("{k}={}", q(v)))
+        .collect();
     let original = format!(
-        "ALERTS{{alertname={}, sloth_service={}, sloth_slo={}, sloth_severity=\"{}\", alertstate=\"firing\"}}",
-        crate::emit::prometheus::quote(sloth_alert),
-        crate::emit::prometheus::quote(&f.service),
-        crate::emit::prometheus::quote(&f.name),
-        if page { "page" } else { "ticket" }
+        "ALERTS{{alertname={}, {}, alertstate=\"firing\"}}",
+        q(original_alert),
+        matchers.join(", ")
     );
+    // The plan's name tells its alerts from the original's when both are upkeep's.
+    let plan = if f.plan.is_empty() {
+        String::new()
+    } else {
+        format!("plan={}, ", q(&f.plan))
+    };
     let imported = format!(
-        "ALERTS{{alertname={}, {label}={}, alertstate=\"firing\"}}",
-        crate::emit::prometheus::quote(alert),
-        crate::emit::prometheus::quote(value)
+        "ALERTS{{alertname={}, {label}={}, {plan}alertstate=\"firing\"}}",
+        q(alert),
+        q(value)
     );
     let mut groups = Vec::new();
     for b in &BURNS {
