@@ -298,8 +298,17 @@ pub struct Kpi {
     pub warning: Option<Sp<Threshold>>,
     pub critical: Option<Sp<Threshold>>,
     pub for_: Option<Sp<Duration>>,
+    /// The `for` of each threshold written as `{value, for}`: it wins over the KPI's `for`.
+    pub waits: ThresholdWaits,
     pub runbook: Option<RunbookRef>,
     pub levels: AlertLevels,
+}
+
+/// The `for` a threshold gives itself (`warning: {value: "> 90%", for: 10m}`).
+#[derive(Clone, Debug, Default)]
+pub struct ThresholdWaits {
+    pub warning: Option<Sp<Duration>>,
+    pub critical: Option<Sp<Duration>>,
 }
 
 #[derive(Clone, Debug, Default)]
