@@ -552,11 +552,17 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
             let counter = o
                 .req_string(cx, "counter")
                 .and_then(|c| metric_name(cx, c, &o.path("counter")));
-            let window = window(cx, &o);
             let per = o
                 .get("per")
                 .and_then(|p| cx.choice(p, &o.path("per"), RatePer::KEYS))
                 .map_or(RatePer::Second, |p| p.value);
+            let window = o
+                .opt_positive_duration(
+                    cx,
+                    "window",
+                    "rates are taken over a few scrapes, e.g. `window: 5m`",
+                )
+                .unwrap_or(Sp::new(per.default_window(), sub_key));
             let selector = o.opt_string(cx, "selector");
             Indicator::Throughput {
                 counter: counter?,

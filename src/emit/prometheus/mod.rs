@@ -315,7 +315,7 @@ pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
             let base = format!("sum(rate({}{{{sel}}}[{}]))", counter.value, window.value);
             match per {
                 RatePer::Second => base,
-                RatePer::Minute => format!("{base} * 60"),
+                _ => format!("{base} * {}", per.seconds()),
             }
         }
         Indicator::Resource(r) => {
