@@ -84,9 +84,12 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `orders`: warning threshold tightened `< 110 orders/min` → `< 125 orders/min` (lower is worse: fires sooner)",
                 "- `orders`: objective tightened `> 100 orders/min` → `> 120 orders/min` (lower is worse)",
                 "- `disk`: critical threshold tightened `> 90%` → `>= 90%` (higher is worse: fires sooner)",
-                "- `disk`: `for` loosened `10m` → `15m`",
+                "- `disk`: warning `for` loosened `10m` → `15m`",
+                "- `disk`: critical `for` loosened `10m` → `15m`",
+                // The KPI's `for` moved onto one threshold: only that alert waits longer.
+                "- `latency`: warning `for` loosened `5m` → `10m`",
             ],
-            &["risky"],
+            &["risky", "- `latency`: critical `for`"],
         ),
         "levels" => (
             1,

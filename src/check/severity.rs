@@ -286,14 +286,23 @@ fn response_times(cx: &mut Cx<'_>) {
                 let Some(k) = cx.plan.kpis.get(&name.value) else {
                     continue;
                 };
-                let wait = k.for_.as_ref().map_or(alerts::DEFAULT_KPI_FOR, |f| f.value);
+                let wait = k.wait(alert.urgency);
+                // The threshold's own `for` when it has one, else the KPI's.
+                let own = match alert.urgency {
+                    alerts::Urgency::Warning => k.waits.warning.is_some(),
+                    alerts::Urgency::Critical => k.waits.critical.is_some(),
+                };
+                let at = if own {
+                    format!("kpis.{}.{}", name.value, alert.urgency.name())
+                } else {
+                    format!("kpis.{}", name.value)
+                };
                 (
                     wait,
                     format!("`for: {wait}`"),
                     format!(
-                        "shorten the wait: `for: {}` on `kpis.{}`",
-                        detect_budget(level),
-                        name.value
+                        "shorten the wait: `for: {}` on `{at}`",
+                        detect_budget(level)
                     ),
                 )
             }

@@ -750,7 +750,21 @@ fn kpis(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 );
             }
         }
-        e.duration("for", k.for_.as_ref().map(|d| d.value), Sense::LongerLooser);
+        // How long each alert waits, wherever it is written (the KPI's `for`, the threshold's
+        // own, or the default): moving a `for` that changes no wait is no change.
+        for (urgency, t) in [
+            (Urgency::Warning, &k.warning),
+            (Urgency::Critical, &k.critical),
+        ] {
+            if t.is_some() {
+                let name = urgency.name();
+                e.labelled(
+                    format!("{name}.for"),
+                    format!("{name} `for`"),
+                    Val::Duration(k.wait(urgency), Sense::LongerLooser),
+                );
+            }
+        }
         e.reference(
             "runbook",
             Section::Runbooks,

@@ -83,6 +83,7 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("ThroughputIndicator", signals::THROUGHPUT),
     ("UpIndicator", signals::UP),
     ("KpiLevels", signals::KPI_LEVELS),
+    ("KpiThreshold", signals::KPI_THRESHOLD),
     ("Slo", signals::SLO),
     ("SloIndicator", signals::SLO_INDICATOR),
     ("SloErrorRatio", signals::SLO_ERROR_RATIO),

@@ -7,7 +7,7 @@ use crate::model::{
     AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
     IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver,
     ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, SeverityLabel, Slo,
-    SloIndicator, SloIndicatorKind,
+    SloIndicator, SloIndicatorKind, ThresholdWaits,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
@@ -48,6 +48,7 @@ pub(super) const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
 pub(super) const THROUGHPUT: &[&str] = &["counter", "window", "per", "selector"];
 pub(super) const UP: &[&str] = &["job"];
 pub(super) const KPI_LEVELS: &[&str] = &["warning", "critical"];
+pub(super) const KPI_THRESHOLD: &[&str] = &["value", "for"];
 pub(super) const SLO: &[&str] = &[
     "service",
     "description",
@@ -378,8 +379,33 @@ pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
             })
         };
         let objective = in_unit(threshold(cx, "objective", false));
-        let warning = in_unit(threshold(cx, "warning", true));
-        let critical = in_unit(threshold(cx, "critical", true));
+        // `warning` and `critical` are a threshold, or `{value: THRESHOLD, for: DURATION}`
+        // when that level waits its own time.
+        let alerting = |cx: &mut Cx<'_>, field: &str| match obj.get(field) {
+            Some(t) if t.as_map().is_some() => {
+                let at = obj.key_span(field).unwrap_or(key);
+                let Some(o) = cx.object(t, at, &obj.path(field), KPI_THRESHOLD) else {
+                    return (None, None);
+                };
+                let value = o.req(cx, "value").and_then(|v| {
+                    cx.parse(
+                        v,
+                        &o.path("value"),
+                        "a threshold such as `\"> 300ms\"`",
+                        |s| Threshold::parse(s, true),
+                    )
+                });
+                (value, o.opt_duration(cx, "for"))
+            }
+            _ => (threshold(cx, field, true), None),
+        };
+        let (warning, warning_for) = alerting(cx, "warning");
+        let (critical, critical_for) = alerting(cx, "critical");
+        let (warning, critical) = (in_unit(warning), in_unit(critical));
+        let waits = ThresholdWaits {
+            warning: warning_for,
+            critical: critical_for,
+        };
         let for_ = obj.opt_duration(cx, "for");
         let runbook = obj.opt_ref(cx, "runbook");
         let mut levels = AlertLevels::default();
@@ -408,6 +434,7 @@ pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
                 warning,
                 critical,
                 for_,
+                waits,
                 runbook,
                 levels,
             },
@@ -525,11 +552,17 @@ fn indicator(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Indi
             let counter = o
                 .req_string(cx, "counter")
                 .and_then(|c| metric_name(cx, c, &o.path("counter")));
-            let window = window(cx, &o);
             let per = o
                 .get("per")
                 .and_then(|p| cx.choice(p, &o.path("per"), RatePer::KEYS))
                 .map_or(RatePer::Second, |p| p.value);
+            let window = o
+                .opt_positive_duration(
+                    cx,
+                    "window",
+                    "rates are taken over a few scrapes, e.g. `window: 5m`",
+                )
+                .unwrap_or(Sp::new(per.default_window(), sub_key));
             let selector = o.opt_string(cx, "selector");
             Indicator::Throughput {
                 counter: counter?,

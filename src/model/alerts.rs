@@ -64,6 +64,24 @@ pub(crate) enum Source<'p> {
 /// alerts on one evaluation).
 pub(crate) const DEFAULT_KPI_FOR: Duration = Duration::from_mins(5);
 
+impl super::Kpi {
+    /// The `for` written for the threshold of `urgency`: its own (`{value, for}`), else the
+    /// KPI's; `None` when neither says.
+    pub(crate) fn written_for(&self, urgency: Urgency) -> Option<&Sp<Duration>> {
+        match urgency {
+            Urgency::Warning => self.waits.warning.as_ref(),
+            Urgency::Critical => self.waits.critical.as_ref(),
+        }
+        .or(self.for_.as_ref())
+    }
+
+    /// How long the condition of the threshold of `urgency` must hold before it alerts.
+    pub(crate) fn wait(&self, urgency: Urgency) -> Duration {
+        self.written_for(urgency)
+            .map_or(DEFAULT_KPI_FOR, |f| f.value)
+    }
+}
+
 /// Why no level could be found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum LevelError {

@@ -298,8 +298,17 @@ pub struct Kpi {
     pub warning: Option<Sp<Threshold>>,
     pub critical: Option<Sp<Threshold>>,
     pub for_: Option<Sp<Duration>>,
+    /// The `for` of each threshold written as `{value, for}`: it wins over the KPI's `for`.
+    pub waits: ThresholdWaits,
     pub runbook: Option<RunbookRef>,
     pub levels: AlertLevels,
+}
+
+/// The `for` a threshold gives itself (`warning: {value: "> 90%", for: 10m}`).
+#[derive(Clone, Debug, Default)]
+pub struct ThresholdWaits {
+    pub warning: Option<Sp<Duration>>,
+    pub critical: Option<Sp<Duration>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -320,6 +329,39 @@ named! {
     pub enum RatePer {
         Second = "s",
         Minute = "min",
+        Hour = "h",
+        Day = "d",
+    }
+}
+
+impl RatePer {
+    /// The period, in seconds: what the per-second rate is multiplied by.
+    pub fn seconds(self) -> u64 {
+        match self {
+            RatePer::Second => 1,
+            RatePer::Minute => 60,
+            RatePer::Hour => 3600,
+            RatePer::Day => 86_400,
+        }
+    }
+
+    /// The `rate()` window when the plan gives none: a few scrapes for a rate per second or
+    /// minute, the whole period for a rate per hour or day. A count per day (`> 500 req/d`)
+    /// is low enough that five minutes of it is a handful of events, and traffic has a daily
+    /// cycle: extrapolating five minutes to a day would cross the threshold every night and
+    /// every morning. Over the whole period the value is the count of the last hour or day
+    /// (`rate(c[1d]) * 86400` is `increase(c[1d])`), which is what the threshold says.
+    pub fn default_window(self) -> Duration {
+        match self {
+            RatePer::Second | RatePer::Minute => Duration::from_mins(5),
+            RatePer::Hour => Duration::from_hours(1),
+            RatePer::Day => Duration::from_hours(24),
+        }
+    }
+
+    /// The unit of the rate: `req/s`, `req/min`, `req/h`, `req/d`.
+    pub fn unit(self) -> Option<Unit> {
+        Unit::parse(&format!("req/{}", self.name()))
     }
 }
 
@@ -386,14 +428,7 @@ impl Indicator {
             Indicator::Expr(_) => None,
             Indicator::Latency { .. } => Unit::parse("s"),
             Indicator::ErrorRatio { .. } | Indicator::Resource(_) => Unit::parse("%"),
-            Indicator::Throughput {
-                per: RatePer::Second,
-                ..
-            } => Unit::parse("req/s"),
-            Indicator::Throughput {
-                per: RatePer::Minute,
-                ..
-            } => Unit::parse("req/min"),
+            Indicator::Throughput { per, .. } => per.unit(),
             Indicator::Up { .. } => Unit::parse("count"),
         }
     }

@@ -411,6 +411,7 @@ fn kpi<'a>(w: &mut Walk<'a>, k: &'a Kpi) {
         warning: _,
         critical: _,
         for_: _,
+        waits: _,
         runbook,
         levels,
     } = k;

@@ -55,7 +55,7 @@ fn n(num: i128, den: i128) -> Number {
 
 impl Unit {
     /// Parse a unit symbol: `ms`, `s`, `m`, `min`, `h`, `d`; `%`, `ratio`; `B`, `KB`…`PB`,
-    /// `KiB`…`PiB`; `NOUN/s`, `NOUN/min`, `NOUN/h`; `count` or another word (a count).
+    /// `KiB`…`PiB`; `NOUN/s`, `NOUN/min`, `NOUN/h`, `NOUN/d`; `count` or another word (a count).
     pub fn parse(symbol: &str) -> Option<Unit> {
         let time = |scale| {
             Some(Unit {
@@ -114,6 +114,7 @@ impl Unit {
                         "s" | "sec" => Number::ONE,
                         "min" | "m" => n(1, 60),
                         "h" => n(1, 3600),
+                        "d" => n(1, 86_400),
                         _ => return None,
                     };
                     return is_noun(noun).then(|| Unit {

@@ -31,8 +31,6 @@ use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndic
 use crate::span::Sp;
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
-pub(crate) use crate::model::alerts::DEFAULT_KPI_FOR;
-
 /// How long a KPI must have no value before its `NoData` alert fires.
 pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
 
@@ -317,7 +315,7 @@ pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
             let base = format!("sum(rate({}{{{sel}}}[{}]))", counter.value, window.value);
             match per {
                 RatePer::Second => base,
-                RatePer::Minute => format!("{base} * 60"),
+                _ => format!("{base} * {}", per.seconds()),
             }
         }
         Indicator::Resource(r) => {
@@ -620,7 +618,6 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         } else {
             String::new()
         };
-        let for_ = kpi.for_.as_ref().map_or(DEFAULT_KPI_FOR, |f| f.value);
         let selector = matchers(&[("plan", p), ("kpi", &name.value)]);
         let mut calm_input = None;
         for a in all
@@ -633,6 +630,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             let Some(value) = threshold.value.quantity.convert_to(&unit) else {
                 continue;
             };
+            let for_ = kpi.wait(a.urgency);
             let op = threshold.value.op.unwrap_or(Comparator::Gt);
             let expr = format!("{record}{selector} {} {value}", op.symbol());
             let objective = kpi

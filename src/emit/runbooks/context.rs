@@ -223,7 +223,11 @@ pub(crate) struct KpiRow {
     pub objective: Option<String>,
     pub warning: Option<String>,
     pub critical: Option<String>,
+    /// The KPI's `for`, when written.
     pub for_: Option<String>,
+    /// The `for` of each threshold: its own (`{value, for}`), else the KPI's, when written.
+    pub warning_for: Option<String>,
+    pub critical_for: Option<String>,
     pub warning_level: Option<String>,
     pub critical_level: Option<String>,
     pub runbook: Option<Link>,
@@ -630,7 +634,7 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
             let for_ = plan
                 .kpis
                 .get(&name.value)
-                .and_then(|k| k.for_.as_ref())
+                .and_then(|k| k.written_for(a.urgency))
                 .filter(|f| !f.value.is_zero())
                 .map(|f| format!(" for {}", f.value))
                 .unwrap_or_default();
@@ -949,6 +953,8 @@ pub(crate) fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
                 warning: k.warning.as_ref().map(|t| t.value.to_string()),
                 critical: k.critical.as_ref().map(|t| t.value.to_string()),
                 for_: dur(k.for_.as_ref()),
+                warning_for: dur(k.written_for(Urgency::Warning)),
+                critical_for: dur(k.written_for(Urgency::Critical)),
                 warning_level: level(Urgency::Warning),
                 critical_level: level(Urgency::Critical),
                 runbook: link_opt(plan, k.runbook.as_ref().map(|r| &r.name)),
