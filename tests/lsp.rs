@@ -259,6 +259,15 @@ fn range(dir: &Path, file: &str, v: &Value) -> Value {
            "end": position(&text, n("end_line"), n("end_column"))})
 }
 
+/// Where a server started in workspace `dir` (its cache is `dir/.cache`) writes the explain
+/// page of `code`.
+fn explain_page(dir: &Path, code: &str) -> PathBuf {
+    dir.join(format!(
+        ".cache/upkeep/explain-{}/{code}.md",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
 /// What `upkeep check --format json FILE` run in `dir` reports, as the protocol's diagnostics
 /// by URI.
 fn check_json(dir: &Path, file: &str) -> Vec<(String, Value)> {
@@ -283,10 +292,7 @@ fn check_json(dir: &Path, file: &str) -> Vec<(String, Value)> {
             })
             .collect();
         let code = d["code"].as_str().expect("code");
-        let page = dir.join(format!(
-            ".cache/upkeep/explain-{}/{code}.md",
-            env!("CARGO_PKG_VERSION")
-        ));
+        let page = explain_page(dir, code);
         let mut lsp = json!({
             "range": range(dir, f, d),
             "severity": if d["severity"] == "error" { 1 } else { 2 },
@@ -1167,11 +1173,7 @@ fn diagnostics_link_their_page() {
         assert!(!diagnostics.is_empty());
         for d in &diagnostics {
             let code = d["code"].as_str().expect("a code");
-            let pages = dir.join(format!(
-                ".cache/upkeep/explain-{}",
-                env!("CARGO_PKG_VERSION")
-            ));
-            let page = pages.join(format!("{code}.md"));
+            let page = explain_page(&dir, code);
             assert_eq!(d["codeDescription"]["href"], uri(&page), "{d}");
             let explained = Command::new(env!("CARGO_BIN_EXE_upkeep"))
                 .args(["explain", code])
