@@ -69,6 +69,9 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value = "human")]
         format: FormatArg,
+        /// Most reports drawn in full with their source; the rest take one line each (0: all)
+        #[arg(long, value_name = "N", default_value_t = render::DRAW_LIMIT)]
+        draw_limit: usize,
         /// Turn warnings into errors
         #[arg(long, value_enum)]
         deny: Option<DenyArg>,
@@ -98,6 +101,9 @@ enum Command {
         /// Prefix of the `runbook_url` annotations
         #[arg(long)]
         runbook_base_url: Option<String>,
+        /// Most reports drawn in full with their source; the rest take one line each (0: all)
+        #[arg(long, value_name = "N", default_value_t = render::DRAW_LIMIT)]
+        draw_limit: usize,
         /// Turn warnings into errors
         #[arg(long, value_enum)]
         deny: Option<DenyArg>,
@@ -206,9 +212,10 @@ fn run(command: Command) -> u8 {
         Command::Check {
             paths,
             format,
+            draw_limit,
             deny,
             max_input,
-        } => check(paths, format, deny.is_some(), max_input),
+        } => check(paths, format, draw_limit, deny.is_some(), max_input),
         Command::Build {
             paths,
             out,
@@ -217,6 +224,7 @@ fn run(command: Command) -> u8 {
             check,
             templates,
             runbook_base_url,
+            draw_limit,
             deny,
             max_input,
         } => build(
@@ -227,6 +235,7 @@ fn run(command: Command) -> u8 {
             check,
             templates.as_deref(),
             runbook_base_url,
+            draw_limit,
             deny.is_some(),
             max_input,
         ),
@@ -280,6 +289,7 @@ fn stderr_human() -> HumanOptions {
     HumanOptions {
         color: tty && !no_color,
         width,
+        draw_limit: render::DRAW_LIMIT,
     }
 }
 
@@ -308,21 +318,35 @@ fn load(paths: Vec<PathBuf>, opts: driver::Options) -> Result<Workspace, u8> {
 fn load_clean(path: &std::path::Path) -> Result<Workspace, u8> {
     let ws = load(vec![path.to_path_buf()], driver::Options::default())?;
     if ws.errors() > 0 || ws.plans.is_empty() {
-        report(&ws.diagnostics, &ws);
+        report(&ws.diagnostics, &ws, render::DRAW_LIMIT);
         return Err(exit_code(&ws).max(EXIT_ERRORS));
     }
     Ok(ws)
 }
 
 /// The human report of `diags` on standard error.
-fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace) {
-    report_in(diags, &ws.sources, ws.files);
+fn report(diags: &[crate::diag::Diagnostic], ws: &Workspace, draw_limit: usize) {
+    report_in(diags, &ws.sources, ws.files, draw_limit);
 }
 
 /// The human report of `diags`, whose spans are in `sources`, after reading `files` files.
-fn report_in(diags: &[crate::diag::Diagnostic], sources: &crate::source::SourceMap, files: usize) {
+fn report_in(
+    diags: &[crate::diag::Diagnostic],
+    sources: &crate::source::SourceMap,
+    files: usize,
+    draw_limit: usize,
+) {
     let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-    let _ = render::human_to(&mut err, diags, sources, files, stderr_human());
+    let _ = render::human_to(
+        &mut err,
+        diags,
+        sources,
+        files,
+        HumanOptions {
+            draw_limit,
+            ..stderr_human()
+        },
+    );
     let _ = err.flush();
 }
 
@@ -364,7 +388,13 @@ fn exit_code(ws: &Workspace) -> u8 {
     }
 }
 
-fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool, max_input: Option<u64>) -> u8 {
+fn check(
+    paths: Vec<PathBuf>,
+    format: FormatArg,
+    draw_limit: usize,
+    deny: bool,
+    max_input: Option<u64>,
+) -> u8 {
     // The reports need only the sources and the diagnostics: plans are freed as they are checked.
     let opts = driver::Options {
         deny_warnings: deny,
@@ -387,7 +417,7 @@ fn check(paths: Vec<PathBuf>, format: FormatArg, deny: bool, max_input: Option<u
     let (diags, sources) = (&ws.diagnostics, &ws.sources);
     let _ = match format {
         Format::Human => {
-            report(diags, &ws);
+            report(diags, &ws, draw_limit);
             return exit_code(&ws);
         }
         Format::Json => render::json_to(&mut out, diags, sources, ws.files),
@@ -437,6 +467,7 @@ fn build(
     check: bool,
     templates: Option<&std::path::Path>,
     runbook_base_url: Option<String>,
+    draw_limit: usize,
     deny: bool,
     max_input: Option<u64>,
 ) -> u8 {
@@ -490,7 +521,7 @@ fn build(
         template_texts.insert(name, text);
     }
     if !ws.diagnostics.is_empty() {
-        report(&ws.diagnostics, &ws);
+        report(&ws.diagnostics, &ws, draw_limit);
     }
     if ws.errors() > 0 {
         say!("error: nothing was written because of the errors above");
@@ -532,7 +563,7 @@ fn build(
     let emit_diags = std::mem::take(&mut built.diagnostics);
     let artifacts = built.artifacts();
     if emit_diags.has_errors() {
-        report(&emit_diags.into_sorted(), &ws);
+        report(&emit_diags.into_sorted(), &ws, draw_limit);
         say!("error: nothing was written because of the errors above");
         return EXIT_ERRORS;
     }
@@ -732,7 +763,7 @@ fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {
     };
     if base.ws.has_io_failure() || head.ws.has_io_failure() {
         for side in [&base, &head] {
-            report(&side.ws.diagnostics, &side.ws);
+            report(&side.ws.diagnostics, &side.ws, render::DRAW_LIMIT);
         }
         return EXIT_USAGE;
     }
@@ -797,7 +828,12 @@ fn import(files: &[PathBuf], name: &str, out: Option<&std::path::Path>) -> u8 {
     let imported = crate::import::import(files, name);
     let diags = imported.diagnostics.into_sorted();
     if !diags.is_empty() {
-        report_in(&diags, &imported.sources, imported.report.files);
+        report_in(
+            &diags,
+            &imported.sources,
+            imported.report.files,
+            render::DRAW_LIMIT,
+        );
     }
     let Some(plan) = imported.plan else {
         // A file that could not be read at all is an I/O failure, as for `check`.
@@ -847,10 +883,15 @@ fn import_into(files: &[PathBuf], plan: &std::path::Path) -> u8 {
     let diags = std::mem::take(&mut done.imported.diagnostics).into_sorted();
     let imported = &done.imported;
     if !diags.is_empty() {
-        report_in(&diags, &imported.sources, imported.report.files);
+        report_in(
+            &diags,
+            &imported.sources,
+            imported.report.files,
+            render::DRAW_LIMIT,
+        );
     }
     if let Some(before) = &done.before {
-        report(&before.diagnostics, before);
+        report(&before.diagnostics, before, render::DRAW_LIMIT);
         say!(
             "error: `{}` has errors; fix them before importing into it",
             plan.display()
@@ -870,7 +911,7 @@ fn import_into(files: &[PathBuf], plan: &std::path::Path) -> u8 {
             "with the imported entries, `{}` has these new findings:",
             plan.display()
         );
-        report(&done.new, after);
+        report(&done.new, after, render::DRAW_LIMIT);
     }
     let Some(text) = &done.text else {
         say!(

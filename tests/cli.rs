@@ -107,6 +107,96 @@ fn github_format() {
     insta::assert_snapshot!(stdout(&o));
 }
 
+/// Past `--draw-limit`, reports take one line each, errors drawn before warnings, and none is
+/// dropped: the one-line reports are exactly the JSON report's others, in its order.
+#[test]
+fn reports_past_the_draw_limit_take_one_line_each() {
+    const DIR: &str = "tests/fixtures/check";
+    let json = upkeep(&["check", "--format", "json", DIR]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("one JSON object");
+    let all: Vec<(String, &str)> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| {
+            let at = match (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()) {
+                (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
+                (Some(f), ..) => format!("{f}: "),
+                _ => String::new(),
+            };
+            let line = format!(
+                "{at}{}[{}]: {}",
+                d["severity"].as_str().expect("severity"),
+                d["code"].as_str().expect("code"),
+                d["message"].as_str().expect("message")
+            );
+            (line, d["severity"].as_str().expect("severity"))
+        })
+        .collect();
+    let errors = all.iter().filter(|(_, s)| *s == "error").count();
+    assert!(
+        errors > 2 && errors < all.len(),
+        "the fixtures have errors and warnings"
+    );
+    // A limit below the errors draws errors only; one above them draws the first warnings too.
+    for limit in [2, errors + 1] {
+        let o = upkeep(&["check", "--draw-limit", &limit.to_string(), DIR]);
+        assert_eq!(code(&o), 1);
+        let text = stderr(&o);
+        let (mut errors_drawn, mut warnings_drawn) = (0, 0);
+        let short: Vec<&str> = all
+            .iter()
+            .filter(|(_, severity)| {
+                let (drawn, budget) = if *severity == "error" {
+                    (&mut errors_drawn, limit.min(errors))
+                } else {
+                    (&mut warnings_drawn, limit.saturating_sub(errors))
+                };
+                *drawn += 1;
+                *drawn > budget
+            })
+            .map(|(line, _)| line.as_str())
+            .collect();
+        let printed: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("error[") || l.contains("warning["))
+            .collect();
+        assert_eq!(printed, short, "limit {limit}:\n{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[lines.len() - 2],
+            format!(
+                "{} after the first {limit} took one line each: `--draw-limit 0` draws \
+                 every one, `--format json` gives each with its help and labels",
+                match short.len() {
+                    1 => "1 report".to_owned(),
+                    n => format!("{n} reports"),
+                },
+            ),
+        );
+        assert_eq!(
+            lines[lines.len() - 1],
+            format!(
+                "checked {} files: {errors} errors, {} warnings",
+                v["files"],
+                all.len() - errors
+            )
+        );
+    }
+    let every = stderr(&upkeep(&["check", "--draw-limit", "0", DIR]));
+    assert!(!every.contains("took one line each"), "{every}");
+    assert_eq!(every.matches("\n  help: ").count(), {
+        let o = upkeep(&["check", "--format", "json", DIR]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        v["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .filter(|d| d["help"].is_string())
+            .count()
+    });
+}
+
 fn sarif_package() -> Option<PathBuf> {
     if let Ok(out) = Command::new("npm").args(["root", "-g"]).output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())

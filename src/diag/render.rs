@@ -30,13 +30,21 @@ pub enum Format {
 pub struct HumanOptions {
     pub color: bool,
     pub width: usize,
+    /// Most reports drawn in full, with their source lines; the others take one line each
+    /// (`0`: no limit). Errors are drawn before warnings get what is left.
+    pub draw_limit: usize,
 }
+
+/// Reports drawn in full by default: a screenful or two of the first problems, like a
+/// compiler's error limit, but nothing is dropped: the rest are listed one line each.
+pub const DRAW_LIMIT: usize = 100;
 
 impl Default for HumanOptions {
     fn default() -> Self {
         HumanOptions {
             color: false,
             width: 100,
+            draw_limit: DRAW_LIMIT,
         }
     }
 }
@@ -238,6 +246,10 @@ pub fn human(
 /// [`human`], written to `out` as it is rendered: reports are rendered a few hundred at a
 /// time on every core, so a run with a hundred thousand warnings neither holds them all nor
 /// renders them on one core.
+///
+/// Past `opts.draw_limit`, reports take one line each ([`short_one`]): drawing is most of the
+/// cost of a report of thousands, and no one reads the thousandth snippet. Errors are drawn
+/// before warnings: with `N` errors, the first `limit - N` warnings are drawn too.
 pub fn human_to(
     out: &mut impl std::io::Write,
     diags: &[Diagnostic],
@@ -245,15 +257,93 @@ pub fn human_to(
     files: usize,
     opts: HumanOptions,
 ) -> std::io::Result<()> {
+    let limit = if opts.draw_limit == 0 {
+        usize::MAX
+    } else {
+        opts.draw_limit
+    };
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let (mut errors_left, mut warnings_left) = (limit.min(errors), limit.saturating_sub(errors));
+    let mut short = 0usize;
     for chunk in diags.chunks(256) {
-        let rendered = crate::par::map(chunk, |d| human_one(d, sources, opts));
-        for r in rendered {
+        let drawn: Vec<bool> = chunk
+            .iter()
+            .map(|d| {
+                let left = match d.severity {
+                    Severity::Error => &mut errors_left,
+                    Severity::Warning => &mut warnings_left,
+                };
+                let draw = *left > 0;
+                *left = left.saturating_sub(1);
+                draw
+            })
+            .collect();
+        let pairs: Vec<(&Diagnostic, bool)> = chunk.iter().zip(drawn).collect();
+        let rendered = crate::par::map(&pairs, |&(d, draw)| {
+            if draw {
+                human_one(d, sources, opts)
+            } else {
+                short_one(d, sources)
+            }
+        });
+        for (r, (_, draw)) in rendered.iter().zip(&pairs) {
             out.write_all(r.as_bytes())?;
-            out.write_all(b"\n")?;
+            if *draw {
+                out.write_all(b"\n")?;
+            } else {
+                short += 1;
+            }
         }
+    }
+    if short > 0 {
+        let (drawn, reports) = (diags.len() - short, plural(short, "report"));
+        writeln!(
+            out,
+            "\n{reports} after the first {drawn} took one line each: `--draw-limit 0` draws \
+             every one, `--format json` gives each with its help and labels"
+        )?;
     }
     out.write_all(summary(diags, files).as_bytes())?;
     out.write_all(b"\n")
+}
+
+/// One report on one line, as compilers print them: `file:line:column: severity[code]:
+/// message`. Control characters from the plan are escaped: the line stays one line.
+pub fn short_one(d: &Diagnostic, sources: &SourceMap) -> String {
+    let mut line = String::new();
+    if let Some(f) = file_of(d, sources) {
+        push_escaped(&mut line, f);
+        if let Some(span) = d.span {
+            let r = region(span, sources);
+            let _ = write!(line, ":{}:{}", r.line, r.column);
+        }
+        line.push_str(": ");
+    }
+    let _ = write!(line, "{}[{}]: ", d.severity.as_str(), d.code.name());
+    push_escaped(&mut line, &d.message);
+    line.push('\n');
+    line
+}
+
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// "checked 5 files: 2 errors, 1 warning".
@@ -263,13 +353,6 @@ pub fn summary(diags: &[Diagnostic], files: usize) -> String {
         .filter(|d| d.severity == Severity::Error)
         .count();
     let warnings = diags.len() - errors;
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("{n} {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
     if diags.is_empty() {
         format!("checked {}: no problems", plural(files, "file"))
     } else {

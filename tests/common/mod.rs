@@ -32,6 +32,7 @@ pub fn human(ws: &Workspace) -> String {
         HumanOptions {
             color: false,
             width: 100,
+            draw_limit: 0,
         },
     )
 }
