@@ -285,6 +285,54 @@ fn a_burn_rate_alert_set_on_raw_ratios_is_an_slo_only_with_upkeeps_pairs() {
     }
 }
 
+/// A latency SLO on a whole-second bucket: upkeep (like sloth and pyrra) matches both spellings
+/// of the bound, `le=~"1(\\.0)?"`. Its burn-rate alerts lift back into the latency SLO, and
+/// fire as the originals do (promtool).
+#[test]
+fn a_latency_slo_on_a_whole_second_bucket_is_lifted() {
+    let case = common::scratch("import-whole-le");
+    common::run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .arg("build")
+            .arg(common::root().join("tests/fixtures/emit/every-kind.yaml"))
+            .args(["--out", "out", "--target", "prometheus"])
+            .current_dir(&case),
+    );
+    let rules = case.join("out/prometheus/every-kind.rules.yaml");
+    let text = std::fs::read_to_string(&rules).expect("read rules");
+    assert!(
+        text.contains(r#"le=~"1(\\.0)?""#),
+        "the fixture's `fast` SLO moved"
+    );
+    let imported = import::import(std::slice::from_ref(&rules), "every-kind");
+    let plan = imported.plan.expect("a plan");
+    let e = imported
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule == "alert FastBurnRateTicket")
+        .expect("the ticket alert of `fast`");
+    assert!(
+        e.became
+            .starts_with("slos.fast ticket (latency, objective 95%, window 28d"),
+        "{e:?}"
+    );
+    assert!(
+        plan.contains("histogram: http_request_duration_seconds\n        threshold: 1s\n"),
+        "{plan}"
+    );
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    if let Some(p) = burn_equivalence(&[rules], "import-whole-le-equivalence", true) {
+        p.assert_none_failed("SLOs lifted from every-kind's burn-rate alerts differ from them");
+        // `availability` page and ticket, `fast` ticket, `db` page.
+        assert_eq!((p.equivalent, p.untested), (4, 0));
+    }
+}
+
 #[test]
 fn prometheus_rule_objects_in_one_multi_document_file() {
     let imported = import_text(
