@@ -268,7 +268,7 @@ fn a_burn_rate_alert_set_on_raw_ratios_is_an_slo_only_with_upkeeps_pairs() {
     let file = std::env::temp_dir()
         .join(format!("upkeep-test-burn-raw-{}", std::process::id()))
         .join("burn-raw.yaml");
-    if let Some(p) = burn_equivalence(&[file], "burn-raw-equivalence", false) {
+    if let Some(p) = burn_equivalence(&[file], "burn-raw-equivalence") {
         p.assert_none_failed("the SLO lifted from raw ratios differs from its alert");
         assert_eq!((p.equivalent, p.untested), (1, 0));
     }
@@ -282,6 +282,54 @@ fn a_burn_rate_alert_set_on_raw_ratios_is_an_slo_only_with_upkeeps_pairs() {
         let plan = imported.plan.expect("a plan");
         assert!(!plan.contains("slos:") && plan.contains("expr:"), "{plan}");
         assert_eq!(imported.report.count(Outcome::Expr), 1, "{plan}");
+    }
+}
+
+/// A latency SLO on a whole-second bucket: upkeep (like sloth and pyrra) matches both spellings
+/// of the bound, `le=~"1(\\.0)?"`. Its burn-rate alerts lift back into the latency SLO, and
+/// fire as the originals do (promtool).
+#[test]
+fn a_latency_slo_on_a_whole_second_bucket_is_lifted() {
+    let case = common::scratch("import-whole-le");
+    common::run_ok(
+        std::process::Command::new(env!("CARGO_BIN_EXE_upkeep"))
+            .arg("build")
+            .arg(common::root().join("tests/fixtures/emit/every-kind.yaml"))
+            .args(["--out", "out", "--target", "prometheus"])
+            .current_dir(&case),
+    );
+    let rules = case.join("out/prometheus/every-kind.rules.yaml");
+    let text = std::fs::read_to_string(&rules).expect("read rules");
+    assert!(
+        text.contains(r#"le=~"1(\\.0)?""#),
+        "the fixture's `fast` SLO moved"
+    );
+    let imported = import::import(std::slice::from_ref(&rules), "every-kind");
+    let plan = imported.plan.expect("a plan");
+    let e = imported
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule == "alert FastBurnRateTicket")
+        .expect("the ticket alert of `fast`");
+    assert!(
+        e.became
+            .starts_with("slos.fast ticket (latency, objective 95%, window 28d"),
+        "{e:?}"
+    );
+    assert!(
+        plan.contains("histogram: http_request_duration_seconds\n        threshold: 1s\n"),
+        "{plan}"
+    );
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    if let Some(p) = burn_equivalence(&[rules], "import-whole-le-equivalence") {
+        p.assert_none_failed("SLOs lifted from every-kind's burn-rate alerts differ from them");
+        // `availability` page and ticket, `fast` ticket, `db` page.
+        assert_eq!((p.equivalent, p.untested), (4, 0));
     }
 }
 
@@ -346,19 +394,74 @@ fn built(case: &Path, plan: &str) -> PathBuf {
     case.to_path_buf()
 }
 
-/// `promtool test rules NAME` in `case`: whether it passed, and what it printed.
-fn promtool_test(promtool: &Path, case: &Path, name: &str) -> (bool, String) {
-    let o = std::process::Command::new(promtool)
-        .args(["test", "rules", name])
-        .current_dir(case)
-        .output()
-        .expect("run promtool");
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    (o.status.success(), out)
+/// `promtool test rules A B …` in `case` on the test files `tests`, in two processes side by
+/// side when there are several: for each file, whether it passed and its section of the report
+/// (the whole report of its process when promtool printed no section for it).
+fn promtool_tests(promtool: &Path, case: &Path, tests: &[String]) -> Vec<(String, bool, String)> {
+    // promtool writes each file's header to stdout and its failures to stderr: both go to one
+    // file, in the order written, so that each failure is under its file's header.
+    let run = |chunk: &[String], log: &str| {
+        let path = case.join(log);
+        let file = std::fs::File::create(&path).expect("create promtool's report");
+        std::process::Command::new(promtool)
+            .args(["test", "rules"])
+            .args(chunk)
+            .current_dir(case)
+            .stdout(file.try_clone().expect("share promtool's report"))
+            .stderr(file)
+            .status()
+            .expect("run promtool");
+        let out = std::fs::read_to_string(&path).expect("read promtool's report");
+        let sections: Vec<&str> = out.split("Unit Testing:  ").collect();
+        chunk
+            .iter()
+            .map(|name| {
+                let own = sections
+                    .iter()
+                    .find(|s| s.lines().next() == Some(name.as_str()));
+                match own {
+                    Some(s) => {
+                        let passed = s.lines().nth(1).map(str::trim) == Some("SUCCESS");
+                        (name.clone(), passed, format!("Unit Testing:  {s}"))
+                    }
+                    None => (name.clone(), false, out.clone()),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    match tests.len() {
+        0 => return Vec::new(),
+        1 => return run(tests, "promtool.out"),
+        _ => {}
+    }
+    let (a, b) = tests.split_at(tests.len().div_ceil(2));
+    std::thread::scope(|s| {
+        let first = s.spawn(|| run(a, "promtool-1.out"));
+        let mut out = run(b, "promtool-2.out");
+        let mut all = first.join().expect("promtool thread");
+        all.append(&mut out);
+        all
+    })
+}
+
+/// Write the files of an equivalence test into `case`, run its tests with promtool, and count
+/// its cases.
+fn run_cases(promtool: &Path, case: &Path, eq: &import::verify::Equivalence, tally: &mut Tally) {
+    for (name, text) in &eq.files {
+        std::fs::write(case.join(name), text).expect("write test");
+    }
+    let outputs = promtool_tests(promtool, case, &eq.tests);
+    for c in &eq.cases {
+        if let Some(why) = &c.untested {
+            println!("untested: {}: {why}", c.rule);
+            tally.untested += 1;
+            continue;
+        }
+        match outputs.iter().find(|(name, _, _)| *name == c.file) {
+            Some((_, ok, out)) => tally.judge(c, case, *ok, out),
+            None => tally.fail(format!("{}: no test file `{}`", c.rule, c.file)),
+        }
+    }
 }
 
 /// Run the equivalence test of every file; `None` when promtool is missing and that is allowed.
@@ -373,28 +476,10 @@ fn equivalence(files: &[PathBuf]) -> Option<Tally> {
             continue;
         };
         let case = built(&dir.join(n.to_string()), &plan);
-        let eq = import::verify::equivalence(
-            &imported.report,
-            "original.rules.yaml",
-            "out/prometheus/imported.rules.yaml",
-        );
-        std::fs::write(case.join("original.rules.yaml"), &eq.original_rules).expect("write");
-        let mut outputs = Vec::new();
-        for (name, text) in &eq.tests {
-            std::fs::write(case.join(name), text).expect("write test");
-            let (ok, out) = promtool_test(&promtool, &case, name);
-            outputs.push((name.clone(), ok, out));
-        }
-        for c in &eq.cases {
-            if c.untested.is_some() {
-                tally.untested += 1;
-                continue;
-            }
-            match outputs.iter().find(|(name, _, _)| *name == c.file) {
-                Some((_, ok, out)) => tally.judge(c, &case, *ok, out),
-                None => tally.fail(format!("{}: no test file `{}`", c.rule, c.file)),
-            }
-        }
+        let rules = std::fs::read_to_string(case.join("out/prometheus/imported.rules.yaml"))
+            .expect("read built rules");
+        let eq = import::verify::equivalence(&imported.report, &rules);
+        run_cases(&promtool, &case, &eq, &mut tally);
     }
     Some(tally)
 }
@@ -498,7 +583,7 @@ fn sloth_generated_rule_files_import_into_plans_that_check_clean() {
     // sloth's page and ticket alerts lifted into SLOs today (the rest: periods other than 30
     // days, whose factors are not upkeep's, and SLIs a plan cannot hold): no fewer.
     assert!(lifted >= 26, "only {lifted} sloth alerts lifted into SLOs");
-    let proof = burn_equivalence(&files, "import-sloth-gen-equivalence", false);
+    let proof = burn_equivalence(&files, "import-sloth-gen-equivalence");
     println!(
         "import sloth _gen: {} files, {lifted} burn-rate alerts lifted into SLOs, {}",
         files.len(),
@@ -516,7 +601,7 @@ fn sloth_generated_rule_files_import_into_plans_that_check_clean() {
 
 /// The equivalence test of the SLOs lifted from the burn-rate alert sets of rule `files`,
 /// against the files themselves; `None` when promtool is missing and that is allowed.
-fn burn_equivalence(files: &[PathBuf], scratch: &str, slo_groups_only: bool) -> Option<Tally> {
+fn burn_equivalence(files: &[PathBuf], scratch: &str) -> Option<Tally> {
     let promtool = common::tool("promtool")?;
     let dir = common::scratch(scratch);
     let mut tally = Tally::default();
@@ -527,63 +612,13 @@ fn burn_equivalence(files: &[PathBuf], scratch: &str, slo_groups_only: bool) -> 
             continue;
         };
         let case = built(&dir.join(n.to_string()), &plan);
-        let mut original = import::verify::plain_rules(f).expect("rules");
-        if slo_groups_only {
-            // upkeep's KPI rules, original and imported, are not what is compared, and the
-            // imported `expr` KPIs on recorded series do not evaluate on an SLO's inputs.
-            original = slo_groups(&original);
-            let built = case.join("out/prometheus/imported.rules.yaml");
-            let text = std::fs::read_to_string(&built).expect("read built rules");
-            std::fs::write(&built, slo_groups(&text)).expect("write");
-        }
-        std::fs::write(case.join("original.rules.yaml"), original).expect("write");
-        let eq = import::verify::slo_equivalence(
-            &imported.report,
-            "original.rules.yaml",
-            "out/prometheus/imported.rules.yaml",
-        );
-        run_slo_cases(&promtool, &case, &eq, &mut tally);
+        let original = import::verify::plain_rules(f).expect("rules");
+        let rules = std::fs::read_to_string(case.join("out/prometheus/imported.rules.yaml"))
+            .expect("read built rules");
+        let eq = import::verify::slo_equivalence(&imported.report, &original, &rules);
+        run_cases(&promtool, &case, &eq, &mut tally);
     }
     Some(tally)
-}
-
-/// The groups of an upkeep rules file that hold SLOs (`PLAN.slo.NAME`, `PLAN.slo.NAME.long`).
-fn slo_groups(text: &str) -> String {
-    let mut out = String::new();
-    let mut keep = true;
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("  - name: ") {
-            keep = name.contains(".slo.");
-        }
-        if keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// Run each case of an SLO equivalence test in `case` with promtool, and count it.
-fn run_slo_cases(
-    promtool: &Path,
-    case: &Path,
-    eq: &import::verify::Equivalence,
-    tally: &mut Tally,
-) {
-    for c in &eq.cases {
-        if let Some(why) = &c.untested {
-            println!("untested: {}: {why}", c.rule);
-            tally.untested += 1;
-            continue;
-        }
-        let Some((name, text)) = eq.tests.iter().find(|(name, _)| *name == c.file) else {
-            tally.fail(format!("{}: no test file `{}`", c.rule, c.file));
-            continue;
-        };
-        std::fs::write(case.join(name), text).expect("write test");
-        let (ok, out) = promtool_test(promtool, case, name);
-        tally.judge(c, case, ok, &out);
-    }
 }
 
 /// The SLO specs of the corpus: sloth (`sloth/*.yml`, not `_gen/`), sloth's alert windows,
@@ -699,13 +734,10 @@ fn slo_equivalence() -> Option<Tally> {
         };
         let case = built(&dir.join(n.to_string()), &plan);
         let original = import::verify::plain_rules(&generated).expect("sloth's rules");
-        std::fs::write(case.join("original.rules.yaml"), original).expect("write");
-        let eq = import::verify::slo_equivalence(
-            &imported.report,
-            "original.rules.yaml",
-            "out/prometheus/imported.rules.yaml",
-        );
-        run_slo_cases(&promtool, &case, &eq, &mut tally);
+        let rules = std::fs::read_to_string(case.join("out/prometheus/imported.rules.yaml"))
+            .expect("read built rules");
+        let eq = import::verify::slo_equivalence(&imported.report, &original, &rules);
+        run_cases(&promtool, &case, &eq, &mut tally);
     }
     Some(tally)
 }
@@ -1536,7 +1568,7 @@ fn bundled_plans_round_trip_through_their_generated_rules() {
         unexpected.join("\n"),
         stale.join("\n")
     );
-    let proof = burn_equivalence(&rules, "import-round-trip-equivalence", true);
+    let proof = burn_equivalence(&rules, "import-round-trip-equivalence");
     println!(
         "import round trip: {} plans, {lifted} SLO burn-rate alerts lifted back, {} expected differences, {}",
         plans.len(),

@@ -22,6 +22,9 @@ pub(crate) struct SourceRule {
     pub for_span: Option<Span>,
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
+    /// The group's `interval`, as written (a plan does not keep it; the equivalence tests
+    /// evaluate upkeep's own rules at it).
+    pub interval: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,6 +126,7 @@ pub(crate) fn read(
             .get("name")
             .and_then(Node::scalar_text)
             .unwrap_or_default();
+        let interval = g.get("interval").and_then(Node::scalar_text);
         let Some(rules) = g.get("rules") else {
             diags.push(missing(
                 file,
@@ -136,7 +140,8 @@ pub(crate) fn read(
             continue;
         };
         for r in rules {
-            if let Some(rule) = read_rule(file, src, r, &name, diags) {
+            if let Some(mut rule) = read_rule(file, src, r, &name, diags) {
+                rule.interval.clone_from(&interval);
                 out.push(rule);
             }
         }
@@ -207,6 +212,7 @@ fn read_rule(
         for_span: r.get("for").map(|f| f.span(file)),
         labels,
         annotations,
+        interval: None,
     })
 }
 

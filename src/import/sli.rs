@@ -205,9 +205,13 @@ fn latency(bucket: &VectorSelector, count: &VectorSelector) -> Result<Typed, Str
     let [le] = le.as_slice() else {
         return Err(why());
     };
-    if !matches!(le.op, MatchOp::Equal) {
-        return Err(why());
-    }
+    // A whole-second bound as upkeep, sloth and pyrra write it for both spellings of a bucket
+    // (`le=~"1(\\.0)?"`): the same series as upkeep's own matcher for that bound.
+    let (bound, both) = match &le.op {
+        MatchOp::Equal => (le.value.as_str(), false),
+        MatchOp::Re(_) => (whole_bound(&le.value).ok_or_else(why)?, true),
+        _ => return Err(why()),
+    };
     let rest: Vec<String> = matchers(bucket)
         .into_iter()
         .filter(|m| !m.starts_with("le="))
@@ -215,15 +219,14 @@ fn latency(bucket: &VectorSelector, count: &VectorSelector) -> Result<Typed, Str
     if rest != matchers(count) {
         return Err("its bucket and count select different series".to_owned());
     }
-    let t: f64 = le.value.parse().map_err(|_| why())?;
-    let number = crate::value::Number::parse(&le.value).ok_or_else(why)?;
+    let t: f64 = bound.parse().map_err(|_| why())?;
+    let number = crate::value::Number::parse(bound).ok_or_else(why)?;
     if !t.is_finite() || t <= 0.0 || rest.is_empty() {
         return Err(why());
     }
-    let note = (number.to_string() != le.value || number.is_integer()).then(|| {
+    let note = (!both && (number.to_string() != bound || number.is_integer())).then(|| {
         format!(
-            "upkeep's bucket matcher for {number} also accepts the other spelling of the bound; the original reads only `le=\"{}\"`",
-            le.value
+            "upkeep's bucket matcher for {number} also accepts the other spelling of the bound; the original reads only `le=\"{bound}\"`"
         )
     });
     Ok(Typed::Latency {
@@ -232,6 +235,28 @@ fn latency(bucket: &VectorSelector, count: &VectorSelector) -> Result<Typed, Str
         selector: rest.join(", "),
         note,
     })
+}
+
+/// The whole number `N` of a bucket regex that matches exactly `N` and `N.0`: `N(\.0)?`,
+/// `N|N\.0` or `N\.0|N` (the regex itself, after the `PromQL` string's escapes). A leading
+/// zero is refused: upkeep writes the bound without it, which is other series.
+fn whole_bound(re: &str) -> Option<&str> {
+    let digits = |n: &str| {
+        !n.is_empty()
+            && !n.starts_with('0')
+            && n.len() <= 15
+            && n.bytes().all(|b| b.is_ascii_digit())
+    };
+    if let Some(n) = re.strip_suffix("(\\.0)?")
+        && digits(n)
+    {
+        return Some(n);
+    }
+    let (a, b) = re.split_once('|')?;
+    [(a, b), (b, a)]
+        .into_iter()
+        .find(|(n, dotted)| digits(n) && dotted.strip_prefix(*n) == Some("\\.0"))
+        .map(|(n, _)| n)
 }
 
 /// The errors of a good/total pair whose good selector is the total's with one more matcher:
@@ -300,6 +325,35 @@ mod tests {
         assert!(
             matches!(typed(&lat), Ok(Typed::Latency { threshold, note: None, .. }) if threshold == "0.4")
         );
+        // A whole-second bound matched in both spellings is upkeep's own matcher: no note.
+        let whole = |le: &str| Sli::Good {
+            good: format!("sum(rate(h_bucket{{job=\"a\",le=~\"{le}\"}}[{{{{.window}}}}]))"),
+            total: r#"sum(rate(h_count{job="a"}[{{.window}}]))"#.to_owned(),
+        };
+        for (le, bound) in [
+            (r"1(\\.0)?", "1"),
+            (r"1|1\\.0", "1"),
+            (r"1\\.0|1", "1"),
+            (r"12(\\.0)?", "12"),
+        ] {
+            let t = typed(&whole(le));
+            assert!(
+                matches!(&t, Ok(Typed::Latency { threshold, note: None, selector, .. })
+                    if threshold == bound && selector == r#"job="a""#),
+                "{le}: {t:?}"
+            );
+        }
+        // Other regexes are other series: a leading zero, a fraction, another alternative.
+        for le in [
+            r"01(\\.0)?",
+            r"0\\.5(0)?",
+            r"1|2",
+            r"1(\\.00)?",
+            r"1.*",
+            r"(\\.0)?",
+        ] {
+            assert!(typed(&whole(le)).is_err(), "{le}");
+        }
         let good = Sli::Good {
             good: r#"sum(rate(r{job="a",code!~"5.."}[{{.window}}]))"#.to_owned(),
             total: r#"sum(rate(r{job="a"}[{{.window}}]))"#.to_owned(),
