@@ -88,6 +88,7 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `disk`: critical `for` loosened `10m` → `15m`",
                 // The KPI's `for` moved onto one threshold: only that alert waits longer.
                 "- `latency`: warning `for` loosened `5m` → `10m`",
+                "- `orders`: thresholds now judged on the 30m average (was: each value)",
             ],
             &["risky", "- `latency`: critical `for`"],
         ),

@@ -75,6 +75,7 @@ impl Renames {
 fn same_val(a: &Val, b: &Val, r: &Renames) -> bool {
     match (a, b) {
         (Val::Text(x), Val::Text(y))
+        | (Val::Judged(x), Val::Judged(y))
         | (Val::Prose(x), Val::Prose(y))
         | (Val::Level { name: x, .. }, Val::Level { name: y, .. })
         | (Val::Impact { name: x, .. }, Val::Impact { name: y, .. }) => x == y,
@@ -482,6 +483,12 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
         (Val::Prose(_), Val::Prose(_)) => {
             vec![Msg::new(Kind::Changed, format!("{label} changed"), a, b)]
         }
+        (Val::Judged(was), Val::Judged(now)) => vec![Msg::new(
+            Kind::Changed,
+            format!("{label} now judged on {now} (was: {was})"),
+            a,
+            b,
+        )],
         (Val::Flag(_), Val::Flag(on)) => {
             let mut m = Msg::new(
                 Kind::Changed,

@@ -237,6 +237,9 @@ pub(crate) enum Val {
         matchers: String,
         whose: HostsFrom,
     },
+    /// What a KPI's thresholds judge: `each value`, or an aggregate over a window
+    /// (`the 1h average`).
+    Judged(String),
     /// When something happens: the schedule as text and its next starts from [`super::reference()`].
     When {
         shown: String,
@@ -249,7 +252,7 @@ impl Val {
     /// The value as users write it (without backticks).
     pub(crate) fn shown(&self) -> String {
         match self {
-            Val::Text(s) | Val::Prose(s) | Val::Ref(_, s) => s.clone(),
+            Val::Text(s) | Val::Prose(s) | Val::Ref(_, s) | Val::Judged(s) => s.clone(),
             Val::Flag(b) => b.to_string(),
             Val::Refs(_, v) | Val::List(v) => v.join(", "),
             Val::Threshold { threshold, .. } => threshold.to_string(),
@@ -750,6 +753,16 @@ fn kpis(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 );
             }
         }
+        // Always there, so that adding or removing `over` reads as what the alerts now judge.
+        e.labelled(
+            "over",
+            "thresholds",
+            Val::Judged(
+                k.over
+                    .as_ref()
+                    .map_or_else(|| "each value".to_owned(), |o| o.value.to_string()),
+            ),
+        );
         // How long each alert waits, wherever it is written (the KPI's `for`, the threshold's
         // own, or the default): moving a `for` that changes no wait is no change.
         for (urgency, t) in [

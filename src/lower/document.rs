@@ -84,6 +84,7 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("UpIndicator", signals::UP),
     ("KpiLevels", signals::KPI_LEVELS),
     ("KpiThreshold", signals::KPI_THRESHOLD),
+    ("KpiOver", signals::KPI_OVER),
     ("Slo", signals::SLO),
     ("SloIndicator", signals::SLO_INDICATOR),
     ("SloErrorRatio", signals::SLO_ERROR_RATIO),

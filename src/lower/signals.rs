@@ -4,8 +4,8 @@
 use super::{Cx, http_rest, is_http_url};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
-    IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Probe, RatePer, Receiver,
+    Aggregation, AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
+    IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Over, Probe, RatePer, Receiver,
     ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, SeverityLabel, Slo,
     SloIndicator, SloIndicatorKind, ThresholdWaits,
 };
@@ -39,9 +39,11 @@ pub(super) const KPI: &[&str] = &[
     "warning",
     "critical",
     "for",
+    "over",
     "runbook",
     "levels",
 ];
+pub(super) const KPI_OVER: &[&str] = Aggregation::NAMES;
 pub(super) const INDICATOR: &[&str] = IndicatorKind::NAMES;
 pub(super) const LATENCY: &[&str] = &["histogram", "quantile", "window", "selector"];
 pub(super) const ERROR_RATIO: &[&str] = &["errors", "total", "window"];
@@ -407,6 +409,14 @@ pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
             critical: critical_for,
         };
         let for_ = obj.opt_duration(cx, "for");
+        let over = obj.get("over").and_then(|o| {
+            over(
+                cx,
+                o,
+                obj.key_span("over").unwrap_or(key),
+                &obj.path("over"),
+            )
+        });
         let runbook = obj.opt_ref(cx, "runbook");
         let mut levels = AlertLevels::default();
         if let Some(l) = obj.get("levels") {
@@ -435,12 +445,54 @@ pub(super) fn kpis(cx: &mut Cx<'_>, n: &Node) -> Entries<Kpi> {
                 critical,
                 for_,
                 waits,
+                over,
                 runbook,
                 levels,
             },
         );
     }
     out
+}
+
+/// The longest window `over` aggregates: an average over days is a report, not an alert, and
+/// every evaluation reads the whole window of the recorded series.
+const LONGEST_OVER: Duration = Duration::from_hours(24);
+
+/// `over: {avg: 1h}`: one aggregation and its window, from one minute (the recorded series has
+/// a sample per evaluation) to a day.
+fn over(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Sp<Over>> {
+    let obj = cx.object(n, key, path, KPI_OVER)?;
+    let (aggregation, node, name) = obj.one_of(
+        cx,
+        Aggregation::KEYS,
+        "an aggregation (`avg`, `max` or `min`) and its window",
+    )?;
+    let window = cx.duration(node, &obj.path(name))?;
+    if window.value < Duration::from_mins(1) || window.value > LONGEST_OVER {
+        cx.report(
+            Diagnostic::new(
+                Code::Range,
+                format!(
+                    "`{}` is `{}`, outside 1m to {LONGEST_OVER}",
+                    obj.path(name),
+                    window.value
+                ),
+            )
+            .at(window.span)
+            .label("window of the aggregation")
+            .help(
+                "write `1h` (a window from one minute, the value being recorded once per evaluation, to a day)",
+            ),
+        );
+        return None;
+    }
+    Some(Sp::new(
+        Over {
+            aggregation,
+            window: window.value,
+        },
+        cx.span(n),
+    ))
 }
 
 /// The indicator's unit: the kind's own, or the one written (which must be of the same family

@@ -300,8 +300,55 @@ pub struct Kpi {
     pub for_: Option<Sp<Duration>>,
     /// The `for` of each threshold written as `{value, for}`: it wins over the KPI's `for`.
     pub waits: ThresholdWaits,
+    /// What the thresholds judge: the indicator's value at each evaluation, or (`over`) its
+    /// average, maximum or minimum over a window.
+    pub over: Option<Sp<Over>>,
     pub runbook: Option<RunbookRef>,
     pub levels: AlertLevels,
+}
+
+/// A KPI judged on an aggregate of its values over a window (`over: {avg: 1h}`): "avg < 70%"
+/// is the hour's average, "peak < 80%" the window's maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Over {
+    pub aggregation: Aggregation,
+    pub window: Duration,
+}
+
+named! {
+    /// How `over` aggregates a KPI's values: the keys of `kpis.*.over`.
+    pub enum Aggregation {
+        Avg = "avg",
+        Max = "max",
+        Min = "min",
+    }
+}
+
+impl Aggregation {
+    /// The `PromQL` function over a range of the recorded series.
+    pub fn function(self) -> &'static str {
+        match self {
+            Aggregation::Avg => "avg_over_time",
+            Aggregation::Max => "max_over_time",
+            Aggregation::Min => "min_over_time",
+        }
+    }
+
+    /// The word for the aggregate: `average`, `maximum`, `minimum`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Aggregation::Avg => "average",
+            Aggregation::Max => "maximum",
+            Aggregation::Min => "minimum",
+        }
+    }
+}
+
+impl std::fmt::Display for Over {
+    /// `the 1h average`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} {}", self.window, self.aggregation.noun())
+    }
 }
 
 /// The `for` a threshold gives itself (`warning: {value: "> 90%", for: 10m}`).

@@ -412,6 +412,7 @@ fn kpi<'a>(w: &mut Walk<'a>, k: &'a Kpi) {
         critical: _,
         for_: _,
         waits: _,
+        over: _,
         runbook,
         levels,
     } = k;

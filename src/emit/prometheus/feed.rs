@@ -22,6 +22,15 @@ pub(crate) enum Kind {
     Counter(f64),
     /// A probe that alternates every sample: 1 at even minutes, 0 at odd ones.
     Flap,
+    /// A gauge at `calm` (or a counter growing at `calm` per second) that is at `burst` (grows
+    /// at `burst`) from second `from` until second `until`: a spike.
+    Spike {
+        counter: bool,
+        calm: f64,
+        burst: f64,
+        from: i64,
+        until: i64,
+    },
 }
 
 impl Kind {
@@ -32,8 +41,95 @@ impl Kind {
             // promtool expands `0+Nx…` as `i * N`.
             Kind::Counter(r) => (t / 60) as f64 * (r * 60.0),
             Kind::Flap => f64::from(u8::from((t / 60) % 2 == 0)),
+            Kind::Spike {
+                counter: false,
+                calm,
+                burst,
+                from,
+                until,
+            } => {
+                if (from..until).contains(&t) {
+                    burst
+                } else {
+                    calm
+                }
+            }
+            Kind::Spike {
+                counter: true,
+                calm,
+                burst,
+                from,
+                until,
+            } => {
+                let (i, m1, m2) = (t / 60, from / 60, until / 60);
+                60.0 * (calm * i.min(m1) as f64
+                    + burst * (i.min(m2) - m1).max(0) as f64
+                    + calm * (i - m2).max(0) as f64)
+            }
         }
     }
+
+    /// The same series running at `v` (a gauge's value, a counter's rate).
+    fn steady(self, v: f64) -> Kind {
+        match self {
+            Kind::Gauge(_) | Kind::Flap | Kind::Spike { counter: false, .. } => Kind::Gauge(v),
+            Kind::Counter(_) | Kind::Spike { counter: true, .. } => Kind::Counter(v),
+        }
+    }
+}
+
+/// The evaluation step of the subquery a test reads a recording over `window` through
+/// (`avg_over_time((INDICATOR)[1h:5m])` for `avg_over_time(kpi:…[1h])`): the evaluation
+/// interval of the test file its cases go in (see `tests::pace`). Every minute for a window
+/// under an hour; every five minutes (twelve samples an hour or more) for longer ones, so that
+/// their cases, which watch for hours, do not evaluate every rule of the file every minute.
+pub(crate) fn subquery_step(window: crate::value::Duration) -> crate::value::Duration {
+    if window < crate::value::Duration::from_hours(1) {
+        crate::value::Duration::from_mins(1)
+    } else {
+        crate::value::Duration::from_mins(5)
+    }
+}
+
+/// The most steps a subquery may take here (a day at one a minute).
+const SUBQUERY_STEPS: i64 = 1441;
+
+/// `calm` with a spike of `burst` from `from` until `until` (seconds), series by series; `None`
+/// unless both are the same series, each a gauge or a counter.
+pub(crate) fn spiked(
+    calm: &[Series],
+    burst: &[Series],
+    from: i64,
+    until: i64,
+) -> Option<Vec<Series>> {
+    if calm.len() != burst.len() {
+        return None;
+    }
+    calm.iter()
+        .zip(burst)
+        .map(|(c, b)| {
+            if c.name != b.name || c.labels != b.labels {
+                return None;
+            }
+            let (counter, calm, burst) = match (c.kind, b.kind) {
+                (Kind::Gauge(x), Kind::Gauge(y)) => (false, x, y),
+                (Kind::Counter(x), Kind::Counter(y)) => (true, x, y),
+                _ => return None,
+            };
+            let kind = if calm.to_bits() == burst.to_bits() {
+                c.kind
+            } else {
+                Kind::Spike {
+                    counter,
+                    calm,
+                    burst,
+                    from,
+                    until,
+                }
+            };
+            Some(Series { kind, ..c.clone() })
+        })
+        .collect()
 }
 
 /// One input series of a test, sampled every minute from 0.
@@ -52,6 +148,11 @@ impl Series {
             Kind::Counter(r) => format!("0+{}x{steps}", r * every as f64),
             Kind::Flap => (0..=steps)
                 .map(|i| if i % 2 == 0 { "1" } else { "0" })
+                .collect::<Vec<_>>()
+                .join(" "),
+            // Every sample written out: what `at` computes, to the last bit.
+            Kind::Spike { .. } => (0..=steps)
+                .map(|i| format!("{}", self.kind.at(i as i64 * every)))
                 .collect::<Vec<_>>()
                 .join(" "),
         }
@@ -138,7 +239,7 @@ impl Window {
             Kind::Gauge(c) => n * c,
             // promtool's values are `i × 60r` for the sample at minute `i`.
             Kind::Counter(r) => r * 60.0 * ((self.first / 60 + self.last / 60) as f64 * n / 2.0),
-            Kind::Flap => self.samples().sum(),
+            Kind::Flap | Kind::Spike { .. } => self.samples().sum(),
         }
     }
 
@@ -151,7 +252,7 @@ impl Window {
     fn extreme(&self, max: bool) -> Option<f64> {
         let pick = |a: f64, b: f64| if max { a.max(b) } else { a.min(b) };
         match self.kind {
-            Kind::Flap => self.samples().reduce(pick),
+            Kind::Flap | Kind::Spike { .. } => self.samples().reduce(pick),
             _ => self.ends().map(|(a, b)| pick(a, b)),
         }
     }
@@ -233,8 +334,95 @@ fn vector(v: Value) -> Result<Vec<(Labels, f64)>, Unsupported> {
     }
 }
 
+/// Memoised values of subquery expressions, by expression and time, while [`memoized`] runs.
+type Memo = std::collections::HashMap<(usize, i64), Vec<(Labels, f64)>>;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Option<Memo>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with the values of subquery expressions remembered: every evaluation in `f` must be
+/// on the same input. A condition over a day of a subquery, evaluated every minute of a test,
+/// then evaluates its inner expression once a minute rather than 1,440 times.
+pub(crate) fn memoized<T>(f: impl FnOnce() -> T) -> T {
+    let outer = MEMO.with(|m| m.borrow_mut().replace(Memo::new()));
+    let out = f();
+    MEMO.with(|m| *m.borrow_mut() = outer);
+    out
+}
+
+/// `FUNCTION((EXPR)[RANGE:STEP])`: the inner expression at each step in `[t - range, t]`
+/// (aligned to multiples of the step from 0, the test's start), aggregated series by series.
+fn over_subquery(
+    name: &str,
+    sq: &parser::SubqueryExpr,
+    input: &[Series],
+    t: i64,
+) -> Result<Value, Unsupported> {
+    if sq.offset.is_some() || sq.at.is_some() {
+        return Err("a subquery with `offset` or `@`".to_owned());
+    }
+    let step = sq.step.map_or(60, |s| s.as_secs() as i64).max(1);
+    let range = sq.range.as_secs() as i64;
+    if range / step >= SUBQUERY_STEPS {
+        return Err(format!(
+            "a subquery of more than {} steps",
+            SUBQUERY_STEPS - 1
+        ));
+    }
+    let from = (t - range).max(0);
+    let mut ts = (from + step - 1).div_euclid(step) * step;
+    let mut groups: Vec<(Labels, Vec<f64>)> = Vec::new();
+    let key = std::ptr::from_ref::<Expr>(&sq.expr) as usize;
+    while ts <= t {
+        let known = MEMO.with(|m| m.borrow().as_ref().and_then(|m| m.get(&(key, ts)).cloned()));
+        let samples = match known {
+            Some(v) => v,
+            None => {
+                let v = vector(eval_value(&sq.expr, input, ts)?)?;
+                MEMO.with(|m| {
+                    if let Some(m) = m.borrow_mut().as_mut() {
+                        m.insert((key, ts), v.clone());
+                    }
+                });
+                v
+            }
+        };
+        for (labels, v) in samples {
+            match groups.iter_mut().find(|(l, _)| *l == labels) {
+                Some((_, vs)) => vs.push(v),
+                None => groups.push((labels, vec![v])),
+            }
+        }
+        ts += step;
+    }
+    let f = |vs: &[f64]| -> Option<f64> {
+        match name {
+            "avg_over_time" => Some(vs.iter().sum::<f64>() / vs.len() as f64),
+            "sum_over_time" => Some(vs.iter().sum()),
+            "max_over_time" => vs.iter().copied().reduce(f64::max),
+            "min_over_time" => vs.iter().copied().reduce(f64::min),
+            "count_over_time" => Some(vs.len() as f64),
+            _ => None,
+        }
+    };
+    Ok(Value::Vector(
+        groups
+            .into_iter()
+            .filter_map(|(l, vs)| Some((l, f(&vs)?)))
+            .collect(),
+    ))
+}
+
 fn call(c: &parser::Call, input: &[Series], t: i64) -> Result<Value, Unsupported> {
     let name = c.func.name;
+    if let (
+        "avg_over_time" | "sum_over_time" | "max_over_time" | "min_over_time" | "count_over_time",
+        Some(Expr::Subquery(sq)),
+    ) = (name, c.args.args.first().map(AsRef::as_ref))
+    {
+        return over_subquery(name, sq, input, t);
+    }
     let range_fn = |f: &dyn Fn(&Window, i64) -> Option<f64>| -> Result<Value, Unsupported> {
         let Expr::MatrixSelector(ms) = arg(c, 0)? else {
             return Err(format!("`{name}` of a subquery"));
@@ -632,8 +820,45 @@ pub(crate) fn longest_range(e: &Expr) -> i64 {
             .map(|a| longest_range(a))
             .max()
             .unwrap_or(0),
-        Expr::Subquery(s) => longest_range(&s.expr),
+        Expr::Subquery(s) => s.range.as_secs() as i64 + longest_range(&s.expr),
         _ => 0,
+    }
+}
+
+/// A condition on an aggregate over a subquery (`avg_over_time((X)[1h:1m]) > 70`): the
+/// function, the window in seconds, and the same condition on the instantaneous value
+/// (`(X) > 70`).
+pub(crate) fn aggregated(e: &Expr) -> Option<(&'static str, i64, Expr)> {
+    let Expr::Binary(b) = e else {
+        return None;
+    };
+    let Expr::Call(c) = b.lhs.as_ref() else {
+        return None;
+    };
+    if !c.func.name.ends_with("_over_time") {
+        return None;
+    }
+    let Some(Expr::Subquery(sq)) = c.args.args.first().map(AsRef::as_ref) else {
+        return None;
+    };
+    let mut inst = b.clone();
+    inst.lhs.clone_from(&sq.expr);
+    Some((c.func.name, sq.range.as_secs() as i64, Expr::Binary(inst)))
+}
+
+/// The step of the subqueries the expression reads (the finest, in seconds), if any.
+pub(crate) fn subquery_steps(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Subquery(s) => Some(s.step.map_or(60, |d| d.as_secs() as i64).max(1)),
+        Expr::Paren(p) => subquery_steps(&p.expr),
+        Expr::Unary(u) => subquery_steps(&u.expr),
+        Expr::Aggregate(a) => subquery_steps(&a.expr),
+        Expr::Binary(b) => match (subquery_steps(&b.lhs), subquery_steps(&b.rhs)) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        },
+        Expr::Call(c) => c.args.args.iter().filter_map(|a| subquery_steps(a)).min(),
+        _ => None,
     }
 }
 
@@ -840,10 +1065,7 @@ fn with(input: &[Series], v: f64) -> Vec<Series> {
         }
         return out;
     }
-    out[0].kind = match out[0].kind {
-        Kind::Gauge(_) | Kind::Flap => Kind::Gauge(v),
-        Kind::Counter(_) => Kind::Counter(v),
-    };
+    out[0].kind = out[0].kind.steady(v);
     out
 }
 
@@ -888,10 +1110,7 @@ pub(crate) fn solve(
     let mut spread = base.to_vec();
     for (i, s) in spread.iter_mut().enumerate().skip(1) {
         let v = 10f64.powi(3 - i.min(3) as i32);
-        s.kind = match s.kind {
-            Kind::Gauge(_) | Kind::Flap => Kind::Gauge(v),
-            Kind::Counter(_) => Kind::Counter(v),
-        };
+        s.kind = s.kind.steady(v);
     }
     solve_from(e, &spread, t, fires)
         .or_else(|_| solve_from(e, &split(e, base).ok_or(())?, t, fires).map_err(|_| ()))

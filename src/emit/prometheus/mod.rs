@@ -27,7 +27,7 @@ use crate::model::alerts::{self, Alert, Source};
 use crate::model::burn::{PAGE, Pair, TICKET};
 use crate::model::probes;
 use crate::model::timeline::{self, ItemKind};
-use crate::model::{Indicator, Kpi, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
+use crate::model::{Indicator, Kpi, Over, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::span::Sp;
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 
@@ -405,12 +405,24 @@ fn up_job<'p>(plan: &'p Plan, slo: &'p Slo) -> Option<&'p str> {
 /// past `threshold` (fire) and kept inside it (calm).
 fn threshold_test(
     indicator: &str,
+    over: Option<Over>,
     record_labels: &[(String, String)],
     op: Comparator,
     threshold: f64,
     for_: Duration,
 ) -> TestInput {
-    let cond = format!("({indicator}) {} {threshold}", op.symbol());
+    // The alert reads the recording, a sample per evaluation: on raw series that is the
+    // indicator as a subquery at the tests' one-minute evaluation interval.
+    let judged = match over {
+        Some(o) => format!(
+            "{}(({indicator})[{}:{}])",
+            o.aggregation.function(),
+            o.window,
+            feed::subquery_step(o.window)
+        ),
+        None => format!("({indicator})"),
+    };
+    let cond = format!("{judged} {} {threshold}", op.symbol());
     let untested = |why: String| TestInput::Untested(why);
     let Ok(ast) = crate::value::promql::parse(indicator) else {
         return untested("the expression does not parse".to_owned());
@@ -632,7 +644,17 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             };
             let for_ = kpi.wait(a.urgency);
             let op = threshold.value.op.unwrap_or(Comparator::Gt);
-            let expr = format!("{record}{selector} {} {value}", op.symbol());
+            // Over a window, the alert reads the recording's aggregate: the value recorded at
+            // each evaluation, averaged (or its peak) over the window.
+            let judged = match &kpi.over {
+                Some(o) => format!(
+                    "{}({record}{selector}[{}])",
+                    o.value.aggregation.function(),
+                    o.value.window
+                ),
+                None => format!("{record}{selector}"),
+            };
+            let expr = format!("{judged} {} {value}", op.symbol());
             let objective = kpi
                 .objective
                 .as_ref()
@@ -644,13 +666,28 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 name.value.replace(['_', '-'], " "),
                 threshold_words(&threshold.value)
             );
+            let (judged_words, over_summary) = match &kpi.over {
+                Some(o) => (
+                    format!("The {} {} of ", o.value.window, o.value.aggregation.noun()),
+                    format!(" ({})", o.value),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let summary = format!("{summary}{over_summary}");
             let description = format!(
-                "{what} of `{}` is {VALUE}, {} {}{objective}.",
+                "{judged_words}{what} of `{}` is {VALUE}, {} {}{objective}.",
                 kpi.service.value,
                 a.urgency.name(),
                 threshold_words(&threshold.value)
             );
-            let test = threshold_test(&indicator, &series_labels, op, value.to_f64(), for_);
+            let test = threshold_test(
+                &indicator,
+                kpi.over.as_ref().map(|o| o.value),
+                &series_labels,
+                op,
+                value.to_f64(),
+                for_,
+            );
             if let (None, TestInput::Feed { calm, .. }) = (&calm_input, &test) {
                 calm_input = Some(calm.clone());
             }

@@ -109,6 +109,11 @@ const LONG: i64 = 2 * 86_400;
 /// evaluated at most every five; one that reads only the latest sample is sampled when it is
 /// evaluated.
 fn pace(cond: &promql_parser::parser::Expr, horizon: i64) -> (i64, i64) {
+    // A subquery stands for a recording read over a range, recorded once per evaluation: the
+    // file's interval is its step.
+    if let Some(step) = feed::subquery_steps(cond) {
+        return (step, 60);
+    }
     let instant = feed::longest_range(cond) == 0;
     let every = EVERY
         .into_iter()
@@ -146,6 +151,15 @@ fn conditions(rules: &Rules) -> std::collections::BTreeMap<String, Option<Conds>
 /// The alerts of the rules `conds` at `at`, evaluated every `every` seconds from 0 on `input`:
 /// each series of a condition fires once it has held for the rule's `for`.
 fn firing(
+    conds: &Conds,
+    input: &[feed::Series],
+    at: i64,
+    every: i64,
+) -> Result<Vec<(feed::Labels, f64)>, String> {
+    feed::memoized(|| firing_on(conds, input, at, every))
+}
+
+fn firing_on(
     conds: &Conds,
     input: &[feed::Series],
     at: i64,
@@ -345,6 +359,15 @@ fn simulate(
     for_: Duration,
     (from, horizon, step): (i64, i64, i64),
 ) -> Result<Option<(i64, feed::Labels, f64)>, String> {
+    feed::memoized(|| simulate_on(cond, input, for_, (from, horizon, step)))
+}
+
+fn simulate_on(
+    cond: &promql_parser::parser::Expr,
+    input: &[feed::Series],
+    for_: Duration,
+    (from, horizon, step): (i64, i64, i64),
+) -> Result<Option<(i64, feed::Labels, f64)>, String> {
     let mut since = None;
     for t in (0..=horizon).step_by(step as usize) {
         let samples = feed::eval(cond, input, t)?;
@@ -429,28 +452,8 @@ fn feed_cases(
         evals.push((at - step, vec![]));
     }
     evals.push((at, alerting));
-    let shown = |input: &[feed::Series]| {
-        if input.is_empty() {
-            "no series at all".to_owned()
-        } else if let Some((name, lower, upper)) = feed::ladder_bucket(input) {
-            format!(
-                "{name}, one request a second taking more than {}s and at most {}s",
-                num(lower),
-                num(upper)
-            )
-        } else {
-            input
-                .iter()
-                .map(|s| match s.kind {
-                    feed::Kind::Gauge(v) => format!("{} at {}", s.name, num(v)),
-                    feed::Kind::Counter(r) => format!("{} growing {}/s", s.name, num(r)),
-                    feed::Kind::Flap => format!("{} alternating 1 and 0", s.name),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    Ok(vec![
+    let shown = |input: &[feed::Series]| shown(input);
+    let mut cases = vec![
         raw_case(
             format!(
                 "{}: fires after {} on {}",
@@ -487,7 +490,140 @@ fn feed_cases(
             calm.to_vec(),
             vec![(quiet, vec![])],
         ),
-    ])
+    ];
+    cases.extend(spike_case(a, conds, &ast, extra, fire, calm)?);
+    Ok(cases)
+}
+
+/// For a threshold on an aggregate over a window (`over: {avg: 1h}`): the calm input with a
+/// spike of the firing one, short beside the window but long enough for the value itself to
+/// cross the threshold. An average over the window stays inside it; a peak fires. Which one
+/// happens is evaluated, not assumed, and the comment says it.
+fn spike_case(
+    a: &AlertRule,
+    conds: Option<&Conds>,
+    ast: &promql_parser::parser::Expr,
+    extra: &[(String, String)],
+    fire: &[feed::Series],
+    calm: &[feed::Series],
+) -> Result<Option<Case>, String> {
+    let Some((function, window, instant)) = feed::aggregated(ast) else {
+        return Ok(None);
+    };
+    // Long enough for the indicator's own ranges (`rate(…[5m])`) to fill with the spike.
+    let step = feed::subquery_steps(ast).unwrap_or(60);
+    let up = |t: i64| (t + step - 1) / step * step;
+    let inner = feed::longest_range(&instant);
+    let length = up(inner + 120);
+    // Beside an average, a spike is short when the window holds three of it.
+    if function == "avg_over_time" && 3 * length > window {
+        return Ok(None);
+    }
+    // After every window is full of the calm input (which may fire while they fill, as for a
+    // series just created), and with the condition false when the spike starts.
+    let start = up(window + inner + 600);
+    let for_ = a.for_.as_secs() as i64;
+    let horizon = up(start + length + window + for_ + 600);
+    let Some(input) = feed::spiked(calm, fire, start, start + length) else {
+        return Ok(None);
+    };
+    if !feed::eval(ast, &input, start)?.is_empty() {
+        return Ok(None);
+    }
+    // The spike must take the value itself past the threshold, or it proves nothing.
+    if simulate(&instant, &input, Duration::ZERO, (start, horizon, step))?.is_none() {
+        return Ok(None);
+    }
+    let spike = format!(
+        "{} for {} from {}",
+        shown(fire),
+        Duration::from_secs(length as u64),
+        Duration::from_secs(start as u64)
+    );
+    let case = match simulate(ast, &input, a.for_, (start, horizon, step))? {
+        None => raw_case(
+            format!(
+                "{}: silent for {} through a spike past its threshold ({spike}; otherwise {}): the {} {} stays inside it",
+                a.name,
+                Duration::from_secs(horizon as u64),
+                shown(calm),
+                Duration::from_secs(window as u64),
+                match function {
+                    "avg_over_time" => "average",
+                    "max_over_time" => "maximum",
+                    "min_over_time" => "minimum",
+                    _ => "aggregate",
+                }
+            ),
+            (step, 60),
+            conds,
+            &a.name,
+            input,
+            vec![(up(start + length + for_), vec![]), (horizon, vec![])],
+        ),
+        Some((at, labels, value)) => {
+            let labels = with_labels(&labels, extra);
+            let alerting = vec![
+                Yaml::map()
+                    .with("exp_labels", expected_labels(a, &labels))
+                    .with("exp_annotations", expected_annotations(a, value)),
+            ];
+            raw_case(
+                format!(
+                    "{}: fires after {} on a spike past its threshold ({spike}; otherwise {})",
+                    a.name,
+                    Duration::from_secs(at as u64),
+                    shown(calm)
+                ),
+                (step, 60),
+                conds,
+                &a.name,
+                input,
+                vec![(at - step, vec![]), (at, alerting)],
+            )
+        }
+    };
+    Ok(Some(case))
+}
+
+/// What an input is, in words, for a case's comment.
+fn shown(input: &[feed::Series]) -> String {
+    {
+        if input.is_empty() {
+            "no series at all".to_owned()
+        } else if let Some((name, lower, upper)) = feed::ladder_bucket(input) {
+            format!(
+                "{name}, one request a second taking more than {}s and at most {}s",
+                num(lower),
+                num(upper)
+            )
+        } else {
+            input
+                .iter()
+                .map(|s| match s.kind {
+                    feed::Kind::Gauge(v) => format!("{} at {}", s.name, num(v)),
+                    feed::Kind::Counter(r) => format!("{} growing {}/s", s.name, num(r)),
+                    feed::Kind::Flap => format!("{} alternating 1 and 0", s.name),
+                    feed::Kind::Spike {
+                        counter,
+                        calm,
+                        burst,
+                        ..
+                    } => {
+                        let per = if counter { "/s" } else { "" };
+                        format!(
+                            "{} {} {}{per}, {}{per} in a spike",
+                            s.name,
+                            if counter { "growing" } else { "at" },
+                            num(calm),
+                            num(burst)
+                        )
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
 }
 
 /// The test cases of one alert, or why there are none.

@@ -228,6 +228,8 @@ pub(crate) struct KpiRow {
     /// The `for` of each threshold: its own (`{value, for}`), else the KPI's, when written.
     pub warning_for: Option<String>,
     pub critical_for: Option<String>,
+    /// What the thresholds judge when not each value: `the 1h average`.
+    pub over: Option<String>,
     pub warning_level: Option<String>,
     pub critical_level: Option<String>,
     pub runbook: Option<Link>,
@@ -638,7 +640,13 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
                 .filter(|f| !f.value.is_zero())
                 .map(|f| format!(" for {}", f.value))
                 .unwrap_or_default();
-            format!("KPI {} {}{for_}", name.value, threshold.value)
+            let over = plan
+                .kpis
+                .get(&name.value)
+                .and_then(|k| k.over.as_ref())
+                .map(|o| format!(" on {}", o.value))
+                .unwrap_or_default();
+            format!("KPI {} {}{over}{for_}", name.value, threshold.value)
         }
         Source::Slo { name, page: true } => {
             format!("SLO {} burns its error budget fast (page)", name.value)
@@ -955,6 +963,7 @@ pub(crate) fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
                 for_: dur(k.for_.as_ref()),
                 warning_for: dur(k.written_for(Urgency::Warning)),
                 critical_for: dur(k.written_for(Urgency::Critical)),
+                over: k.over.as_ref().map(|o| o.value.to_string()),
                 warning_level: level(Urgency::Warning),
                 critical_level: level(Urgency::Critical),
                 runbook: link_opt(plan, k.runbook.as_ref().map(|r| &r.name)),
