@@ -55,7 +55,7 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             1,
             &[
                 "- `p95_latency`: renamed from `latency` (same content)",
-                "- `P95LatencyCritical`: renamed from `LatencyCritical` (follows the rename of `kpis.latency`)",
+                "- `P95LatencyP1`: renamed from `LatencyP1` (follows the rename of `kpis.latency`); silences, dashboards and Alertmanager routes that match `alertname=\"LatencyP1\"` no longer match it",
                 "- `night`: renamed from `nightly` (same content)",
                 "- `disk-space`: renamed from `disk-full` (same content)",
                 // The runbook's page follows its name.
@@ -94,9 +94,16 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
         "levels" => (
             1,
             &[
-                "- `LatencyCritical`: level raised `P1` → `P0`",
+                // A KPI alert is named after its level: a new level renames it, said as such.
+                "- `LatencyP0`: renamed from `LatencyP1`: its critical threshold is at another level, and a KPI alert is named after its level; silences, dashboards and Alertmanager routes that match `alertname=\"LatencyP1\"` no longer match it",
+                "- `LatencyP0`: level raised `P1` → `P0`",
+                // Two thresholds that swap names (the warning takes the critical's old level).
+                "- `OrdersP2`: renamed from `OrdersP1`",
+                "- `OrdersP3`: renamed from `OrdersP2`",
+                // Both at one level: the level, then the threshold.
+                "- `DiskP1Warning`: renamed from `DiskP1`",
                 "- `ApiDown`: level lowered `P1` → `P2`",
-                "- `DiskCritical`: level lowered `P0` → `P1`",
+                "- `DiskP1Critical`: level lowered `P0` → `P1`",
                 "- `api`: `impact` lowered `high` → `medium`",
                 "- matrix cell `critical` × `high` lowered `P0` → `P1`",
                 "- `levels.P2`: response time tightened `4h` → `2h`",
@@ -189,19 +196,19 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
         "runbooks" => (
             1,
             &[
-                "- `DiskCritical`: runbook removed (was `disk-full`) **(risky)**",
-                "- `ReplicationLagCritical`: new `P0` critical alert without a runbook **(risky)**",
-                "- `QueueCritical`: new `P0` critical alert (runbook `queue-backlog`)",
+                "- `DiskP0`: runbook removed (was `disk-full`) **(risky)**",
+                "- `ReplicationLagP0`: new `P0` critical alert without a runbook **(risky)**",
+                "- `QueueP0`: new `P0` critical alert (runbook `queue-backlog`)",
                 "- `disk-full`: removed (was “Disk almost full”)",
                 "- `high-latency`: `actions`: `Check the cache hit ratio` added",
             ],
-            &["`QueueCritical`: new `P0` critical alert (runbook `queue-backlog`) **(risky)**"],
+            &["`QueueP0`: new `P0` critical alert (runbook `queue-backlog`) **(risky)**"],
         ),
         "alerts-removed" => (
             1,
             &[
                 "- `ApiDown`: critical alert removed (was `P1`) **(risky)**",
-                "- `LatencyCritical`: critical alert removed (was `P1`) **(risky)**",
+                "- `LatencyP1`: critical alert removed (was `P1`) **(risky)**",
                 "- `AvailabilityBurnRateTicket`: alert removed (was `P3`)\n",
                 "- `api`: health check removed (was `http http://api:8080/healthz`)",
             ],

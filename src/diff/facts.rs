@@ -282,12 +282,14 @@ pub(crate) struct Field {
 }
 
 /// Where an alert comes from, so a renamed KPI (or service, task, backup) renames its alerts
-/// instead of removing and adding them: the alert is `camel(name) + suffix`.
+/// instead of removing and adding them: the alert is `camel(name) + suffix`. A KPI threshold
+/// alert also has its slot: its name follows its level, so a new level renames it too.
 #[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub section: Section,
     pub name: String,
     pub suffix: String,
+    pub slot: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -874,6 +876,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 section,
                 name: source.clone(),
                 suffix: suffix.to_owned(),
+                slot: matches!(a.source, Source::Kpi { .. }).then(|| a.urgency.name()),
             });
         let what = if critical { "critical alert" } else { "alert" };
         let runbook = a.runbook.map(|r| r.value.clone());
