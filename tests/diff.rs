@@ -136,7 +136,10 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `levels.P1`: receivers: `ops-webhook` added",
                 "- `chat`: `slack.channel` changed `#shop-ops` → `#shop-incidents`",
                 "- `ops-webhook`: added (webhook)",
-                "- `escalation`: `after 15m to secondary`, `after 30m to dba` removed; `after 10m to secondary`, `after 20m to sre`, `after 40m to dba` added",
+                "- escalation order: `sre` added",
+                "- escalation step to `secondary` changed `timed, after 15m` → `timed, after 10m`",
+                // A step without `after` is taken by hand.
+                "- escalation step to `dba` changed `timed, after 30m` → `manual, taken by hand`",
                 // Without PagerDuty, P0 no longer pages: `mute: true` now mutes it at night.
                 "- `levels.P0`: paging turned off **(risky)**",
                 "- `nightly`: now mutes every level but `P1` (was: `P2`, `P3`)",

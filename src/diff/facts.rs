@@ -1100,11 +1100,11 @@ fn receivers(plan: &Plan, f: &mut Facts) {
     }
 }
 
-fn escalation(steps: &[crate::model::Escalation]) -> Vec<String> {
-    steps
-        .iter()
-        .map(|s| format!("after {} to {}", s.after.value, s.to.value))
-        .collect()
+/// When an escalation step is taken: `after 15m`, or `by hand` (no time set).
+fn step_when(s: &crate::model::Escalation) -> String {
+    s.after
+        .as_ref()
+        .map_or_else(|| "by hand".to_owned(), |a| format!("after {}", a.value))
 }
 
 fn oncall(plan: &Plan, f: &mut Facts) {
@@ -1133,7 +1133,23 @@ fn oncall(plan: &Plan, f: &mut Facts) {
         Sense::LongerLooser,
     );
     if !o.escalation.is_empty() {
-        e.push("escalation", Val::List(escalation(&o.escalation)));
+        // The order, by whom each step calls; then each step's timing, so a step that becomes
+        // manual or timed is said as such.
+        e.labelled(
+            "escalation",
+            "escalation order",
+            Val::List(o.escalation.iter().map(|s| s.to.value.clone()).collect()),
+        );
+        for s in &o.escalation {
+            e.labelled(
+                format!("escalation.{}", s.to.value),
+                format!("escalation step to `{}`", s.to.value),
+                Val::Text(match &s.after {
+                    Some(a) => format!("timed, after {}", a.value),
+                    None => "manual, taken by hand".to_owned(),
+                }),
+            );
+        }
     }
     e.list("tools", &o.tools);
     f.insert(Section::Oncall, "", e);
@@ -1409,7 +1425,7 @@ fn runbooks(plan: &Plan, f: &mut Facts) {
             e.labelled(
                 "escalate",
                 "escalation",
-                Val::Text(format!("after {} to {}", x.after.value, x.to.value)),
+                Val::Text(format!("{} to {}", step_when(x), x.to.value)),
             );
         }
         f.insert(Section::Runbooks, name.value.clone(), e);
