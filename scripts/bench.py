@@ -571,15 +571,20 @@ def main():
         generate(tree, n, noisy=True)
         _, parse_med, _, _, _ = measure("parse", lambda: [PARSE_ONLY, tree], args.runs)
         _, check_med, _, check_rss, summary = measure("check", lambda: [UPKEEP, "check", tree], args.runs)
+        # Every report drawn in full, as before `--draw-limit`: what drawing costs.
+        _, drawn_med, _, drawn_rss, _ = measure("check", lambda: [UPKEEP, "check", "--draw-limit", "0", tree],
+                                                args.runs)
         build_med = build_rss = None
         if n <= args.build_max:
             _, build_med, _, build_rss, _ = measure("build", lambda: [UPKEEP, "build", tree, "--out", out], args.runs,
                                                     before=lambda: shutil.rmtree(out, ignore_errors=True))
         print(f"\n{n} plans with about 120 warnings each (`{summary}`):\n")
-        print("| parse only | `check` | check ÷ parse | check RSS | `build` | build RSS |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| parse only | `check` | check ÷ parse | check RSS | `check --draw-limit 0` | ÷ parse | RSS "
+              "| `build` | build RSS |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         build_cells = f"{ms(build_med)} | {mib(build_rss)}" if build_med is not None else "– | –"
-        print(f"| {ms(parse_med)} | {ms(check_med)} | {check_med / parse_med:.2f}× | {mib(check_rss)} | {build_cells} |", flush=True)
+        print(f"| {ms(parse_med)} | {ms(check_med)} | {check_med / parse_med:.2f}× | {mib(check_rss)} | "
+              f"{ms(drawn_med)} | {drawn_med / parse_med:.2f}× | {mib(drawn_rss)} | {build_cells} |", flush=True)
         shutil.rmtree(out, ignore_errors=True)
     if args.hostile or args.only_hostile:
         print("\nBlow-up inputs (`upkeep check`):\n")

@@ -55,7 +55,7 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             1,
             &[
                 "- `p95_latency`: renamed from `latency` (same content)",
-                "- `P95LatencyCritical`: renamed from `LatencyCritical` (follows the rename of `kpis.latency`)",
+                "- `P95LatencyP1`: renamed from `LatencyP1` (follows the rename of `kpis.latency`); silences, dashboards and Alertmanager routes that match `alertname=\"LatencyP1\"` no longer match it",
                 "- `night`: renamed from `nightly` (same content)",
                 "- `disk-space`: renamed from `disk-full` (same content)",
                 // The runbook's page follows its name.
@@ -95,9 +95,16 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
         "levels" => (
             1,
             &[
-                "- `LatencyCritical`: level raised `P1` → `P0`",
+                // A KPI alert is named after its level: a new level renames it, said as such.
+                "- `LatencyP0`: renamed from `LatencyP1`: its critical threshold is at another level, and a KPI alert is named after its level; silences, dashboards and Alertmanager routes that match `alertname=\"LatencyP1\"` no longer match it",
+                "- `LatencyP0`: level raised `P1` → `P0`",
+                // Two thresholds that swap names (the warning takes the critical's old level).
+                "- `OrdersP2`: renamed from `OrdersP1`",
+                "- `OrdersP3`: renamed from `OrdersP2`",
+                // Both at one level: the level, then the threshold.
+                "- `DiskP1Warning`: renamed from `DiskP1`",
                 "- `ApiDown`: level lowered `P1` → `P2`",
-                "- `DiskCritical`: level lowered `P0` → `P1`",
+                "- `DiskP1Critical`: level lowered `P0` → `P1`",
                 "- `api`: `impact` lowered `high` → `medium`",
                 "- matrix cell `critical` × `high` lowered `P0` → `P1`",
                 "- `levels.P2`: response time tightened `4h` → `2h`",
@@ -130,7 +137,10 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `levels.P1`: receivers: `ops-webhook` added",
                 "- `chat`: `slack.channel` changed `#shop-ops` → `#shop-incidents`",
                 "- `ops-webhook`: added (webhook)",
-                "- `escalation`: `after 15m to secondary`, `after 30m to dba` removed; `after 10m to secondary`, `after 20m to sre`, `after 40m to dba` added",
+                "- escalation order: `sre` added",
+                "- escalation step to `secondary` changed `timed, after 15m` → `timed, after 10m`",
+                // A step without `after` is taken by hand.
+                "- escalation step to `dba` changed `timed, after 30m` → `manual, taken by hand`",
                 // Without PagerDuty, P0 no longer pages: `mute: true` now mutes it at night.
                 "- `levels.P0`: paging turned off **(risky)**",
                 "- `nightly`: now mutes every level but `P1` (was: `P2`, `P3`)",
@@ -190,19 +200,19 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
         "runbooks" => (
             1,
             &[
-                "- `DiskCritical`: runbook removed (was `disk-full`) **(risky)**",
-                "- `ReplicationLagCritical`: new `P0` critical alert without a runbook **(risky)**",
-                "- `QueueCritical`: new `P0` critical alert (runbook `queue-backlog`)",
+                "- `DiskP0`: runbook removed (was `disk-full`) **(risky)**",
+                "- `ReplicationLagP0`: new `P0` critical alert without a runbook **(risky)**",
+                "- `QueueP0`: new `P0` critical alert (runbook `queue-backlog`)",
                 "- `disk-full`: removed (was “Disk almost full”)",
                 "- `high-latency`: `actions`: `Check the cache hit ratio` added",
             ],
-            &["`QueueCritical`: new `P0` critical alert (runbook `queue-backlog`) **(risky)**"],
+            &["`QueueP0`: new `P0` critical alert (runbook `queue-backlog`) **(risky)**"],
         ),
         "alerts-removed" => (
             1,
             &[
                 "- `ApiDown`: critical alert removed (was `P1`) **(risky)**",
-                "- `LatencyCritical`: critical alert removed (was `P1`) **(risky)**",
+                "- `LatencyP1`: critical alert removed (was `P1`) **(risky)**",
                 "- `AvailabilityBurnRateTicket`: alert removed (was `P3`)\n",
                 "- `api`: health check removed (was `http http://api:8080/healthz`)",
             ],

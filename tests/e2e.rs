@@ -113,20 +113,20 @@ fn error_rate_warning_reaches_its_level_alone_then_critical_pages_and_inhibits_i
         return;
     };
     // The plan's matrix, as the real router reads the compressed copy.
-    assert_eq!(stack.routes("ErrorRateWarning"), ["ecplacas-P2"]);
-    assert_eq!(stack.routes("ErrorRateCritical"), ["ecplacas-P0"]);
+    assert_eq!(stack.routes("ErrorRateP2"), ["ecplacas-P2"]);
+    assert_eq!(stack.routes("ErrorRateP0"), ["ecplacas-P0"]);
     stack.wait_for(
-        "ErrorRateWarning (0.75% > 0.5%) notified to ecplacas-P2",
+        "ErrorRateP2 (0.75% > 0.5%) notified to ecplacas-P2",
         30,
-        |s| (s.delivered("ecplacas-P2", "ErrorRateWarning", "firing") == 1).then_some(()),
+        |s| (s.delivered("ecplacas-P2", "ErrorRateP2", "firing") == 1).then_some(()),
     );
     // Long enough for a second notification (compressed group_interval 5m → 5s, twice over).
     stack.hold(
-        "only ErrorRateWarning, and only once to ecplacas-P2, at 0.75% errors",
+        "only ErrorRateP2, and only once to ecplacas-P2, at 0.75% errors",
         12,
         |s| {
             let firing = s.firing_fed(&["ErrorRate"]);
-            if firing != ["ErrorRateWarning"] {
+            if firing != ["ErrorRateP2"] {
                 return Err(format!("Prometheus fires {firing:?}"));
             }
             only(s, &["ErrorRate"], &[("ecplacas-P2", 1)])
@@ -136,25 +136,23 @@ fn error_rate_warning_reaches_its_level_alone_then_critical_pages_and_inhibits_i
     // 20% errors: the 5-minute ratio passes 1% within seconds.
     stack.exporter.counter(TOTAL, 80.0);
     stack.exporter.counter(ERRORS, 20.0);
+    stack.wait_for("ErrorRateP0 (> 1%) notified to ecplacas-P0", 30, |s| {
+        (s.delivered("ecplacas-P0", "ErrorRateP0", "firing") == 1).then_some(())
+    });
     stack.wait_for(
-        "ErrorRateCritical (> 1%) notified to ecplacas-P0",
-        30,
-        |s| (s.delivered("ecplacas-P0", "ErrorRateCritical", "firing") == 1).then_some(()),
-    );
-    stack.wait_for(
-        "Alertmanager inhibits ErrorRateWarning while ErrorRateCritical fires",
+        "Alertmanager inhibits ErrorRateP2 while ErrorRateP0 fires",
         10,
         |s| {
-            let (state, by) = s.alertmanager_state("ErrorRateWarning")?;
+            let (state, by) = s.alertmanager_state("ErrorRateP2")?;
             (state == "suppressed" && !by.is_empty()).then_some(())
         },
     );
     stack.hold(
-        "ErrorRateCritical once to ecplacas-P0; nothing more to ecplacas-P2 (the warning is inhibited)",
+        "ErrorRateP0 once to ecplacas-P0; nothing more to ecplacas-P2 (the warning is inhibited)",
         12,
         |s| {
             let firing = s.firing_fed(&["ErrorRate"]);
-            if firing != ["ErrorRateCritical", "ErrorRateWarning"] {
+            if firing != ["ErrorRateP0", "ErrorRateP2"] {
                 return Err(format!("Prometheus fires {firing:?}"));
             }
             only(s, &["ErrorRate"], &[("ecplacas-P0", 1), ("ecplacas-P2", 1)])
@@ -163,7 +161,7 @@ fn error_rate_warning_reaches_its_level_alone_then_critical_pages_and_inhibits_i
     let page = stack
         .notifications()
         .into_iter()
-        .find(|n| n.path == "ecplacas-P0" && n.alerts().iter().any(|a| a.0 == "ErrorRateCritical"))
+        .find(|n| n.path == "ecplacas-P0" && n.alerts().iter().any(|a| a.0 == "ErrorRateP0"))
         .expect("the page");
     assert_eq!(page.receiver(), "ecplacas-P0", "{}", stack.report());
     let alerts = page.alerts();
@@ -337,7 +335,7 @@ fn a_backup_that_never_ran_raises_its_missed_alert() {
 /// Vanished series raise the no-data alert. `ecplacas`'s `mysql_up` KPI is
 /// `kpi:mysql_up:expr = mysql_up{job="mysql"}`, a gauge read as it is, and `MysqlUpNoData`
 /// (level P0) is `absent(kpi:mysql_up:expr{plan="ecplacas", kpi="mysql_up"})` `for: 10m`
-/// (10 s here). While the exporter serves `mysql_up 1` the KPI is 1: neither `MysqlUpCritical`
+/// (10 s here). While the exporter serves `mysql_up 1` the KPI is 1: neither `MysqlUpP0`
 /// (`< 1`) nor `MysqlUpNoData` is even pending, for longer than that `for`. Once the exporter
 /// stops serving it, it goes pending, fires no sooner than 10 s later, and `ecplacas-P0` hears
 /// of it once.
@@ -397,7 +395,7 @@ fn a_kpi_whose_series_vanishes_raises_its_no_data_alert() {
         stack.report()
     );
     stack.hold(
-        "only MysqlUpNoData (not MysqlUpCritical), once, to ecplacas-P0",
+        "only MysqlUpNoData (not MysqlUpP0), once, to ecplacas-P0",
         8,
         |s| {
             let firing = s.firing_fed(&["MysqlUp"]);

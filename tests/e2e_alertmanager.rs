@@ -174,11 +174,11 @@ fn a_critical_silences_its_warning_on_the_same_instance_and_not_on_another() {
     let Some(stack) = Stack::start(&opts) else {
         return;
     };
-    assert_eq!(stack.routes("ApiCpuWarning"), ["diabetes-high"]);
+    assert_eq!(stack.routes("ApiCpuHigh"), ["diabetes-high"]);
     assert_eq!(stack.routes("ApiCpuCritical"), ["diabetes-critical"]);
     let on = |labels: &Value| labels["instance"].as_str().unwrap_or_default().to_owned();
     let warnings = |s: &Stack| -> BTreeMap<String, (String, Vec<String>)> {
-        am_alerts(s, "ApiCpuWarning")
+        am_alerts(s, "ApiCpuHigh")
             .into_iter()
             .map(|(l, st, by)| (on(&l), (st, by)))
             .collect()
@@ -206,12 +206,12 @@ fn a_critical_silences_its_warning_on_the_same_instance_and_not_on_another() {
         |s| (warnings(s) == expected).then_some(()),
     );
     stack.wait_for(
-        "ApiCpuCritical notified to diabetes-critical, ApiCpuWarning of host B to diabetes-high",
+        "ApiCpuCritical notified to diabetes-critical, ApiCpuHigh of host B to diabetes-high",
         20,
         |s| {
             let heard_b = notified(s, "diabetes-high")
                 .iter()
-                .any(|(n, st, l)| n == "ApiCpuWarning" && st == "firing" && on(l) == "host-b:9100");
+                .any(|(n, st, l)| n == "ApiCpuHigh" && st == "firing" && on(l) == "host-b:9100");
             (heard_b && s.delivered("diabetes-critical", "ApiCpuCritical", "firing") >= 1)
                 .then_some(())
         },
@@ -223,7 +223,7 @@ fn a_critical_silences_its_warning_on_the_same_instance_and_not_on_another() {
             let now = warnings(s);
             if now != expected {
                 return Err(format!(
-                    "ApiCpuWarning by instance (state, inhibited by) is {now:?}, expected {expected:?}"
+                    "ApiCpuHigh by instance (state, inhibited by) is {now:?}, expected {expected:?}"
                 ));
             }
             // (Other KPIs may read the same host series: only `api_cpu`'s alerts are judged.)
@@ -236,7 +236,7 @@ fn a_critical_silences_its_warning_on_the_same_instance_and_not_on_another() {
                         .into_iter()
                         .map(move |(a, _, l)| (n.path.clone(), a, l))
                 })
-                .filter(|(_, a, l)| a == "ApiCpuWarning" && on(l) == "host-a:9100")
+                .filter(|(_, a, l)| a == "ApiCpuHigh" && on(l) == "host-a:9100")
                 .map(|(receiver, _, _)| receiver)
                 .collect();
             if !later.is_empty() {
@@ -265,9 +265,7 @@ fn a_critical_silences_its_warning_on_the_same_instance_and_not_on_another() {
         stack.report()
     );
     assert!(
-        receivers("ApiCpuWarning")
-            .iter()
-            .all(|r| r == "diabetes-high"),
+        receivers("ApiCpuHigh").iter().all(|r| r == "diabetes-high"),
         "{}",
         stack.report()
     );
@@ -286,8 +284,8 @@ const ERRORS: &str = r#"http_requests_total{job="ecplacas-backend",status="500"}
 const REDIS_HEALTH: &str = r#"upkeep_health_check_success{plan="ecplacas",service="redis"}"#;
 
 /// `ecplacas`: `backend` depends hard on `redis`, whose health alert `RedisDown` is P2 (impact
-/// medium). While Redis is down, the backend's P2 `ErrorRateWarning` is noise and is inhibited;
-/// its P0 `ErrorRateCritical` is not, and pages `ecplacas-P0` (with every `backend` alert as the
+/// medium). While Redis is down, the backend's P2 `ErrorRateP2` is noise and is inhibited;
+/// its P0 `ErrorRateP0` is not, and pages `ecplacas-P0` (with every `backend` alert as the
 /// target, a cache outage silenced the backend's page, so an outage paged nobody).
 #[test]
 fn a_hard_dependency_down_inhibits_less_urgent_symptoms_but_never_a_page() {
@@ -298,8 +296,8 @@ fn a_hard_dependency_down_inhibits_less_urgent_symptoms_but_never_a_page() {
         return;
     };
     assert_eq!(stack.routes("RedisDown"), ["ecplacas-P2"]);
-    assert_eq!(stack.routes("ErrorRateWarning"), ["ecplacas-P2"]);
-    assert_eq!(stack.routes("ErrorRateCritical"), ["ecplacas-P0"]);
+    assert_eq!(stack.routes("ErrorRateP2"), ["ecplacas-P2"]);
+    assert_eq!(stack.routes("ErrorRateP0"), ["ecplacas-P0"]);
 
     // Redis's health check fails (`for: 3m`, compressed to 3s).
     stack.exporter.gauge(REDIS_HEALTH, 0.0);
@@ -312,31 +310,27 @@ fn a_hard_dependency_down_inhibits_less_urgent_symptoms_but_never_a_page() {
     // after some 15 s, then 1% (the P0 critical) after some 30 s.
     stack.exporter.counter(TOTAL, 90.0);
     stack.exporter.counter(ERRORS, 10.0);
+    stack.wait_for("ErrorRateP2 (P2) inhibited by RedisDown (P2)", 30, |s| {
+        am_alerts(s, "ErrorRateP2")
+            .iter()
+            .any(|(_, st, by)| st == "suppressed" && by.contains(&redis))
+            .then_some(())
+    });
     stack.wait_for(
-        "ErrorRateWarning (P2) inhibited by RedisDown (P2)",
-        30,
-        |s| {
-            am_alerts(s, "ErrorRateWarning")
-                .iter()
-                .any(|(_, st, by)| st == "suppressed" && by.contains(&redis))
-                .then_some(())
-        },
-    );
-    stack.wait_for(
-        "ErrorRateCritical (P0) pages ecplacas-P0 although RedisDown fires",
+        "ErrorRateP0 (P0) pages ecplacas-P0 although RedisDown fires",
         40,
-        |s| (s.delivered("ecplacas-P0", "ErrorRateCritical", "firing") == 1).then_some(()),
+        |s| (s.delivered("ecplacas-P0", "ErrorRateP0", "firing") == 1).then_some(()),
     );
     stack.hold(
-        "ErrorRateCritical is not inhibited; ErrorRateWarning never reaches ecplacas-P2",
+        "ErrorRateP0 is not inhibited; ErrorRateP2 never reaches ecplacas-P2",
         8,
         |s| {
-            let critical = am_alerts(s, "ErrorRateCritical");
+            let critical = am_alerts(s, "ErrorRateP0");
             if critical.iter().any(|(_, st, _)| st != "active") {
-                return Err(format!("ErrorRateCritical is {critical:?}"));
+                return Err(format!("ErrorRateP0 is {critical:?}"));
             }
-            if s.delivered("ecplacas-P2", "ErrorRateWarning", "firing") > 0 {
-                return Err("ErrorRateWarning was notified despite RedisDown".to_owned());
+            if s.delivered("ecplacas-P2", "ErrorRateP2", "firing") > 0 {
+                return Err("ErrorRateP2 was notified despite RedisDown".to_owned());
             }
             let p2: Vec<String> = notified(s, "ecplacas-P2")
                 .into_iter()
@@ -353,7 +347,7 @@ fn a_hard_dependency_down_inhibits_less_urgent_symptoms_but_never_a_page() {
 /// `sigcerh`'s monthly maintenance window (`mute: true`), moved to now, in a variant of the
 /// plan where warnings page too: `critical` and `warning` page, so the window mutes only
 /// `info`. An outage (`PostgresDownCritical`) and a slow front end (`FrontendSlowWarning`) are
-/// delivered during the window; pending updates (`UpdatesAvailableWarning`, `info`) are held
+/// delivered during the window; pending updates (`UpdatesAvailableInfo`, `info`) are held
 /// back: active in Alertmanager (muted by time, not inhibited) but notified to nobody. (A
 /// window's `mute: true` used to mute every level but the most urgent, so a paging `warning`
 /// route was muted.)
@@ -388,7 +382,7 @@ fn a_muting_window_holds_back_the_levels_it_mutes_and_delivers_the_paging_ones()
     };
     assert_eq!(stack.routes("PostgresDownCritical"), ["sigcerh-critical"]);
     assert_eq!(stack.routes("FrontendSlowWarning"), ["sigcerh-warning"]);
-    assert_eq!(stack.routes("UpdatesAvailableWarning"), ["sigcerh-info"]);
+    assert_eq!(stack.routes("UpdatesAvailableInfo"), ["sigcerh-info"]);
 
     stack.exporter.gauge(r#"pg_up{job="postgres"}"#, 0.0);
     stack.exporter.gauge(
@@ -409,17 +403,17 @@ fn a_muting_window_holds_back_the_levels_it_mutes_and_delivers_the_paging_ones()
         |s| (s.delivered("sigcerh-warning", "FrontendSlowWarning", "firing") >= 1).then_some(()),
     );
     stack.wait_for(
-        "UpdatesAvailableWarning (info) reaches Alertmanager",
+        "UpdatesAvailableInfo (info) reaches Alertmanager",
         30,
-        |s| (!am_alerts(s, "UpdatesAvailableWarning").is_empty()).then_some(()),
+        |s| (!am_alerts(s, "UpdatesAvailableInfo").is_empty()).then_some(()),
     );
     stack.hold(
-        "UpdatesAvailableWarning is active but muted: sigcerh-info hears nothing while the window is open",
+        "UpdatesAvailableInfo is active but muted: sigcerh-info hears nothing while the window is open",
         10,
         |s| {
-            let info = am_alerts(s, "UpdatesAvailableWarning");
+            let info = am_alerts(s, "UpdatesAvailableInfo");
             if info.iter().any(|(_, st, by)| st != "active" || !by.is_empty()) {
-                return Err(format!("UpdatesAvailableWarning is {info:?}, expected active"));
+                return Err(format!("UpdatesAvailableInfo is {info:?}, expected active"));
             }
             if s.receivers_notified().contains_key("sigcerh-info") {
                 return Err("sigcerh-info was notified during the window".to_owned());

@@ -798,7 +798,7 @@ fn hover_explains_fields_and_values() {
         &[
             "`kpis.latency.warning`",
             "**`> 0.3 s`** in the indicator's unit (`s`)",
-            "alerts as `LatencyWarning` at level **`P2`** (respond within 4 hours)",
+            "alerts as `LatencyP2` at level **`P2`** (respond within 4 hours)",
             "impact `high` (the service's `impact`) × likelihood `low`",
             "A comparator",
         ],

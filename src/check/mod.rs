@@ -9,6 +9,7 @@ mod budget;
 mod environments;
 mod graph;
 mod jobs;
+mod oncall;
 mod once;
 mod promql;
 pub(crate) mod refs;
@@ -92,6 +93,7 @@ fn one(plan: &Plan, sources: &SourceMap, runbook_base_url_given: bool, diags: &m
         runbooks::check(&mut cx);
         time::check(&mut cx);
         once::check(&mut cx);
+        oncall::check(&mut cx);
         jobs::check(&mut cx);
         backups::check(&mut cx);
         budget::check(&mut cx);

@@ -88,6 +88,7 @@ codes! {
     ResponseUnmet = "alert/response-unmet", Warning, "an alert cannot notify within its level's response time";
     NoReceiver = "alert/no-receiver", Error, "a severity level that notifies nobody";
     NoLevel = "alert/no-level", Error, "an alert whose severity level cannot be determined";
+    TimedAfterManual = "oncall/timed-after-manual", Warning, "a timed escalation step after one taken by hand";
     RelativeRunbookUrl = "runbook/relative-url", Warning, "alerts link to their runbooks by relative paths, which a notification cannot open";
     WindowOverflow = "window/overflow", Error, "tasks in a window need longer than the window";
     FreezeOverlap = "window/freeze-overlap", Error, "a task, backup or window overlaps a freeze window";

@@ -237,6 +237,7 @@ pub(crate) fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
         for (k, e) in b {
             mapped.insert(mapped_key(s, k, e, &r), (k, e));
         }
+        follow_slots(&mut mapped, h, &r);
         let mut keys: BTreeSet<&String> = mapped.keys().collect();
         keys.extend(h.keys());
         for key in keys {
@@ -257,7 +258,7 @@ pub(crate) fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
                     // Parts of a renamed entry (`postgres.full`) are renamed with it.
                     let part = s.renames() && key.contains('.');
                     if *old != key && !part {
-                        out.push(renamed(s, subject.clone(), old, be));
+                        out.push(renamed(s, subject.clone(), old, be, &r));
                     }
                     fields(s, subject.as_ref(), be, he, &r, &mut out);
                 }
@@ -308,12 +309,58 @@ pub(crate) fn compare(base: &Facts, head: &Facts) -> Vec<Change> {
     out
 }
 
-fn renamed(s: Section, subject: Option<String>, old: &str, e: &Entry) -> Change {
+/// A KPI threshold alert is named after its level: when the level changes, so does the name,
+/// and two thresholds may swap names (a warning takes the critical's old level). Base KPI
+/// alerts are paired with the head alert of the same KPI (through renames) and threshold, so a
+/// new level is said as a rename, not as one alert removed and another added. A base alert
+/// left without a pair whose key a paired one took is shown under `KEY (before)`.
+fn follow_slots<'b>(
+    mapped: &mut BTreeMap<String, (&'b String, &'b Entry)>,
+    h: &Entries,
+    r: &Renames,
+) {
+    let pair = |e: &Entry| -> Option<String> {
+        let o = e.origin.as_ref()?;
+        let slot = o.slot?;
+        let kpi = r.map(o.section, &o.name);
+        h.iter().find_map(|(hk, he)| {
+            let ho = he.origin.as_ref()?;
+            (ho.slot == Some(slot) && ho.section == o.section && ho.name == kpi).then(|| hk.clone())
+        })
+    };
+    let mut rest = Vec::new();
+    for (key, v) in std::mem::take(mapped) {
+        match pair(v.1) {
+            Some(to) => {
+                mapped.insert(to, v);
+            }
+            None => rest.push((key, v)),
+        }
+    }
+    for (key, v) in rest {
+        let key = if mapped.contains_key(&key) {
+            format!("{key} (before)")
+        } else {
+            key
+        };
+        mapped.insert(key, v);
+    }
+}
+
+fn renamed(s: Section, subject: Option<String>, old: &str, e: &Entry, r: &Renames) -> Change {
+    // An alert's name is what silences, dashboards and routes match on.
+    let matched = format!(
+        "silences, dashboards and Alertmanager routes that match `alertname=\"{old}\"` no longer match it"
+    );
     let message = match &e.origin {
-        Some(o) => format!(
-            "renamed from `{old}` (follows the rename of `{}.{}`)",
+        Some(o) if r.map(o.section, &o.name) != o.name => format!(
+            "renamed from `{old}` (follows the rename of `{}.{}`); {matched}",
             o.section.key(),
             o.name
+        ),
+        Some(o) => format!(
+            "renamed from `{old}`: its {} threshold is at another level, and a KPI alert is named after its level; {matched}",
+            o.slot.unwrap_or("")
         ),
         None => format!("renamed from `{old}` (same content)"),
     };

@@ -285,12 +285,14 @@ pub(crate) struct Field {
 }
 
 /// Where an alert comes from, so a renamed KPI (or service, task, backup) renames its alerts
-/// instead of removing and adding them: the alert is `camel(name) + suffix`.
+/// instead of removing and adding them: the alert is `camel(name) + suffix`. A KPI threshold
+/// alert also has its slot: its name follows its level, so a new level renames it too.
 #[derive(Clone, Debug)]
 pub(crate) struct Origin {
     pub section: Section,
     pub name: String,
     pub suffix: String,
+    pub slot: Option<&'static str>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -887,6 +889,7 @@ fn alert_facts(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 section,
                 name: source.clone(),
                 suffix: suffix.to_owned(),
+                slot: matches!(a.source, Source::Kpi { .. }).then(|| a.urgency.name()),
             });
         let what = if critical { "critical alert" } else { "alert" };
         let runbook = a.runbook.map(|r| r.value.clone());
@@ -1110,11 +1113,11 @@ fn receivers(plan: &Plan, f: &mut Facts) {
     }
 }
 
-fn escalation(steps: &[crate::model::Escalation]) -> Vec<String> {
-    steps
-        .iter()
-        .map(|s| format!("after {} to {}", s.after.value, s.to.value))
-        .collect()
+/// When an escalation step is taken: `after 15m`, or `by hand` (no time set).
+fn step_when(s: &crate::model::Escalation) -> String {
+    s.after
+        .as_ref()
+        .map_or_else(|| "by hand".to_owned(), |a| format!("after {}", a.value))
 }
 
 fn oncall(plan: &Plan, f: &mut Facts) {
@@ -1143,7 +1146,23 @@ fn oncall(plan: &Plan, f: &mut Facts) {
         Sense::LongerLooser,
     );
     if !o.escalation.is_empty() {
-        e.push("escalation", Val::List(escalation(&o.escalation)));
+        // The order, by whom each step calls; then each step's timing, so a step that becomes
+        // manual or timed is said as such.
+        e.labelled(
+            "escalation",
+            "escalation order",
+            Val::List(o.escalation.iter().map(|s| s.to.value.clone()).collect()),
+        );
+        for s in &o.escalation {
+            e.labelled(
+                format!("escalation.{}", s.to.value),
+                format!("escalation step to `{}`", s.to.value),
+                Val::Text(match &s.after {
+                    Some(a) => format!("timed, after {}", a.value),
+                    None => "manual, taken by hand".to_owned(),
+                }),
+            );
+        }
     }
     e.list("tools", &o.tools);
     f.insert(Section::Oncall, "", e);
@@ -1419,7 +1438,7 @@ fn runbooks(plan: &Plan, f: &mut Facts) {
             e.labelled(
                 "escalate",
                 "escalation",
-                Val::Text(format!("after {} to {}", x.after.value, x.to.value)),
+                Val::Text(format!("{} to {}", step_when(x), x.to.value)),
             );
         }
         f.insert(Section::Runbooks, name.value.clone(), e);

@@ -430,18 +430,32 @@ fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
     };
     let rank = |a: &alerts::Alert<'_>| a.level.as_ref().ok().and_then(|l| sev.rank(&l.name.value));
     let all = alerts::alerts(plan);
-    let find = |name: &str| all.iter().find(|a| a.name == name);
+    // Alerts are found by what they come from: a KPI alert's name follows its level.
+    let kpi_alert = |kpi: &str, urgency: alerts::Urgency| {
+        all.iter().find(|a| {
+            a.urgency == urgency
+                && matches!(a.source, Source::Kpi { name, .. } if name.value == kpi)
+        })
+    };
+    let slo_alert = |slo: &str, page: bool| {
+        all.iter().find(|a| {
+            matches!(a.source, Source::Slo { name, page: pg } if name.value == slo && pg == page)
+        })
+    };
     let mut out = Vec::new();
     // The more urgent alert of a pair silences the other, when it is at least as urgent.
-    let mut pair = |source: &str, target: &str, equal: &[&str], why: String| {
-        let (Some(s), Some(t)) = (find(source), find(target)) else {
+    let mut pair = |source: Option<&alerts::Alert<'_>>,
+                    target: Option<&alerts::Alert<'_>>,
+                    equal: &[&str],
+                    why: String| {
+        let (Some(s), Some(t)) = (source, target) else {
             return;
         };
         if let (Some(rs), Some(rt)) = (rank(s), rank(t)) {
             if rs <= rt {
                 out.push(inhibit_rule(
-                    vec![matcher("plan", p), matcher("alertname", source)],
-                    vec![matcher("plan", p), matcher("alertname", target)],
+                    vec![matcher("plan", p), matcher("alertname", &s.name)],
+                    vec![matcher("plan", p), matcher("alertname", &t.name)],
                     equal,
                     why,
                 ));
@@ -452,10 +466,9 @@ fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
         let labels = series_labels(kpi);
         let mut equal = vec!["plan", "kpi"];
         equal.extend(labels.iter().map(String::as_str));
-        let camel = alerts::camel(&name.value);
         pair(
-            &format!("{camel}Critical"),
-            &format!("{camel}Warning"),
+            kpi_alert(&name.value, alerts::Urgency::Critical),
+            kpi_alert(&name.value, alerts::Urgency::Warning),
             &equal,
             format!(
                 "KPI `{}`: its critical alert silences its warning on the same series ({})",
@@ -465,10 +478,9 @@ fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
         );
     }
     for (name, _) in plan.slos.iter() {
-        let camel = alerts::camel(&name.value);
         pair(
-            &format!("{camel}BurnRatePage"),
-            &format!("{camel}BurnRateTicket"),
+            slo_alert(&name.value, true),
+            slo_alert(&name.value, false),
             &["plan", "slo"],
             format!("SLO `{}`: its page silences its ticket", name.value),
         );
@@ -970,8 +982,9 @@ windows:
             )
         };
         // P1 pages (PagerDuty): critical; P3 is the least urgent of three: info.
-        assert_eq!(labels("CpuCritical"), ("P1".into(), "critical".into()));
-        assert_eq!(labels("CpuWarning"), ("P2".into(), "warning".into()));
+        // A KPI alert is named after its level.
+        assert_eq!(labels("CpuP1"), ("P1".into(), "critical".into()));
+        assert_eq!(labels("CpuP2"), ("P2".into(), "warning".into()));
         assert_eq!(labels("CacheDown"), ("P3".into(), "info".into()));
         let pager = config["receivers"]
             .as_array()
@@ -990,40 +1003,30 @@ windows:
     #[test]
     fn a_critical_silences_its_warning_on_the_same_series_only() {
         let (config, _) = built(&[("shop", SHOP)]);
-        let equal = |target: &str| -> Vec<Vec<&str>> {
+        // Each KPI's warning resolves to `P2` and its critical to `P1` (service `api`, impact
+        // `high`): the alerts are named after those levels.
+        let equal = |kpi: &str| -> Vec<Vec<&str>> {
             rules_with(
                 &config,
                 "target_matchers",
-                &format!("alertname=\"{target}\""),
+                &format!("alertname=\"{kpi}P2\""),
             )
             .into_iter()
             .map(|r| {
                 assert_eq!(
                     strings(&r["source_matchers"]),
-                    [
-                        "plan=\"shop\"".to_owned(),
-                        format!(
-                            "alertname=\"{}Critical\"",
-                            target.trim_end_matches("Warning")
-                        )
-                    ]
+                    ["plan=\"shop\"".to_owned(), format!("alertname=\"{kpi}P1\"")]
                 );
                 strings(&r["equal"])
             })
             .collect()
         };
-        assert_eq!(equal("CpuWarning"), [["plan", "kpi", "instance"]]);
-        assert_eq!(
-            equal("DiskWarning"),
-            [["plan", "kpi", "instance", "mountpoint"]]
-        );
-        assert_eq!(
-            equal("QueueWarning"),
-            [["plan", "kpi", "instance", "queue"]]
-        );
+        assert_eq!(equal("Cpu"), [["plan", "kpi", "instance"]]);
+        assert_eq!(equal("Disk"), [["plan", "kpi", "instance", "mountpoint"]]);
+        assert_eq!(equal("Queue"), [["plan", "kpi", "instance", "queue"]]);
         // `inverted`'s critical (P3) is less urgent than its warning (P1): it silences nothing.
-        assert!(equal("InvertedWarning").is_empty());
-        assert!(rules_with(&config, "target_matchers", "alertname=~\".+Warning\"").is_empty());
+        assert!(rules_with(&config, "target_matchers", "alertname=\"InvertedP1\"").is_empty());
+        assert!(rules_with(&config, "source_matchers", "alertname=\"InvertedP3\"").is_empty());
     }
 
     /// A hard dependency that is down silences the alerts of the services that need it at its

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::driver::{self, Workspace};
 use crate::emit::yaml::{self, Yaml};
-use crate::model::alerts::{Urgency, camel, level_for};
+use crate::model::alerts::{Urgency, camel, kpi_alert_name, level_for};
 use crate::parse::{Node, Value};
 use crate::span::FileId;
 
@@ -167,24 +167,29 @@ fn additions(
     // Where each imported alert goes: the plan's level for it, by KPI or SLO and slot.
     let mut kpi_levels: BTreeMap<(String, &'static str), String> = BTreeMap::new();
     let mut slo_levels: BTreeMap<(String, &'static str), String> = BTreeMap::new();
-    let level =
-        |service: &str, urgency: Urgency, imported: &str| -> Option<(Option<String>, String)> {
-            let sev = severity?;
-            Some(
-                match level_for(target, target.services.get(service), urgency, None) {
-                    Ok(l) => (
-                        None,
-                        format!("level `{}` (the plan's severity matrix)", l.name.value),
-                    ),
-                    Err(_) => {
-                        let like = built.like.get(imported).copied();
-                        let l = plan_level(target, sev, imported, like);
-                        let how = format!("level `{l}` (for severity `{imported}`)");
-                        (Some(l), how)
-                    }
-                },
-            )
-        };
+    // The level each KPI alert resolves to in the plan: its name follows it.
+    let mut kpi_alert_levels: BTreeMap<(String, &'static str), String> = BTreeMap::new();
+    let level = |service: &str,
+                 urgency: Urgency,
+                 imported: &str|
+     -> Option<(Option<String>, String, String)> {
+        let sev = severity?;
+        Some(
+            match level_for(target, target.services.get(service), urgency, None) {
+                Ok(l) => (
+                    None,
+                    format!("level `{}` (the plan's severity matrix)", l.name.value),
+                    l.name.value.clone(),
+                ),
+                Err(_) => {
+                    let like = built.like.get(imported).copied();
+                    let l = plan_level(target, sev, imported, like);
+                    let how = format!("level `{l}` (for severity `{imported}`)");
+                    (Some(l.clone()), how, l)
+                }
+            },
+        )
+    };
     for ((name, y), (_, k)) in parts.kpis.iter_mut().zip(&built.kpis) {
         for (word, urgency, slot) in [
             ("warning", Urgency::Warning, &k.warning),
@@ -193,11 +198,12 @@ fn additions(
             let Some((_, _, imported, _)) = slot else {
                 continue;
             };
-            let Some((explicit, how)) = level(&k.service, urgency, imported) else {
+            let Some((explicit, how, resolved)) = level(&k.service, urgency, imported) else {
                 continue;
             };
             set(y, "levels", word, explicit);
             kpi_levels.insert((name.clone(), word), how);
+            kpi_alert_levels.insert((name.clone(), word), resolved);
         }
     }
     for ((name, y), (_, s)) in parts.slos.iter_mut().zip(&built.slos) {
@@ -206,7 +212,7 @@ fn additions(
             ("ticket", Urgency::Warning, &s.ticket),
         ] {
             let Some(imported) = slot else { continue };
-            let Some((explicit, how)) = level(&s.service, urgency, imported) else {
+            let Some((explicit, how, _)) = level(&s.service, urgency, imported) else {
                 continue;
             };
             // An SLO names its levels: the matrix's too.
@@ -259,7 +265,14 @@ fn additions(
         .map(|n| format!("kpis.{n}"))
         .chain(slo_reused.iter().map(|n| format!("slos.{n}")))
         .collect();
-    patch(report, &kpi_renames, &slo_renames, &notes, &reused);
+    patch(
+        report,
+        &kpi_renames,
+        &slo_renames,
+        &notes,
+        &reused,
+        &kpi_alert_levels,
+    );
     for (key, what, renames, reused, added) in [
         ("kpis", "KPI", &kpi_renames, &kpi_reused, parts.kpis.len()),
         ("slos", "SLO", &slo_renames, &slo_reused, parts.slos.len()),
@@ -439,6 +452,7 @@ fn patch(
     slos: &BTreeMap<String, String>,
     notes: &BTreeMap<(String, &'static str), String>,
     reused: &BTreeSet<String>,
+    alert_levels: &BTreeMap<(String, &'static str), String>,
 ) {
     let rename = |token: &str| -> Option<String> {
         let (key, renames) = if token.starts_with("kpis.") {
@@ -456,16 +470,30 @@ fn patch(
             .map(|t| rename(t).unwrap_or_else(|| t.to_owned()))
             .collect();
         e.became = tokens.join(" ");
+        // A KPI alert is named after the KPI's new name and the plan's level for it.
         if let Some(a) = &mut e.alert
-            && let Some(n) = kpis.get(&a.kpi)
+            && !a.kpi.is_empty()
         {
-            let word = a
-                .imported
-                .strip_prefix(camel(&a.kpi).as_str())
-                .unwrap_or("")
-                .to_owned();
-            a.kpi.clone_from(n);
-            a.imported = format!("{}{word}", camel(n));
+            let old = a.kpi.clone();
+            let level = |word: &'static str| alert_levels.get(&(old.clone(), word)).cloned();
+            let (urgency, other) = if a.slot == "critical" {
+                (Urgency::Critical, "warning")
+            } else {
+                (Urgency::Warning, "critical")
+            };
+            if let Some(n) = kpis.get(&old) {
+                a.kpi.clone_from(n);
+            }
+            if let Some(l) = level(a.slot) {
+                a.imported = kpi_alert_name(&a.kpi, urgency, Some(&l), level(other).as_deref());
+            } else if a.kpi != old {
+                let word = a
+                    .imported
+                    .strip_prefix(camel(&old).as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                a.imported = format!("{}{word}", camel(&a.kpi));
+            }
         }
         if let Some(f) = &mut e.slo {
             for side in [&mut f.page, &mut f.ticket] {
@@ -484,13 +512,7 @@ fn patch(
             }
         }
         // The level of each alert the entry became, and whether the plan had it.
-        let slot = e.alert.as_ref().map(|a| {
-            if a.imported.ends_with("Critical") {
-                "critical"
-            } else {
-                "warning"
-            }
-        });
+        let slot = e.alert.as_ref().map(|a| a.slot);
         let mut said = Vec::new();
         for t in &tokens {
             for ((n, word), how) in notes {

@@ -96,8 +96,10 @@ pub struct AlertFacts {
     pub expr: String,
     pub for_: Option<String>,
     pub labels: Vec<(String, String)>,
-    /// The KPI, and its alert's name (`HostOutOfMemoryCritical`).
+    /// The KPI, its threshold (`warning` or `critical`), and its alert's name: the KPI and the
+    /// level (`HostOutOfMemoryCritical` for level `critical`), as `model::alerts` names it.
     pub kpi: String,
+    pub slot: &'static str,
     pub imported: String,
 }
 
@@ -481,14 +483,23 @@ fn build(
                 }
             }
         }
-        // The KPI's alerts are named `…Warning` and `…Critical` after their slot.
+        // upkeep's own alerts say their KPI in the `kpi` label (their names end in a level);
+        // others are often named after their severity (`…Warning`, `…Critical`).
         let snaked = snake(&alert);
-        let base = ["_critical", "_warning", "_warn", "_crit"]
+        let own = r
+            .labels
             .iter()
-            .find_map(|s| snaked.strip_suffix(s))
-            .filter(|b| !b.is_empty())
-            .unwrap_or(&snaked)
-            .to_owned();
+            .find(|(k, _)| k == "kpi")
+            .map(|(_, v)| snake(v))
+            .filter(|v| !v.is_empty());
+        let base = own.unwrap_or_else(|| {
+            ["_critical", "_warning", "_warn", "_crit"]
+                .iter()
+                .find_map(|s| snaked.strip_suffix(s))
+                .filter(|b| !b.is_empty())
+                .unwrap_or(&snaked)
+                .to_owned()
+        });
         // Names are at most 63 characters; room is left for a `_N` that keeps them unique.
         let base = fit(&base, 59, '_');
         let mut name = base.clone();
@@ -522,13 +533,24 @@ fn build(
     }
     // Which alert of its KPI each rule became, now that the slots are settled.
     for (name, k) in &plan.kpis {
-        for (slot, word) in [(&k.warning, "warning"), (&k.critical, "critical")] {
-            let Some((_, _, _, i)) = slot else { continue };
+        let level = |slot: &Option<Slot>| slot.as_ref().map(|s| s.2.clone());
+        for (slot, other, word, urgency) in [
+            (&k.warning, &k.critical, "warning", alerts::Urgency::Warning),
+            (
+                &k.critical,
+                &k.warning,
+                "critical",
+                alerts::Urgency::Critical,
+            ),
+        ] {
+            let Some((_, _, l, i)) = slot else { continue };
             if let Some(e) = report.entries.get_mut(*i) {
                 e.became = e.became.replacen(' ', &format!(" {word} "), 1);
                 if let Some(a) = &mut e.alert {
                     a.kpi.clone_from(name);
-                    a.imported = format!("{}{}", alerts::camel(name), alerts::camel(word));
+                    a.slot = word;
+                    a.imported =
+                        alerts::kpi_alert_name(name, urgency, Some(l), level(other).as_deref());
                 }
             }
         }
@@ -748,8 +770,13 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                         n += 1;
                     }
                     let word = if p { "critical" } else { "warning" };
+                    let urgency = if p {
+                        alerts::Urgency::Critical
+                    } else {
+                        alerts::Urgency::Warning
+                    };
                     let selects = (
-                        format!("{}{}", alerts::camel(&name), alerts::camel(word)),
+                        alerts::kpi_alert_name(&name, urgency, Some(&level), None),
                         "kpi".to_owned(),
                         name.clone(),
                     );
@@ -1027,6 +1054,7 @@ fn facts(r: &SourceRule, alert: &str) -> AlertFacts {
         for_: r.for_.clone(),
         labels: r.labels.clone(),
         kpi: String::new(),
+        slot: "warning",
         imported: String::new(),
     }
 }

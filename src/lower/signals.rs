@@ -1049,12 +1049,9 @@ pub(super) fn escalation_step(
     path: &str,
 ) -> Option<Escalation> {
     let o = cx.object(n, key, path, ESCALATION)?;
-    let after = o.req_duration(cx, "after");
+    let after = o.opt_duration(cx, "after");
     let to = o.req_ref(cx, "to");
-    Some(Escalation {
-        after: after?,
-        to: to?,
-    })
+    Some(Escalation { after, to: to? })
 }
 
 fn parse_handoff(s: &str) -> crate::value::Result<Handoff> {

@@ -98,7 +98,8 @@ pub(crate) enum LevelError {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Alert<'p> {
-    /// Prometheus `alertname`, CamelCase: `ResponseTimeCritical`, `AvailabilityBurnRatePage`.
+    /// Prometheus `alertname`, CamelCase: `ResponseTimeP1` (a KPI and its level),
+    /// `AvailabilityBurnRatePage`.
     pub name: String,
     pub source: Source<'p>,
     pub urgency: Urgency,
@@ -168,7 +169,8 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
         ] {
             let Some(threshold) = threshold else { continue };
             out.push(Alert {
-                name: format!("{}{}", camel(&name.value), camel(urgency.name())),
+                // Named below, once both thresholds' levels are known.
+                name: String::new(),
                 source: Source::Kpi { name, threshold },
                 urgency,
                 service: Some(&kpi.service),
@@ -178,6 +180,7 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
             });
         }
     }
+    name_kpi_alerts(&mut out);
     // A KPI with thresholds whose indicator yields nothing: the least urgent of its levels.
     for (name, kpi) in plan.kpis.iter() {
         if yields_without_input(&kpi.indicator.value) {
@@ -363,7 +366,80 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
             });
         }
     }
+    disambiguate(&mut out);
     out
+}
+
+/// A KPI threshold alert is named after the KPI and the level it resolves to (what the
+/// `level` label says and the pager shows): `UpdatesAvailableInfo`, `MlflowDownMedium`. When
+/// both thresholds of the KPI resolve to the same level, the slot follows the level
+/// (`DiskUsageHighWarning`, `DiskUsageHighCritical` for level `high`); when no level resolves
+/// (`alert/no-level` says why), the slot alone (`DiskUsageWarning`).
+fn name_kpi_alerts(out: &mut [Alert<'_>]) {
+    let level_of = |a: &Alert<'_>| a.level.as_ref().ok().map(|l| l.name.value.clone());
+    let kpi_of = |a: &Alert<'_>| match a.source {
+        Source::Kpi { name, .. } => Some(name.value.clone()),
+        _ => None,
+    };
+    let named: Vec<String> = out
+        .iter()
+        .map(|a| {
+            let Some(kpi) = kpi_of(a) else {
+                return a.name.clone();
+            };
+            let other = out
+                .iter()
+                .find(|o| o.urgency != a.urgency && kpi_of(o).as_ref() == Some(&kpi))
+                .map(level_of);
+            kpi_alert_name(
+                &kpi,
+                a.urgency,
+                level_of(a).as_deref(),
+                other.flatten().as_deref(),
+            )
+        })
+        .collect();
+    for (a, n) in out.iter_mut().zip(named) {
+        a.name = n;
+    }
+}
+
+/// The `alertname` of the threshold of `urgency` of KPI `kpi`, when it resolves to `level`
+/// and the KPI's other threshold (if any) to `other`. The importer names the alerts of the
+/// plans it writes with it too.
+pub(crate) fn kpi_alert_name(
+    kpi: &str,
+    urgency: Urgency,
+    level: Option<&str>,
+    other: Option<&str>,
+) -> String {
+    match level {
+        Some(l) if other != Some(l) => format!("{}{}", camel(kpi), camel(l)),
+        Some(l) => format!("{}{}{}", camel(kpi), camel(l), camel(urgency.name())),
+        None => format!("{}{}", camel(kpi), camel(urgency.name())),
+    }
+}
+
+/// A KPI alert named after its level may take the name of another alert of the plan (KPI
+/// `api` at level `down` and the health check of service `api` are both `ApiDown`): the KPI
+/// alert gets its slot after the name (`ApiDownCritical`), so every `alertname` stays one
+/// alert. Other collisions (a KPI `a_b` and a KPI `a.b`) are left as they were.
+fn disambiguate(out: &mut [Alert<'_>]) {
+    let mut taken: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for a in out.iter() {
+        *taken.entry(a.name.clone()).or_default() += 1;
+    }
+    for a in out.iter_mut() {
+        if matches!(a.source, Source::Kpi { .. })
+            && a.level.is_ok()
+            && taken.get(&a.name).is_some_and(|n| *n > 1)
+        {
+            let longer = format!("{}{}", a.name, camel(a.urgency.name()));
+            if !taken.contains_key(&longer) {
+                a.name = longer;
+            }
+        }
+    }
 }
 
 /// The RPO that a backup's `…RpoExceeded` alert watches: its `rpo`, when an automated level

@@ -685,7 +685,9 @@ pub struct Handoff {
 
 #[derive(Clone, Debug)]
 pub struct Escalation {
-    pub after: Sp<Duration>,
+    /// How long after the alert the step is taken; `None` for a step taken by hand, in order,
+    /// with no time set (the seed says who, not when).
+    pub after: Option<Sp<Duration>>,
     pub to: EscalationRef,
 }
 

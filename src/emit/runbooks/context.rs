@@ -151,7 +151,8 @@ pub(crate) struct SeverityCx {
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Step {
-    pub after: String,
+    /// `None`: a step taken by hand, with no time set.
+    pub after: Option<String>,
     pub to: String,
 }
 
@@ -831,7 +832,7 @@ pub(crate) fn oncall(plan: &Plan) -> Option<OncallCx> {
             .escalation
             .iter()
             .map(|e| Step {
-                after: e.after.value.to_string(),
+                after: e.after.as_ref().map(|a| a.value.to_string()),
                 to: target(plan, &e.to.value),
             })
             .collect(),
@@ -1437,7 +1438,7 @@ pub(crate) fn runbook_pages(plan: &Plan, generated: &str) -> Vec<RunbookPageCx> 
                 actions: rb.actions.iter().map(|a| a.value.clone()).collect(),
                 verify: text(rb.verify.as_ref()),
                 escalate: rb.escalate.as_ref().map(|e| Step {
-                    after: e.after.value.to_string(),
+                    after: e.after.as_ref().map(|a| a.value.to_string()),
                     to: target(plan, &e.to.value),
                 }),
             },
