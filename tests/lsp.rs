@@ -1314,7 +1314,10 @@ fn completion_of_fields_and_names() {
     let mut p = at(&typing, "    de", "de");
     p["character"] = json!(6);
     let items = completion(&mut s, &plan, &p);
-    assert_eq!(labels(&items), ["description", "levels", "objective"]);
+    assert_eq!(
+        labels(&items),
+        ["description", "levels", "objective", "over"]
+    );
     let description = items
         .iter()
         .find(|i| i["label"] == "description")
