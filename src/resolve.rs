@@ -312,17 +312,26 @@ fn check_lint_config(plan: &Document, diags: &mut Diagnostics) {
     for (code, _) in &plan.lints {
         match Code::from_name(&code.value) {
             None => diags.push(
-                Diagnostic::new(Code::LintConfig, format!("unknown diagnostic code `{}`", code.value))
-                    .at(code.span)
-                    .label("not a code")
-                    .help(suggestion_help(&code.value, &names, "codes")),
+                Diagnostic::new(
+                    Code::LintConfig,
+                    format!("unknown diagnostic code `{}`", code.value),
+                )
+                .at(code.span)
+                .label("not a code")
+                .help(suggestion_help(&code.value, &names, "codes")),
             ),
-            Some(c) if FIXED_FAMILIES.contains(&c.family()) && c != Code::RefUnused => diags.push(
-                Diagnostic::new(Code::LintConfig, format!("`{}` cannot be configured", code.value))
-                    .at(code.span)
-                    .label("not a lint")
-                    .help("only semantic checks can be allowed, warned or denied; problems reading the plan are always errors"),
-            ),
+            Some(c)
+                if FIXED_FAMILIES.contains(&c.family())
+                    && c != Code::RefUnused
+                    && c != Code::StandaloneUsed =>
+            {
+                diags.push(
+                    Diagnostic::new(Code::LintConfig, format!("`{}` cannot be configured", code.value))
+                        .at(code.span)
+                        .label("not a lint")
+                        .help("only semantic checks can be allowed, warned or denied; problems reading the plan are always errors"),
+                );
+            }
             Some(_) => {}
         }
     }

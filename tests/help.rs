@@ -193,6 +193,7 @@ const FIXES: &[Fix] = &[
     fix("warn_env_values_override", "`environments.prod.values.upkeep.prometheusRule.enabled`", Text(&[("", "        prometheusRule: {enabled: true}\n", "")])),
     fix("warn_kpi_objective_breached_by_warning", "is breached before the warning", Span("200ms")),
     fix("warn_oncall_timed_after_manual", "step to `management` is timed", Text(&[("", "{after: 1h, to: management}", "{to: management}")])),
+    fix("warn_ref_standalone_used", "is marked `standalone`", Text(&[("", ", standalone: \"vendor, called by hand\"", "")])),
     fix("warn_ref_unused", "role `dba`", Text(&[("", "duration: 2h}", "duration: 2h, mute: true}"), ("", "", "oncall: {primary: dba}\n")])),
     fix("warn_ref_unused", "window `sunday`", Text(&[("", "duration: 2h}", "duration: 2h, mute: true}")])),
     fix("warn_schedule_cron_day_or", "both day-of-month and day-of-week", Text(&[("", "cron 0 2 1-7 * 0", "monthly on first sunday at 02:00")])),

@@ -2,25 +2,41 @@
 //! windows that hold nothing and change nothing, roles nobody holds. Only definitions in a
 //! plan's own file are reported: a shared fragment is a library, and whether a run sees every
 //! plan that imports it depends on which files were named (a pre-commit hook names one).
+//!
+//! A role, runbook or window marked `standalone: WHY` is kept on purpose (a vendor called by
+//! hand, a general procedure): it is not reported unused, and the marker is reported when
+//! something does use it (`ref/standalone-used`), so it never hides a later mistake.
 
 use std::collections::{BTreeMap, HashSet};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::refs::{definitions, references};
 use crate::model::{Plan, RefKind, WindowKind};
-use crate::span::Span;
+use crate::span::{Sp, Span};
 
 /// What to do about an unused definition of `kind`.
 fn help(kind: RefKind) -> &'static str {
     match kind {
         RefKind::Runbook => {
-            "link it from the alert or task it is for (`runbook: NAME` on a KPI, SLO, service or task), or remove it"
+            "link it from the alert or task it is for (`runbook: NAME` on a KPI, SLO, service or task), remove it, or, kept on purpose, say why with `standalone: WHY`"
         }
         RefKind::Receiver => "add it to the `notify` list of a severity level, or remove it",
         RefKind::Window => {
-            "put tasks in it (`window: NAME`), make it `mute: true`, a `freeze`, or declare its `downtime`; or remove it"
+            "put tasks in it (`window: NAME`), make it `mute: true`, a `freeze`, or declare its `downtime`; remove it; or, kept on purpose, say why with `standalone: WHY`"
         }
-        _ => "assign it (`owner:`, `oncall.primary`, an escalation step), or remove it",
+        _ => {
+            "assign it (`owner:`, `oncall.primary`, an escalation step), remove it, or, kept on purpose (a vendor called by hand), say why with `standalone: WHY`"
+        }
+    }
+}
+
+/// The `standalone` marker of a definition, for the kinds that take one.
+fn standalone<'a>(plan: &'a Plan, kind: RefKind, name: &str) -> Option<&'a Sp<String>> {
+    match kind {
+        RefKind::Runbook => plan.runbooks.get(name)?.standalone.as_ref(),
+        RefKind::Window => plan.windows.get(name)?.standalone.as_ref(),
+        RefKind::Role => plan.roles.get(name)?.standalone.as_ref(),
+        _ => None,
     }
 }
 
@@ -64,8 +80,9 @@ pub(crate) fn unused(plans: &[Plan], diags: &mut Diagnostics) {
         .filter(|d| d.severity == crate::diag::Severity::Error)
         .filter_map(|d| d.span.map(|s| s.file))
         .collect();
-    // Definitions by where they are written, with whether any plan that sees them uses them.
-    let mut defs: BTreeMap<(Span, RefKind), (String, bool)> = BTreeMap::new();
+    // Definitions by where they are written, with whether any plan that sees them uses them,
+    // and their `standalone` marker.
+    let mut defs: BTreeMap<(Span, RefKind), (String, bool, Option<Span>)> = BTreeMap::new();
     for plan in plans.iter().filter(|p| !broken.contains(&p.file)) {
         let used = used(plan);
         for kind in [
@@ -78,15 +95,29 @@ pub(crate) fn unused(plans: &[Plan], diags: &mut Diagnostics) {
                 if n.span.file != plan.file {
                     continue;
                 }
+                let marker = standalone(plan, kind, &n.value).map(|s| s.span);
                 let e = defs
                     .entry((n.span, kind))
-                    .or_insert_with(|| (n.value.clone(), false));
+                    .or_insert_with(|| (n.value.clone(), false, marker));
                 e.1 |= used.contains(&(kind, n.value.clone()));
             }
         }
     }
-    for ((span, kind), (name, is_used)) in defs {
-        if !is_used {
+    for ((span, kind), (name, is_used, marker)) in defs {
+        if let Some(marker) = marker {
+            if is_used {
+                diags.push(
+                    Diagnostic::new(
+                        Code::StandaloneUsed,
+                        format!("{} `{name}` is marked `standalone` but is used", kind.name()),
+                    )
+                    .at(marker)
+                    .label("says nothing uses it")
+                    .with_label(span, "defined here")
+                    .help("remove `standalone`: the entry is used, and the marker would keep `ref/unused` silent if that use were ever removed by mistake"),
+                );
+            }
+        } else if !is_used {
             diags.push(
                 Diagnostic::new(
                     Code::RefUnused,

@@ -71,6 +71,7 @@ codes! {
     ImportNotFragment = "import/not-a-fragment", Error, "an import names a file that is not a fragment";
     RefUnknown = "ref/unknown", Error, "a reference to something the plan does not define";
     RefUnused = "ref/unused", Warning, "a runbook, receiver, window or role that nothing uses";
+    StandaloneUsed = "ref/standalone-used", Warning, "an entry marked `standalone` that something uses";
     DependencyCycle = "service/dependency-cycle", Error, "services depend on each other in a cycle";
     ThresholdOrder = "kpi/threshold-order", Error, "a KPI's warning threshold is beyond its critical one";
     DirectionMismatch = "kpi/direction-mismatch", Error, "a KPI's objective, warning and critical disagree on which side is bad";

@@ -1168,6 +1168,18 @@ fn oncall(plan: &Plan, f: &mut Facts) {
     f.insert(Section::Oncall, "", e);
 }
 
+/// `standalone: WHY`: the entry is kept though nothing references it, so `ref/unused` no
+/// longer watches it; a reviewer sees the marker come and go, with its reason.
+fn standalone(e: &mut Entry, why: Option<&Sp<String>>) {
+    if let Some(why) = why {
+        e.labelled(
+            "standalone",
+            "`standalone` (kept with no references; `ref/unused` does not watch it)",
+            Val::Text(why.value.clone()),
+        );
+    }
+}
+
 fn roles(plan: &Plan, f: &mut Facts) {
     for (name, r) in plan.roles.iter() {
         let mut e = Entry::with_summary(
@@ -1179,6 +1191,7 @@ fn roles(plan: &Plan, f: &mut Facts) {
         e.text("fte", r.fte.as_ref());
         e.prose("description", r.description.as_ref());
         e.text("contact", r.contact.as_ref());
+        standalone(&mut e, r.standalone.as_ref());
         f.insert(Section::Roles, name.value.clone(), e);
     }
 }
@@ -1225,6 +1238,7 @@ fn windows(plan: &Plan, f: &mut Facts) {
             );
         }
         e.prose("description", w.description.as_ref());
+        standalone(&mut e, w.standalone.as_ref());
         f.insert(Section::Windows, name.value.clone(), e);
     }
 }
@@ -1441,6 +1455,7 @@ fn runbooks(plan: &Plan, f: &mut Facts) {
                 Val::Text(format!("{} to {}", step_when(x), x.to.value)),
             );
         }
+        standalone(&mut e, r.standalone.as_ref());
         f.insert(Section::Runbooks, name.value.clone(), e);
     }
 }

@@ -14,7 +14,7 @@ use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, KubeQuantity, Money};
 
-pub(super) const ROLE: &[&str] = &["fte", "description", "contact"];
+pub(super) const ROLE: &[&str] = &["fte", "description", "contact", "standalone"];
 pub(super) const WINDOW: &[&str] = &[
     "schedule",
     "duration",
@@ -22,6 +22,7 @@ pub(super) const WINDOW: &[&str] = &[
     "mute",
     "downtime",
     "description",
+    "standalone",
 ];
 pub(super) const DOWNTIME: &[&str] = &["services", "per_occurrence"];
 pub(super) const TASK: &[&str] = &[
@@ -70,6 +71,7 @@ pub(super) const RUNBOOK: &[&str] = &[
     "actions",
     "verify",
     "escalate",
+    "standalone",
 ];
 pub(super) const DIAGNOSIS: &[&str] = &["run", "explain"];
 pub(super) const BUDGET: &[&str] = &[
@@ -133,6 +135,7 @@ pub(super) fn roles(cx: &mut Cx<'_>, n: &Node) -> Entries<Role> {
                 fte,
                 description: o.opt_string(cx, "description"),
                 contact: o.opt_string(cx, "contact"),
+                standalone: o.opt_string(cx, "standalone"),
             },
         );
     }
@@ -206,6 +209,7 @@ pub(super) fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
                 mute,
                 downtime,
                 description: o.opt_string(cx, "description"),
+                standalone: o.opt_string(cx, "standalone"),
             },
         );
     }
@@ -414,6 +418,7 @@ pub(super) fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {
                 actions: o.opt_strings(cx, "actions"),
                 verify: o.opt_string(cx, "verify"),
                 escalate,
+                standalone: o.opt_string(cx, "standalone"),
             },
         );
     }

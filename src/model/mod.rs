@@ -696,6 +696,9 @@ pub struct Role {
     pub fte: Option<Sp<Number>>,
     pub description: Option<Sp<String>>,
     pub contact: Option<Sp<String>>,
+    /// `standalone: WHY`: kept on purpose though nothing references it (a vendor to call by
+    /// hand); `ref/unused` does not report it.
+    pub standalone: Option<Sp<String>>,
 }
 
 named! {
@@ -713,6 +716,8 @@ pub struct Window {
     pub mute: Mute,
     pub downtime: Option<Downtime>,
     pub description: Option<Sp<String>>,
+    /// See [`Role::standalone`].
+    pub standalone: Option<Sp<String>>,
 }
 
 /// What a window's `mute` says (see [`levels::mutes`] for which levels that is).
@@ -844,6 +849,8 @@ pub struct Runbook {
     pub actions: Vec<Sp<String>>,
     pub verify: Option<Sp<String>>,
     pub escalate: Option<Escalation>,
+    /// See [`Role::standalone`].
+    pub standalone: Option<Sp<String>>,
 }
 
 #[derive(Clone, Debug)]

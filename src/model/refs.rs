@@ -504,6 +504,7 @@ fn window<'a>(w: &mut Walk<'a>, win: &'a Window) {
         mute,
         downtime,
         description: _,
+        standalone: _,
     } = win;
     match mute {
         Mute::Nothing | Mute::NonPaging => {}
@@ -613,6 +614,7 @@ fn runbook<'a>(w: &mut Walk<'a>, rb: &'a Runbook) {
         actions: _,
         verify: _,
         escalate,
+        standalone: _,
     } = rb;
     if let Some(e) = escalate {
         let Escalation { after: _, to } = e;
