@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::render::{self, Format, HumanOptions};
+use crate::diag::render::{self, Format, HumanOptions, plural};
 use crate::driver::{self, Workspace};
 
 /// Exit code: no errors (warnings allowed unless denied).
@@ -684,15 +684,6 @@ fn schedule(path: &std::path::Path, n: usize, from: Option<&str>, format: Schedu
     }
     stdout(&out);
     EXIT_OK
-}
-
-/// `1 file`, `2 files`.
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 fn diff(paths: Vec<PathBuf>, rev: Option<&str>, format: DiffFormat) -> u8 {

@@ -266,10 +266,11 @@ pub fn human_to(
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
+    let warnings = diags.len() - errors;
     let (mut errors_left, mut warnings_left) = (limit.min(errors), limit.saturating_sub(errors));
-    let mut short = 0usize;
+    let short = diags.len() - errors_left - warnings_left.min(warnings);
     for chunk in diags.chunks(256) {
-        let drawn: Vec<bool> = chunk
+        let pairs: Vec<(&Diagnostic, bool)> = chunk
             .iter()
             .map(|d| {
                 let left = match d.severity {
@@ -278,24 +279,19 @@ pub fn human_to(
                 };
                 let draw = *left > 0;
                 *left = left.saturating_sub(1);
-                draw
+                (d, draw)
             })
             .collect();
-        let pairs: Vec<(&Diagnostic, bool)> = chunk.iter().zip(drawn).collect();
+        // A drawn report ends in its own blank line; a one-line report does not.
         let rendered = crate::par::map(&pairs, |&(d, draw)| {
             if draw {
-                human_one(d, sources, opts)
+                human_one(d, sources, opts) + "\n"
             } else {
                 short_one(d, sources)
             }
         });
-        for (r, (_, draw)) in rendered.iter().zip(&pairs) {
+        for r in rendered {
             out.write_all(r.as_bytes())?;
-            if *draw {
-                out.write_all(b"\n")?;
-            } else {
-                short += 1;
-            }
         }
     }
     if short > 0 {
@@ -338,7 +334,8 @@ fn push_escaped(out: &mut String, text: &str) {
     }
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 file`, `2 files`.
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else {
