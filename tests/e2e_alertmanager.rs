@@ -356,8 +356,11 @@ fn a_muting_window_holds_back_the_levels_it_mutes_and_delivers_the_paging_ones()
     use chrono::Timelike;
     let plan = std::fs::read_to_string(common::root().join("plans/sigcerh.yaml")).expect("plan");
     // Opened five minutes ago, in the plan's time zone, for its 3 hours.
-    let now =
-        chrono::Utc::now().with_timezone(&chrono_tz::America::Lima) - chrono::Duration::minutes(5);
+    let now = chrono::Utc::now().with_timezone(
+        &"America/Lima"
+            .parse::<upkeep::value::zone::Tz>()
+            .expect("zone"),
+    ) - chrono::Duration::minutes(5);
     let bundled = r#"schedule: "monthly on first saturday at 22:00""#;
     let warning = "    warning:\n      response: 1h\n";
     assert!(

@@ -3,9 +3,9 @@
 //! schedule's own expansion says, over a year, in time zones with and without DST.
 
 use chrono::{TimeZone, Utc};
-use chrono_tz::Tz;
 use proptest::prelude::*;
 use upkeep::value::schedule::Schedule;
+use upkeep::value::zone::Tz;
 use upkeep::value::{Duration, Number, Quantity, Unit};
 
 fn duration() -> impl Strategy<Value = Duration> {

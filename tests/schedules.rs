@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{TimeZone, Utc};
-use chrono_tz::Tz;
 use upkeep::value::schedule::Schedule;
+use upkeep::value::zone::Tz;
 
 #[test]
 fn crontabs_pass_crontab_n() {

@@ -12,8 +12,8 @@
 
 use std::fmt::Write as _;
 
+use crate::value::zone::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic, Severity};
@@ -681,7 +681,7 @@ mod tests {
     /// zone of the database.
     #[test]
     fn offsets_change_where_an_hourly_walk_says() {
-        for &tz in &chrono_tz::TZ_VARIANTS {
+        for tz in Tz::names().map(|n| n.parse::<Tz>().expect("a listed zone")) {
             let offset = offset_at(tz);
             let (from, until) = reference_year();
             let hour = chrono::Duration::hours(1);

@@ -1401,7 +1401,8 @@ fn schedules(plan: &Plan, from: DateTime<Utc>, f: &mut Facts) {
         if !item.offset.is_zero() {
             let _ = write!(shown, " +{}", item.offset);
         }
-        let starts: Vec<DateTime<chrono_tz::Tz>> = item.starts(tz, from).take(NEXT).collect();
+        let starts: Vec<DateTime<crate::value::zone::Tz>> =
+            item.starts(tz, from).take(NEXT).collect();
         let val = Val::When {
             shown,
             next: starts

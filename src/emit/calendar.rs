@@ -7,8 +7,8 @@
 //! is that same fixed instant. Local times that do not exist are skipped by upkeep's own
 //! expansion, while RFC 5545 moves them an hour later; plans rarely schedule into a DST gap.
 
+use crate::value::zone::Tz;
 use chrono::{DateTime, NaiveDateTime, Offset, TimeZone, Timelike, Utc, Weekday};
-use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use std::fmt::Write as _;
 
 use super::{Artifact, Context};
@@ -185,7 +185,7 @@ fn vtimezone(out: &mut String, tz: Tz) {
             let at = hi.with_second(0).unwrap_or(hi);
             let (from, to) = (prev.fix().local_minus_utc(), off.fix().local_minus_utc());
             let name = off.abbreviation().unwrap_or("").to_owned();
-            transitions.push((at, from, to, name, off.dst_offset().num_seconds() != 0));
+            transitions.push((at, from, to, name, off.is_dst()));
         }
         prev = off;
         t = next;

@@ -325,7 +325,7 @@ fn read_metadata(cx: &mut Cx<'_>, top: &Obj<'_>, kind: DocKind, source: &SourceF
         title: None,
         description: None,
         owner: None,
-        timezone: Sp::new(chrono_tz::Tz::UTC, Span::file_start(cx.file)),
+        timezone: Sp::new(crate::value::zone::Tz::UTC, Span::file_start(cx.file)),
         labels: Vec::new(),
         runbook_base_url: None,
         hosts: None,

@@ -145,7 +145,7 @@ fn schedule(plans: &[Plan], file: FileId, text: &str, now: DateTime<Utc>) -> Opt
             ),
         ),
         None => (
-            chrono_tz::UTC,
+            crate::value::zone::Tz::UTC,
             "UTC (no open plan imports this file)".to_owned(),
         ),
     };

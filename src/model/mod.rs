@@ -6,7 +6,7 @@
 //!
 //! **Invariant:** the model holds no YAML; emitters read it without knowing the source format.
 
-use chrono_tz::Tz;
+use crate::value::zone::Tz;
 
 use crate::span::{FileId, Sp, Span};
 use crate::value::{

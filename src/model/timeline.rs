@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::value::zone::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 use super::{Plan, When};
 use crate::span::Span;

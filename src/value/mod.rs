@@ -14,6 +14,7 @@ pub mod promql;
 pub mod quantity;
 pub mod schedule;
 pub mod time;
+pub mod zone;
 
 pub use duration::Duration;
 pub use kube::KubeQuantity;

@@ -13,11 +13,11 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use crate::value::zone::Tz;
 use chrono::{
     DateTime, Datelike, Duration as ChronoDuration, LocalResult, NaiveDate, NaiveDateTime,
     TimeZone, Timelike, Utc, Weekday,
 };
-use chrono_tz::Tz;
 
 use super::{Duration, TimeOfDay, ValueError};
 

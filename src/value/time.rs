@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono_tz::Tz;
+use crate::value::zone::Tz;
 
 use super::{Result, ValueError};
 
@@ -98,13 +98,11 @@ pub fn parse_zone(text: &str) -> Result<Tz> {
     if let Ok(tz) = text.parse::<Tz>() {
         return Ok(tz);
     }
-    let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+    let names = Tz::names();
     let lower = text.to_lowercase();
-    let exact_ci = chrono_tz::TZ_VARIANTS
-        .iter()
-        .find(|t| t.name().to_lowercase() == lower);
+    let exact_ci = Tz::names().find(|t| t.to_lowercase() == lower);
     let help = match exact_ci {
-        Some(t) => format!("time zone names are case-sensitive: `{}`", t.name()),
+        Some(t) => format!("time zone names are case-sensitive: `{t}`"),
         None => match crate::diag::did_you_mean(text, names) {
             Some(s) => format!("did you mean `{s}`?"),
             None => {

@@ -5,8 +5,8 @@
 //! Monday 2027-03-01 and the month of March 2027, in the plan's time zone (2027 is also the
 //! reference year of the time checks; March has the DST change of most northern zones).
 
+use crate::value::zone::Tz;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::model::timeline::{Item, ItemKind};
