@@ -184,7 +184,7 @@ fn vtimezone(out: &mut String, tz: Tz) {
             }
             let at = hi.with_second(0).unwrap_or(hi);
             let (from, to) = (prev.fix().local_minus_utc(), off.fix().local_minus_utc());
-            let name = off.abbreviation().unwrap_or("").to_owned();
+            let name = off.abbreviation().unwrap_or_default();
             transitions.push((at, from, to, name, off.is_dst()));
         }
         prev = off;

@@ -88,16 +88,25 @@ impl Tz {
 
     /// The offset in force at a UTC instant, in whole seconds since the epoch.
     fn at(self, secs: i64) -> TzOffset {
-        let Some(zone) = self.zone() else {
-            return TzOffset::utc();
+        let fix = match self.zone() {
+            Some(zone) => fixed(zone.to_offset(timestamp(secs)).seconds()),
+            None => fixed(0),
         };
-        let ts = timestamp(secs);
-        let info = zone.to_offset_info(ts);
         TzOffset {
             tz: self,
-            fix: fixed(info.offset().seconds()),
-            abbr: Abbr::new(info.abbreviation()),
-            dst: info.dst().is_dst(),
+            fix,
+            secs,
+        }
+    }
+
+    /// The abbreviation and daylight saving time of the offset at a UTC instant.
+    fn info(self, secs: i64) -> (Abbr, bool) {
+        match self.zone() {
+            Some(zone) => {
+                let info = zone.to_offset_info(timestamp(secs));
+                (Abbr::new(info.abbreviation()), info.dst().is_dst())
+            }
+            None => (Abbr::new("UTC"), false),
         }
     }
 }
@@ -131,7 +140,7 @@ impl fmt::Debug for Tz {
 }
 
 /// A time-zone abbreviation (`CET`, `-05`), kept inline so that offsets are `Copy`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 struct Abbr {
     len: u8,
     bytes: [u8; 15],
@@ -156,35 +165,39 @@ impl Abbr {
     }
 }
 
-/// The offset of a [`Tz`] at an instant, with its abbreviation and whether it is daylight
-/// saving time.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// The offset of a [`Tz`] at an instant. Its abbreviation and whether it is daylight saving
+/// time are looked up when asked for (only calendars and `%Z` ask), so the checks' thousands
+/// of conversions are one binary search each.
+#[derive(Clone, Copy)]
 pub struct TzOffset {
     tz: Tz,
     fix: FixedOffset,
-    abbr: Abbr,
-    dst: bool,
+    /// The UTC instant it is the offset of, in seconds since the epoch.
+    secs: i64,
 }
 
-impl TzOffset {
-    fn utc() -> TzOffset {
-        TzOffset {
-            tz: Tz::UTC,
-            fix: fixed(0),
-            abbr: Abbr::new("UTC"),
-            dst: false,
-        }
+/// Offsets are equal when they are the same zone's at the same distance from UTC.
+impl PartialEq for TzOffset {
+    fn eq(&self, other: &TzOffset) -> bool {
+        (self.tz, self.fix) == (other.tz, other.fix)
     }
+}
 
+impl Eq for TzOffset {}
+
+impl TzOffset {
     /// The abbreviation (`CEST`); `None` when the database has only a number for it (`-05`,
     /// which [`Display`](fmt::Display) prints) or nothing.
-    pub fn abbreviation(&self) -> Option<&str> {
-        Some(self.abbr.as_str()).filter(|a| !a.is_empty() && !a.starts_with(['+', '-']))
+    pub fn abbreviation(&self) -> Option<String> {
+        let (abbr, _) = self.tz.info(self.secs);
+        Some(abbr.as_str())
+            .filter(|a| !a.is_empty() && !a.starts_with(['+', '-']))
+            .map(str::to_owned)
     }
 
     /// Whether this offset is daylight saving time.
     pub fn is_dst(&self) -> bool {
-        self.dst
+        self.tz.info(self.secs).1
     }
 }
 
@@ -197,13 +210,13 @@ impl Offset for TzOffset {
 /// What `%Z` prints: the abbreviation.
 impl fmt::Display for TzOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.abbr.as_str())
+        f.write_str(self.tz.info(self.secs).0.as_str())
     }
 }
 
 impl fmt::Debug for TzOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.abbr.as_str())
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -221,11 +234,15 @@ impl TimeZone for Tz {
     /// One offset, none (the local time is skipped when the clocks go forward) or two, the
     /// earlier instant's first (the local time happens twice when they go back).
     fn offset_from_local_datetime(&self, local: &NaiveDateTime) -> MappedLocalTime<TzOffset> {
-        let Some(zone) = self.zone() else {
-            return MappedLocalTime::Single(TzOffset::utc());
-        };
         let local_secs = local.and_utc().timestamp();
-        let of = |o: jiff::tz::Offset| self.at(local_secs - i64::from(o.seconds()));
+        let Some(zone) = self.zone() else {
+            return MappedLocalTime::Single(self.at(local_secs));
+        };
+        let of = |o: jiff::tz::Offset| TzOffset {
+            tz: *self,
+            fix: fixed(o.seconds()),
+            secs: local_secs - i64::from(o.seconds()),
+        };
         match zone.to_ambiguous_timestamp(civil(local)).offset() {
             jiff::tz::AmbiguousOffset::Unambiguous { offset } => {
                 MappedLocalTime::Single(of(offset))
@@ -309,7 +326,6 @@ mod tests {
         assert!(!winter.is_dst());
         let summer = madrid.offset_from_utc_datetime(&utc(2027, 7, 15, 12, 0));
         assert_eq!(summer.fix().local_minus_utc(), 7200);
-        assert_eq!(summer.abbreviation(), Some("CEST"));
         assert!(summer.is_dst());
         let quito: Tz = "America/Guayaquil".parse().expect("zone");
         let o = quito.offset_from_utc_datetime(&utc(2027, 1, 15, 12, 0));
@@ -318,6 +334,7 @@ mod tests {
             (-5 * 3600, "-05".into())
         );
         assert_eq!(o.abbreviation(), None);
+        assert_eq!(summer.abbreviation().as_deref(), Some("CEST"));
     }
 
     #[test]
