@@ -399,6 +399,15 @@ impl Schedule {
         None
     }
 
+    /// Where the dates of a schedule's text start (` from …`, ` until …`), if it has any.
+    pub fn bound_start(text: &str) -> Option<usize> {
+        tokens(text)
+            .iter()
+            .skip(1)
+            .find(|t| BOUND_WORDS.iter().any(|w| t.text.eq_ignore_ascii_case(w)))
+            .map(|t| t.start)
+    }
+
     /// The recurrence without its bound.
     pub fn rule(&self) -> &Schedule {
         match self {
