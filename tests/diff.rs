@@ -156,6 +156,10 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "- `vacuum`: moved `weekly on sunday at 04:00` → `weekly on saturday at 05:00`",
                 "- `security_review`: moved `monthly on first monday at 10:00` → `monthly on second monday at 10:00`",
                 "- `postgres.full`: moved `daily at 02:00` → `daily at 03:00`",
+                // Dates added, taken away and changed (issue 16, bounded recurrences).
+                "- `log_review`: now runs only from `2027-01-04` to `2027-01-10` (was: with no dates)\n  - next before: `Fri 2027-01-01 09:00 CET`, `Sat 2027-01-02 09:00 CET`, `Sun 2027-01-03 09:00 CET`\n  - next after: `Mon 2027-01-04 09:00 CET`",
+                "- `cache_check`: now runs with no dates (was: only until `2027-03-31`)",
+                "- `archive_check`: now runs only until `2027-04-25` (was: only until `2027-03-28`)",
                 "Next occurrences are counted from 2027-01-01T00:00Z.",
             ],
             &["risky", "`postgres.incremental`"],

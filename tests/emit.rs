@@ -486,3 +486,41 @@ fn raw_exporter_data_raises_what_an_sre_expects() {
     assert!(text.contains("SUCCESS"), "{text}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Issue 16, bounded recurrences: a job limited to dates is awaited from its first run until its
+/// last run is overdue. The generated tests at those dates pass, and fail on rules whose dates
+/// were taken out by hand (the alert would then fire before the first run, or forever after the
+/// last).
+#[test]
+fn work_limited_to_dates_is_awaited_only_at_its_dates() {
+    let out = build("tests/fixtures/emit/dates.yaml", "dates", &[]);
+    let tests = out.join("prometheus/dates.dates.rules.test.yaml");
+    assert!(tests.is_file(), "no test file at the plan's dates");
+    let crontab = std::fs::read_to_string(out.join("cron/dates.crontab")).expect("crontab");
+    assert!(
+        crontab.contains(
+            "-ge 20270117 ] && [ \"$(TZ=America/Lima date +\\%Y\\%m\\%d)\" -le 20270123 ]"
+        ),
+        "{crontab}"
+    );
+    promtool(&out);
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let rules = out.join("prometheus/dates.rules.yaml");
+    let original = std::fs::read_to_string(&rules).expect("rules");
+    for gate in [
+        // review_logs: after its last run, and before its first.
+        " and on() vector(time()) < 1800842400",
+        " and on() vector(time()) >= 1800194400",
+    ] {
+        assert!(
+            original.contains(gate),
+            "the rules no longer contain {gate:?}"
+        );
+        std::fs::write(&rules, original.replace(gate, "")).expect("write");
+        let text = common::run_fails(Command::new(&promtool).args(["test", "rules"]).arg(&tests));
+        assert!(text.contains("FAILED"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

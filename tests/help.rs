@@ -132,6 +132,8 @@ const FIXES: &[Fix] = &[
     fix("err_schedule_invalid", "`fifth` is not a day of the month", Text(&[("", "fifth sunday", "last sunday")])),
     fix("err_schedule_invalid", "`8` is out of range", Span("0")),
     fix("err_schedule_invalid", "`02-30` is not a day of the year", Span("02-28")),
+    fix("err_schedule_invalid", "a one-off runs once", Text(&[("", " until 2027-02-01", "")])),
+    fix("err_schedule_invalid", "a window that mutes cannot be limited to dates", Text(&[("", "k: {schedule: \"daily at 02:00 from 2027-03-01 for 7 days\"", "k: {schedule: \"daily at 02:00\"")])),
     fix("err_schema_exclusive", "`kpis.latency.indicator` gives", Text(&[("", "      expr: 'histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m]))'\n", "")])),
     fix("err_schema_exclusive", "`tasks.vacuum` gives", Text(&[("", "schedule: \"daily at 03:00\", ", "")])),
     fix("err_schema_missing", "missing field `name` in `metadata`", Text(&[("", "metadata: {title: Shop}", "metadata: {name: shop, title: Shop}")])),

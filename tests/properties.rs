@@ -40,7 +40,7 @@ proptest! {
     }
 
     #[test]
-    fn schedules_round_trip(s in schedule_text()) {
+    fn schedules_round_trip(s in prop_oneof![schedule_text(), bounded_text()]) {
         let (parsed, _) = Schedule::parse(&s).unwrap();
         let rendered = parsed.to_string();
         let (again, _) = Schedule::parse(&rendered).unwrap();
@@ -96,6 +96,31 @@ fn schedule_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A schedule with dates it is limited to, the bounds that leave it runs only.
+fn bounded_text() -> impl Strategy<Value = String> {
+    let date = |day: u32| {
+        (chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date")
+            + chrono::Duration::days(i64::from(day)))
+        .format("%Y-%m-%d")
+        .to_string()
+    };
+    let bound = prop_oneof![
+        (0u32..400, 1u32..90).prop_map(move |(f, n)| format!("from {} for {n} days", date(f))),
+        (0u32..400, 0u32..120).prop_map(move |(f, n)| format!(
+            "from {} until {}",
+            date(f),
+            date(f + n)
+        )),
+        (0u32..400).prop_map(move |f| format!("from {}", date(f))),
+        (0u32..400).prop_map(move |f| format!("until {}", date(f))),
+    ];
+    (schedule_text(), bound)
+        .prop_map(|(s, b)| format!("{s} {b}"))
+        .prop_filter("a bound that leaves runs, on a recurrence", |s| {
+            Schedule::parse(s).is_ok()
+        })
+}
+
 fn zone() -> impl Strategy<Value = Tz> {
     prop::sample::select(vec![
         "UTC",
@@ -113,7 +138,7 @@ proptest! {
 
     /// The cron line plus guards runs exactly at the schedule's occurrences.
     #[test]
-    fn cron_with_guards_matches_the_schedule(s in schedule_text(), tz in zone(), start_day in 0i64..365) {
+    fn cron_with_guards_matches_the_schedule(s in prop_oneof![schedule_text(), bounded_text()], tz in zone(), start_day in 0i64..365) {
         let (schedule, _) = Schedule::parse(&s).unwrap();
         let from = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::days(start_day);
         let until = from + chrono::Duration::days(366);

@@ -352,6 +352,14 @@ fn guards_in_shell_agree_with_the_compiler() {
         ("quarterly on third friday at 22:00", "Australia/Lord_Howe"),
         ("every 3d", "America/New_York"),
         ("once on 2027-10-31 at 02:30", "Europe/Madrid"),
+        (
+            "daily at 09:00 from 2027-03-01 for 7 days",
+            "America/Guayaquil",
+        ),
+        (
+            "weekly on sunday at 23:30 until 2027-03-28",
+            "Pacific/Chatham",
+        ),
     ];
     let from = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
     let until = Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap();

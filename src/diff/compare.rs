@@ -775,16 +775,33 @@ fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
         }
         (
             Val::When {
-                shown: x, next: p, ..
+                shown: x,
+                next: p,
+                rule: r,
+                dates: d,
+                ..
             },
             Val::When {
-                shown: y, next: q, ..
+                shown: y,
+                next: q,
+                rule: s,
+                dates: e,
+                ..
             },
         ) => {
+            // Dates decide when it runs and when its missed-run alert is awaited: say what
+            // changed about them.
             let text = if x == y {
                 format!("{label} {} moved (the time zone changed)", tick(x))
-            } else {
+            } else if r != s {
                 format!("moved {}", arrow(a, b))
+            } else {
+                match (d, e) {
+                    (None, Some(e)) => format!("now runs only {e} (was: with no dates)"),
+                    (Some(d), None) => format!("now runs with no dates (was: only {d})"),
+                    (Some(d), Some(e)) => format!("now runs only {e} (was: only {d})"),
+                    (None, None) => format!("moved {}", arrow(a, b)),
+                }
             };
             let list = |v: &Vec<String>| {
                 if v.is_empty() {

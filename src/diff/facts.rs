@@ -245,6 +245,10 @@ pub(crate) enum Val {
         shown: String,
         next: Vec<String>,
         instants: Vec<i64>,
+        /// The recurrence without its dates, and the dates it is limited to in words
+        /// (`from 2027-03-01 to 2027-03-07`), if any.
+        rule: String,
+        dates: Option<String>,
     },
 }
 
@@ -1398,9 +1402,20 @@ fn schedules(plan: &Plan, from: DateTime<Utc>, f: &mut Facts) {
             ItemKind::Review => (Section::Policies, format!("reviews.{}", item.name)),
         };
         let mut shown = item.schedule.to_string();
+        let mut rule = item.schedule.rule().to_string();
         if !item.offset.is_zero() {
             let _ = write!(shown, " +{}", item.offset);
+            let _ = write!(rule, " +{}", item.offset);
         }
+        let dates = item.schedule.bound().map(|b| {
+            let day = |d: chrono::NaiveDate| format!("`{}`", d.format("%Y-%m-%d"));
+            match (b.from, b.last()) {
+                (Some(f), Some(l)) => format!("from {} to {}", day(f), day(l)),
+                (Some(f), None) => format!("from {} on", day(f)),
+                (None, Some(l)) => format!("until {}", day(l)),
+                (None, None) => String::new(),
+            }
+        });
         let starts: Vec<DateTime<crate::value::zone::Tz>> =
             item.starts(tz, from).take(NEXT).collect();
         let val = Val::When {
@@ -1410,6 +1425,8 @@ fn schedules(plan: &Plan, from: DateTime<Utc>, f: &mut Facts) {
                 .map(|t| t.format("%a %Y-%m-%d %H:%M %Z").to_string())
                 .collect(),
             instants: starts.iter().map(chrono::DateTime::timestamp).collect(),
+            rule,
+            dates,
         };
         let entry = f.entries(section).entry(name).or_default();
         entry.fields.insert(

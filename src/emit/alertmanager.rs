@@ -272,6 +272,7 @@ fn spans(schedule: &Schedule, duration: Duration) -> Result<Vec<Span>, String> {
         }
         Schedule::Every(_) => Err("an interval of days (or a window as long as its interval) cannot be expressed in Alertmanager".to_owned()),
         Schedule::Cron(c) => Err(format!("the cron line `{}` is not translated to Alertmanager time intervals", c.text)),
+        Schedule::Bounded(_, bound) => Err(format!("a window limited to dates (`{bound}`) is not translated to Alertmanager time intervals")),
     }
 }
 

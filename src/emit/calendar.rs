@@ -89,8 +89,9 @@ fn months_part(m: Months) -> String {
     }
 }
 
-/// The recurrence rule of a schedule, or `None` for a one-off (or a cron line RRULE cannot say).
-pub(crate) fn rrule(s: &Schedule) -> Option<String> {
+/// The recurrence rule of a schedule in zone `tz`, or `None` for a one-off (or a cron line
+/// RRULE cannot say).
+pub(crate) fn rrule(s: &Schedule, tz: Tz) -> Option<String> {
     Some(match s {
         Schedule::Every(d) => {
             let m = d.as_mins();
@@ -128,7 +129,26 @@ pub(crate) fn rrule(s: &Schedule) -> Option<String> {
         }
         Schedule::Once { .. } => return None,
         Schedule::Cron(c) => return c.rrule(),
+        Schedule::Bounded(rule, bound) => {
+            let rule = rrule(rule, tz)?;
+            match bound.last().and_then(|last| end_of_day(tz, last)) {
+                // With a `TZID` start, `UNTIL` must be in UTC (RFC 5545 §3.3.10); it is
+                // inclusive, so the last second of the last day. The start needs nothing: the
+                // event starts at the first run.
+                Some(end) => format!("{rule};UNTIL={}", end.format("%Y%m%dT%H%M%SZ")),
+                None => rule,
+            }
+        }
     })
+}
+
+/// The last second of a local date, in UTC.
+fn end_of_day(tz: Tz, date: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    let last = date.and_hms_opt(23, 59, 59)?;
+    [last, last - chrono::Duration::hours(1)]
+        .iter()
+        .find_map(|t| tz.from_local_datetime(t).latest())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn fmt_local(t: NaiveDateTime) -> String {
@@ -412,7 +432,7 @@ pub(crate) fn render(cx: &Context<'_>) -> String {
             ),
         );
         line(&mut out, &format!("DURATION:{}", ical_duration(length)));
-        if let Some(r) = rrule(&schedule) {
+        if let Some(r) = rrule(&schedule, tz) {
             line(&mut out, &format!("RRULE:{r}"));
         }
         line(&mut out, &format!("SUMMARY:{}", escape(&summary)));

@@ -200,6 +200,25 @@ pub(super) fn windows(cx: &mut Cx<'_>, n: &Node) -> Entries<Window> {
         let (Some(schedule), Some(duration)) = (schedule, duration) else {
             continue;
         };
+        // Alertmanager mutes by recurring time intervals; upkeep writes none for dates yet, and
+        // a window that mutes nothing while the plan says it does is worse than an error.
+        if let (Some(node), false) = (o.get("schedule"), matches!(mute, Mute::Nothing)) {
+            let text = node.as_str().unwrap_or_default();
+            if let Some(at) = crate::value::Schedule::bound_start(text) {
+                let dates = text[at..].trim_end();
+                cx.value_error(
+                    Code::ScheduleInvalid,
+                    node,
+                    &o.path("schedule"),
+                    &crate::value::ValueError::new(
+                        at,
+                        at + dates.len(),
+                        format!("a window that mutes cannot be limited to dates (`{dates}`): no Alertmanager time interval is written for them"),
+                        format!("remove `{dates}` to mute every occurrence, or set `mute: false`"),
+                    ),
+                );
+            }
+        }
         out.push(
             name,
             Window {

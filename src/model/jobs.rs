@@ -142,6 +142,10 @@ pub(crate) fn shifted(schedule: &Schedule, offset: Duration) -> Option<Schedule>
             date: *date,
             at: move_at(at)?,
         },
+        // The dates are local dates: a later time on the same day keeps them.
+        Schedule::Bounded(rule, bound) => {
+            Schedule::Bounded(Box::new(shifted(rule, offset)?), *bound)
+        }
         _ => return None,
     })
 }
@@ -475,6 +479,8 @@ pub(crate) fn guard_words(g: &Guard) -> String {
         Guard::LastWeek { .. } => "only in the last seven days of the month".to_owned(),
         Guard::EpochDay { n } => format!("only every {n} days"),
         Guard::Year(y) => format!("only in {y}"),
+        Guard::From(d) => format!("only from {}", d.format("%Y-%m-%d")),
+        Guard::Until(d) => format!("only until {}", d.format("%Y-%m-%d")),
     }
 }
 

@@ -130,6 +130,63 @@ pub enum Schedule {
         at: TimeOfDay,
     },
     Cron(Cron),
+    /// A recurrence (never a one-off, never bounded again) limited to the dates of `bound`.
+    Bounded(Box<Schedule>, Bound),
+}
+
+/// The dates a recurrence runs on, both ends included, as local dates in the plan's zone:
+/// `from 2027-03-01`, `until 2027-03-31`, `from 2027-03-01 until 2027-03-31`,
+/// `from 2027-03-01 for 7 days`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Bound {
+    pub from: Option<NaiveDate>,
+    pub end: End,
+}
+
+/// How a [`Bound`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum End {
+    /// No end: `from DATE` alone.
+    Open,
+    /// The last date it runs on: `until DATE`.
+    Until(NaiveDate),
+    /// This many days from `from` (which a parsed bound always has): `for 7 days`.
+    Days(u32),
+}
+
+impl Bound {
+    /// The last date it runs on, if it ends.
+    pub fn last(&self) -> Option<NaiveDate> {
+        match self.end {
+            End::Open => None,
+            End::Until(d) => Some(d),
+            End::Days(n) => self
+                .from?
+                .checked_add_signed(ChronoDuration::days(i64::from(n) - 1)),
+        }
+    }
+
+    /// Whether `date` is inside the bound.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.last().is_none_or(|l| date <= l)
+    }
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let date = |d: NaiveDate| d.format("%Y-%m-%d");
+        let mut sep = "";
+        if let Some(from) = self.from {
+            write!(f, "from {}", date(from))?;
+            sep = " ";
+        }
+        match self.end {
+            End::Open => Ok(()),
+            End::Until(d) => write!(f, "{sep}until {}", date(d)),
+            End::Days(1) => write!(f, "{sep}for 1 day"),
+            End::Days(n) => write!(f, "{sep}for {n} days"),
+        }
+    }
 }
 
 /// A shell test that must pass before a cron-started command runs.
@@ -151,6 +208,10 @@ pub enum Guard {
         n: u64,
     },
     Year(i32),
+    /// The local date is this one or later.
+    From(NaiveDate),
+    /// The local date is this one or earlier.
+    Until(NaiveDate),
 }
 
 /// A schedule compiled for cron: the expression and the guards that narrow it.
@@ -252,6 +313,119 @@ const NTH: [&str; 5] = ["first", "second", "third", "fourth", "last"];
 impl Schedule {
     /// Parse a schedule; warnings are returned beside the value.
     pub fn parse(text: &str) -> Result<(Schedule, Vec<ScheduleWarning>), ScheduleError> {
+        let toks = tokens(text);
+        // No form of the grammar (nor a cron field) has these words: a bound starts at the
+        // first of them.
+        let Some(at) = toks
+            .iter()
+            .skip(1)
+            .position(|t| BOUND_WORDS.iter().any(|w| t.text.eq_ignore_ascii_case(w)))
+            .map(|i| i + 1)
+        else {
+            return Self::parse_rule(text);
+        };
+        let (rule, warnings) = Self::parse_rule(text[..toks[at].start].trim_end())?;
+        let bound = parse_bound(text, &toks[at..])?;
+        let bound_span = (toks[at].start, text.trim_end().len());
+        if let Schedule::Once { date, .. } = rule {
+            return Err(invalid(
+                bound_span.0,
+                bound_span.1,
+                format!(
+                    "a one-off runs once, on {}; `{}` does not apply to it",
+                    date.format("%Y-%m-%d"),
+                    &text[bound_span.0..bound_span.1]
+                ),
+                format!("remove `{}`", &text[bound_span.0..bound_span.1]),
+            ));
+        }
+        if let (Some(from), Some(last)) = (bound.from, bound.last()) {
+            if first_run_on_or_after(&rule, from).is_none_or(|d| d > last) {
+                let until = &text[bound_span.0..bound_span.1];
+                let ymd = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+                let help = match first_run_on_or_after(&rule, from) {
+                    Some(d) if matches!(bound.end, End::Days(_)) => format!(
+                        "use `from {} for {} days`, which reaches its first run on {}",
+                        ymd(from),
+                        (d - from).num_days() + 1,
+                        ymd(d)
+                    ),
+                    Some(d) => format!(
+                        "use `from {} until {}`, which reaches its first run",
+                        ymd(from),
+                        ymd(d)
+                    ),
+                    None => "widen the dates or change when it runs".to_owned(),
+                };
+                return Err(invalid(
+                    bound_span.0,
+                    bound_span.1,
+                    format!("`{}` never runs `{until}`", text[..bound_span.0].trim_end()),
+                    help,
+                ));
+            }
+        }
+        Ok((Schedule::Bounded(Box::new(rule), bound), warnings))
+    }
+
+    /// The first run of a schedule that starts on a date, in `tz`.
+    pub fn first_run(&self, tz: Tz) -> Option<DateTime<Tz>> {
+        let from = self.bound()?.from?;
+        // Any instant before the start date's first hour: iteration starts at the date.
+        let before = from.pred_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
+        self.occurrences(tz, before).next()
+    }
+
+    /// The last run of a schedule that ends on a date, in `tz`, found from the end backwards
+    /// (as far as any rule can go without a run).
+    pub fn last_run(&self, tz: Tz) -> Option<DateTime<Tz>> {
+        let bound = self.bound()?;
+        let mut day = bound.last()?;
+        for _ in 0..9 * 366 {
+            if !bound.contains(day) {
+                return None;
+            }
+            let run = self
+                .rule()
+                .times_on(day)
+                .into_iter()
+                .rev()
+                .find_map(|t| local_instant(tz, day, t));
+            if run.is_some() {
+                return run;
+            }
+            day = day.pred_opt()?;
+        }
+        None
+    }
+
+    /// Where the dates of a schedule's text start (` from …`, ` until …`), if it has any.
+    pub fn bound_start(text: &str) -> Option<usize> {
+        tokens(text)
+            .iter()
+            .skip(1)
+            .find(|t| BOUND_WORDS.iter().any(|w| t.text.eq_ignore_ascii_case(w)))
+            .map(|t| t.start)
+    }
+
+    /// The recurrence without its bound.
+    pub fn rule(&self) -> &Schedule {
+        match self {
+            Schedule::Bounded(rule, _) => rule,
+            s => s,
+        }
+    }
+
+    /// The dates it is limited to, if any.
+    pub fn bound(&self) -> Option<&Bound> {
+        match self {
+            Schedule::Bounded(_, b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A schedule without a bound.
+    fn parse_rule(text: &str) -> Result<(Schedule, Vec<ScheduleWarning>), ScheduleError> {
         let toks = tokens(text);
         let Some(first) = toks.first() else {
             return Err(invalid(0, text.len(), "empty schedule", GRAMMAR));
@@ -518,9 +692,15 @@ impl Schedule {
     /// ends when the schedule cannot occur again (a `once` in the past) or nothing occurs
     /// for five years.
     pub fn occurrences(&self, tz: Tz, after: DateTime<Utc>) -> Occurrences<'_> {
-        let start = after.with_timezone(&tz).date_naive();
+        let mut start = after.with_timezone(&tz).date_naive();
+        let bound = self.bound().copied();
+        if let Some(from) = bound.and_then(|b| b.from) {
+            // Straight to the first date it may run on, however far away.
+            start = start.max(from);
+        }
         Occurrences {
-            schedule: self,
+            schedule: self.rule(),
+            last: bound.and_then(|b| b.last()),
             tz,
             after,
             day: start,
@@ -545,7 +725,8 @@ impl Schedule {
                 }
             }
             Schedule::Weekly { days, .. } => Some(if days.0 == Days::ALL.0 { 1 } else { 7 }),
-            Schedule::Monthly { .. } | Schedule::Once { .. } => None,
+            // A bound's first and last dates break the repetition.
+            Schedule::Monthly { .. } | Schedule::Once { .. } | Schedule::Bounded(..) => None,
             Schedule::Cron(c) => c.period_days(),
         }
     }
@@ -587,6 +768,13 @@ impl Schedule {
                 }
             }
             Schedule::Cron(c) => c.times_on(date),
+            Schedule::Bounded(rule, bound) => {
+                if bound.contains(date) {
+                    rule.times_on(date)
+                } else {
+                    Vec::new()
+                }
+            }
         }
     }
 
@@ -628,6 +816,8 @@ impl Schedule {
                     .map(|gap| Duration::from_days(gap as u64))
             }
             Schedule::Cron(_) => self.walked_gap(),
+            // While it runs: the bound only ends the runs.
+            Schedule::Bounded(rule, _) => rule.max_gap(),
         }
     }
 
@@ -665,6 +855,7 @@ impl Schedule {
                 months.contains(date.month()) && day_matches(*day, date)
             }
             Schedule::Once { date: d, .. } => *d == date,
+            Schedule::Bounded(rule, bound) => bound.contains(date) && rule.runs_on(date),
             Schedule::Every(_) | Schedule::Cron(_) => false,
         }
     }
@@ -760,6 +951,17 @@ impl Schedule {
                 )),
             },
             Schedule::Cron(c) => plain(c.text.clone()),
+            Schedule::Bounded(rule, bound) => {
+                let mut plan = rule.to_cron();
+                plan.guards.extend(bound.from.map(Guard::From));
+                plan.guards.extend(bound.last().map(Guard::Until));
+                let why = format!("cron has no dates; runs only {bound}");
+                plan.note = Some(match plan.note {
+                    Some(n) => format!("{n}; {why}"),
+                    None => why,
+                });
+                plan
+            }
         }
     }
 }
@@ -827,6 +1029,162 @@ fn cron_list(items: &[u32]) -> String {
         i = j + 1;
     }
     out.join(",")
+}
+
+/// The words a bound starts with.
+const BOUND_WORDS: [&str; 3] = ["from", "until", "for"];
+
+/// The first date on or after `from` that `rule` (unbounded) runs on, looking as far as any
+/// rule can go without a run (a February 29 eight years away).
+fn first_run_on_or_after(rule: &Schedule, from: NaiveDate) -> Option<NaiveDate> {
+    from.iter_days()
+        .take(9 * 366)
+        .find(|d| !rule.times_on(*d).is_empty())
+}
+
+/// A `YYYY-MM-DD` date in the years a schedule may name.
+fn bound_date(t: &Tok<'_>, example: &str) -> Result<NaiveDate, ScheduleError> {
+    let end = t.start + t.text.len();
+    let date = NaiveDate::parse_from_str(t.text, "%Y-%m-%d").map_err(|_| {
+        invalid(
+            t.start,
+            end,
+            format!("`{}` is not a date", t.text),
+            format!("write `YYYY-MM-DD`, e.g. `{example}`"),
+        )
+    })?;
+    if !(1970..=2200).contains(&date.year()) {
+        return Err(invalid(
+            t.start,
+            end,
+            format!("year {} is out of range", date.year()),
+            "use a year between 1970 and 2200",
+        ));
+    }
+    Ok(date)
+}
+
+/// `from DATE`, `until DATE`, `from DATE until DATE` or `from DATE for N days`, from the
+/// bound's first token.
+fn parse_bound(text: &str, toks: &[Tok<'_>]) -> Result<Bound, ScheduleError> {
+    let end_of = |t: &Tok<'_>| t.start + t.text.len();
+    let word = |i: usize| toks.get(i).map(|t| t.text.to_ascii_lowercase());
+    let need = |i: usize, what: &str, example: &str| -> Result<&Tok<'_>, ScheduleError> {
+        toks.get(i).ok_or_else(|| {
+            let p = end_of(&toks[i - 1]);
+            invalid(
+                p,
+                p,
+                format!("missing {what} after `{}`", toks[i - 1].text),
+                format!("write e.g. `{example}`"),
+            )
+        })
+    };
+    let mut i = 0;
+    let mut from = None;
+    if word(0).as_deref() == Some("from") {
+        from = Some(bound_date(
+            need(1, "a start date", "from 2027-03-01")?,
+            "from 2027-03-01",
+        )?);
+        i = 2;
+    }
+    let end = match word(i).as_deref() {
+        None => End::Open,
+        Some("until") => {
+            let t = need(i + 1, "an end date", "until 2027-03-31")?;
+            let last = bound_date(t, "until 2027-03-31")?;
+            if let Some(f) = from.filter(|f| last < *f) {
+                return Err(invalid(
+                    t.start,
+                    end_of(t),
+                    format!(
+                        "the end `{}` is before the start `{}`",
+                        t.text,
+                        f.format("%Y-%m-%d")
+                    ),
+                    format!("use `{}`, the start, or a later date", f.format("%Y-%m-%d")),
+                ));
+            }
+            i += 2;
+            End::Until(last)
+        }
+        Some("for") => {
+            let kw = &toks[i];
+            if from.is_none() {
+                return Err(invalid(
+                    kw.start,
+                    text.trim_end().len(),
+                    format!(
+                        "`{}` has no start to count from",
+                        text[kw.start..].trim_end()
+                    ),
+                    format!(
+                        "use `from 2027-03-01 {}`, with the first date it runs",
+                        text[kw.start..].trim_end()
+                    ),
+                ));
+            }
+            let n_tok = need(i + 1, "a number of days", "for 7 days")?;
+            let n: u32 = n_tok.text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    n_tok.start,
+                    end_of(n_tok),
+                    format!("`{}` is not a number of days", n_tok.text),
+                    "write a whole number of days, 1 or more: `for 7 days`",
+                )
+            })?;
+            let unit = need(i + 2, "`days`", "for 7 days")?;
+            if !["day", "days"].contains(&unit.text.to_ascii_lowercase().as_str()) {
+                return Err(invalid(
+                    unit.start,
+                    end_of(unit),
+                    format!("expected `days`, found `{}`", unit.text),
+                    format!("count in days: `for {n} days`"),
+                ));
+            }
+            let bound = Bound {
+                from,
+                end: End::Days(n),
+            };
+            if bound.last().is_none_or(|l| l.year() > 2200) {
+                return Err(invalid(
+                    n_tok.start,
+                    end_of(n_tok),
+                    format!("{n} days from the start run past the year 2200"),
+                    "use fewer days, or `from DATE` alone for no end",
+                ));
+            }
+            i += 3;
+            End::Days(n)
+        }
+        Some(_) => {
+            let t = &toks[i];
+            return Err(invalid(
+                t.start,
+                end_of(t),
+                format!("expected `until` or `for`, found `{}`", t.text),
+                "bound a schedule with `from 2027-03-01`, `until 2027-03-31` or `from 2027-03-01 for 7 days`",
+            ));
+        }
+    };
+    if let Some(extra) = toks.get(i) {
+        let help = if extra.text.eq_ignore_ascii_case("at") {
+            "write the time before the dates: `daily at 09:00 from 2027-03-01 for 7 days`"
+        } else {
+            "a bound ends the schedule: `… from 2027-03-01 for 7 days`"
+        };
+        return Err(invalid(
+            extra.start,
+            text.trim_end().len(),
+            format!(
+                "unexpected `{}` after the dates",
+                text[extra.start..].trim_end()
+            ),
+            help,
+        ));
+    }
+    Ok(Bound { from, end })
 }
 
 fn parse_every(text: &str, toks: &[Tok<'_>]) -> Result<Schedule, ScheduleError> {
@@ -1022,7 +1380,10 @@ fn parse_day_spec(
 
 /// Iterator over a schedule's occurrences; see [`Schedule::occurrences`].
 pub struct Occurrences<'a> {
+    /// The recurrence, without its bound.
     schedule: &'a Schedule,
+    /// The bound's last date.
+    last: Option<NaiveDate>,
     tz: Tz,
     after: DateTime<Utc>,
     day: NaiveDate,
@@ -1051,7 +1412,7 @@ impl Iterator for Occurrences<'_> {
             if let Some(t) = self.pending.pop() {
                 return Some(t);
             }
-            if self.empty_days > GIVE_UP_DAYS {
+            if self.empty_days > GIVE_UP_DAYS || self.last.is_some_and(|l| self.day > l) {
                 return None;
             }
             if let Schedule::Once { date, .. } = self.schedule {
@@ -1113,6 +1474,11 @@ impl Guard {
                 "[ $(( $(TZ=UTC0 date -d \"$(TZ={tz} date +%Y-%m-%d) 12:00\" +%s) / 86400 % {n} )) -eq 0 ]"
             ),
             Guard::Year(y) => format!("[ \"$(TZ={tz} date +%Y)\" = {y} ]"),
+            // `YYYYMMDD` compares as a number in the order of the dates.
+            Guard::From(d) => format!("[ \"$(TZ={tz} date +%Y%m%d)\" -ge {} ]", d.format("%Y%m%d")),
+            Guard::Until(d) => {
+                format!("[ \"$(TZ={tz} date +%Y%m%d)\" -le {} ]", d.format("%Y%m%d"))
+            }
         }
     }
 
@@ -1135,6 +1501,8 @@ impl Guard {
             }
             Guard::EpochDay { n } => epoch_day(at.date_naive()).rem_euclid(n as i64) == 0,
             Guard::Year(y) => at.year() == y,
+            Guard::From(d) => at.date_naive() >= d,
+            Guard::Until(d) => at.date_naive() <= d,
         }
     }
 }
@@ -1532,6 +1900,7 @@ impl fmt::Display for Schedule {
             }
             Schedule::Once { date, at } => write!(f, "once on {} at {at}", date.format("%Y-%m-%d")),
             Schedule::Cron(c) => write!(f, "cron {}", c.text),
+            Schedule::Bounded(rule, bound) => write!(f, "{rule} {bound}"),
         }
     }
 }
@@ -1579,9 +1948,78 @@ mod tests {
             "once on 2027-01-15 at 09:00",
             "cron 0 2 * * 0",
             "semiannually on second monday at 09:00",
+            "daily at 09:00 from 2027-03-01 for 7 days",
+            "daily at 09:00 from 2027-03-01 for 1 day",
+            "every 6h until 2027-03-01",
+            "weekly on mon,thu at 04:00 from 2027-03-01",
+            "cron 0 2 * * 0 from 2027-03-01 until 2027-06-30",
         ] {
             assert_eq!(p(s).to_string(), s);
         }
+    }
+
+    #[test]
+    fn bounded_occurrences_stop_at_the_bound() {
+        let tz: Tz = "America/Guayaquil".parse().unwrap();
+        let s = p("daily at 09:00 from 2027-03-01 for 7 days");
+        let all: Vec<String> = s
+            .occurrences(tz, utc(2027, 1, 1))
+            .map(|t| t.format("%m-%d %H:%M").to_string())
+            .collect();
+        assert_eq!(all.len(), 7);
+        assert_eq!(all[0], "03-01 09:00");
+        assert_eq!(all[6], "03-07 09:00");
+        // Started inside the bound, and after it.
+        assert_eq!(s.occurrences(tz, utc(2027, 3, 5)).count(), 3);
+        assert_eq!(s.occurrences(tz, utc(2027, 3, 8)).count(), 0);
+        // A far start is reached at once, and a far end does not keep the iterator busy.
+        let far = p("every 1m from 2200-12-30 until 2200-12-31");
+        assert_eq!(far.occurrences(tz, utc(2027, 1, 1)).count(), 2 * 24 * 60);
+        let plan = s.to_cron();
+        assert_eq!(plan.expr, "0 9 * * *");
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        assert_eq!(plan.guards, [Guard::From(d(3, 1)), Guard::Until(d(3, 7))]);
+        assert_eq!(s.max_gap(), Some(Duration::from_days(1)));
+    }
+
+    #[test]
+    fn bound_errors_point_at_the_bound() {
+        let err = |s: &str| Schedule::parse(s).unwrap_err().error;
+        let e = err("daily at 09:00 from 2027-03-08 until 2027-03-01");
+        assert_eq!(
+            &"daily at 09:00 from 2027-03-08 until 2027-03-01"[e.start..e.end],
+            "2027-03-01"
+        );
+        assert!(e.help.contains("`2027-03-08`"), "{}", e.help);
+        let text = "weekly on sunday at 02:00 from 2027-03-01 for 3 days";
+        let e = err(text);
+        assert_eq!(&text[e.start..e.end], "from 2027-03-01 for 3 days");
+        assert!(
+            e.help.contains("`from 2027-03-01 for 7 days`"),
+            "{}",
+            e.help
+        );
+        let text = "daily at 09:00 for 7 days";
+        let e = err(text);
+        assert_eq!(&text[e.start..e.end], "for 7 days");
+        assert!(
+            e.help.contains("`from 2027-03-01 for 7 days`"),
+            "{}",
+            e.help
+        );
+        let e = err("once on 2027-01-15 at 09:00 until 2027-02-01");
+        assert_eq!(e.start, 28);
+        let text = "daily at 09:00 from 2027-03-01 for 100000000 days";
+        let e = err(text);
+        assert_eq!(&text[e.start..e.end], "100000000");
+        let text = "daily at 09:00 from 2027-03-01 for 0 days";
+        assert_eq!(&text[err(text).start..err(text).end], "0");
+        let text = "daily from 2027-03-01 at 09:00";
+        assert!(err(text).message.contains("time of day"), "{:?}", err(text));
+        let text = "daily at 09:00 from 2027-03-01 for 7 weeks";
+        assert_eq!(&text[err(text).start..err(text).end], "weeks");
+        let text = "daily at 09:00 until 2027-02-30";
+        assert_eq!(&text[err(text).start..err(text).end], "2027-02-30");
     }
 
     #[test]

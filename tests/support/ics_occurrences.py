@@ -1,8 +1,9 @@
 """Parse an iCalendar file with the `icalendar` package and print, as JSON, the first N starts of
-every event (RRULEs expanded with dateutil, as RFC 5545 reads them).
+every event (RRULEs expanded with dateutil, as RFC 5545 reads them; fewer when the rule ends).
 
 usage: python3 ics_occurrences.py FILE N
 """
+import itertools
 import json
 import sys
 
@@ -25,8 +26,8 @@ def main() -> None:
         else:
             text = rule.to_ical().decode()
             # dateutil steps in wall-clock time of DTSTART's zone, as RFC 5545 does.
-            it = iter(rrulestr(text, dtstart=start))
-            starts = [next(it) for _ in range(n)]
+            # A rule with UNTIL (a schedule limited to dates) may have fewer than N.
+            starts = list(itertools.islice(rrulestr(text, dtstart=start), n))
         out[uid] = {
             "summary": str(ev.get("SUMMARY", "")),
             "description": str(ev.get("DESCRIPTION", "")),

@@ -30,6 +30,7 @@ use crate::model::timeline::{self, ItemKind};
 use crate::model::{Indicator, Kpi, Over, Plan, Probe, RatePer, Resource, Slo, SloIndicator};
 use crate::span::Sp;
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
+use std::fmt::Write as _;
 
 /// How long a KPI must have no value before its `NoData` alert fires.
 pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
@@ -142,11 +143,29 @@ pub(crate) enum TestInput {
         labels: Vec<(String, String)>,
         calm: Vec<feed::Series>,
     },
+    /// A missed-run alert of work limited to dates: silent before its first run and once its
+    /// last run is older than `limit`, firing between (see `tests::dates_cases`).
+    Dates(Box<DatesTest>),
     /// Not testable, with the reason (stated in the test file).
     Untested(String),
     /// A burn-rate alert of an SLO: the workbook's scenarios on the raw series its SLI
     /// reads (see `tests::slo_cases`).
     Slo(Box<SloTest>),
+}
+
+/// When a missed-run alert of work limited to dates may fire.
+#[derive(Clone, Debug)]
+pub(crate) struct DatesTest {
+    /// The last-success series the alert reads.
+    pub labels: Vec<(String, String)>,
+    /// The first run (Unix seconds), when the work starts on a date.
+    pub first: Option<i64>,
+    /// When the last run stops being awaited: the last run plus `limit`.
+    pub end: Option<i64>,
+    /// How old the last success may be, in seconds.
+    pub limit: i64,
+    /// Whether this is the rule on a series that does not exist (with `for` of `limit`).
+    pub absent: bool,
 }
 
 /// What the burn-rate scenarios of an SLO need.
@@ -1049,7 +1068,32 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         };
         let summary = format!("{} {name} has not succeeded in time", item.kind.name());
         let overdue = Duration::from_secs(limit);
-        let expr = format!("time() - {selector} > {limit}");
+        // Work limited to dates is awaited from its first run until its last one is overdue.
+        let tz = plan.metadata.timezone.value;
+        let shift = item.offset.as_secs() as i64;
+        let first = item.schedule.first_run(tz).map(|t| t.timestamp() + shift);
+        let end = item
+            .schedule
+            .last_run(tz)
+            .map(|t| t.timestamp() + shift + limit as i64);
+        let mut gate = String::new();
+        if let Some(f) = first {
+            let _ = write!(gate, " and on() vector(time()) >= {f}");
+        }
+        if let Some(e) = end {
+            let _ = write!(gate, " and on() vector(time()) < {e}");
+        }
+        let dates = |absent: bool| {
+            TestInput::Dates(Box::new(DatesTest {
+                labels: series_labels.clone(),
+                first,
+                end,
+                limit: limit as i64,
+                absent,
+            }))
+        };
+        let bounded = item.schedule.bound().is_some();
+        let expr = format!("time() - {selector} > {limit}{gate}");
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.jobs"),
             name: a.name.clone(),
@@ -1067,17 +1111,21 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             value_format: ValueFormat::Seconds,
             unit: String::new(),
             job: Some(name.clone()),
-            test: TestInput::Feed {
-                cond: expr,
-                extra: Vec::new(),
-                // Succeeded `limit` + 1m before the test starts; or at its end.
-                fire: stamp(-(limit as f64) - 60.0),
-                calm: stamp(600.0),
+            test: if bounded {
+                dates(false)
+            } else {
+                TestInput::Feed {
+                    cond: expr,
+                    extra: Vec::new(),
+                    // Succeeded `limit` + 1m before the test starts; or at its end.
+                    fire: stamp(-(limit as f64) - 60.0),
+                    calm: stamp(600.0),
+                }
             },
         }));
         // Never succeeded (or its metric does not exist): the same alert once Prometheus has
         // watched for as long as the job may take.
-        let absent = format!("absent({selector})");
+        let absent = format!("absent({selector}){gate}");
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.jobs"),
             name: a.name.clone(),
@@ -1095,7 +1143,10 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             value_format: ValueFormat::Plain,
             unit: String::new(),
             job: Some(name.clone()),
-            test: TestInput::Feed {
+            test: if bounded {
+                dates(true)
+            } else {
+                TestInput::Feed {
                 cond: absent,
                 extra: Vec::new(),
                 fire: Vec::new(),
@@ -1106,6 +1157,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                     labels: series_labels.clone(),
                     kind: feed::Kind::Counter(1.0),
                 }],
+                }
             },
         }));
     }

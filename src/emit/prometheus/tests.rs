@@ -2,7 +2,7 @@
 //! threshold (it must fire, with exactly the expected labels and annotations, once `for` has
 //! elapsed, and not before) and at or just inside it (it must not).
 
-use super::{AlertRule, Rules, TestInput, VALUE, feed, matchers};
+use super::{AlertRule, DatesTest, Rules, TestInput, VALUE, feed, matchers};
 
 mod slo;
 use crate::emit::Context;
@@ -135,7 +135,7 @@ fn conditions(rules: &Rules) -> std::collections::BTreeMap<String, Option<Conds>
             TestInput::NoData { indicator, .. } => {
                 crate::value::promql::parse(&format!("absent({indicator})")).ok()
             }
-            TestInput::Untested(_) | TestInput::Slo(_) => None,
+            TestInput::Untested(_) | TestInput::Slo(_) | TestInput::Dates(_) => None,
         };
         let entry = out
             .entry(a.name.clone())
@@ -219,6 +219,36 @@ fn merge(cases: Vec<Case>, conds: &std::collections::BTreeMap<String, Option<Con
     };
     let mut groups: Vec<Case> = Vec::new();
     'cases: for mut c in cases {
+        // At real dates a group holds one case of each alert: the two rules of a missed-run
+        // alert must not be active at once on another case's series, and every group costs
+        // some 3,000 evaluations.
+        if c.every == DATES_EVERY {
+            let alert = c.looks.first().map(|l| l.alert.clone());
+            let joins = |g: &Case| {
+                g.every == DATES_EVERY && !g.looks.iter().any(|l| Some(&l.alert) == alert.as_ref())
+            };
+            if let Some(g) = groups.iter_mut().find(|g| joins(g)) {
+                if let (
+                    Input::Written {
+                        yaml: gy,
+                        series: gs,
+                        ..
+                    },
+                    Input::Written { yaml, series, .. },
+                ) = (&mut g.input, &mut c.input)
+                {
+                    gy.append(yaml);
+                    gs.append(series);
+                }
+                g.until = g.until.max(c.until);
+                g.comments.append(&mut c.comments);
+                g.evals.append(&mut c.evals);
+                g.looks.append(&mut c.looks);
+                continue;
+            }
+            groups.push(c);
+            continue;
+        }
         // Written scenarios share a group when they are the same input (an SLO's page and
         // ticket on one slow burn), or when neither reads the other's series.
         if let Input::Written {
@@ -692,7 +722,187 @@ fn cases(a: &AlertRule, conds: Option<&Conds>) -> Result<Vec<Case>, String> {
             ])
         }
         TestInput::Slo(t) => slo::cases(a, t),
+        TestInput::Dates(t) => dates_cases(a, t),
     }
+}
+
+/// The evaluation interval of the file that tests alerts at the dates a plan names: promtool
+/// evaluates every rule from the Unix epoch, so a week apart (some 3,000 evaluations to 2027).
+const DATES_EVERY: i64 = 7 * 86_400;
+
+/// 2200-01-01, the last year a schedule may name, in Unix seconds.
+const DATES_HORIZON: i64 = 7_258_118_400;
+
+/// A case at real dates: `input` is a series per `(at, value)`, from `at` on.
+fn dates_case(
+    a: &AlertRule,
+    comment: String,
+    input: &[(&DatesTest, i64, f64)],
+    at: i64,
+    exp: Vec<Yaml>,
+) -> Case {
+    let series: Vec<feed::Series> = input
+        .iter()
+        .map(|(t, _, _)| feed::Series {
+            name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
+            labels: t.labels.clone(),
+            kind: feed::Kind::Gauge(0.0),
+        })
+        .collect();
+    let yaml = input
+        .iter()
+        .map(|(t, when, value)| {
+            Yaml::map()
+                .with(
+                    "series",
+                    self::series("upkeep_task_last_success_timestamp_seconds", &t.labels),
+                )
+                // `_xN` is N missing samples: the sample lands at step N and stays to the year
+                // 2200. A series that vanished would hand the alert from one of its rules to
+                // the other at one step, which Prometheus records as two samples at once.
+                .with("values", {
+                    let n = when / DATES_EVERY;
+                    format!("_x{n} {value}+0x{}", DATES_HORIZON / DATES_EVERY - n)
+                })
+        })
+        .collect();
+    // What the rule reads, so that only cases on other series share a group.
+    let reads = crate::value::promql::parse(&a.expr).into_iter().collect();
+    Case {
+        every: DATES_EVERY,
+        sample: DATES_EVERY,
+        comments: vec![comment],
+        input: Input::Written {
+            yaml,
+            series,
+            reads,
+        },
+        until: at,
+        evals: vec![eval(Duration::from_secs(at as u64), &a.name, exp)],
+        // Which alert it is, for [`merge`].
+        looks: vec![Look {
+            at,
+            alert: a.name.clone(),
+            own: Vec::new(),
+        }],
+    }
+}
+
+/// The cases of a missed-run alert of work limited to dates, evaluated a week apart: the
+/// success-age rule fires on a missed run between the first run and the end, and stays silent
+/// after the end on a success at the last run; the absent rule stays silent before the first
+/// run and after the end, and fires in between.
+fn dates_cases(a: &AlertRule, t: &DatesTest) -> Result<Vec<Case>, String> {
+    let step = DATES_EVERY;
+    let ceil = |x: i64| (x + step - 1).div_euclid(step) * step;
+    let floor = |x: i64| x.div_euclid(step) * step;
+    let when = |x: i64| {
+        chrono::DateTime::from_timestamp(x, 0).map_or_else(
+            || x.to_string(),
+            |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+    };
+    let mut out = Vec::new();
+    let inside = |start: i64| -> Option<i64> {
+        let at = match t.first {
+            Some(f) => ceil(f.max(start)),
+            None => ceil(start),
+        };
+        (at > 0 && t.end.is_none_or(|e| at < e)).then_some(at)
+    };
+    if t.absent {
+        let for_ = a.for_.as_secs() as i64;
+        if let Some(f) = t.first {
+            let at = floor(f) - step;
+            if at > for_ {
+                out.push(dates_case(
+                    a,
+                    format!(
+                        "{}: silent before the first run ({}), though no success was ever seen",
+                        a.name,
+                        when(f)
+                    ),
+                    &[],
+                    at,
+                    Vec::new(),
+                ));
+            }
+            // Pending from the first evaluation at or after the first run.
+            let fire = ceil(f) + ceil(for_);
+            if t.end.is_none_or(|e| fire < e) {
+                let labels = expected_labels(a, &t.labels);
+                out.push(dates_case(
+                    a,
+                    format!(
+                        "{}: fires {} after the first run when no success is seen",
+                        a.name,
+                        Duration::from_secs(for_ as u64)
+                    ),
+                    &[],
+                    fire,
+                    vec![
+                        Yaml::map()
+                            .with("exp_labels", labels)
+                            .with("exp_annotations", expected_annotations(a, 1.0)),
+                    ],
+                ));
+            }
+        }
+        if let Some(e) = t.end {
+            out.push(dates_case(
+                a,
+                format!(
+                    "{}: silent after the last run is no longer awaited ({})",
+                    a.name,
+                    when(e)
+                ),
+                &[],
+                ceil(e) + step,
+                Vec::new(),
+            ));
+        }
+    } else {
+        let start = t.end.map_or(step, |e| floor(e - 1) - step);
+        let Some(at) = inside(if t.first.is_some() { 0 } else { start }) else {
+            return Err("its dates are too short to evaluate a week apart".to_owned());
+        };
+        let age = t.limit + 3_600;
+        let labels = expected_labels(a, &t.labels);
+        out.push(dates_case(
+            a,
+            format!(
+                "{}: fires at {} on a success {} old",
+                a.name,
+                when(at),
+                Duration::from_secs(age as u64)
+            ),
+            &[(t, at, (at - age) as f64)],
+            at,
+            vec![
+                Yaml::map()
+                    .with("exp_labels", labels)
+                    .with("exp_annotations", expected_annotations(a, age as f64)),
+            ],
+        ));
+        if let Some(e) = t.end {
+            let after = ceil(e) + step;
+            let last = e - t.limit;
+            out.push(dates_case(
+                a,
+                format!(
+                    "{}: silent at {} on the success of the last run ({}), older than {}",
+                    a.name,
+                    when(after),
+                    when(last),
+                    Duration::from_secs(t.limit as u64)
+                ),
+                &[(t, after, last as f64)],
+                after,
+                Vec::new(),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The test files, by evaluation interval: `NAME.rules.test.yaml` every minute, and
@@ -707,7 +917,11 @@ pub(super) fn test_files(cx: &Context<'_>, rules: &Rules) -> Vec<(String, String
             Err(why) => untested.push(format!("Not tested: {} ({why}).", a.name)),
         }
     }
-    let mut by_every: Vec<(i64, Vec<Yaml>)> = EVERY.iter().map(|e| (*e, Vec::new())).collect();
+    let mut by_every: Vec<(i64, Vec<Yaml>)> = EVERY
+        .iter()
+        .chain([&DATES_EVERY])
+        .map(|e| (*e, Vec::new()))
+        .collect();
     for c in merge(all, &conds) {
         if let Some((_, v)) = by_every.iter_mut().find(|(e, _)| *e == c.every) {
             v.push(c.yaml());
@@ -725,6 +939,13 @@ pub(super) fn test_files(cx: &Context<'_>, rules: &Rules) -> Vec<(String, String
             )
         } else if tests.is_empty() {
             continue;
+        } else if every.as_secs() as i64 == DATES_EVERY {
+            (
+                format!("{name}.dates.rules.test.yaml"),
+                vec![format!(
+                    "The alerts of work limited to dates, at those dates: promtool starts at 1970-01-01, so evaluated every {every} (the other cases are in {name}.rules.test.yaml)."
+                )],
+            )
         } else {
             (
                 format!("{name}.{every}.rules.test.yaml"),

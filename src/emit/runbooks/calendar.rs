@@ -291,6 +291,17 @@ pub(super) fn frequency(item: &Item<'_>, tz: Tz) -> Frequency {
     if matches!(item.schedule, Schedule::Once { .. }) {
         return Frequency::Once;
     }
+    // Limited to dates: how often it runs while it runs (seven days of a daily task are daily).
+    if let Some(gap) = item.schedule.bound().and(item.schedule.rule().max_gap()) {
+        return match gap.as_secs().div_ceil(86_400) {
+            0 | 1 => Frequency::Daily,
+            2..=7 => Frequency::Weekly,
+            8..=31 => Frequency::Monthly,
+            32..=92 => Frequency::Quarterly,
+            93..=184 => Frequency::Semiannual,
+            _ => Frequency::Yearly,
+        };
+    }
     let year = crate::value::time::REFERENCE_DATE;
     let from = local_midnight(tz, year);
     let to = local_midnight(tz, year.with_year(year.year() + 1).unwrap_or(year));
