@@ -323,6 +323,17 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             );
             return None;
         }
+        // The answer to HEAD has no body: every attempt would fail on it.
+        if let Some(m) = method.as_ref().filter(|m| m.value == "HEAD") {
+            cx.report(
+                Diagnostic::new(Code::Type, "a `HEAD` check gets no body to match")
+                    .at(m.span)
+                    .label("answered without a body")
+                    .with_label(key, "`body` expects one")
+                    .help("use `GET`, or remove `body:`"),
+            );
+            return None;
+        }
         Some(body)
     });
     Some(Health {
