@@ -26,6 +26,9 @@ const TOPICS: &[(&str, &[&str])] = &[
     ("err_api_version", &["schema/type"]),
     ("err_duration", &["schema/type"]),
     ("err_fragment_sections", &["schema/unknown-field"]),
+    // A health check's `body`: patterns RE2 refuses, a body on a TCP check, a field that is
+    // not one scalar.
+    ("err_health_body", &["schema/type"]),
     ("err_kind", &["schema/type"]),
     ("err_kube_quantity", &["schema/type"]),
     // PromQL nested deeper than the parser is given (YAML nesting is `err_limit_depth`).

@@ -226,6 +226,16 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
                 "`AvailabilityBurnRateTicket`: alert removed (was `P3`) **(risky)**",
             ],
         ),
+        "health-body" => (
+            1,
+            &[
+                "- `api`: fields its answer must have set to `\"ready\": true`",
+                "- `api`: level of its unhealthy alert set to `P3`",
+                "- `ApiUnhealthy`: new `P3` alert (runbook `service-down`)",
+                "- `blackbox/blackbox.yaml`: changed",
+            ],
+            &["`ApiDown`"],
+        ),
         "plans" => (
             1,
             &[
@@ -338,6 +348,14 @@ fn reversed_changes_read_the_other_way() {
         !text.contains("retention extended `7d` → `30d` **(risky)**"),
         "{text}"
     );
+    let dir = common::root().join(FIXTURES).join("health-body");
+    let text = stdout(&upkeep_in(&dir, &["diff", "head", "base"]));
+    for line in [
+        "- `api`: fields its answer must have removed (was `\"ready\": true`)",
+        "- `ApiUnhealthy`: alert removed (was `P3`)",
+    ] {
+        assert!(text.contains(line), "missing\n{line}\nin\n{text}");
+    }
     let dir = common::root().join(FIXTURES).join("hosts");
     let text = stdout(&upkeep_in(&dir, &["diff", "head", "base"]));
     for line in [

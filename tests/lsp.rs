@@ -1446,3 +1446,58 @@ fn a_fragment_is_checked_with_every_plan_that_imports_it() {
     }
     assert_eq!(s.stop(), 0);
 }
+
+/// A health check's `body` is completed and explained like any field: offered in `health`,
+/// its own fields offered inside it, and hover says what it does and what `json` compares.
+#[test]
+fn health_body_completes_and_hovers() {
+    let text = HOVER_PLAN.replace(
+        "  api: {impact: high, runbook: slow}\n",
+        "  api:\n    impact: high\n    runbook: slow\n    health:\n      http: \"http://api/health\"\n      body:\n        json: {model_loaded: true}\n",
+    );
+    let in_health = text.replace("      body:\n", "      bo\n      body:\n");
+    let in_body = text.replace(
+        "        json: {model_loaded: true}\n",
+        "        json: {model_loaded: true}\n        le\n",
+    );
+    let dir = workspace("lsp-health-body", &[("plan.yaml", &in_health)]);
+    let plan = dir.join("plan.yaml");
+    let mut s = Server::start(&dir);
+    s.open(&plan, &in_health);
+    let mut p = at(&in_health, "      bo", "bo");
+    p["character"] = json!(8);
+    let items = completion(&mut s, &plan, &p);
+    assert!(labels(&items).contains(&"status"), "{items:?}");
+    assert!(
+        !labels(&items).contains(&"body"),
+        "written already: {items:?}"
+    );
+    s.change(&plan, 2, &in_body);
+    let mut p = at(&in_body, "        le", "le");
+    p["character"] = json!(10);
+    let items = completion(&mut s, &plan, &p);
+    let mut names = labels(&items);
+    names.sort_unstable();
+    assert_eq!(names, ["level", "matches", "runbook"], "{items:?}");
+    s.change(&plan, 3, &text);
+    let r = s.request(
+        "textDocument/hover",
+        position_params(&plan, &at(&text, "      body:", "body")),
+    );
+    let doc = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        doc.contains("`services.api.health.body`") && doc.contains("`…Unhealthy` alert"),
+        "{r}"
+    );
+    let r = s.request(
+        "textDocument/hover",
+        position_params(&plan, &at(&text, "json: {model_loaded", "json")),
+    );
+    let doc = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(doc.contains("Fields the JSON body must have"), "{r}");
+    assert_eq!(s.stop(), 0);
+}

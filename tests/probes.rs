@@ -187,3 +187,118 @@ fn helm_probes_render_and_match_the_probe_crd() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The plan of [`body_checks_fail_on_the_body_as_the_rules_read_it`]: Diabetes' model check.
+const BODY_PLAN: &str = r#"apiVersion: upkeep/v1
+kind: Plan
+metadata: {name: ml}
+severity:
+  levels:
+    critical: {response: 15m, notify: [mail]}
+    high: {response: 2h, notify: [mail]}
+  matrix:
+    likelihood: [low, high]
+    impact:
+      critical: [high, critical]
+  likelihood_of: {warning: low, critical: high}
+  require_runbook: []
+receivers:
+  mail: {email: {to: ops@example.org, from: upkeep@example.org, smarthost: "localhost:25"}}
+services:
+  api:
+    impact: critical
+    health:
+      http: "http://api:8002/health"
+      body: {json: {model_loaded: true, status: healthy}}
+"#;
+
+/// One probe of `module` at `target` by the exporter on `port`: its metrics by name.
+fn probe(port: u16, module: &str, target: &str) -> std::collections::BTreeMap<String, f64> {
+    let (status, text) = common::servers::http(
+        port,
+        "GET",
+        &format!("/probe?module={module}&target={target}"),
+        None,
+    )
+    .expect("probe");
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.split('{').next()?.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A check's `body`, run by the real blackbox exporter with the module upkeep generated: the
+/// series the rules read for each way an answer can fail. A body with every field passes; a
+/// body without one fails with `probe_failed_due_to_regex` 1 (`…Unhealthy`, not `…Down`); no
+/// answer, or a status the check does not accept, fails with it 0 (`…Down`), whatever the body.
+#[test]
+fn body_checks_fail_on_the_body_as_the_rules_read_it() {
+    let dir = common::scratch("probes-body");
+    std::fs::write(dir.join("plan.yaml"), BODY_PLAN).expect("write plan");
+    let o = common::upkeep_in(&dir, &["build", "plan.yaml", "--out", "out"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let config = std::fs::read_to_string(dir.join("out/blackbox/blackbox.yaml")).expect("modules");
+    assert!(
+        config.contains("fail_if_body_not_matches_regexp"),
+        "{config}"
+    );
+    let rules = std::fs::read_to_string(dir.join("out/prometheus/ml.rules.yaml")).expect("rules");
+    assert!(
+        rules.contains("- alert: ApiUnhealthy")
+            && rules.contains("unless max_over_time(probe_failed_due_to_regex"),
+        "{rules}"
+    );
+    let Some(exporter) = common::servers::blackbox_exporter(&dir, &config) else {
+        return;
+    };
+    let answer = |status: u16, body: &'static str| {
+        common::servers::HttpServer::start(Box::new(move |_| (status, body.to_owned())))
+    };
+    let healthy = answer(
+        200,
+        r#"{"status": "healthy", "version": "2.0.0", "model_loaded": true, "total_predictions": 150}"#,
+    );
+    let pretty = answer(
+        200,
+        "{\n  \"model_loaded\" : true,\n  \"status\" : \"healthy\"\n}\n",
+    );
+    let unloaded = answer(200, r#"{"status": "healthy", "model_loaded": false}"#);
+    let missing = answer(200, r#"{"status": "healthy"}"#);
+    let quoted = answer(
+        200,
+        r#"{"status": "healthy", "note": "\"model_loaded\": true,"}"#,
+    );
+    let erroring = answer(503, r#"{"status": "healthy", "model_loaded": true}"#);
+    let closed = common::servers::free_port();
+    let url = |port: u16| format!("http://127.0.0.1:{port}/health");
+    let cases = [
+        ("every field as expected", url(healthy.port), 1.0, 0.0),
+        ("the fields on their own lines", url(pretty.port), 1.0, 0.0),
+        ("`model_loaded` false", url(unloaded.port), 0.0, 1.0),
+        ("no `model_loaded`", url(missing.port), 0.0, 1.0),
+        (
+            "`model_loaded` only inside a string",
+            url(quoted.port),
+            0.0,
+            1.0,
+        ),
+        ("a 503 with the right body", url(erroring.port), 0.0, 0.0),
+        ("nothing listening", url(closed), 0.0, 0.0),
+    ];
+    for (what, target, success, regex) in cases {
+        let m = probe(exporter.port, "upkeep_ml_api", &target);
+        assert_eq!(m.get("probe_success"), Some(&success), "{what}: {m:?}");
+        // Absent is 0: the rules read it with `unless`, which an absent series does not stop.
+        assert_eq!(
+            m.get("probe_failed_due_to_regex").or(Some(&0.0)),
+            Some(&regex),
+            "{what}: {m:?}"
+        );
+    }
+    drop(exporter);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,7 +4,7 @@
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
-use crate::model::alerts::{self, LevelError, Source};
+use crate::model::alerts::{self, HealthAlert, LevelError, Source};
 
 pub(super) fn check(cx: &mut Cx<'_>) {
     let Some(sev) = cx.plan.severity.as_ref() else {
@@ -249,7 +249,7 @@ fn response_times(cx: &mut Cx<'_>) {
         let (detect, how, help) = match &alert.source {
             Source::Health {
                 service,
-                flapping: false,
+                check: check @ (HealthAlert::Down | HealthAlert::Unhealthy),
             } => {
                 let Some(h) = cx
                     .plan
@@ -274,8 +274,13 @@ fn response_times(cx: &mut Cx<'_>) {
                             service.value
                         ),
                         None => format!(
-                            "shorten `timeout` on `services.{}.health`, or give the check a `level` whose `response` allows {}",
+                            "shorten `timeout` on `services.{}.health`, or give {} a `level` whose `response` allows {}",
                             service.value,
+                            if *check == HealthAlert::Down {
+                                "the check"
+                            } else {
+                                "`body`"
+                            },
                             t.detect
                                 .saturating_add(crate::model::levels::notify_delay(level))
                         ),

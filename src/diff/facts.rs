@@ -620,6 +620,34 @@ fn services(plan: &Plan, ranks: &Ranks<'_>, f: &mut Facts) {
                 let codes: Vec<String> = h.status.iter().map(|c| c.value.to_string()).collect();
                 e.push("health.status", Val::Text(codes.join(", ")));
             }
+            if let Some(b) = &h.body {
+                match &b.expect.value {
+                    crate::model::BodyExpect::Json(fields) => e.labelled(
+                        "health.body.json",
+                        "fields its answer must have",
+                        Val::Text(crate::model::probes::json_fields(fields)),
+                    ),
+                    crate::model::BodyExpect::Matches(p) => e.labelled(
+                        "health.body.matches",
+                        "pattern its answer must match",
+                        Val::Text(p.clone()),
+                    ),
+                };
+                if let Some(l) = &b.level {
+                    e.labelled(
+                        "health.body.level",
+                        "level of its unhealthy alert",
+                        ranks.level(&l.value),
+                    );
+                }
+                if let Some(r) = &b.runbook {
+                    e.labelled(
+                        "health.body.runbook",
+                        "runbook of its unhealthy alert",
+                        Val::Ref(Section::Runbooks, r.name.value.clone()),
+                    );
+                }
+            }
         }
         let mut hard: Vec<String> = Vec::new();
         let mut soft: Vec<String> = Vec::new();

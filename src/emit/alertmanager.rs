@@ -17,7 +17,7 @@ use chrono::Weekday;
 
 use super::yaml::Yaml;
 use super::{Artifact, Context};
-use crate::model::alerts::{self, Source};
+use crate::model::alerts::{self, HealthAlert, Source};
 use crate::model::{Indicator, Kpi, Level, Mute, Plan, ReceiverKind, Resource, Window, WindowKind};
 use crate::value::schedule::{DaySpec, Days, Months};
 use crate::value::{Duration, Schedule, TimeOfDay};
@@ -494,7 +494,7 @@ fn inhibitions(plan: &Plan, p: &str) -> Vec<Yaml> {
                 .iter()
                 .filter(|a| a.service.is_some_and(|s| s.value == dep.service.value))
                 .filter(|a| match &a.source {
-                    Source::Health { flapping, .. } => !flapping,
+                    Source::Health { check, .. } => *check == HealthAlert::Down,
                     Source::Kpi { name: k, .. } => {
                         plan.kpis
                             .get(&k.value)

@@ -75,6 +75,7 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("Execution", EXECUTION),
     ("Service", signals::SERVICE),
     ("Health", signals::HEALTH),
+    ("HealthBody", signals::HEALTH_BODY),
     ("Dependency", signals::DEPENDENCY),
     ("Kpi", signals::KPI),
     ("Indicator", signals::INDICATOR),

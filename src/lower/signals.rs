@@ -4,10 +4,10 @@
 use super::{Cx, http_rest, is_http_url};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    Aggregation, AlertLevels, Channel, Dependency, Entries, Escalation, Handoff, Health, Indicator,
-    IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Over, Probe, RatePer, Receiver,
-    ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity, SeverityLabel, Slo,
-    SloIndicator, SloIndicatorKind, ThresholdWaits,
+    Aggregation, AlertLevels, Body, BodyExpect, Channel, Dependency, Entries, Escalation, Handoff,
+    Health, Indicator, IndicatorKind, Kpi, Level, LikelihoodOf, Matrix, Oncall, Over, Probe,
+    RatePer, Receiver, ReceiverKind, Resource, Rotation, Service, ServiceKind, Severity,
+    SeverityLabel, Slo, SloIndicator, SloIndicatorKind, ThresholdWaits,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
@@ -27,8 +27,9 @@ pub(super) const SERVICE: &[&str] = &[
     "runbook",
 ];
 pub(super) const HEALTH: &[&str] = &[
-    "http", "tcp", "command", "interval", "timeout", "retries", "level", "method", "status",
+    "http", "tcp", "command", "interval", "timeout", "retries", "level", "method", "status", "body",
 ];
+pub(super) const HEALTH_BODY: &[&str] = &["json", "matches", "level", "runbook"];
 pub(super) const DEPENDENCY: &[&str] = &["service", "hard"];
 pub(super) const KPI: &[&str] = &[
     "service",
@@ -310,6 +311,31 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
             status.clear();
         }
     }
+    let body = obj.get("body").and_then(|b| {
+        let key = obj.key_span("body").unwrap_or(key);
+        let body = self::body(cx, b, key, &obj.path("body"))?;
+        if !http {
+            cx.report(
+                Diagnostic::new(Code::Type, "`body` applies to `http` checks only")
+                    .at(key)
+                    .label("not an HTTP check")
+                    .help("remove `body:`"),
+            );
+            return None;
+        }
+        // The answer to HEAD has no body: every attempt would fail on it.
+        if let Some(m) = method.as_ref().filter(|m| m.value == "HEAD") {
+            cx.report(
+                Diagnostic::new(Code::Type, "a `HEAD` check gets no body to match")
+                    .at(m.span)
+                    .label("answered without a body")
+                    .with_label(key, "`body` expects one")
+                    .help("use `GET`, or remove `body:`"),
+            );
+            return None;
+        }
+        Some(body)
+    });
     Some(Health {
         probe: Sp::new(probe, span),
         interval,
@@ -318,6 +344,100 @@ fn health(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Health> {
         level: obj.opt_ref(cx, "level"),
         method,
         status,
+        body,
+    })
+}
+
+/// `health.body`: exactly one of `json` (fields and their values) or `matches` (an RE2
+/// pattern), and the level of its alert.
+fn body(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Body> {
+    #[derive(Clone, Copy)]
+    enum Form {
+        Json,
+        Matches,
+    }
+    let obj = cx.object(n, key, path, HEALTH_BODY)?;
+    let level = obj.opt_ref(cx, "level");
+    let runbook = obj.opt_ref(cx, "runbook");
+    let (form, node, name) = obj.one_of(
+        cx,
+        &[("json", Form::Json), ("matches", Form::Matches)],
+        "what the body must contain (`json` or `matches`)",
+    )?;
+    let at = cx.span(node);
+    let expect = match form {
+        Form::Matches => BodyExpect::Matches(
+            cx.parse(
+                node,
+                &obj.path(name),
+                "an RE2 regular expression",
+                crate::value::re2::parse,
+            )?
+            .value,
+        ),
+        Form::Json => {
+            let path = obj.path(name);
+            let Some(entries) = node.as_map().filter(|e| !e.is_empty()) else {
+                cx.report(
+                    Diagnostic::new(
+                        Code::Type,
+                        format!("`{path}` must be a mapping of fields to values"),
+                    )
+                    .at(at)
+                    .label("expected fields")
+                    .help("name the fields the body must have, e.g. `json: {status: ok}`"),
+                );
+                return None;
+            };
+            let mut fields = Vec::new();
+            for (k, v) in entries {
+                let field = cx.string(k, &format!("a field in `{path}`"))?;
+                let json = match &v.value {
+                    Value::Bool(b) => b.to_string(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Null => "null".to_owned(),
+                    Value::Str(s) => serde_json::Value::from(s.as_str()).to_string(),
+                    _ => {
+                        cx.report(
+                            Diagnostic::new(
+                                Code::Type,
+                                format!(
+                                    "`{path}.{}` must be `true`, `false`, `null`, an integer or a string",
+                                    field.value
+                                ),
+                            )
+                            .at(cx.span(v))
+                            .label(format!("found {}", v.kind_name()))
+                            .help("compare one scalar field; for anything else write a pattern with `matches:`"),
+                        );
+                        return None;
+                    }
+                };
+                if field.value.len() + json.len() > crate::value::re2::MAX_LEN {
+                    cx.report(
+                        Diagnostic::new(
+                            Code::Range,
+                            format!(
+                                "`{path}.{}` is longer than {} bytes",
+                                field.value,
+                                crate::value::re2::MAX_LEN
+                            ),
+                        )
+                        .at(cx.span(v))
+                        .label("too long")
+                        .help("compare a shorter field or value"),
+                    );
+                    return None;
+                }
+                fields.push((field.value, json));
+            }
+            BodyExpect::Json(fields)
+        }
+    };
+    Some(Body {
+        expect: Sp::new(expect, at),
+        level,
+        runbook,
     })
 }
 

@@ -54,6 +54,8 @@ const REFERENCE_FIELDS: &[(&str, &str, RefKind)] = &[
     ("Service", "owner", RefKind::Role),
     ("Service", "runbook", RefKind::Runbook),
     ("Health", "level", RefKind::Level),
+    ("HealthBody", "level", RefKind::Level),
+    ("HealthBody", "runbook", RefKind::Runbook),
     ("Dependency", "service", RefKind::Service),
     ("Kpi", "service", RefKind::Service),
     ("Kpi", "runbook", RefKind::Runbook),

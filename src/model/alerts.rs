@@ -35,6 +35,18 @@ impl Urgency {
     }
 }
 
+/// Which alert of a health check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HealthAlert {
+    /// Every attempt of the last `retries` failed, none because of the body: no answer, or
+    /// not an accepted one.
+    Down,
+    /// Every attempt of the last `retries` failed, at least one because the body did not say
+    /// what `body` expects: the service answers but is not healthy.
+    Unhealthy,
+    Flapping,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum Source<'p> {
     Kpi {
@@ -43,11 +55,12 @@ pub(crate) enum Source<'p> {
     },
     /// Multi-window multi-burn-rate alert; `page` is the fast one.
     Slo { name: &'p Sp<String>, page: bool },
-    /// A health check: `…Down` when it fails, `…Flapping` when it fails and recovers again
-    /// and again without staying down (see `model::probes`).
+    /// A health check: `…Down` when it fails, `…Unhealthy` when the service answers without
+    /// what `body` expects, `…Flapping` when it fails and recovers again and again without
+    /// staying down (see `model::probes`).
     Health {
         service: &'p Sp<String>,
-        flapping: bool,
+        check: HealthAlert,
     },
     /// An automated task, backup level or restore test that did not succeed in time.
     Freshness { name: String },
@@ -235,7 +248,7 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 name: format!("{}Down", camel(&name.value)),
                 source: Source::Health {
                     service: name,
-                    flapping: false,
+                    check: HealthAlert::Down,
                 },
                 urgency: Urgency::Critical,
                 service: Some(name),
@@ -248,12 +261,37 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
                 runbook: service.runbook.as_ref().map(|r| &r.name),
                 span: health.probe.span,
             });
+            // An answer without what the body must say: the level the body names, else the
+            // matrix's warning cell (the service answers; it is degraded, not down).
+            if let Some(body) = &health.body {
+                out.push(Alert {
+                    name: format!("{}Unhealthy", camel(&name.value)),
+                    source: Source::Health {
+                        service: name,
+                        check: HealthAlert::Unhealthy,
+                    },
+                    urgency: Urgency::Warning,
+                    service: Some(name),
+                    level: level_for(
+                        plan,
+                        Some(service),
+                        Urgency::Warning,
+                        body.level.as_ref().map(|r| &r.name),
+                    ),
+                    runbook: body
+                        .runbook
+                        .as_ref()
+                        .or(service.runbook.as_ref())
+                        .map(|r| &r.name),
+                    span: body.expect.span,
+                });
+            }
             // A flapping check is a warning about the service: the matrix's warning cell.
             out.push(Alert {
                 name: format!("{}Flapping", camel(&name.value)),
                 source: Source::Health {
                     service: name,
-                    flapping: true,
+                    check: HealthAlert::Flapping,
                 },
                 urgency: Urgency::Warning,
                 service: Some(name),

@@ -280,6 +280,30 @@ pub struct Health {
     pub method: Option<Sp<String>>,
     /// Status codes an `http` check accepts (any 2xx unless given).
     pub status: Vec<Sp<u16>>,
+    /// What the response body of an `http` check must contain, with the level of its own
+    /// alert (see `model::probes`).
+    pub body: Option<Body>,
+}
+
+/// `health.body`: what an `http` check's response must say for the service to be healthy.
+/// An answer that does not say it fails the check as the body's own `…Unhealthy` alert, not
+/// as `…Down`.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub expect: Sp<BodyExpect>,
+    /// The level of the `…Unhealthy` alert, instead of the matrix's warning cell.
+    pub level: Option<LevelRef>,
+    /// The runbook of the `…Unhealthy` alert, instead of the service's.
+    pub runbook: Option<RunbookRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyExpect {
+    /// `json: {FIELD: VALUE}`: fields of an object in the JSON body, each with its value as
+    /// JSON text (`true`, `"ok"`, `3`, `null`), in plan order.
+    Json(Vec<(String, String)>),
+    /// `matches: PATTERN`: an RE2 regular expression the body must match.
+    Matches(String),
 }
 
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@
 
 use crate::value::Duration;
 
-use super::{Health, Plan, Probe};
+use super::{Body, BodyExpect, Health, Plan, Probe};
 
 /// A probe's timing, derived from its `interval`, `timeout` and `retries`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,47 @@ pub(crate) fn timing(h: &Health) -> Timing {
             .saturating_mul(u64::from(attempts))
             .saturating_add(timeout.min(attempt)),
     }
+}
+
+/// The RE2 patterns the response body of a check must match (the blackbox exporter's
+/// `fail_if_body_not_matches_regexp`: every one of them): the `matches` pattern, or one per
+/// `json` field: the field's name and value as JSON writes them, after the `{` or `,` that
+/// opens an object's field and before the `,` or `}` that ends it. A field of that name in any
+/// object of the body matches; text inside a JSON string cannot (its quotes are escaped).
+pub(crate) fn body_patterns(body: &Body) -> Vec<String> {
+    match &body.expect.value {
+        BodyExpect::Matches(p) => vec![p.clone()],
+        BodyExpect::Json(fields) => fields
+            .iter()
+            .map(|(field, value)| {
+                format!(
+                    r"[{{,]\s*{}\s*:\s*{}\s*[,}}]",
+                    crate::value::re2::literal_text(
+                        &serde_json::Value::from(field.as_str()).to_string()
+                    ),
+                    crate::value::re2::literal_text(value)
+                )
+            })
+            .collect(),
+    }
+}
+
+/// What the body must contain, in words: `` `"model_loaded": true` ``, or a match for a
+/// pattern.
+pub(crate) fn body_words(body: &Body) -> String {
+    match &body.expect.value {
+        BodyExpect::Matches(p) => format!("a match for `{p}`"),
+        BodyExpect::Json(fields) => format!("`{}`", json_fields(fields)),
+    }
+}
+
+/// `json` fields as JSON writes them: `"model_loaded": true, "status": "ok"`.
+pub(crate) fn json_fields(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(field, value)| format!("{}: {value}", serde_json::Value::from(field.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A health check the blackbox exporter runs (an `http` or `tcp` one).
@@ -158,7 +199,28 @@ mod tests {
             level: None,
             method: None,
             status: Vec::new(),
+            body: None,
         }
+    }
+
+    #[test]
+    fn json_fields_match_a_field_of_an_object_and_nothing_inside_a_string() {
+        let body = Body {
+            expect: Sp::new(
+                BodyExpect::Json(vec![("model_loaded".into(), "true".into())]),
+                Span::file_start(crate::span::FileId::default()),
+            ),
+            level: None,
+            runbook: None,
+        };
+        let [p] = body_patterns(&body).try_into().unwrap();
+        let re = regex::Regex::new(&p).unwrap();
+        assert!(re.is_match(r#"{"status": "healthy", "model_loaded": true, "n": 150}"#));
+        assert!(re.is_match("{\n  \"model_loaded\" : true\n}"));
+        assert!(!re.is_match(r#"{"model_loaded": false}"#));
+        assert!(!re.is_match(r#"{"model_loaded": trueish}"#));
+        assert!(!re.is_match(r#"{"note": "x, \"model_loaded\": true}"}"#));
+        assert_eq!(body_words(&body), r#"`"model_loaded": true`"#);
     }
 
     #[test]

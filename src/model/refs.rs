@@ -14,8 +14,8 @@ use std::ops::Deref;
 use crate::span::Sp;
 
 use super::{
-    Backup, BackupKind, BackupLevel, Dependency, Document, Downtime, Escalation, Execution, Health,
-    Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook,
+    Backup, BackupKind, BackupLevel, Body, Dependency, Document, Downtime, Escalation, Execution,
+    Health, Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook,
     Service, Severity, Slo, Task, When, Window,
 };
 
@@ -388,9 +388,19 @@ fn service<'a>(w: &mut Walk<'a>, s: &'a Service) {
         level,
         method: _,
         status: _,
+        body,
     }) = health
     {
         w.opt("health.level", level.as_ref());
+        if let Some(Body {
+            expect: _,
+            level,
+            runbook,
+        }) = body
+        {
+            w.opt("health.body.level", level.as_ref());
+            w.opt("health.body.runbook", runbook.as_ref());
+        }
     }
     for d in depends_on {
         let Dependency { service, hard: _ } = d;

@@ -12,6 +12,7 @@ pub mod money;
 pub mod number;
 pub mod promql;
 pub mod quantity;
+pub mod re2;
 pub mod schedule;
 pub mod time;
 pub mod zone;

@@ -12,7 +12,8 @@
 //! - Health checks: blackbox `probe_success` of the scrape job `prometheus/NAME.scrape.yaml`
 //!   configures (HTTP, TCP) or the `upkeep_health_check_success` metric the cron job of a
 //!   command probe writes: down when the last `retries` attempts failed, flapping when it keeps
-//!   changing state (`model::probes`).
+//!   changing state (`model::probes`); with a `body`, unhealthy instead of down when an
+//!   attempt failed on the body (`probe_failed_due_to_regex`).
 //! - Jobs: every automated task and backup level alerts when
 //!   `upkeep_task_last_success_timestamp_seconds` is older than 1.5 × its interval.
 
@@ -23,7 +24,7 @@ mod tests;
 
 use super::yaml::Yaml;
 use super::{Artifact, Context};
-use crate::model::alerts::{self, Alert, Source};
+use crate::model::alerts::{self, Alert, HealthAlert, Source};
 use crate::model::burn::{PAGE, Pair, TICKET};
 use crate::model::probes;
 use crate::model::timeline::{self, ItemKind};
@@ -31,6 +32,10 @@ use crate::model::{Indicator, Kpi, Over, Plan, Probe, RatePer, Resource, Slo, Sl
 use crate::span::Sp;
 use crate::value::{Comparator, Duration, Family, Number, Threshold, Unit};
 use std::fmt::Write as _;
+
+/// The blackbox exporter's gauge of an HTTP attempt that failed on the body: 1 when the body
+/// did not match a `fail_if_body_not_matches_regexp` pattern (`probe_success` is 0 then too).
+pub(crate) const REGEX_FAILED: &str = "probe_failed_due_to_regex";
 
 /// How long a KPI must have no value before its `NoData` alert fires.
 pub(crate) const NO_DATA_FOR: Duration = Duration::from_mins(10);
@@ -130,11 +135,13 @@ pub(crate) struct AlertRule {
 pub(crate) enum TestInput {
     /// Raw series: `cond`, evaluated on them (see [`feed`]), is the alert's condition and
     /// value; its labels and `extra` (the recording rule's) are the alert's. `fire` makes it
-    /// fire, `calm` keeps it silent.
+    /// fire, `calm` keeps it silent, and so does each input of `quiet` (the failures another
+    /// alert reports instead).
     Feed {
         cond: String,
         extra: Vec<(String, String)>,
         fire: Vec<feed::Series>,
+        quiet: Box<[Vec<feed::Series>]>,
         calm: Vec<feed::Series>,
     },
     /// The indicator `indicator` yields nothing: fires with no input at all, silent on `calm`.
@@ -466,6 +473,7 @@ fn threshold_test(
             cond,
             extra: record_labels.to_vec(),
             fire: s.fire,
+            quiet: Box::default(),
             calm: s.calm,
         },
         Err(why) => untested(why),
@@ -908,12 +916,15 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
     }
 
     // Health checks: `…Down` when the last `retries` attempts all failed, `…Flapping` when the
-    // probe keeps failing and recovering without staying down (see `model::probes`).
+    // probe keeps failing and recovering without staying down (see `model::probes`). With a
+    // `body`, an attempt the blackbox exporter failed on the body (`probe_failed_due_to_regex`)
+    // is not the service being down: when any of those attempts did, `…Unhealthy` fires at the
+    // body's level instead of `…Down`, so one cause pages once.
     for a in all
         .iter()
         .filter(|a| matches!(a.source, Source::Health { .. }))
     {
-        let Source::Health { service, flapping } = a.source else {
+        let Source::Health { service, check } = a.source else {
             continue;
         };
         let Some(health) = plan
@@ -944,36 +955,59 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 format!("`{cmd}`"),
             ),
         };
+        let body = match health.probe.value {
+            Probe::Http(_) => health.body.as_ref(),
+            _ => None,
+        };
         let refs: Vec<(&str, &str)> = series_labels
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let t = probes::timing(health);
         let selector = format!("{series}{}", matchers(&refs));
-        let down = format!("max_over_time({selector}[{}]) == 0", t.window);
-        let expr = if flapping {
-            format!(
+        let regex = format!("{REGEX_FAILED}{}", matchers(&refs));
+        let failed = format!("max_over_time({selector}[{}]) == 0", t.window);
+        let on_body = format!("max_over_time({regex}[{}]) > 0", t.window);
+        let expr = match (check, body) {
+            (HealthAlert::Flapping, _) => format!(
                 "changes({selector}[{}]) >= {} and max_over_time({selector}[{}]) == 1",
                 probes::FLAP_WINDOW,
                 probes::FLAP_CHANGES,
                 t.window
-            )
-        } else {
-            down
+            ),
+            (HealthAlert::Down, None) => failed,
+            (HealthAlert::Down, Some(_)) => format!("{failed} unless {on_body}"),
+            (HealthAlert::Unhealthy, _) => format!("{failed} and {on_body}"),
         };
-        let probe = |kind: feed::Kind| {
-            vec![feed::Series {
+        // The probe's series: `probe_success` at `success`, and for a check with a body,
+        // `probe_failed_due_to_regex` at `regex` (1 when the body failed the attempt).
+        let probe = |success: feed::Kind, regex: f64| {
+            let mut input = vec![feed::Series {
                 name: series.clone(),
                 labels: {
                     let mut l = series_labels.clone();
                     l.sort();
                     l
                 },
-                kind,
-            }]
+                kind: success,
+            }];
+            if body.is_some() {
+                input.push(feed::Series {
+                    name: REGEX_FAILED.to_owned(),
+                    labels: input[0].labels.clone(),
+                    kind: feed::Kind::Gauge(regex),
+                });
+            }
+            input
         };
-        let (summary, description, fire) = if flapping {
-            (
+        let down = probe(feed::Kind::Gauge(0.0), 0.0);
+        let unhealthy = probe(feed::Kind::Gauge(0.0), 1.0);
+        let attempts = format!(
+            "{} attempts (one every {}, each allowed {})",
+            t.attempts, t.attempt, health.timeout.value
+        );
+        let (summary, description, fire, quiet) = match check {
+            HealthAlert::Flapping => (
                 format!("{} keeps failing and recovering", service.value),
                 format!(
                     "The health check of `{}` ({target}) changed state at least {} times in the last {} without failing {} attempts in a row: the service is unstable.",
@@ -982,17 +1016,39 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                     probes::FLAP_WINDOW,
                     t.attempts
                 ),
-                probe(feed::Kind::Flap),
-            )
-        } else {
-            (
+                probe(feed::Kind::Flap, 0.0),
+                Box::default(),
+            ),
+            HealthAlert::Down => (
                 format!("{} is down", service.value),
                 format!(
-                    "The health check of `{}` ({target}) failed its last {} attempts (one every {}, each allowed {}).",
-                    service.value, t.attempts, t.attempt, health.timeout.value
+                    "The health check of `{}` ({target}) failed its last {attempts}{}.",
+                    service.value,
+                    if body.is_some() {
+                        ": no answer, or not an accepted one"
+                    } else {
+                        ""
+                    }
                 ),
-                probe(feed::Kind::Gauge(0.0)),
-            )
+                down,
+                if body.is_some() {
+                    Box::from([unhealthy])
+                } else {
+                    Box::default()
+                },
+            ),
+            HealthAlert::Unhealthy => {
+                let expected = body.map_or_else(String::new, probes::body_words);
+                (
+                    format!("{} answers, but not with {expected}", service.value),
+                    format!(
+                        "The health check of `{}` ({target}) failed its last {attempts}, at least one because the answer did not contain {expected}: the service is up but not healthy.",
+                        service.value
+                    ),
+                    unhealthy,
+                    Box::from([down]),
+                )
+            }
         };
         items.push(Rule::Alert(AlertRule {
             group: format!("{p}.health"),
@@ -1008,7 +1064,8 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 cond: expr,
                 extra: Vec::new(),
                 fire,
-                calm: probe(feed::Kind::Gauge(1.0)),
+                quiet,
+                calm: probe(feed::Kind::Gauge(1.0), 0.0),
             },
         }));
     }
@@ -1119,6 +1176,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                     extra: Vec::new(),
                     // Succeeded `limit` + 1m before the test starts; or at its end.
                     fire: stamp(-(limit as f64) - 60.0),
+                    quiet: Box::default(),
                     calm: stamp(600.0),
                 }
             },
@@ -1152,6 +1210,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
                 fire: Vec::new(),
                 // Succeeding all along (the stamp keeps up with the clock), so that the other
                 // rule of the same name stays silent too.
+                quiet: Box::default(),
                 calm: vec![feed::Series {
                     name: "upkeep_task_last_success_timestamp_seconds".to_owned(),
                     labels: series_labels.clone(),
@@ -1237,6 +1296,7 @@ fn rpo_rules(
             // Every level last succeeded `rpo` + 1m before the test starts; silent while the
             // newest (the first level) is recent, however old the others are.
             fire: stamps(&|_| stale),
+            quiet: Box::default(),
             calm: stamps(&|i| if i == 0 { 600.0 } else { stale }),
         },
     }));
@@ -1263,6 +1323,7 @@ fn rpo_rules(
             extra: Vec::new(),
             fire: Vec::new(),
             // Succeeding all along, so that the other rule of the same name stays silent too.
+            quiet: Box::default(),
             calm: levels
                 .iter()
                 .map(|task| feed::Series {

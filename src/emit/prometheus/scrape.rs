@@ -99,6 +99,17 @@ fn module(b: &Blackbox<'_>) -> Yaml {
                 .collect::<Vec<_>>(),
         );
     }
+    if let Some(body) = &b.health.body {
+        // An answer without it fails the attempt with `probe_failed_due_to_regex` 1, which
+        // the rules tell apart from the service being down.
+        http.push(
+            "fail_if_body_not_matches_regexp",
+            probes::body_patterns(body)
+                .into_iter()
+                .map(Yaml::Str)
+                .collect::<Vec<_>>(),
+        );
+    }
     if b.target.starts_with("https://") {
         // An https check fails on a plain-HTTP redirect and on a certificate that does not
         // verify: the promise is a working TLS endpoint.

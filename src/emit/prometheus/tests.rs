@@ -525,6 +525,46 @@ fn feed_cases(
     Ok(cases)
 }
 
+/// A case that stays silent on the failures another alert reports instead (a health check's
+/// `…Down` while the body is what fails): silent once every window it reads is full of them,
+/// and a while after.
+fn quiet_case(
+    a: &AlertRule,
+    conds: Option<&Conds>,
+    cond: &str,
+    input: &[feed::Series],
+) -> Result<Case, String> {
+    let ast = crate::value::promql::parse(cond).map_err(|e| e.clone())?;
+    let full = feed::longest_range(&ast).min(LONG);
+    let horizon = full + a.for_.as_secs() as i64 + 600;
+    let pace = self::pace(&ast, horizon);
+    let horizon = (horizon + pace.0 - 1) / pace.0 * pace.0;
+    if simulate(&ast, input, a.for_, (0, horizon, pace.0))?.is_some() {
+        return Err(format!(
+            "it fires on {}, which must keep it silent",
+            shown(input)
+        ));
+    }
+    Ok(raw_case(
+        format!(
+            "{}: silent for {} on {}",
+            a.name,
+            Duration::from_secs(horizon as u64),
+            shown(input)
+        ),
+        pace,
+        conds,
+        &a.name,
+        input.to_vec(),
+        [(full + pace.0 - 1) / pace.0 * pace.0, horizon]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|at| (at, vec![]))
+            .collect(),
+    ))
+}
+
 /// For a threshold on an aggregate over a window (`over: {avg: 1h}`): the calm input with a
 /// spike of the firing one, short beside the window but long enough for the value itself to
 /// cross the threshold. An average over the window stays inside it; a peak fires. Which one
@@ -664,8 +704,15 @@ fn cases(a: &AlertRule, conds: Option<&Conds>) -> Result<Vec<Case>, String> {
             cond,
             extra,
             fire,
+            quiet,
             calm,
-        } => feed_cases(a, conds, cond, extra, fire, calm),
+        } => {
+            let mut cases = feed_cases(a, conds, cond, extra, fire, calm)?;
+            for input in quiet {
+                cases.push(quiet_case(a, conds, cond, input)?);
+            }
+            Ok(cases)
+        }
         TestInput::NoData {
             indicator,
             labels,

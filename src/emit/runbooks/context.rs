@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::calendar::{self, Chart, Frequency};
-use crate::model::alerts::{self, Alert, LevelError, Source, Urgency};
+use crate::model::alerts::{self, Alert, HealthAlert, LevelError, Source, Urgency};
 use crate::model::levels;
 use crate::model::refs::{RefKind, Section, references};
 use crate::model::timeline::{self, Item, ItemKind};
@@ -657,11 +657,22 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
         }
         Source::Health {
             service,
-            flapping: false,
+            check: HealthAlert::Down,
         } => format!("the health check of {} fails", service.value),
         Source::Health {
             service,
-            flapping: true,
+            check: HealthAlert::Unhealthy,
+        } => format!(
+            "the health check of {} answers without {}",
+            service.value,
+            plan.services
+                .get(&service.value)
+                .and_then(|s| s.health.as_ref()?.body.as_ref())
+                .map_or_else(String::new, crate::model::probes::body_words)
+        ),
+        Source::Health {
+            service,
+            check: HealthAlert::Flapping,
         } => format!(
             "the health check of {} fails and recovers again and again",
             service.value
