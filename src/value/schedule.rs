@@ -815,14 +815,18 @@ impl Schedule {
                     .filter(|gap| *gap > 0)
                     .map(|gap| Duration::from_days(gap as u64))
             }
-            Schedule::Cron(_) => self.walked_gap(),
+            Schedule::Cron(c) => c
+                .gap_over(Self::reference_days())
+                .map(|mins| Duration::from_mins(mins as u64)),
             // While it runs: the bound only ends the runs.
             Schedule::Bounded(rule, _) => rule.max_gap(),
         }
     }
 
     /// The longest gap between consecutive runs, found by walking the runs' wall-clock times
-    /// over the reference days (no time zone: the gap is the schedule's own).
+    /// over the reference days (no time zone: the gap is the schedule's own). What a cron's
+    /// gap is computed to be, checked by the unit tests.
+    #[cfg(test)]
     fn walked_gap(&self) -> Option<Duration> {
         let mut prev: Option<NaiveDateTime> = None;
         let mut gap = 0i64;
@@ -1696,19 +1700,57 @@ impl Cron {
     }
 
     fn times_on(&self, date: NaiveDate) -> Vec<TimeOfDay> {
+        if self.runs_on(date) {
+            self.times()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether it runs on `date` (cron ORs the day of the month and the day of the week when
+    /// both are restricted).
+    fn runs_on(&self, date: NaiveDate) -> bool {
         if self.months & (1 << date.month()) == 0 {
-            return Vec::new();
+            return false;
         }
         let dom_ok = self.dom & (1 << date.day()) != 0;
         let dow_ok = self.dow & (1 << date.weekday().num_days_from_sunday()) != 0;
-        let day_ok = if self.dom_star || self.dow_star {
+        if self.dom_star || self.dow_star {
             dom_ok && dow_ok
         } else {
             dom_ok || dow_ok
-        };
-        if !day_ok {
-            return Vec::new();
         }
+    }
+
+    /// The longest gap between consecutive runs over `days`, in minutes: within a day the same
+    /// times every day it runs, across days from its last time to its first. What walking every
+    /// run gives ([`Schedule::walked_gap`], which the unit test holds it to), without the walk:
+    /// `max_gap` is asked for every job and alert.
+    fn gap_over(&self, days: impl Iterator<Item = NaiveDate>) -> Option<i64> {
+        let times: Vec<i64> = self
+            .times()
+            .iter()
+            .map(|t| i64::from(t.minutes()))
+            .collect();
+        let (&first, &last) = (times.first()?, times.last()?);
+        let within = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+        let mut gap = within;
+        let mut prev: Option<NaiveDate> = None;
+        let mut run_days = 0usize;
+        for day in days.filter(|d| self.runs_on(*d)) {
+            if let Some(p) = prev {
+                gap = gap.max((day - p).num_days() * 24 * 60 - last + first);
+            }
+            prev = Some(day);
+            run_days += 1;
+        }
+        (run_days > 1 || (run_days == 1 && times.len() > 1))
+            .then_some(gap)
+            .filter(|g| *g > 0)
+    }
+
+    /// Every time of a day it runs on.
+    fn times(&self) -> Vec<TimeOfDay> {
         let mut out = Vec::new();
         for h in 0..24u32 {
             if self.hours & (1 << h) == 0 {
@@ -2092,6 +2134,28 @@ mod tests {
             Some(Duration::from_days(7))
         );
         assert_eq!(p("once on 2027-01-15 at 09:00").max_gap(), None);
+    }
+
+    /// A cron's gap, computed from its days and its times, is what walking every run gives.
+    #[test]
+    fn cron_gap_is_the_walked_gap() {
+        for text in [
+            "cron */5 * * * *",
+            "cron 0 2 * * *",
+            "cron 30 1,13 * * *",
+            "cron 0 9 * * 1-5",
+            "cron 0 3 1 * *",
+            "cron 0 3 31 * *",
+            "cron 0 3 29 2 *",
+            "cron 0 4 1,15 * 0",
+            "cron 0,30 0-23/6 * 1,7 *",
+            "cron 15 22 * * 6",
+            "cron 0 0 1 1 *",
+            "cron 0 * 13 * 5",
+        ] {
+            let s = p(text);
+            assert_eq!(s.max_gap(), s.walked_gap(), "{text}");
+        }
     }
 
     /// The day-counting `max_gap` of schedules that run once a day gives what comparing their
