@@ -121,20 +121,13 @@ pub(super) fn check(cx: &mut Cx<'_>) {
     }
 }
 
-/// What parsing `query` gives: its type, or the parser's message. Remembered for the process:
-/// the parser compiles every regular expression of a matcher (`code=~"5.."`), most of the cost
-/// of parsing, and the plans of one tree repeat their selectors and expressions.
+/// What parsing `query` gives: its type, or the parser's message (remembered for the
+/// process, see [`crate::value::promql::remembered`]).
 fn parse(query: &str) -> Result<ValueType, String> {
-    /// Most answers kept, and the longest query kept: the memory stays bounded whatever the
-    /// input (a few megabytes at most).
-    const MAX_LEN: usize = 256;
+    /// At most this many answers: a few megabytes whatever the input.
     static KNOWN: crate::par::Memo<String, Result<ValueType, String>> =
         crate::par::Memo::new(16_384);
-    let answer = || crate::value::promql::parse(query).map(|ast| ast.value_type());
-    if query.len() > MAX_LEN {
-        return answer();
-    }
-    KNOWN.get(query, answer)
+    crate::value::promql::remembered(&KNOWN, query, |ast| ast.map(|ast| ast.value_type()))
 }
 
 /// An expression that parses but that the rules upkeep writes around it cannot use: a string,

@@ -25,7 +25,12 @@ pub(super) fn check(cx: &mut Cx<'_>) {
         if unit.family != Family::Ratio || unit.symbol != "%" {
             continue;
         }
-        if !crate::value::promql::parse(&expr.value).is_ok_and(|ast| unit_interval(&ast)) {
+        /// Remembered for the process (see [`crate::value::promql::remembered`]).
+        static KNOWN: crate::par::Memo<String, bool> = crate::par::Memo::new(16_384);
+        let ratio = crate::value::promql::remembered(&KNOWN, &expr.value, |ast| {
+            ast.is_ok_and(|ast| unit_interval(&ast))
+        });
+        if !ratio {
             continue;
         }
         // Only thresholds beyond 1 (in `%`) are sure to be out of a ratio's reach.

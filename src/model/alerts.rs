@@ -508,7 +508,9 @@ pub(crate) fn yields_without_input(ind: &super::Indicator) -> bool {
     let super::Indicator::Expr(e) = ind else {
         return false;
     };
-    crate::value::promql::parse(&e.value).is_ok_and(|ast| yields(&ast))
+    /// Remembered for the process (see [`crate::value::promql::remembered`]).
+    static KNOWN: crate::par::Memo<String, bool> = crate::par::Memo::new(16_384);
+    crate::value::promql::remembered(&KNOWN, &e.value, |ast| ast.is_ok_and(|ast| yields(&ast)))
 }
 
 fn yields(e: &promql_parser::parser::Expr) -> bool {

@@ -119,6 +119,27 @@ pub fn parse(q: &str) -> Result<Expr, String> {
     promql_parser::parser::parse(q)
 }
 
+/// The longest query whose answers [`remembered`] keeps.
+const REMEMBERED_LEN: usize = 256;
+
+/// `f` of what parsing `q` gives, kept in `memo` for the process when `q` is short.
+/// promql-parser compiles the regular expression of every matcher (`code=~"5.."`) on each
+/// parse, most of its cost, and several checks ask about the same expression (its type, its
+/// unit, whether it yields without input), as do the plans of one tree. Each memo keeps small
+/// answers, never the tree, and a bounded number of them: memory stays bounded whatever the
+/// input.
+pub(crate) fn remembered<T: Clone>(
+    memo: &crate::par::Memo<String, T>,
+    q: &str,
+    f: impl FnOnce(Result<Expr, String>) -> T,
+) -> T {
+    let answer = || f(parse(q));
+    if q.len() > REMEMBERED_LEN {
+        return answer();
+    }
+    memo.get(q, answer)
+}
+
 /// `s` as a `PromQL` double-quoted string literal, read back as `s` by Prometheus and by
 /// promql-parser: backslash, double quote, line feed, carriage return and tab escaped as `\\`,
 /// `\"`, `\n`, `\r`, `\t`, other control characters as `\xNN`; everything else (non-ASCII
