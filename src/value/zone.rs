@@ -100,13 +100,13 @@ impl Tz {
     }
 
     /// The abbreviation and daylight saving time of the offset at a UTC instant.
-    fn info(self, secs: i64) -> (Abbr, bool) {
+    fn info(self, secs: i64) -> (String, bool) {
         match self.zone() {
             Some(zone) => {
                 let info = zone.to_offset_info(timestamp(secs));
-                (Abbr::new(info.abbreviation()), info.dst().is_dst())
+                (info.abbreviation().to_owned(), info.dst().is_dst())
             }
-            None => (Abbr::new("UTC"), false),
+            None => ("UTC".to_owned(), false),
         }
     }
 }
@@ -139,32 +139,6 @@ impl fmt::Debug for Tz {
     }
 }
 
-/// A time-zone abbreviation (`CET`, `-05`), kept inline so that offsets are `Copy`.
-#[derive(Clone, Copy)]
-struct Abbr {
-    len: u8,
-    bytes: [u8; 15],
-}
-
-impl Abbr {
-    fn new(s: &str) -> Abbr {
-        let mut end = s.len().min(15);
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        let mut bytes = [0; 15];
-        bytes[..end].copy_from_slice(&s.as_bytes()[..end]);
-        Abbr {
-            len: end as u8,
-            bytes,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
-    }
-}
-
 /// The offset of a [`Tz`] at an instant. Its abbreviation and whether it is daylight saving
 /// time are looked up when asked for (only calendars and `%Z` ask), so the checks' thousands
 /// of conversions are one binary search each.
@@ -190,9 +164,7 @@ impl TzOffset {
     /// which [`Display`](fmt::Display) prints) or nothing.
     pub fn abbreviation(&self) -> Option<String> {
         let (abbr, _) = self.tz.info(self.secs);
-        Some(abbr.as_str())
-            .filter(|a| !a.is_empty() && !a.starts_with(['+', '-']))
-            .map(str::to_owned)
+        Some(abbr).filter(|a| !a.is_empty() && !a.starts_with(['+', '-']))
     }
 
     /// Whether this offset is daylight saving time.
@@ -210,7 +182,7 @@ impl Offset for TzOffset {
 /// What `%Z` prints: the abbreviation.
 impl fmt::Display for TzOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.tz.info(self.secs).0.as_str())
+        f.write_str(&self.tz.info(self.secs).0)
     }
 }
 
