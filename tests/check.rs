@@ -25,6 +25,11 @@ use upkeep::diag::{Code, Severity};
 const TOPICS: &[(&str, &[&str])] = &[
     ("err_api_version", &["schema/type"]),
     ("err_duration", &["schema/type"]),
+    // Objectives and thresholds of one environment, checked like the plan's at their own span.
+    (
+        "err_env_objectives",
+        &["kpi/threshold-order", "slo/objective-range"],
+    ),
     ("err_fragment_sections", &["schema/unknown-field"]),
     // A health check's `body`: patterns RE2 refuses, a body on a TCP check, a field that is
     // not one scalar.

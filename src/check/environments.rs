@@ -75,6 +75,43 @@ pub(super) fn check(cx: &mut Cx<'_>) {
     }
 }
 
+/// A KPI threshold an environment replaces though the KPI does not have it: the environment
+/// would alert where no other does, with no inhibition, runbook line or test of its own.
+pub(super) fn missing_thresholds(cx: &mut Cx<'_>) {
+    for (name, env) in cx.plan.environments.iter() {
+        for o in &env.kpis {
+            let Some(kpi) = cx.plan.kpis.get(&o.kpi.value) else {
+                continue;
+            };
+            for (field, t, has) in [
+                ("warning", &o.warning, kpi.warning.is_some()),
+                ("critical", &o.critical, kpi.critical.is_some()),
+            ] {
+                let Some(t) = t else { continue };
+                if has {
+                    continue;
+                }
+                cx.diags.push(
+                    Diagnostic::new(
+                        Code::EnvOverrideMissing,
+                        format!(
+                            "`environments.{}.kpis.{}.{field}` replaces a {field} threshold `kpis.{}` does not have",
+                            name.value, o.kpi.value, o.kpi.value
+                        ),
+                    )
+                    .at(t.span)
+                    .label("nothing to replace")
+                    .with_label(o.kpi.span, format!("`kpis.{}` has no `{field}`", o.kpi.value))
+                    .help(format!(
+                        "give `kpis.{}` a `{field}` threshold (the one every other environment alerts at), or remove `{field}` here",
+                        o.kpi.value
+                    )),
+                );
+            }
+        }
+    }
+}
+
 /// Free-form Helm values that replace a value upkeep generates from the plan.
 pub(super) fn overrides(cx: &mut Cx<'_>) {
     for (name, env) in cx.plan.environments.iter() {

@@ -69,6 +69,7 @@ pub(crate) fn run(
     for found in crate::par::map(plans, |plan| {
         let mut found = Diagnostics::new();
         one(plan, sources, runbook_base_url_given, &mut found);
+        environments_own(plan, sources, runbook_base_url_given, &mut found);
         found
     }) {
         diags.extend(found);
@@ -100,5 +101,48 @@ fn one(plan: &Plan, sources: &SourceMap, runbook_base_url_given: bool, diags: &m
         secrets::check(&mut cx);
         environments::check(&mut cx);
         environments::overrides(&mut cx);
+        environments::missing_thresholds(&mut cx);
+    }
+}
+
+/// The checks again on the plan as each environment with objectives or thresholds of its own
+/// sees it (`model::environments::effective`): what they find there and not in the plan comes
+/// from an override, at the override's span, and says which environment it is in.
+fn environments_own(
+    plan: &Plan,
+    sources: &SourceMap,
+    runbook_base_url_given: bool,
+    diags: &mut Diagnostics,
+) {
+    for (env, effective) in crate::model::environments::effective_all(plan) {
+        let mut found = Diagnostics::new();
+        one(&effective, sources, runbook_base_url_given, &mut found);
+        let fresh: Vec<_> = found
+            .into_iter()
+            .filter(|d| {
+                !diags
+                    .iter()
+                    .any(|b| b.code == d.code && b.span == d.span && b.message == d.message)
+            })
+            .collect();
+        // The text at fault in that environment is the override: blamed first when the check
+        // blamed the plan's own value and labelled the override.
+        let spans = crate::model::environments::override_spans(plan, env);
+        let overridden = |s: &Span| {
+            spans
+                .iter()
+                .any(|o| o.file == s.file && o.start <= s.start && s.end <= o.end)
+        };
+        for mut d in fresh {
+            d.message = format!("{} (in environment `{env}`)", d.message);
+            if let Some(primary) = d.span.filter(|s| !overridden(s)) {
+                if let Some(l) = d.labels.iter_mut().find(|l| overridden(&l.span)) {
+                    let label = d.label.take().unwrap_or_default();
+                    d.label = Some(std::mem::replace(&mut l.message, label));
+                    d.span = Some(std::mem::replace(&mut l.span, primary));
+                }
+            }
+            diags.push(d);
+        }
     }
 }

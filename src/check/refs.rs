@@ -56,6 +56,8 @@ pub(crate) fn used(plan: &Plan) -> HashSet<(RefKind, String)> {
             RefKind::Service
             | RefKind::Level
             | RefKind::Environment
+            | RefKind::Slo
+            | RefKind::Kpi
             | RefKind::ImpactRow
             | RefKind::Likelihood => {}
         }

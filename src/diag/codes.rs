@@ -104,6 +104,7 @@ codes! {
     SecretInline = "secret/inline", Error, "a secret (webhook URL, token, key, password) written in a plan";
         EnvResources = "env/resources", Error, "inconsistent resources or autoscaling in an environment";
     EnvValuesOverride = "env/values-override", Warning, "free-form Helm values that replace a generated value";
+    EnvOverrideMissing = "env/override-missing", Error, "an environment replaces a threshold its KPI does not have";
     LintConfig = "lint/config", Error, "an invalid entry in the lint configuration";
         DuplicatePlan = "plan/duplicate-name", Error, "two plans with the same name";
     TemplateError = "template/error", Error, "a documentation template that does not compile or render";

@@ -318,7 +318,14 @@ pub fn schema() -> String {
     text
 }
 
-pub(crate) fn emit(cx: &Context<'_>, jobs: &[Job], rules: &prometheus::Rules) -> Vec<Artifact> {
+/// The Helm values of every environment; `own` holds the rules of the environments with
+/// objectives or thresholds of their own, embedded instead of the plan's.
+pub(crate) fn emit(
+    cx: &Context<'_>,
+    jobs: &[Job],
+    rules: &prometheus::Rules,
+    own: &[(&str, prometheus::Rules)],
+) -> Vec<Artifact> {
     let plan = cx.plan;
     if plan.environments.is_empty() {
         return Vec::new();
@@ -328,6 +335,10 @@ pub(crate) fn emit(cx: &Context<'_>, jobs: &[Job], rules: &prometheus::Rules) ->
         if !cx.opts.envs.is_empty() && !cx.opts.envs.contains(&name.value) {
             continue;
         }
+        let rules = own
+            .iter()
+            .find(|(e, _)| *e == name.value)
+            .map_or(rules, |(_, r)| r);
         let mut values = generated(cx, &name.value, env, jobs, rules);
         if let Some(extra) = &env.values {
             let mut ignored = Vec::new();

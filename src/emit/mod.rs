@@ -164,8 +164,29 @@ pub(crate) struct Built {
 pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> Built {
     let mut out = Vec::new();
     // The rules go to their own files and into every environment's Helm values: built once.
-    let rules = (cx.opts.wants(Target::Prometheus) || cx.opts.wants(Target::Helm))
-        .then(|| prometheus::rules(cx));
+    let wants_rules = cx.opts.wants(Target::Prometheus) || cx.opts.wants(Target::Helm);
+    let rules = wants_rules.then(|| prometheus::rules(cx));
+    // An environment with objectives or thresholds of its own has rules of its own, written by
+    // the same emitter from the plan as that environment sees it.
+    let own: Vec<(&str, crate::model::Plan)> = if wants_rules {
+        crate::model::environments::effective_all(cx.plan)
+            .into_iter()
+            .filter(|(env, _)| cx.opts.envs.is_empty() || cx.opts.envs.iter().any(|e| e == env))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own: Vec<(&str, prometheus::Rules)> = own
+        .iter()
+        .map(|(env, plan)| {
+            let ecx = Context { plan, ..*cx };
+            let rules = prometheus::rules(&ecx);
+            if cx.opts.wants(Target::Prometheus) {
+                out.extend(prometheus::emit_environment(&ecx, env, &rules));
+            }
+            (*env, rules)
+        })
+        .collect();
     if let (true, Some(rules)) = (cx.opts.wants(Target::Prometheus), &rules) {
         out.extend(prometheus::emit(cx, rules));
     }
@@ -177,7 +198,7 @@ pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> B
         out.extend(kubernetes::emit(cx, &jobs));
     }
     if let (true, Some(rules)) = (cx.opts.wants(Target::Helm), &rules) {
-        out.extend(helm::emit(cx, &jobs, rules));
+        out.extend(helm::emit(cx, &jobs, rules, &own));
     }
     if cx.opts.wants(Target::Runbooks) {
         out.extend(runbooks::emit(cx, diags));

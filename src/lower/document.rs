@@ -116,6 +116,8 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("BudgetItem", ops::BUDGET_ITEM),
     ("Allocation", ops::ALLOCATION),
     ("Environment", ops::ENVIRONMENT),
+    ("EnvironmentSlo", ops::ENVIRONMENT_SLO),
+    ("EnvironmentKpi", ops::ENVIRONMENT_KPI),
     ("Image", ops::IMAGE),
     ("Resources", ops::RESOURCES),
     ("ResourceSet", ops::RESOURCE_SET),

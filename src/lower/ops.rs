@@ -6,13 +6,13 @@ use super::signals::escalation_step;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
     Autoscaling, Backup, BackupKind, BackupLevel, Budget, BudgetCategory, BudgetItem, Cadence,
-    Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, LintLevel, Mute, Period,
-    Policies, ResourceSet, RestoreTest, Retention, Review, Role, Runbook, Targets, Task, TaskType,
-    When, Window, WindowKind,
+    Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, KpiOverride, LintLevel, Mute,
+    Period, Policies, Ref, ResourceSet, RestoreTest, Retention, Review, Role, Runbook, SloOverride,
+    Targets, Task, TaskType, When, Window, WindowKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
-use crate::value::{Duration, KubeQuantity, Money};
+use crate::value::{Duration, KubeQuantity, Money, Threshold};
 
 pub(super) const ROLE: &[&str] = &["fte", "description", "contact", "standalone"];
 pub(super) const WINDOW: &[&str] = &[
@@ -93,7 +93,11 @@ pub(super) const ENVIRONMENT: &[&str] = &[
     "alerts",
     "env",
     "values",
+    "slos",
+    "kpis",
 ];
+pub(super) const ENVIRONMENT_SLO: &[&str] = &["objective"];
+pub(super) const ENVIRONMENT_KPI: &[&str] = &["warning", "critical"];
 pub(super) const IMAGE: &[&str] = &["repository", "tag", "pullPolicy"];
 pub(super) const RESOURCES: &[&str] = &["requests", "limits"];
 pub(super) const RESOURCE_SET: &[&str] = &["cpu", "memory"];
@@ -666,6 +670,7 @@ pub(super) fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
         if let Some(v) = o.get("values") {
             key_paths(cx, v, "", &mut value_keys);
         }
+        let (slos, kpis) = overrides(cx, &o);
         out.push(
             name,
             Environment {
@@ -679,10 +684,63 @@ pub(super) fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
                 env,
                 values,
                 value_keys,
+                slos,
+                kpis,
             },
         );
     }
     out
+}
+
+/// An environment's `slos` and `kpis`: the objectives and thresholds that differ there. The
+/// names are references (to `slos` and `kpis`), checked by `resolve`.
+fn overrides(cx: &mut Cx<'_>, o: &super::Obj<'_>) -> (Vec<SloOverride>, Vec<KpiOverride>) {
+    let mut slos = Vec::new();
+    if let Some(n) = o.get("slos") {
+        for (name, node, key) in cx.named(n, &o.path("slos"), false) {
+            let path = format!("{}.{}", o.path("slos"), name.value);
+            let Some(so) = cx.object(node, key, &path, ENVIRONMENT_SLO) else {
+                continue;
+            };
+            let objective = so
+                .req(cx, "objective")
+                .and_then(|v| cx.percent(v, &so.path("objective")));
+            if let Some(objective) = objective {
+                slos.push(SloOverride {
+                    slo: Ref::new(name),
+                    objective,
+                });
+            }
+        }
+    }
+    let mut kpis = Vec::new();
+    if let Some(n) = o.get("kpis") {
+        for (name, node, key) in cx.named(n, &o.path("kpis"), false) {
+            let path = format!("{}.{}", o.path("kpis"), name.value);
+            let Some(ko) = cx.object(node, key, &path, ENVIRONMENT_KPI) else {
+                continue;
+            };
+            let mut threshold = |field: &str| {
+                ko.get(field).and_then(|t| {
+                    cx.parse(
+                        t,
+                        &ko.path(field),
+                        "a threshold such as `\"> 300ms\"`",
+                        |s| Threshold::parse(s, true),
+                    )
+                })
+            };
+            let (warning, critical) = (threshold("warning"), threshold("critical"));
+            if warning.is_some() || critical.is_some() {
+                kpis.push(KpiOverride {
+                    kpi: Ref::new(name),
+                    warning,
+                    critical,
+                });
+            }
+        }
+    }
+    (slos, kpis)
 }
 
 fn deadline(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Deadline>> {

@@ -89,6 +89,10 @@ impl<T> Entries<T> {
         self.position(name).map(|i| &self.items[i].1)
     }
 
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.position(name).map(|i| &mut self.items[i].1)
+    }
+
     pub fn name(&self, name: &str) -> Option<&Sp<String>> {
         self.position(name).map(|i| &self.items[i].0)
     }
@@ -940,6 +944,33 @@ pub struct Environment {
     pub values: Option<Sp<serde_json::Value>>,
     /// The dotted path of every key in `values` (through nested mappings) and its span.
     pub value_keys: Vec<(String, Span)>,
+    /// The SLO objectives that differ in this environment (`slos: {NAME: {objective}}`).
+    pub slos: Vec<SloOverride>,
+    /// The KPI thresholds that differ in this environment (`kpis: {NAME: {warning, critical}}`).
+    pub kpis: Vec<KpiOverride>,
+}
+
+impl Environment {
+    /// Whether it overrides an objective or a threshold: its rules are then its own
+    /// (see `model::environments::effective`).
+    pub fn overrides(&self) -> bool {
+        !self.slos.is_empty() || !self.kpis.is_empty()
+    }
+}
+
+/// `environments.ENV.slos.NAME`: the objective of an SLO in one environment.
+#[derive(Clone, Debug)]
+pub struct SloOverride {
+    pub slo: SloRef,
+    pub objective: Sp<Percent>,
+}
+
+/// `environments.ENV.kpis.NAME`: the alert thresholds of a KPI in one environment.
+#[derive(Clone, Debug)]
+pub struct KpiOverride {
+    pub kpi: KpiRef,
+    pub warning: Option<Sp<Threshold>>,
+    pub critical: Option<Sp<Threshold>>,
 }
 
 #[derive(Clone, Debug)]
@@ -1020,6 +1051,7 @@ named! {
 pub(crate) mod alerts;
 pub(crate) mod budget;
 pub(crate) mod burn;
+pub(crate) mod environments;
 pub(crate) mod jobs;
 pub mod levels;
 pub(crate) mod probes;
@@ -1028,6 +1060,6 @@ pub(crate) mod timeline;
 pub(crate) mod values;
 
 pub use refs::{
-    EnvironmentRef, EscalationRef, ImpactRef, LevelRef, LikelihoodRef, ReceiverRef, Ref, RefKind,
-    RoleRef, RunbookRef, ServiceRef, WindowRef,
+    EnvironmentRef, EscalationRef, ImpactRef, KpiRef, LevelRef, LikelihoodRef, ReceiverRef, Ref,
+    RefKind, RoleRef, RunbookRef, ServiceRef, SloRef, WindowRef,
 };

@@ -14,9 +14,9 @@ use std::ops::Deref;
 use crate::span::Sp;
 
 use super::{
-    Backup, BackupKind, BackupLevel, Body, Dependency, Document, Downtime, Escalation, Execution,
-    Health, Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook,
-    Service, Severity, Slo, Task, When, Window,
+    Backup, BackupKind, BackupLevel, Body, Dependency, Document, Downtime, Environment, Escalation,
+    Execution, Health, Kpi, KpiOverride, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies,
+    RestoreTest, Review, Runbook, Service, Severity, Slo, SloOverride, Task, When, Window,
 };
 
 named! {
@@ -30,6 +30,8 @@ named! {
         /// A severity level (`P1`).
         Level = "severity level",
         Environment = "environment",
+        Slo = "SLO",
+        Kpi = "KPI",
         /// A row of the severity matrix (a service's `impact`).
         ImpactRow = "impact row",
         /// A column of the severity matrix.
@@ -66,6 +68,8 @@ pub mod to {
         Role,
         Level,
         Environment,
+        Slo,
+        Kpi,
         ImpactRow,
         Likelihood,
         EscalationTarget
@@ -134,6 +138,8 @@ pub type WindowRef = Ref<to::Window>;
 pub type RoleRef = Ref<to::Role>;
 pub type LevelRef = Ref<to::Level>;
 pub type EnvironmentRef = Ref<to::Environment>;
+pub type SloRef = Ref<to::Slo>;
+pub type KpiRef = Ref<to::Kpi>;
 pub type ImpactRef = Ref<to::ImpactRow>;
 pub type LikelihoodRef = Ref<to::Likelihood>;
 pub type EscalationRef = Ref<to::EscalationTarget>;
@@ -155,6 +161,8 @@ pub enum Section {
     Execution,
     /// A policy review (`policies.reviews.NAME`).
     Review,
+    /// An environment's overrides (`environments.NAME.slos`, `.kpis`).
+    Environment,
 }
 
 impl Section {
@@ -173,6 +181,7 @@ impl Section {
             Section::Runbook => "runbook",
             Section::Execution => "execution",
             Section::Review => "review",
+            Section::Environment => "environment",
         }
     }
 }
@@ -207,6 +216,8 @@ pub fn definitions(doc: &Document, kind: RefKind) -> Vec<&Sp<String>> {
         RefKind::Window => doc.windows.iter().map(|(n, _)| n).collect(),
         RefKind::Role => doc.roles.iter().map(|(n, _)| n).collect(),
         RefKind::Environment => doc.environments.iter().map(|(n, _)| n).collect(),
+        RefKind::Slo => doc.slos.iter().map(|(n, _)| n).collect(),
+        RefKind::Kpi => doc.kpis.iter().map(|(n, _)| n).collect(),
         RefKind::Level => sev
             .map(|s| s.levels.iter().map(|l| &l.name).collect())
             .unwrap_or_default(),
@@ -292,7 +303,7 @@ pub fn references(doc: &Document) -> Vec<Reference<'_>> {
         backups,
         runbooks,
         budget: _,
-        environments: _,
+        environments,
         policies,
         lints: _,
     } = doc;
@@ -331,6 +342,10 @@ pub fn references(doc: &Document) -> Vec<Reference<'_>> {
     for (name, rb) in runbooks.iter() {
         w.at(Section::Runbook, Some(&name.value));
         runbook(&mut w, rb);
+    }
+    for (name, env) in environments.iter() {
+        w.at(Section::Environment, Some(&name.value));
+        environment(&mut w, env);
     }
     w.at(Section::Execution, None);
     let Execution {
@@ -615,6 +630,35 @@ fn level_field(kind: BackupKind) -> &'static str {
     }
 }
 
+fn environment<'a>(w: &mut Walk<'a>, env: &'a Environment) {
+    let Environment {
+        namespace: _,
+        replicas: _,
+        image: _,
+        requests: _,
+        limits: _,
+        autoscaling: _,
+        alerts: _,
+        env: _,
+        values: _,
+        value_keys: _,
+        slos,
+        kpis,
+    } = env;
+    for o in slos {
+        let SloOverride { slo, objective: _ } = o;
+        w.one("slos", slo);
+    }
+    for o in kpis {
+        let KpiOverride {
+            kpi,
+            warning: _,
+            critical: _,
+        } = o;
+        w.one("kpis", kpi);
+    }
+}
+
 fn runbook<'a>(w: &mut Walk<'a>, rb: &'a Runbook) {
     let Runbook {
         title: _,
@@ -726,6 +770,8 @@ mod tests {
                 RefKind::Service
                 | RefKind::Level
                 | RefKind::Environment
+                | RefKind::Slo
+                | RefKind::Kpi
                 | RefKind::ImpactRow
                 | RefKind::Likelihood => &[],
             };

@@ -1441,6 +1441,29 @@ fn alert_yaml(a: &AlertRule) -> Yaml {
         .with("annotations", Yaml::Map(annotations))
 }
 
+/// The rules of environment `env`, which has objectives or thresholds of its own, and their
+/// tests: `prometheus/ENV/NAME.rules.yaml`, loaded there instead of `prometheus/NAME.rules.yaml`.
+/// A directory of their own, so that `rule_files: [prometheus/*.rules.yaml]` never loads both
+/// (every alert would fire twice), and no environment name can meet another file's name.
+pub(crate) fn emit_environment(cx: &Context<'_>, env: &str, rules: &Rules) -> Vec<Artifact> {
+    let name = cx.name();
+    let mut header = cx.header();
+    header.push(format!(
+        "Environment `{env}`, with its own objectives and thresholds (`environments.{env}`): load it there instead of prometheus/{name}.rules.yaml."
+    ));
+    let mut out = vec![Artifact {
+        path: format!("prometheus/{env}/{name}.rules.yaml").into(),
+        content: super::yaml::document(&header, &Yaml::map().with("groups", rules.groups())),
+    }];
+    for (path, content) in tests::test_files(cx, rules) {
+        out.push(Artifact {
+            path: format!("prometheus/{env}/{path}").into(),
+            content,
+        });
+    }
+    out
+}
+
 pub(crate) fn emit(cx: &Context<'_>, rules: &Rules) -> Vec<Artifact> {
     let name = cx.name();
     let mut out = vec![Artifact {

@@ -234,6 +234,25 @@ pub(crate) struct KpiRow {
     pub warning_level: Option<String>,
     pub critical_level: Option<String>,
     pub runbook: Option<Link>,
+    /// The thresholds of the environments with their own (`environments.ENV.kpis`).
+    pub warning_envs: Vec<EnvValue>,
+    pub critical_envs: Vec<EnvValue>,
+}
+
+/// A value of one environment that differs from the plan's.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct EnvValue {
+    pub env: String,
+    pub value: String,
+}
+
+/// The objective and error budget of an SLO in an environment with its own objective.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SloEnv {
+    pub env: String,
+    pub objective: String,
+    pub budget: String,
+    pub budget_minutes: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -251,6 +270,8 @@ pub(crate) struct SloRow {
     pub page: Option<String>,
     pub ticket: Option<String>,
     pub runbook: Option<Link>,
+    /// The environments with objectives of their own (`environments.ENV.slos`).
+    pub environments: Vec<SloEnv>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -647,13 +668,44 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
                 .and_then(|k| k.over.as_ref())
                 .map(|o| format!(" on {}", o.value))
                 .unwrap_or_default();
-            format!("KPI {} {}{over}{for_}", name.value, threshold.value)
+            let envs: Vec<String> = crate::model::environments::kpi_thresholds(
+                plan,
+                &name.value,
+                a.urgency == Urgency::Critical,
+            )
+            .into_iter()
+            .map(|(env, t)| format!("{env}: {}", t.value))
+            .collect();
+            let envs = if envs.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", envs.join(", "))
+            };
+            format!("KPI {} {}{envs}{over}{for_}", name.value, threshold.value)
         }
-        Source::Slo { name, page: true } => {
-            format!("SLO {} burns its error budget fast (page)", name.value)
-        }
-        Source::Slo { name, page: false } => {
-            format!("SLO {} burns its error budget slowly (ticket)", name.value)
+        Source::Slo { name, page } => {
+            let objective = plan.slos.get(&name.value).map_or_else(String::new, |s| {
+                let envs: Vec<String> = crate::model::environments::objectives(plan, &name.value)
+                    .into_iter()
+                    .map(|(env, o)| format!("{env}: {}", o.value))
+                    .collect();
+                if envs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({}, {})", s.objective.value, envs.join(", "))
+                }
+            });
+            if *page {
+                format!(
+                    "SLO {}{objective} burns its error budget fast (page)",
+                    name.value
+                )
+            } else {
+                format!(
+                    "SLO {}{objective} burns its error budget slowly (ticket)",
+                    name.value
+                )
+            }
         }
         Source::Health {
             service,
@@ -979,21 +1031,51 @@ pub(crate) fn kpis(plan: &Plan, all: &[Alert<'_>]) -> Vec<KpiRow> {
                 warning_level: level(Urgency::Warning),
                 critical_level: level(Urgency::Critical),
                 runbook: link_opt(plan, k.runbook.as_ref().map(|r| &r.name)),
+                warning_envs: env_thresholds(plan, &name.value, false),
+                critical_envs: env_thresholds(plan, &name.value, true),
             }
         })
         .collect()
+}
+
+fn env_thresholds(plan: &Plan, kpi: &str, critical: bool) -> Vec<EnvValue> {
+    crate::model::environments::kpi_thresholds(plan, kpi, critical)
+        .into_iter()
+        .map(|(env, t)| EnvValue {
+            env: env.to_owned(),
+            value: t.value.to_string(),
+        })
+        .collect()
+}
+
+/// The share of `window` that may fail under `objective`, and that share in minutes.
+fn error_budget(objective: Percent, window: crate::value::Duration) -> (String, String) {
+    let share = Number::ONE
+        .checked_sub(objective.ratio())
+        .unwrap_or(Number::ZERO);
+    let minutes = Number::new(i128::from(window.as_millis()), 60_000)
+        .and_then(|m| m.checked_mul(share))
+        .map_or_else(|| "?".to_owned(), |m| num(m, 2));
+    (Percent(share).to_string(), minutes)
 }
 
 pub(crate) fn slos(plan: &Plan) -> Vec<SloRow> {
     plan.slos
         .iter()
         .map(|(name, s)| {
-            let share = Number::ONE
-                .checked_sub(s.objective.value.ratio())
-                .unwrap_or(Number::ZERO);
-            let minutes = Number::new(i128::from(s.window.value.as_millis()), 60_000)
-                .and_then(|m| m.checked_mul(share))
-                .map_or_else(|| "?".to_owned(), |m| num(m, 2));
+            let (share, minutes) = error_budget(s.objective.value, s.window.value);
+            let environments = crate::model::environments::objectives(plan, &name.value)
+                .into_iter()
+                .map(|(env, o)| {
+                    let (budget, budget_minutes) = error_budget(o.value, s.window.value);
+                    SloEnv {
+                        env: env.to_owned(),
+                        objective: o.value.to_string(),
+                        budget,
+                        budget_minutes,
+                    }
+                })
+                .collect();
             SloRow {
                 name: name.value.clone(),
                 service: s.service.value.clone(),
@@ -1005,11 +1087,12 @@ pub(crate) fn slos(plan: &Plan) -> Vec<SloRow> {
                 },
                 objective: s.objective.value.to_string(),
                 window: s.window.value.to_string(),
-                budget: Percent(share).to_string(),
+                budget: share,
                 budget_minutes: minutes,
                 page: text(s.page.as_ref().map(|r| &r.name)),
                 ticket: text(s.ticket.as_ref().map(|r| &r.name)),
                 runbook: link_opt(plan, s.runbook.as_ref().map(|r| &r.name)),
+                environments,
             }
         })
         .collect()
@@ -1401,7 +1484,8 @@ fn used_by(plan: &Plan, name: &str, alerts: &[AlertRow]) -> Vec<UsedBy> {
             | Section::Oncall
             | Section::Window
             | Section::Runbook
-            | Section::Review => (r.site.section.name(), entry.to_owned(), ""),
+            | Section::Review
+            | Section::Environment => (r.site.section.name(), entry.to_owned(), ""),
         };
         if !alerted(source, &name) {
             out.push(UsedBy { kind, name });
