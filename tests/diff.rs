@@ -258,6 +258,19 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             ],
             &["`staging`"],
         ),
+        // Objectives and thresholds of one environment: each a change of that SLO's or KPI's
+        // alerting there, said against the plan's value as it appears or goes.
+        "env-objectives" => (
+            1,
+            &[
+                "- `production.kpis.disk`: warning threshold tightened `> 80%` → `> 70%` (higher is worse: fires sooner)",
+                "- `production.kpis.disk`: critical threshold loosened `> 85%` → `> 92%` (higher is worse: fires later)",
+                "- `production.slos.availability`: pages and opens tickets when the 30d objective `99.95%` burns (was `99.9%`, as every environment): stricter",
+                "- `staging.slos.availability`: pages and opens tickets when the plan's 30d objective `99.9%` burns again (was `99.5%`): stricter",
+                "- `prometheus/staging/shop.rules.yaml`: removed",
+            ],
+            &["risky"],
+        ),
         "fragment" => (
             1,
             &["- `disk-full`: `actions`: `Remove old WAL files` removed"],

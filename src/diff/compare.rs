@@ -514,6 +514,16 @@ fn inclusive(op: Comparator) -> bool {
     matches!(op, Comparator::Le | Comparator::Ge)
 }
 
+/// How a change from `a` to `b` reads (`warning threshold tightened `> 80%` → `> 70%` (higher
+/// is worse: fires sooner)`), with whether it weakens the plan: for the facts that say a
+/// change by themselves (an environment's own threshold, against the plan's).
+pub(crate) fn said(label: &str, a: &Val, b: &Val) -> Option<(String, bool)> {
+    describe(label, a, b, &Renames::default())
+        .into_iter()
+        .next()
+        .map(|m| (m.text, m.weakens))
+}
+
 fn describe(label: &str, a: &Val, b: &Val, r: &Renames) -> Vec<Msg> {
     if same_val(a, b, r) {
         return Vec::new();

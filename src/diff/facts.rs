@@ -1597,6 +1597,140 @@ fn budget_facts(b: &Budget, f: &mut Facts) {
 fn environments(plan: &Plan, f: &mut Facts) {
     for (name, env) in plan.environments.iter() {
         environment(&name.value, env, f);
+        overrides(plan, &name.value, env, f);
+    }
+}
+
+/// What an SLO's burn-rate alerts do, in words: `pages and opens tickets`.
+fn slo_alerting(s: &crate::model::Slo) -> &'static str {
+    match (&s.page, &s.ticket) {
+        (Some(_), Some(_)) => "pages and opens tickets",
+        (Some(_), None) => "pages",
+        (None, Some(_)) => "opens tickets",
+        (None, None) => "records, and alerts nobody,",
+    }
+}
+
+/// An environment's own objectives and thresholds (`ENV.slos.NAME`, `ENV.kpis.NAME`): each a
+/// change of that SLO's or KPI's alerting in that environment, said against the plan's value
+/// when it appears or goes.
+fn overrides(plan: &Plan, env: &str, e: &Environment, f: &mut Facts) {
+    for o in &e.slos {
+        let Some(s) = plan.slos.get(&o.slo.value) else {
+            continue;
+        };
+        let (own, base) = (o.objective.value, s.objective.value);
+        let own_val = Val::Percent(own, Sense::HigherStricter);
+        let mut entry = Entry::with_summary(format!("`{own}` (the plan's: `{base}`)"));
+        let window = s.window.value;
+        let alerting = slo_alerting(s);
+        let sense = |from: Percent, to: Percent| match to.cmp(&from) {
+            std::cmp::Ordering::Greater => "stricter",
+            std::cmp::Ordering::Less => "looser",
+            std::cmp::Ordering::Equal => "the same",
+        };
+        entry.added = Some(format!(
+            "{alerting} when the {window} objective `{own}` burns (was `{base}`, as every environment): {}",
+            sense(base, own)
+        ));
+        entry.removed = Some(format!(
+            "{alerting} when the plan's {window} objective `{base}` burns again (was `{own}`): {}",
+            sense(own, base)
+        ));
+        if own < base {
+            entry.risk_added = Some(format!(
+                "`{env}` alerts only at a looser objective than the plan's"
+            ));
+        }
+        if base < own {
+            entry.risk_removed = Some(format!(
+                "`{env}` now alerts only at the plan's looser objective"
+            ));
+        }
+        entry.labelled("objective", "objective", own_val);
+        f.insert(
+            Section::Environments,
+            format!("{env}.slos.{}", o.slo.value),
+            entry,
+        );
+    }
+    for o in &e.kpis {
+        let Some(k) = plan.kpis.get(&o.kpi.value) else {
+            continue;
+        };
+        let bad = bad_side(k);
+        let val = |t: &crate::value::Threshold| Val::Threshold {
+            threshold: t.clone(),
+            value: t
+                .quantity
+                .convert_to(&k.unit.value)
+                .and_then(|v| v.checked_mul(k.unit.value.scale))
+                .map(|v| (k.unit.value.family.name(), v)),
+            bad,
+            alert: true,
+        };
+        let mut entry = Entry::default();
+        let (mut added, mut removed, mut summary) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut looser, mut stricter_gone) = (false, false);
+        let own: Vec<(&str, Sp<crate::value::Threshold>)> =
+            crate::model::environments::thresholds(k, o)
+                .map(|(field, t)| (field, crate::model::environments::in_unit(k, t)))
+                .collect();
+        // Both thresholds the KPI has, as the environment sees them: a threshold it starts or
+        // stops replacing reads as that threshold moving from or to the plan's.
+        for (field, base) in [("warning", &k.warning), ("critical", &k.critical)] {
+            let Some(base) = base else { continue };
+            let label = format!("{field} threshold");
+            let bv = val(&base.value);
+            let Some((_, own)) = own.iter().find(|(f, _)| *f == field) else {
+                entry.labelled(field, label, bv);
+                continue;
+            };
+            let ov = val(&own.value);
+            summary.push(format!(
+                "{field} `{}` (the plan's: `{}`)",
+                own.value, base.value
+            ));
+            match crate::diff::compare::said(&label, &bv, &ov) {
+                Some((text, weakens)) => {
+                    looser |= weakens;
+                    added.push(text);
+                }
+                None => added.push(format!("{label} `{}`, as the plan's", own.value)),
+            }
+            if let Some((text, weakens)) = crate::diff::compare::said(&label, &ov, &bv) {
+                stricter_gone |= weakens;
+                removed.push(text);
+            }
+            entry.labelled(field, label, ov);
+        }
+        if summary.is_empty() {
+            continue;
+        }
+        entry.summary = summary.join(", ");
+        entry.added = Some(format!(
+            "{} (every other environment keeps the plan's)",
+            added.join("; ")
+        ));
+        entry.removed = Some(format!(
+            "the plan's thresholds again: {}",
+            if removed.is_empty() {
+                "no change".to_owned()
+            } else {
+                removed.join("; ")
+            }
+        ));
+        if looser {
+            entry.risk_added = Some(format!("`{env}` alerts later than the plan says"));
+        }
+        if stricter_gone {
+            entry.risk_removed = Some(format!("`{env}` alerts later than it did"));
+        }
+        f.insert(
+            Section::Environments,
+            format!("{env}.kpis.{}", o.kpi.value),
+            entry,
+        );
     }
 }
 
