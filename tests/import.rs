@@ -1429,7 +1429,6 @@ const ROUND_TRIP_EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
     ),
     ("nuam", "slos", "availability", "description", DESC),
     ("nuam", "slos", "availability", "runbook", RUNBOOK),
-    ("nuam", "slos", "availability_production", "*", NOALERTS),
     ("nuam", "slos", "latency", "description", DESC),
     ("nuam", "slos", "latency", "runbook", RUNBOOK),
     (

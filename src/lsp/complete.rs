@@ -92,6 +92,27 @@ const REFERENCE_FIELDS: &[(&str, &str, RefKind)] = &[
     ("Review", "owner", RefKind::Role),
 ];
 
+/// The mappings whose keys name entries (an environment's own objectives and thresholds), by
+/// the `$defs` object and property that hold the mapping. Tested against the walker with
+/// [`REFERENCE_FIELDS`].
+const REFERENCE_KEYS: &[(&str, &str, RefKind)] = &[
+    ("Environment", "slos", RefKind::Slo),
+    ("Environment", "kpis", RefKind::Kpi),
+];
+
+/// The kind of entry the key at the end of `path` names, when its mapping's keys are names.
+fn key_reference_kind(fragment: bool, path: &[Step<'_>]) -> Option<RefKind> {
+    let parent = &path[..path.len().checked_sub(1)?];
+    let (def, property) = crate::schema::declared_in(fragment, parent)?;
+    if !matches!(parent.last(), Some(Step::Key(k)) if *k == property) {
+        return None;
+    }
+    REFERENCE_KEYS
+        .iter()
+        .find(|(d, p, _)| *d == def && *p == property)
+        .map(|&(_, _, kind)| kind)
+}
+
 /// What stands for the word being typed while the text is parsed: a plain scalar no plan
 /// writes.
 const PLACEHOLDER: &str = "zz-upkeep-completion-zz";
@@ -165,6 +186,14 @@ pub(super) fn complete(
                 .map(|m| m.iter().filter_map(|(k, _)| k.scalar_text()).collect())
                 .unwrap_or_default();
             let suffix = if colon_follows { "" } else { ": " };
+            if let Some(kind) = key_reference_kind(fragment, &found.path) {
+                let mut names = names(plans, file, kind);
+                names.retain(|i| !written.contains(&i.label));
+                for i in &mut names {
+                    i.insert.push_str(suffix);
+                }
+                return (!names.is_empty()).then_some((span, names));
+            }
             crate::schema::fields(fragment, parent)
                 .into_iter()
                 .filter(|(name, _)| !written.contains(name))
@@ -307,6 +336,11 @@ fn values(plans: &[Plan], file: FileId, fragment: bool, path: &[Step<'_>]) -> Ve
             })
             .collect();
     };
+    names(plans, file, kind)
+}
+
+/// The names of the entries a reference of `kind` can name, in the plans `file` is part of.
+fn names(plans: &[Plan], file: FileId, kind: RefKind) -> Vec<Item> {
     let kinds = match kind {
         RefKind::EscalationTarget => vec![RefKind::Role, RefKind::Receiver, RefKind::Level],
         k => vec![k],
@@ -402,7 +436,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for r in references(plan) {
             let found = locate(&tree, r.name.span.start).expect("a node");
-            let kind = reference_kind(false, &found.path);
+            let kind = if found.key {
+                key_reference_kind(false, &found.path)
+            } else {
+                reference_kind(false, &found.path)
+            };
             assert_eq!(kind, Some(r.kind), "{:?} at {:?}", r.name.value, r.site);
             seen.insert(crate::schema::declared_in(false, &found.path));
         }
@@ -434,6 +472,26 @@ mod tests {
         let kinds = "apiVersion: upkeep/v1\nkind: Plan\nservices:\n  api: {kind: da}\n";
         let values = completions(kinds, "kind: da");
         assert!(values.contains(&"database".to_owned()), "{values:?}");
+    }
+
+    /// The keys of an environment's `slos` and `kpis` are the plan's SLO and KPI names.
+    #[test]
+    fn environment_overrides_complete_slo_and_kpi_names() {
+        let text = "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {name: x}\nservices:\n  api: {}\nkpis:\n  cpu: {service: api, indicator: {resource: cpu}, warning: \"> 80%\"}\nslos:\n  availability: {service: api, objective: 99.5%, window: 30d, indicator: {up: {}}}\nenvironments:\n  prod:\n    slos:\n      av\n    kpis:\n      c\n";
+        let ws = crate::driver::check_texts(
+            vec![(std::path::PathBuf::from("x.yaml"), text.to_owned())],
+            crate::driver::Options::default(),
+        );
+        let file = ws.plans[0].file;
+        let source = ws.sources.get(file);
+        let at = |needle: &str| {
+            let offset = text.find(needle).expect("needle") + needle.len();
+            complete(&ws.plans, source, file, offset as u32)
+                .map(|(_, items)| items.into_iter().map(|i| i.insert).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(at("      av"), vec!["availability: ".to_owned()]);
+        assert_eq!(at("      c"), vec!["cpu: ".to_owned()]);
     }
 
     /// A line half written elsewhere (above or below, block or flow) does not stop completion;

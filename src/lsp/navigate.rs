@@ -32,7 +32,7 @@ fn targets(kind: RefKind) -> Vec<RefKind> {
 }
 
 /// The kinds of entry a definition can be.
-const DEFINED: [RefKind; 9] = [
+const DEFINED: [RefKind; 11] = [
     RefKind::Service,
     RefKind::Runbook,
     RefKind::Receiver,
@@ -40,6 +40,8 @@ const DEFINED: [RefKind; 9] = [
     RefKind::Role,
     RefKind::Level,
     RefKind::Environment,
+    RefKind::Slo,
+    RefKind::Kpi,
     RefKind::ImpactRow,
     RefKind::Likelihood,
 ];
@@ -171,6 +173,6 @@ mod tests {
                 assert!(usages(&ws.plans, &from_definition, true).contains(&defs[0]));
             }
         }
-        assert_eq!(kinds.len(), 10, "every kind of reference: {kinds:?}");
+        assert_eq!(kinds.len(), 12, "every kind of reference: {kinds:?}");
     }
 }
