@@ -172,6 +172,8 @@ pub(crate) fn build(cx: &Context<'_>, diags: &mut crate::diag::Diagnostics) -> B
         crate::model::environments::effective_all(cx.plan)
             .into_iter()
             .filter(|(env, _)| cx.opts.envs.is_empty() || cx.opts.envs.iter().any(|e| e == env))
+            // `alerts: false`: no rules in that environment, its own or the plan's.
+            .filter(|(env, _)| cx.plan.environments.get(env).is_some_and(|e| e.alerts))
             .collect()
     } else {
         Vec::new()

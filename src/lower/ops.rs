@@ -696,51 +696,59 @@ pub(super) fn environments(cx: &mut Cx<'_>, n: &Node) -> Entries<Environment> {
 /// names are references (to `slos` and `kpis`), checked by `resolve`.
 fn overrides(cx: &mut Cx<'_>, o: &super::Obj<'_>) -> (Vec<SloOverride>, Vec<KpiOverride>) {
     let mut slos = Vec::new();
-    if let Some(n) = o.get("slos") {
-        for (name, node, key) in cx.named(n, &o.path("slos"), false) {
-            let path = format!("{}.{}", o.path("slos"), name.value);
-            let Some(so) = cx.object(node, key, &path, ENVIRONMENT_SLO) else {
-                continue;
-            };
-            let objective = so
-                .req(cx, "objective")
-                .and_then(|v| cx.percent(v, &so.path("objective")));
-            if let Some(objective) = objective {
-                slos.push(SloOverride {
-                    slo: Ref::new(name),
-                    objective,
-                });
-            }
+    for (name, so) in named_objects(cx, o, "slos", ENVIRONMENT_SLO) {
+        let objective = so
+            .req(cx, "objective")
+            .and_then(|v| cx.percent(v, &so.path("objective")));
+        if let Some(objective) = objective {
+            slos.push(SloOverride {
+                slo: Ref::new(name),
+                objective,
+            });
         }
     }
     let mut kpis = Vec::new();
-    if let Some(n) = o.get("kpis") {
-        for (name, node, key) in cx.named(n, &o.path("kpis"), false) {
-            let path = format!("{}.{}", o.path("kpis"), name.value);
-            let Some(ko) = cx.object(node, key, &path, ENVIRONMENT_KPI) else {
-                continue;
-            };
-            let mut threshold = |field: &str| {
-                ko.get(field).and_then(|t| {
-                    cx.parse(
-                        t,
-                        &ko.path(field),
-                        "a threshold such as `\"> 300ms\"`",
-                        |s| Threshold::parse(s, true),
-                    )
-                })
-            };
-            let (warning, critical) = (threshold("warning"), threshold("critical"));
-            if warning.is_some() || critical.is_some() {
-                kpis.push(KpiOverride {
-                    kpi: Ref::new(name),
-                    warning,
-                    critical,
-                });
-            }
+    for (name, ko) in named_objects(cx, o, "kpis", ENVIRONMENT_KPI) {
+        let mut threshold = |field: &str| {
+            ko.get(field).and_then(|t| {
+                cx.parse(
+                    t,
+                    &ko.path(field),
+                    "a threshold such as `\"> 300ms\"`",
+                    |s| Threshold::parse(s, true),
+                )
+            })
+        };
+        let (warning, critical) = (threshold("warning"), threshold("critical"));
+        if warning.is_some() || critical.is_some() {
+            kpis.push(KpiOverride {
+                kpi: Ref::new(name),
+                warning,
+                critical,
+            });
         }
     }
     (slos, kpis)
+}
+
+/// The entries of the mapping `field` of `o`, each a mapping with known `fields`.
+fn named_objects<'n>(
+    cx: &mut Cx<'_>,
+    o: &super::Obj<'n>,
+    field: &str,
+    fields: &[&str],
+) -> Vec<(Sp<String>, super::Obj<'n>)> {
+    let Some(n) = o.get(field) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, node, key) in cx.named(n, &o.path(field), false) {
+        let path = format!("{}.{}", o.path(field), name.value);
+        if let Some(obj) = cx.object(node, key, &path, fields) {
+            out.push((name, obj));
+        }
+    }
+    out
 }
 
 fn deadline(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Sp<Deadline>> {
