@@ -202,6 +202,50 @@ fn generated_files_are_snapshotted() {
     }
 }
 
+/// An environment with its own objective and thresholds (issue 16) gets rules of its own, in
+/// its Helm values and in `prometheus/ENV/`, whose tests pass on them and fail on the plan's
+/// rules: they prove the environment's values, not the plan's. The other environment keeps the
+/// plan's rules.
+#[test]
+fn an_environment_with_its_own_objectives_is_proven_at_them() {
+    let out = build("tests/fixtures/emit/every-kind.yaml", "env-objectives", &[]);
+    let own = out.join("prometheus/production/every-kind.rules.yaml");
+    let text = std::fs::read_to_string(&own).expect("the environment's rules");
+    for expr in [
+        "kpi=\"latency_ms\"} > 0.2\n",
+        "kpi=\"errors\"} > 1\n",
+        "slo=\"availability\"} / 0.0005 > 14.4",
+    ] {
+        assert!(text.contains(expr), "production's rules lack {expr:?}");
+    }
+    let values = |env: &str| {
+        std::fs::read_to_string(out.join(format!("helm/every-kind/values-{env}.yaml")))
+            .expect("values")
+    };
+    assert!(values("production").contains("slo=\"availability\"} / 0.0005 > 14.4"));
+    assert!(values("staging").contains("slo=\"availability\"} / 0.001 > 14.4"));
+    assert!(!values("staging").contains("slo=\"availability\"} / 0.0005"));
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let env_tests = [
+        "every-kind.rules.test.yaml",
+        "every-kind.1h.rules.test.yaml",
+    ];
+    for t in env_tests {
+        let tests = out.join("prometheus/production").join(t);
+        let text = common::run_ok(Command::new(&promtool).args(["test", "rules"]).arg(&tests));
+        assert!(text.contains("SUCCESS"), "{t}: {text}");
+    }
+    std::fs::copy(out.join("prometheus/every-kind.rules.yaml"), &own).expect("the plan's rules");
+    for t in env_tests {
+        let tests = out.join("prometheus/production").join(t);
+        let text = common::run_fails(Command::new(&promtool).args(["test", "rules"]).arg(&tests));
+        assert!(text.contains("FAILED"), "{t}: {text}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
 /// The generated tests catch a rule whose threshold was changed by hand, and a plan change that
 /// did not reach the rules.
 #[test]
