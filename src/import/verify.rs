@@ -84,12 +84,32 @@ pub fn equivalence(report: &Report, imported_rules: &str) -> Equivalence {
             Ok((groups, long)) => {
                 let original = format!("eq-{i}.original.yaml");
                 let mine = format!("eq-{i}.imported.yaml");
+                // The recording rules it reads, then the alert.
+                let mut original_rules: Vec<Yaml> = a
+                    .records
+                    .iter()
+                    .map(|(record, expr, labels)| {
+                        Yaml::map()
+                            .with("record", record.as_str())
+                            .with("expr", expr.as_str())
+                            .with(
+                                "labels",
+                                Yaml::Map(
+                                    labels
+                                        .iter()
+                                        .map(|(k, v)| (k.clone(), Yaml::str(v)))
+                                        .collect(),
+                                ),
+                            )
+                    })
+                    .collect();
+                original_rules.push(rule);
                 let rules = Yaml::map().with(
                     "groups",
                     Yaml::Seq(vec![
                         Yaml::map()
                             .with("name", "original")
-                            .with("rules", Yaml::Seq(vec![rule])),
+                            .with("rules", Yaml::Seq(original_rules)),
                     ]),
                 );
                 let kpi = vec![("kpi".to_owned(), a.kpi.clone())];
@@ -331,8 +351,9 @@ fn firing(selector: &str) -> String {
 /// The two test groups of one alert (its inputs that fire, and that stay silent), and whether
 /// they are longer than [`LONG`].
 fn scenario(a: &AlertFacts, renamed: &str) -> Result<(Vec<Yaml>, bool), String> {
-    let ast = crate::value::promql::parse(&a.expr)?;
-    let cond = crate::value::promql::parse(&format!("count({}) or vector(0)", a.expr))?;
+    let judged = a.judged.as_deref().unwrap_or(&a.expr);
+    let ast = crate::value::promql::parse(judged)?;
+    let cond = crate::value::promql::parse(&format!("count({judged}) or vector(0)"))?;
     let base = feed::synthesize(&ast)?;
     if base.is_empty() {
         return Err("its expression reads no series".to_owned());
