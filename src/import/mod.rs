@@ -9,6 +9,7 @@
 //! did not, and a field the plan cannot hold is a warning at its key.
 
 mod burn;
+mod health;
 pub mod into;
 mod kpi;
 mod lift;
@@ -291,6 +292,7 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
         });
     }
     let kpis = kpi::recognise(&all);
+    let checks = health::recognise(&all);
     let consumed: std::collections::BTreeSet<usize> = sets
         .iter()
         .flat_map(|s| s.page.iter().chain(&s.ticket).chain(&s.records).copied())
@@ -299,6 +301,11 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
                 .chain(k.no_data)
                 .chain(k.thresholds.iter().map(|t| t.alert))
         }))
+        .chain(
+            checks
+                .iter()
+                .flat_map(|c| [c.down, c.flapping].into_iter().chain(c.unhealthy)),
+        )
         .collect();
     let kept: Vec<SourceRule> = all
         .iter()
@@ -308,6 +315,7 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
         .collect();
     let mut plan = build(&out.sources, &kept, &mut out.report, &mut out.diagnostics);
     build_kpi_sets(&out.sources, &all, &kpis, &mut plan, &mut out.report);
+    build_health_sets(&out.sources, &all, &checks, &mut plan, &mut out.report);
     build_burn_sets(&out.sources, &all, &sets, &mut plan, &mut out.report);
     build_slos(&out.sources, &specs, &mut plan, &mut out.report);
     Some(plan)
@@ -343,6 +351,11 @@ struct Plan {
     /// A service's `hosts`, when a `resource` KPI read from upkeep's rules reads other ones
     /// than the default.
     hosts: BTreeMap<String, String>,
+    /// A service's `health`, read from upkeep's health-check alerts.
+    health: BTreeMap<String, Yaml>,
+    /// The level of a service's `…Flapping` alert: the plan's severity matrix gives it (the
+    /// service's `impact` row, a row per level).
+    flapping: BTreeMap<String, String>,
     kpis: Vec<(String, Kpi)>,
     slos: Vec<(String, Slo)>,
     levels: Vec<String>,
@@ -1057,6 +1070,101 @@ fn build_kpi_sets(
     }
 }
 
+/// The health checks read from upkeep's own health-check alerts (`health`): each becomes its
+/// service's `health`, with report lines saying so.
+fn build_health_sets(
+    sources: &SourceMap,
+    rules: &[SourceRule],
+    checks: &[health::HealthSet],
+    plan: &mut Plan,
+    report: &mut Report,
+) {
+    for c in checks {
+        let origin = |i: usize| {
+            let r = &rules[i];
+            let src = sources.get(r.span.file);
+            format!("{}:{}", src.name, src.line_col(r.span.start).0)
+        };
+        let mut notes = Vec::new();
+        let mut levels: [Option<String>; 3] = [None, None, None];
+        for (k, (i, word)) in [
+            (Some(c.down), "down"),
+            (c.unhealthy, "unhealthy"),
+            (Some(c.flapping), "flapping"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(i) = i else { continue };
+            let r = &rules[i];
+            let RuleKind::Alert(alert) = &r.kind else {
+                continue;
+            };
+            notes.push(format!(
+                "health: from {}, its {word} alert `{alert}` (plan `{}`)",
+                origin(i),
+                c.plan
+            ));
+            for (key, v) in &r.labels {
+                if !["severity", "level", "plan", "service"].contains(&key.as_str()) {
+                    notes.push(format!("{word} alert label {key}: {v} (not kept)"));
+                }
+            }
+            for (key, v) in &r.annotations {
+                if key != "summary" && key != "description" {
+                    notes.push(format!("{word} alert annotation {key}: {v}"));
+                }
+            }
+            let get = |key: &str| {
+                r.labels
+                    .iter()
+                    .find(|(l, _)| l == key)
+                    .map(|(_, v)| v.clone())
+            };
+            let default = if k == 0 { "critical" } else { "warning" };
+            let level = get("level").map_or_else(|| default.to_owned(), |l| level_name(&l));
+            plan.take_level(&level, get("severity").as_deref(), default);
+            levels[k] = Some(level);
+            report.entries.push(Entry {
+                origin: origin(i),
+                rule: format!("alert {alert}"),
+                became: format!(
+                    "services.{}.health {word} ({}: upkeep's own health check)",
+                    c.service, c.probe.0
+                ),
+                outcome: Outcome::Typed,
+                alert: None,
+                slo: None,
+            });
+        }
+        let [down, unhealthy, flapping] = levels;
+        let body = c.body.clone().map(|b| match b {
+            Yaml::Map(mut m) => {
+                if let Some(l) = &unhealthy {
+                    m.push(("level".to_owned(), Yaml::str(l)));
+                }
+                Yaml::Map(m)
+            }
+            other => other,
+        });
+        let health = Yaml::map()
+            .with(c.probe.0, c.probe.1.as_str())
+            .with("interval", c.interval.to_string())
+            .with("timeout", c.timeout.to_string())
+            .with("retries", Yaml::Int(i64::from(c.retries)))
+            .with_opt("level", down)
+            .with_opt("body", body);
+        plan.services
+            .entry(c.service.clone())
+            .or_default()
+            .extend(notes);
+        plan.health.insert(c.service.clone(), health);
+        if let Some(f) = flapping {
+            plan.flapping.insert(c.service.clone(), f);
+        }
+    }
+}
+
 /// The SLOs read from burn-rate alert sets (`burn`): each set's alerts and recording rules
 /// become one SLO with upkeep's page and ticket alerts, and report lines saying so.
 fn build_burn_sets(
@@ -1400,10 +1508,51 @@ struct Parts {
     receivers: Option<Yaml>,
 }
 
+/// The one likelihood column of the severity matrix an import writes for the `…Flapping`
+/// alerts of the health checks it reads (a row per level: a service's `impact` is its level).
+const LIKELIHOOD: &str = "imported";
+
 /// The receiver the levels of an imported plan notify until the team names its own.
 const PLACEHOLDER: &str = "imported";
 
 impl Plan {
+    /// The severity matrix that gives each health check's `…Flapping` alert its level: a row
+    /// per level a service's flapping alert takes (named after it, in `levels` order), one
+    /// column.
+    fn matrix(&self, levels: &[String]) -> Option<Yaml> {
+        let rows: Vec<(String, Yaml)> = self
+            .impact_rows(levels)
+            .into_iter()
+            .map(|(l, row)| (row, Yaml::Seq(vec![Yaml::str(l)])))
+            .collect();
+        (!rows.is_empty()).then(|| {
+            Yaml::map()
+                .with("likelihood", Yaml::Seq(vec![Yaml::str(LIKELIHOOD)]))
+                .with("impact", Yaml::Map(rows))
+        })
+    }
+
+    /// The matrix rows of the levels of the `…Flapping` alerts, in `levels` order: (level, row
+    /// name). A row is named after its level (`flapping-high`), in lower case as impact names
+    /// are.
+    fn impact_rows(&self, levels: &[String]) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        for l in levels
+            .iter()
+            .filter(|l| self.flapping.values().any(|f| f == *l))
+        {
+            let base = format!("flapping-{}", l.to_ascii_lowercase().replace('_', "-"));
+            let mut row = base.clone();
+            let mut n = 2;
+            while rows.iter().any(|(_, r)| *r == row) {
+                row = format!("{base}-{n}");
+                n += 1;
+            }
+            rows.push((l.clone(), row));
+        }
+        rows
+    }
+
     fn to_yaml(&self, name: &str) -> Yaml {
         let parts = self.parts();
         let doc = Yaml::map()
@@ -1424,7 +1573,22 @@ impl Plan {
             .with_opt("receivers", parts.receivers)
     }
 
+    /// The levels, most urgent first: the conventional ones in their order (a level of another
+    /// name where the one it is like is), then by name.
+    fn ordered_levels(&self) -> Vec<String> {
+        let like = |l: &String| {
+            self.like
+                .get(l)
+                .map_or_else(|| l.clone(), |s| (*s).to_owned())
+        };
+        let mut ordered = self.levels.clone();
+        ordered.sort_by_key(|l| (rank(&like(l)), l.clone()));
+        ordered
+    }
+
     fn parts(&self) -> Parts {
+        let rows = self.ordered_levels();
+        let impact = self.impact_rows(&rows);
         let services = self
             .services
             .iter()
@@ -1438,7 +1602,17 @@ impl Plan {
                 let notes = seen.iter().map(|s| (*s).clone()).collect();
                 let service = Yaml::map()
                     .with_opt("job", self.jobs.get(s).map(String::as_str))
-                    .with_opt("hosts", self.hosts.get(s).map(String::as_str));
+                    .with_opt("hosts", self.hosts.get(s).map(String::as_str))
+                    .with_opt(
+                        "impact",
+                        self.flapping.get(s).and_then(|f| {
+                            impact
+                                .iter()
+                                .find(|(l, _)| l == f)
+                                .map(|(_, row)| row.as_str())
+                        }),
+                    )
+                    .with_opt("health", self.health.get(s).cloned());
                 (s.clone(), service.commented(notes))
             })
             .collect();
@@ -1462,17 +1636,15 @@ impl Plan {
             };
         }
         let mut levels = Yaml::map();
-        let mut ordered: Vec<&String> = self.levels.iter().collect();
         let like = |l: &String| {
             self.like
                 .get(l)
                 .map_or_else(|| l.clone(), |s| (*s).to_owned())
         };
-        ordered.sort_by_key(|l| (rank(&like(l)), (*l).clone()));
         // A level answers within its `response`: no sooner than its slowest alert can notify
         // (`for` plus evaluation and grouping), and no sooner than a more urgent level.
         let mut floor = Duration::from_secs(0);
-        for l in ordered {
+        for l in &rows {
             let known = KNOWN_LEVELS.iter().find(|(k, _)| *k == l.as_str());
             let response = KNOWN_LEVELS
                 .iter()
@@ -1500,6 +1672,15 @@ impl Plan {
         }
         let severity = Yaml::map()
             .with("levels", levels)
+            .with_opt("matrix", self.matrix(&rows))
+            .with_opt(
+                "likelihood_of",
+                (!self.flapping.is_empty()).then(|| {
+                    Yaml::map()
+                        .with("warning", LIKELIHOOD)
+                        .with("critical", LIKELIHOOD)
+                }),
+            )
             .with("require_runbook", Yaml::Seq(Vec::new()));
         let receivers = Yaml::map().with(
             PLACEHOLDER,

@@ -385,6 +385,30 @@ pub(crate) fn up_expr(job: &str) -> String {
     format!("up{{job={}}}", quote(job))
 }
 
+/// The condition of a health check's alert on its series (`selector`) over the window of its
+/// last attempts; with a `body`, `regex` selects the blackbox exporter's
+/// [`REGEX_FAILED`] series of the same probe.
+pub(crate) fn health_expr(
+    check: HealthAlert,
+    selector: &str,
+    regex: &str,
+    body: bool,
+    window: Duration,
+) -> String {
+    let failed = format!("max_over_time({selector}[{window}]) == 0");
+    let on_body = format!("max_over_time({regex}[{window}]) > 0");
+    match (check, body) {
+        (HealthAlert::Flapping, _) => format!(
+            "changes({selector}[{}]) >= {} and max_over_time({selector}[{window}]) == 1",
+            probes::FLAP_WINDOW,
+            probes::FLAP_CHANGES,
+        ),
+        (HealthAlert::Down, false) => failed,
+        (HealthAlert::Down, true) => format!("{failed} unless {on_body}"),
+        (HealthAlert::Unhealthy, _) => format!("{failed} and {on_body}"),
+    }
+}
+
 /// `le` matcher for a latency threshold: client libraries write `1` or `1.0`.
 fn le_matcher(threshold: Number) -> String {
     let t = threshold.to_string();
@@ -984,19 +1008,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         let t = probes::timing(health);
         let selector = format!("{series}{}", matchers(&refs));
         let regex = format!("{REGEX_FAILED}{}", matchers(&refs));
-        let failed = format!("max_over_time({selector}[{}]) == 0", t.window);
-        let on_body = format!("max_over_time({regex}[{}]) > 0", t.window);
-        let expr = match (check, body) {
-            (HealthAlert::Flapping, _) => format!(
-                "changes({selector}[{}]) >= {} and max_over_time({selector}[{}]) == 1",
-                probes::FLAP_WINDOW,
-                probes::FLAP_CHANGES,
-                t.window
-            ),
-            (HealthAlert::Down, None) => failed,
-            (HealthAlert::Down, Some(_)) => format!("{failed} unless {on_body}"),
-            (HealthAlert::Unhealthy, _) => format!("{failed} and {on_body}"),
-        };
+        let expr = health_expr(check, &selector, &regex, body.is_some(), t.window);
         // The probe's series: `probe_success` at `success`, and for a check with a body,
         // `probe_failed_due_to_regex` at `regex` (1 when the body failed the attempt).
         let probe = |success: feed::Kind, regex: f64| {
