@@ -1569,3 +1569,71 @@ fn kpi_equivalence(files: &[PathBuf], scratch: &str) -> Option<Tally> {
         import::verify::kpi_equivalence(report, rules)
     })
 }
+
+/// upkeep's KPI rules: a record `kpi:NAME:KIND`, a threshold alert and its no-data alert.
+fn upkeep_kpi(description: &str, no_data_for: &str) -> String {
+    format!(
+        r#"
+groups:
+- name: p.kpis
+  rules:
+  - record: kpi:queue_depth:expr
+    expr: max(queue_depth{{job="q"}})
+    labels: {{plan: p, service: q, kpi: queue_depth}}
+  - alert: QueueDepthHigh
+    expr: kpi:queue_depth:expr{{plan="p", kpi="queue_depth"}} > 100
+    for: 5m
+    labels: {{severity: critical, level: high, plan: p, service: q, kpi: queue_depth}}
+    annotations:
+      description: "{description}"
+  - alert: QueueDepthNoData
+    expr: absent(kpi:queue_depth:expr{{plan="p", kpi="queue_depth"}})
+    for: {no_data_for}
+    labels: {{severity: critical, level: high, plan: p, service: q, kpi: queue_depth}}
+"#
+    )
+}
+
+#[test]
+fn upkeeps_kpi_rules_are_one_kpi_and_edited_ones_are_rules_as_any_other() {
+    let said = "Jobs waiting of `q` is {{ $value | humanize }} jobs, warning above 100 (objective <= 100 jobs).";
+    let imported = import_text("kpi-own", &upkeep_kpi(said, "10m"));
+    let plan = imported.plan.expect("plan");
+    assert!(
+        plan.contains("queue_depth:\n")
+            && plan.contains("description: Jobs waiting")
+            && plan.contains("unit: jobs")
+            && plan.contains("objective: <= 100 jobs")
+            && plan.contains("warning: \"> 100\"")
+            && plan.contains("warning: high"),
+        "{plan}"
+    );
+    assert_eq!(plan.matches("indicator:").count(), 1, "{plan}");
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    // The no-data alert upkeep writes is part of the KPI, never a KPI of its own.
+    assert!(
+        imported
+            .report
+            .entries
+            .iter()
+            .any(|e| e.rule == "alert QueueDepthNoData" && e.outcome == Outcome::Consumed)
+    );
+    // Not upkeep's: a description that does not say the threshold, a no-data alert that waits
+    // otherwise. Each rule is imported on its own, as before.
+    for text in [upkeep_kpi("Jobs waiting.", "10m"), upkeep_kpi(said, "15m")] {
+        let imported = import_text("kpi-edited", &text);
+        assert!(
+            !imported
+                .report
+                .entries
+                .iter()
+                .any(|e| e.became.contains("upkeep's own KPI rules")),
+            "{:?}",
+            imported.report.entries
+        );
+    }
+}
