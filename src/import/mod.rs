@@ -545,12 +545,7 @@ fn build(
         });
         // Names are at most 63 characters; room is left for a `_N` that keeps them unique.
         let base = fit(&base, 59, '_');
-        let mut name = base.clone();
-        let mut n = 2;
-        while !names.insert(name.clone()) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
+        let name = unique(&mut names, &base);
         let slot = (op, value, severity.clone(), report.entries.len());
         let critical = severity == "critical";
         report.entries.push(Entry {
@@ -736,12 +731,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                     comments.push(n.clone());
                 }
                 let base = fit(&snake(&s.name), 59, '_');
-                let mut name = base.clone();
-                let mut n = 2;
-                while !slo_names.insert(name.clone()) {
-                    name = format!("{base}_{n}");
-                    n += 1;
-                }
+                let name = unique(&mut slo_names, &base);
                 let kind = match indicator {
                     sli::Typed::ErrorRatio { .. } => "error_ratio",
                     sli::Typed::Latency { .. } => "latency",
@@ -887,6 +877,23 @@ impl Plan {
     }
 }
 
+/// `FILE:LINE` of a rule.
+fn rule_origin(sources: &SourceMap, r: &SourceRule) -> String {
+    let src = sources.get(r.span.file);
+    format!("{}:{}", src.name, src.line_col(r.span.start).0)
+}
+
+/// `base`, or `base_2`, `base_3`… if taken; taken then.
+fn unique(names: &mut std::collections::BTreeSet<String>, base: &str) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while !names.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
 /// The KPIs read from upkeep's own KPI rules (`kpi`): each set's recording rule, threshold
 /// alerts and `…NoData` alert become one KPI that writes them again, and report lines saying so.
 fn build_kpi_sets(
@@ -899,17 +906,8 @@ fn build_kpi_sets(
     let mut names: std::collections::BTreeSet<String> =
         plan.kpis.iter().map(|(n, _)| n.clone()).collect();
     for set in sets {
-        let origin = |i: usize| {
-            let r = &rules[i];
-            let src = sources.get(r.span.file);
-            format!("{}:{}", src.name, src.line_col(r.span.start).0)
-        };
-        let mut name = set.name.clone();
-        let mut n = 2;
-        while !names.insert(name.clone()) {
-            name = format!("{}_{n}", set.name);
-            n += 1;
-        }
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
+        let name = unique(&mut names, &set.name);
         let service = set.service.clone();
         let mut indicator = set.indicator.clone();
         // The service reads the job its typed indicators name, unless another KPI of it names
@@ -1080,11 +1078,7 @@ fn build_health_sets(
     report: &mut Report,
 ) {
     for c in checks {
-        let origin = |i: usize| {
-            let r = &rules[i];
-            let src = sources.get(r.span.file);
-            format!("{}:{}", src.name, src.line_col(r.span.start).0)
-        };
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
         let mut notes = Vec::new();
         let mut levels: [Option<String>; 3] = [None, None, None];
         for (k, (i, word)) in [
@@ -1177,18 +1171,8 @@ fn build_burn_sets(
     let mut slo_names: std::collections::BTreeSet<String> =
         plan.slos.iter().map(|(n, _)| n.clone()).collect();
     for set in sets {
-        let origin = |i: usize| {
-            let r = &rules[i];
-            let src = sources.get(r.span.file);
-            format!("{}:{}", src.name, src.line_col(r.span.start).0)
-        };
-        let base = fit(&snake(&set.name), 59, '_');
-        let mut name = base.clone();
-        let mut n = 2;
-        while !slo_names.insert(name.clone()) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
+        let name = unique(&mut slo_names, &fit(&snake(&set.name), 59, '_'));
         let service = service_name(&set.service);
         let percent = format!("{:.10}", (1.0 - set.budget) * 100.0);
         let percent = percent.trim_end_matches('0').trim_end_matches('.');

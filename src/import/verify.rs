@@ -84,7 +84,7 @@ fn alert_equivalence(
             continue;
         };
         let renamed = format!("imported_{i}");
-        let labels = label_map(&a.labels);
+        let labels = crate::emit::prometheus::labels_yaml(&a.labels);
         let rule = Yaml::map()
             .with("alert", renamed.as_str())
             .with("expr", a.expr.as_str())
@@ -103,7 +103,7 @@ fn alert_equivalence(
                         Yaml::map()
                             .with("record", record.as_str())
                             .with("expr", expr.as_str())
-                            .with("labels", label_map(labels))
+                            .with("labels", crate::emit::prometheus::labels_yaml(labels))
                     })
                     .collect();
                 original_rules.push(rule);
@@ -147,16 +147,6 @@ fn alert_equivalence(
         });
     }
     eq
-}
-
-/// Labels as a mapping.
-fn label_map(labels: &[(String, String)]) -> Yaml {
-    Yaml::Map(
-        labels
-            .iter()
-            .map(|(k, v)| (k.clone(), Yaml::str(v)))
-            .collect(),
-    )
 }
 
 /// The rules of a rule file's text, `None` when it does not read as rules.

@@ -1381,7 +1381,8 @@ fn regex_literal(text: &str) -> String {
     out
 }
 
-fn labels_yaml(labels: &[(String, String)]) -> Yaml {
+/// Labels as a mapping, in order.
+pub(crate) fn labels_yaml(labels: &[(String, String)]) -> Yaml {
     Yaml::Map(
         labels
             .iter()
