@@ -1131,6 +1131,10 @@ fn build_health_sets(
                 slo: None,
             });
         }
+        notes.push(format!(
+            "health: its alerts read the probe's series as plan `{}` writes them (its scrape job `blackbox-{}-{}`, or its command check's `plan` label): a plan of another name probes under its own",
+            c.plan, c.plan, c.service
+        ));
         let [down, unhealthy, flapping] = levels;
         let body = c.body.clone().map(|b| match b {
             Yaml::Map(mut m) => {
