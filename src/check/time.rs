@@ -447,7 +447,7 @@ fn job_service<'p>(plan: &'p Plan, item: &Item<'_>) -> Option<&'p str> {
     }
     let service = match item.kind {
         ItemKind::Task => plan.tasks.get(&item.name)?.service.as_ref(),
-        ItemKind::Backup | ItemKind::RestoreTest => {
+        ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune => {
             let (backup, _) = item.name.split_once('.')?;
             plan.backups.get(backup)?.service.as_ref()
         }

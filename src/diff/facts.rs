@@ -1426,7 +1426,9 @@ fn schedules(plan: &Plan, from: DateTime<Utc>, f: &mut Facts) {
         let (section, name) = match item.kind {
             ItemKind::Window => (Section::Windows, item.name.clone()),
             ItemKind::Task => (Section::Tasks, item.name.clone()),
-            ItemKind::Backup | ItemKind::RestoreTest => (Section::Backups, item.name.clone()),
+            ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune => {
+                (Section::Backups, item.name.clone())
+            }
             ItemKind::Review => (Section::Policies, format!("reviews.{}", item.name)),
         };
         let mut shown = item.schedule.to_string();

@@ -1095,7 +1095,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             &i.name == name
                 && matches!(
                     i.kind,
-                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest
+                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune
                 )
         }) else {
             continue;
