@@ -245,6 +245,19 @@ fn calendars_parse_and_recur_as_upkeep_expands() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Runs the command of a crontab line with `shell`, as cron does (`\%` turned back into `%`).
+fn run_crontab_line(shell: &str, line: &str) -> std::process::ExitStatus {
+    let command = line
+        .splitn(6, ' ')
+        .nth(5)
+        .expect("five fields and a command")
+        .replace("\\%", "%");
+    Command::new(shell)
+        .args(["-c", &command])
+        .status()
+        .expect("a shell")
+}
+
 /// Generated crontab lines, run as cron would (after turning `\%` back into `%`): success writes
 /// the last-success metric atomically; failure and timeouts write nothing; probes write 1 or 0.
 #[test]
@@ -265,16 +278,7 @@ fn crontab_lines_run_and_write_metrics() {
         {
             continue;
         }
-        let command: String = line
-            .splitn(6, ' ')
-            .nth(5)
-            .expect("five fields and a command")
-            .replace("\\%", "%");
-        let status = Command::new("/bin/sh")
-            .args(["-c", &command])
-            .status()
-            .expect("sh");
-        let _ = status;
+        let _ = run_crontab_line("/bin/sh", line);
         ran += 1;
     }
     assert_eq!(ran, 6, "four tasks and two probes");
@@ -384,16 +388,7 @@ fn prune_lines_delete_exactly_the_backups_older_than_retain() {
             continue;
         };
         let entry = lines.next().expect("the job's line follows its comment");
-        let command = entry
-            .splitn(6, ' ')
-            .nth(5)
-            .expect("five fields and a command")
-            .replace("\\%", "%");
-        let status = Command::new("bash")
-            .args(["-c", &command])
-            .status()
-            .expect("bash");
-        assert!(status.success(), "{job}: {entry}");
+        assert!(run_crontab_line("bash", entry).success(), "{job}: {entry}");
         ran.push(job.split(':').next().unwrap_or_default().to_owned());
     }
     assert_eq!(ran, ["db.full.prune", "db.incremental.prune"], "{tab}");

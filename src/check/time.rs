@@ -440,7 +440,7 @@ fn names(list: &[&str]) -> String {
     out
 }
 
-/// The service an automated task, backup level or restore test runs on.
+/// The service an automated task, backup level, restore test or prune runs on.
 fn job_service<'p>(plan: &'p Plan, item: &Item<'_>) -> Option<&'p str> {
     if !item.automated {
         return None;

@@ -1,7 +1,7 @@
 //! Everything in a plan that happens at a time: windows, tasks (on their own schedule or inside
 //! a window, one after another from its start), backup levels, their prunes, restore tests and
-//! policy reviews, each with its effective timing. Emitters (cron, Kubernetes, calendar, docs) and
-//! checks (overlaps, freezes) all read this one list.
+//! policy reviews, each with its effective timing. Emitters (cron, Kubernetes, calendar, docs)
+//! and checks (overlaps, freezes) all read this one list.
 
 use std::fmt::Write as _;
 
