@@ -15,8 +15,8 @@ use crate::span::Sp;
 
 use super::{
     Backup, BackupKind, BackupLevel, Body, Dependency, Document, Downtime, Escalation, Execution,
-    Health, Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, RestoreTest, Review, Runbook,
-    Service, Severity, Slo, Task, When, Window,
+    Health, Kpi, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies, Prune, RestoreTest, Review,
+    Runbook, Service, Severity, Slo, Task, When, Window,
 };
 
 named! {
@@ -568,8 +568,19 @@ fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
         runbook,
         environments,
         level,
+        prune,
     } = b;
     w.opt("level", level.as_ref());
+    if let Some(p) = prune {
+        let Prune {
+            command: _,
+            schedule: _,
+            scheduled: _,
+            duration: _,
+            level,
+        } = p;
+        w.opt("prune.level", level.as_ref());
+    }
     for l in levels {
         let BackupLevel {
             kind,

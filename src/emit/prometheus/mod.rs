@@ -1125,7 +1125,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             &i.name == name
                 && matches!(
                     i.kind,
-                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest
+                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune
                 )
         }) else {
             continue;
