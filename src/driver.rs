@@ -115,15 +115,39 @@ fn anchor_of(path: &Path) -> PathBuf {
     canon.parent().map(Path::to_path_buf).unwrap_or(canon)
 }
 
-/// A file parsed and lowered before the schema validator was ready: its tree, and where
-/// lowering already reported something (a schema diagnostic there would repeat it).
+/// A file's schema validation: done where the file was analysed, handed to the schema thread
+/// ([`crate::schema::offload`]), or left for the end of the run when the validator was not
+/// ready and that thread was busy. Its result is collected after the checks.
 struct Pending {
+    /// The validation, when it is left for the end of the run.
+    run: Option<Box<dyn FnOnce() + Send>>,
+    result: std::sync::mpsc::Receiver<std::thread::Result<Diagnostics>>,
+}
+
+impl Pending {
+    /// The schema's diagnostics that lowering did not already cover.
+    fn validate(self) -> Diagnostics {
+        if let Some(run) = self.run {
+            run();
+        }
+        match self.result.recv() {
+            Ok(Ok(diags)) => diags,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // Only an earlier job's panic, already raised, stops the schema thread.
+            Err(_) => Diagnostics::new(),
+        }
+    }
+}
+
+/// A parsed and lowered file to validate against the schema: its tree, and where lowering
+/// already reported something (a schema diagnostic there would repeat it).
+struct Tree {
     id: FileId,
     root: crate::parse::Node,
     reported: Vec<crate::span::Span>,
 }
 
-impl Pending {
+impl Tree {
     /// The schema's diagnostics that lowering did not already cover.
     fn validate(self) -> Diagnostics {
         let mut out = Diagnostics::new();
@@ -138,6 +162,27 @@ impl Pending {
             }
         }
         out
+    }
+
+    /// Validate on the schema thread if it can take it, else here if the validator is ready,
+    /// else at the end of the run (instead of idling until the compiler finishes).
+    fn schedule(self) -> Pending {
+        let ready = crate::schema::ready(&self.root);
+        let (send, result) = std::sync::mpsc::sync_channel(1);
+        let job = move || {
+            let validated =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.validate()));
+            let _ = send.send(validated);
+        };
+        let run: Option<Box<dyn FnOnce() + Send>> = match crate::schema::offload(job) {
+            Ok(()) => None,
+            Err(job) if ready => {
+                job();
+                None
+            }
+            Err(job) => Some(Box::new(job)),
+        };
+        Pending { run, result }
     }
 }
 
@@ -198,9 +243,10 @@ impl Loader {
 /// Parse, validate and lower one file: pure, so files are analysed on every core.
 ///
 /// The schema validator compiles on its own thread while the first files are parsed (see
-/// [`crate::schema::prepare`]); a file lowered before it is ready comes back [`Pending`] and is
-/// validated after the checks, instead of idling until the compiler finishes. Only the files
-/// analysed during those few milliseconds keep their tree.
+/// [`crate::schema::prepare`]), which then validates what it is given while the checks run;
+/// the file's [`Pending`] validation is collected after the checks. A file lowered while that
+/// thread is busy is validated here, or, before the validator is ready, after the checks
+/// (instead of idling until the compiler finishes): only those few files keep their tree.
 fn analyse(
     id: FileId,
     source: &crate::source::SourceFile,
@@ -223,18 +269,13 @@ fn analyse(
     // Every string of the file, plan or fragment, imported or not: a secret in it is leaked.
     let secrets = crate::check::scan_secrets(id, &source.text, &root);
     // The schema is an independent gate; keep what it finds where lowering said nothing.
-    let pending = Pending {
+    let tree = Tree {
         id,
         root,
         reported: diags.iter().filter_map(|d| d.span).collect(),
     };
     diags.extend(secrets);
-    if crate::schema::ready(&pending.root) {
-        diags.extend(pending.validate());
-        (doc, diags, None)
-    } else {
-        (doc, diags, Some(pending))
-    }
+    (doc, diags, Some(tree.schedule()))
 }
 
 fn declares_upkeep(root: &crate::parse::Node) -> bool {

@@ -29,7 +29,7 @@ fn schema_json() -> &'static J {
 /// A validator for one definition (`Plan` or `Fragment`): validating against the top-level
 /// `oneOf` would bury every error under "not valid under any of the given schemas".
 fn validator_for(def: &str) -> Option<jsonschema::Validator> {
-    let mut s = without_annotations(schema_json());
+    let mut s = stripped();
     let obj = s.as_object_mut()?;
     obj.remove("oneOf");
     obj.remove("properties");
@@ -189,45 +189,122 @@ fn ecma_syntax(pattern: &str) -> Option<String> {
 static PLAN: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
 static FRAGMENT: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
 
-/// A copy of a schema without the keywords that only editors read (descriptions, examples):
-/// a tenth less to compile. Diagnostics still take their help lines from the full schema.
-fn without_annotations(schema: &J) -> J {
-    const ANNOTATIONS: [&str; 5] = [
-        "description",
-        "markdownDescription",
-        "examples",
-        "title",
-        "$comment",
-    ];
-    // Keywords whose value maps names to subschemas: the names are not keywords.
-    const NAMED: [&str; 4] = [
-        "properties",
-        "patternProperties",
-        "$defs",
-        "dependentSchemas",
-    ];
-    match schema {
-        J::Object(m) => J::Object(
-            m.iter()
-                .filter(|(k, _)| !ANNOTATIONS.contains(&k.as_str()))
-                .map(|(k, v)| {
-                    let v = match v {
-                        J::Object(named) if NAMED.contains(&k.as_str()) => J::Object(
-                            named
-                                .iter()
-                                .map(|(n, s)| (n.clone(), without_annotations(s)))
-                                .collect(),
-                        ),
-                        // `const`, `enum` and `default` hold data, not schemas.
-                        _ if matches!(k.as_str(), "const" | "enum" | "default") => v.clone(),
-                        _ => without_annotations(v),
-                    };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        J::Array(a) => J::Array(a.iter().map(without_annotations).collect()),
-        other => other.clone(),
+/// The keywords only editors read.
+const ANNOTATIONS: [&str; 5] = [
+    "description",
+    "markdownDescription",
+    "examples",
+    "title",
+    "$comment",
+];
+
+/// Keywords whose value maps names to subschemas: the names are not keywords.
+const NAMED: [&str; 4] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "dependentSchemas",
+];
+
+/// [`SCHEMA`] as validators read it: parsed without the keywords only editors read
+/// (descriptions, examples), a tenth less to compile. Dropping them while parsing never
+/// allocates the schema's longest strings, nor a second copy of the whole tree. Diagnostics
+/// still take their help lines from the full schema.
+fn stripped() -> J {
+    let mut json = serde_json::Deserializer::from_str(SCHEMA);
+    serde::de::DeserializeSeed::deserialize(Stripped(Place::Schema), &mut json)
+        .unwrap_or(J::Bool(true))
+}
+
+/// What a JSON value is, for [`Stripped`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A schema: its annotation keywords are dropped.
+    Schema,
+    /// A map of names to schemas ([`NAMED`]).
+    Named,
+    /// Data (`const`, `enum`, `default`): kept whole.
+    Data,
+}
+
+/// Parses a JSON value, dropping [`ANNOTATIONS`] where it is a schema.
+struct Stripped(Place);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Stripped {
+    type Value = J;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<J, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Stripped {
+    type Value = J;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<J, E> {
+        Ok(J::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<J, E> {
+        Ok(J::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<J, E> {
+        Ok(J::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<J, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(J::Null, J::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<J, E> {
+        Ok(J::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<J, E> {
+        Ok(J::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<J, E> {
+        Ok(J::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<J, A::Error> {
+        let each = if self.0 == Place::Data {
+            Place::Data
+        } else {
+            Place::Schema
+        };
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Stripped(each))? {
+            out.push(v);
+        }
+        Ok(J::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<J, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let place = match self.0 {
+                Place::Data => Place::Data,
+                Place::Schema if ANNOTATIONS.contains(&key.as_str()) => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+                Place::Schema if NAMED.contains(&key.as_str()) => Place::Named,
+                Place::Schema if matches!(key.as_str(), "const" | "enum" | "default") => {
+                    Place::Data
+                }
+                Place::Named | Place::Schema => Place::Schema,
+            };
+            let v = map.next_value_seed(Stripped(place))?;
+            out.insert(key, v);
+        }
+        Ok(J::Object(out))
     }
 }
 
@@ -241,25 +318,65 @@ fn validator(fragment: bool) -> Option<&'static jsonschema::Validator> {
 
 /// Start compiling the plan validator on a background thread, so it is ready (or nearly) by
 /// the time the first file is parsed: compiling the schema costs several milliseconds, a third
-/// of a one-file `check`. The thread is detached; nothing waits for it but [`validate`].
+/// of a one-file `check`. The thread is detached; nothing waits for it but [`validate`] and the
+/// work handed to it with [`offload`].
 ///
 /// Called as early as the command is known (before the arguments are parsed), and again by the
 /// driver: only the first call starts the thread.
 ///
-/// The fragment validator is compiled next on the same thread: a plan that imports a fragment
-/// (as most bundled plans do) would otherwise compile it on the checking thread, the longest
-/// step of a one-plan `check` (a sixth of its instructions). A plan without fragments spends
-/// that on an otherwise idle thread.
+/// Once the plan validator is compiled, the thread runs what [`offload`] gives it: validating
+/// a file is a tenth of checking one plan, and on the checking thread it was on the longest
+/// path of a one-plan `check`. The fragment validator is compiled there too, by the first
+/// fragment's validation: a plan that imports one (as most bundled plans do) would otherwise
+/// compile it on the checking thread, and one that does not never compiles it.
 pub fn prepare() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     STARTED.call_once(|| {
-        let _ = std::thread::Builder::new()
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
             .name("upkeep-schema".to_owned())
-            .spawn(|| {
+            .spawn(move || {
                 validator(false);
-                validator(true);
+                while let Ok(job) = queue.recv() {
+                    job();
+                    WAITING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
             });
+        if spawned.is_ok() {
+            let _ = WORKER.set(jobs);
+        }
     });
+}
+
+/// Work for the schema thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Where [`offload`] sends work, once [`prepare`] has started the schema thread.
+static WORKER: OnceLock<std::sync::mpsc::Sender<Job>> = OnceLock::new();
+
+/// Jobs given to the schema thread and not finished.
+static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many jobs may wait for the schema thread. When more would, the caller does the work
+/// itself: analysing many files keeps every core busy anyway, and a longer queue would only
+/// hold their trees in memory.
+const QUEUE: usize = 2;
+
+/// Run `job` on the schema thread (after the plan validator it compiles first), or hand it back
+/// when that thread is not running or already has two jobs waiting. A job that panics
+/// takes the schema thread with it: `job` catches what it must report.
+pub fn offload<F: FnOnce() + Send + 'static>(job: F) -> Result<(), F> {
+    use std::sync::atomic::Ordering::SeqCst;
+    let Some(worker) = WORKER.get() else {
+        return Err(job);
+    };
+    if WAITING.fetch_add(1, SeqCst) >= QUEUE {
+        WAITING.fetch_sub(1, SeqCst);
+        return Err(job);
+    }
+    // The thread never drops its end of the queue: it lives as long as the process.
+    let _ = worker.send(Box::new(job));
+    Ok(())
 }
 
 /// Whether validating `root` now would run at once rather than wait for the schema to compile.
@@ -743,6 +860,43 @@ fn type_name(kind: &jsonschema::error::TypeKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schema without annotations, copied from the parsed tree: the oracle for
+    /// [`stripped`], which drops them while parsing.
+    fn without_annotations(schema: &J) -> J {
+        match schema {
+            J::Object(m) => J::Object(
+                m.iter()
+                    .filter(|(k, _)| !ANNOTATIONS.contains(&k.as_str()))
+                    .map(|(k, v)| {
+                        let v = match v {
+                            J::Object(named) if NAMED.contains(&k.as_str()) => J::Object(
+                                named
+                                    .iter()
+                                    .map(|(n, s)| (n.clone(), without_annotations(s)))
+                                    .collect(),
+                            ),
+                            _ if matches!(k.as_str(), "const" | "enum" | "default") => v.clone(),
+                            _ => without_annotations(v),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            J::Array(a) => J::Array(a.iter().map(without_annotations).collect()),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn the_schema_parsed_without_annotations_is_the_full_schema_without_them() {
+        let full = schema_json();
+        let s = stripped();
+        assert_eq!(s, without_annotations(full));
+        // Something was dropped, and names that are also keywords were kept.
+        assert!(!s.to_string().contains("\"description\":\""));
+        assert_ne!(&s, full);
+    }
 
     fn patterns(v: &J, out: &mut std::collections::BTreeSet<String>) {
         match v {

@@ -218,17 +218,25 @@ fn seed_findings() {
     // The seeds name no host for the runbooks (`runbook/relative-url`); the bundled plans
     // assume one. A backup that starts with a task on its service (`task/overlap`): conecta360's
     // incremental with the rotation of the database credentials, diabetes's model backup with
-    // the API check every 5 minutes; the bundled plans shift the backups.
+    // the API check every 5 minutes; the bundled plans shift the backups. Nothing deletes the
+    // old backups (`backup/retention-unenforced`): the bundled plans add the seeds' own
+    // deletions as `prune`, or say why there is none.
     let expected: &[(&str, &[&str])] = &[
         (
             "conecta360",
-            &["backup/rpo-unmet", "runbook/relative-url", "task/overlap"],
+            &[
+                "backup/retention-unenforced",
+                "backup/rpo-unmet",
+                "runbook/relative-url",
+                "task/overlap",
+            ],
         ),
         (
             "diabetes",
             &[
                 "alert/response-unmet",
                 "backup/no-restore-test",
+                "backup/retention-unenforced",
                 "kpi/objective-breached-by-warning",
                 "runbook/relative-url",
                 "task/overlap",
@@ -237,6 +245,7 @@ fn seed_findings() {
         (
             "ecplacas",
             &[
+                "backup/retention-unenforced",
                 "kpi/objective-breached-by-warning",
                 "runbook/relative-url",
                 "task/overlap",

@@ -189,6 +189,17 @@ fn expectation(name: &str) -> (i32, &'static [&'static str], &'static [&'static 
             ],
             &[],
         ),
+        // issue 16: what enforces `retain`, in operational words.
+        "retention" => (
+            1,
+            &[
+                "- `postgres.full.prune`: now deletes `full` backups older than `30d` `daily at 03:00` (was: nothing deleted them)",
+                "- `postgres.incremental.prune`: now deletes `incremental` backups older than `7d` `daily at 03:00` (was: nothing deleted them)",
+                "- `PostgresFullPruneMissed`: new `P1` alert (runbook `job-failed`)",
+                "- `cron/shop.crontab`: changed",
+            ],
+            &["risky"],
+        ),
         "budget" => (
             1,
             &[

@@ -428,6 +428,10 @@ fn missed_job_alerts_take_the_level_the_plan_names() {
         ("DbRpoExceeded", "P0"),
         ("ArchiveRpoExceeded", "P2"),
         ("ArchiveRestoreTestMissed", "P1"),
+        // A prune takes the warning column, as a task (`P1` for `critical`), or its `level`.
+        ("DbFullPruneMissed", "P1"),
+        ("ArchiveWeeklyPruneMissed", "P3"),
+        ("ArchiveMonthlyPruneMissed", "P3"),
     ];
     assert_eq!(
         levels,

@@ -198,6 +198,7 @@ const FIXES: &[Fix] = &[
     fix("warn_alert_response_unmet", "`ApiDown` can take", Text(&[("", "interval: 5m", "{help}")])),
     fix("warn_alert_response_unmet", "`LatencyP0` can take", Text(&[("", "    critical: \"> 300ms\"\n", "    critical: \"> 300ms\"\n    {help}\n")])),
     fix("warn_backup_no_restore_test", "never restore-tested", Text(&[("", "  db:\n", "  db:\n    {help}\n")])),
+    fix("warn_backup_retention_unenforced", "nothing deletes", Text(&[("", "  db:\n", "  db:\n    {help}\n")])),
     fix("warn_env_values_override", "`environments.prod.values.replicaCount`", Text(&[("", "    replicas: 3\n", ""), ("", "      replicaCount: 5\n", ""), ("", "  prod:\n", "  prod:\n    replicas: 5\n")])),
     fix("warn_env_values_override", "`environments.prod.values.upkeep.prometheusRule.enabled`", Text(&[("", "        prometheusRule: {enabled: true}\n", "")])),
     fix("warn_kpi_objective_breached_by_warning", "is breached before the warning", Span("200ms")),

@@ -466,8 +466,21 @@ fn run_cases(promtool: &Path, case: &Path, eq: &import::verify::Equivalence, tal
 
 /// Run the equivalence test of every file; `None` when promtool is missing and that is allowed.
 fn equivalence(files: &[PathBuf]) -> Option<Tally> {
+    proven(files, "import-equivalence", &|report, _, rules| {
+        import::verify::equivalence(report, rules)
+    })
+}
+
+/// Import each of `files`, build the plan, and run the equivalence test `test` makes of the
+/// import's report, the file and the built rules (their text); `None` when promtool is missing
+/// and that is allowed.
+fn proven(
+    files: &[PathBuf],
+    scratch: &str,
+    test: &dyn Fn(&import::Report, &Path, &str) -> import::verify::Equivalence,
+) -> Option<Tally> {
     let promtool = common::tool("promtool")?;
-    let dir = common::scratch("import-equivalence");
+    let dir = common::scratch(scratch);
     let mut tally = Tally::default();
     for (n, f) in files.iter().enumerate() {
         let imported = import::import(std::slice::from_ref(f), "imported");
@@ -478,7 +491,7 @@ fn equivalence(files: &[PathBuf]) -> Option<Tally> {
         let case = built(&dir.join(n.to_string()), &plan);
         let rules = std::fs::read_to_string(case.join("out/prometheus/imported.rules.yaml"))
             .expect("read built rules");
-        let eq = import::verify::equivalence(&imported.report, &rules);
+        let eq = test(&imported.report, f, &rules);
         run_cases(&promtool, &case, &eq, &mut tally);
     }
     Some(tally)
@@ -602,23 +615,10 @@ fn sloth_generated_rule_files_import_into_plans_that_check_clean() {
 /// The equivalence test of the SLOs lifted from the burn-rate alert sets of rule `files`,
 /// against the files themselves; `None` when promtool is missing and that is allowed.
 fn burn_equivalence(files: &[PathBuf], scratch: &str) -> Option<Tally> {
-    let promtool = common::tool("promtool")?;
-    let dir = common::scratch(scratch);
-    let mut tally = Tally::default();
-    for (n, f) in files.iter().enumerate() {
-        let imported = import::import(std::slice::from_ref(f), "imported");
-        let Some(plan) = imported.plan else {
-            tally.fail(format!("{}: not imported", f.display()));
-            continue;
-        };
-        let case = built(&dir.join(n.to_string()), &plan);
+    proven(files, scratch, &|report, f, rules| {
         let original = import::verify::plain_rules(f).expect("rules");
-        let rules = std::fs::read_to_string(case.join("out/prometheus/imported.rules.yaml"))
-            .expect("read built rules");
-        let eq = import::verify::slo_equivalence(&imported.report, &original, &rules);
-        run_cases(&promtool, &case, &eq, &mut tally);
-    }
-    Some(tally)
+        import::verify::slo_equivalence(report, &original, rules)
+    })
 }
 
 /// The SLO specs of the corpus: sloth (`sloth/*.yml`, not `_gen/`), sloth's alert windows,
@@ -1307,158 +1307,50 @@ fn import_into_what_is_not_a_plan_is_a_diagnostic_and_writes_nothing() {
 }
 
 /// The differences the round trip expects, each named, with why the rules cannot carry it:
-/// (plan, section, subject, field, why). A field of `*` is the whole entry.
+/// (plan, section, subject, field, why). A field of `*` is the whole entry; a plan or subject of
+/// `*` is every one (a field the rules never carry, whichever entry it is in).
 const ROUND_TRIP_EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
-    ("diabetes", "slos", "api_availability", "description", DESC),
-    ("diabetes", "slos", "api_availability", "runbook", RUNBOOK),
+    ("*", "slos", "*", "description", DESC),
+    ("*", "slos", "*", "runbook", RUNBOOK),
+    ("*", "kpis", "*", "runbook", RUNBOOK),
+    ("*", "alerts", "*", "runbook", RUNBOOK),
+    ("*", "services", "*", "health.body.runbook", RUNBOOK),
+    ("*", "kpis", "*", "levels.warning", MATRIX),
+    ("*", "kpis", "*", "levels.critical", MATRIX),
+    ("*", "services", "*", "health.level", MATRIX),
+    ("*", "services", "*", "health.body.level", MATRIX),
     (
-        "diabetes",
-        "slos",
-        "dashboard_availability",
-        "description",
-        DESC,
+        "conecta360",
+        "services",
+        "casos",
+        "health.interval",
+        INTERVAL,
     ),
     (
-        "diabetes",
-        "slos",
-        "dashboard_availability",
-        "runbook",
-        RUNBOOK,
+        "conecta360",
+        "services",
+        "elasticsearch",
+        "health.interval",
+        INTERVAL,
     ),
-    (
-        "diabetes",
-        "slos",
-        "database_availability",
-        "description",
-        DESC,
-    ),
-    (
-        "diabetes",
-        "slos",
-        "database_availability",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "ApiAvailabilityBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "ApiAvailabilityBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "DashboardAvailabilityBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "DashboardAvailabilityBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "DatabaseAvailabilityBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "diabetes",
-        "alerts",
-        "DatabaseAvailabilityBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "ecplacas",
-        "slos",
-        "availability_monthly",
-        "description",
-        DESC,
-    ),
-    (
-        "ecplacas",
-        "slos",
-        "availability_monthly",
-        "runbook",
-        RUNBOOK,
-    ),
+    ("ecplacas", "services", "nginx", "health.interval", INTERVAL),
+    ("ecplacas", "services", "redis", "health.interval", INTERVAL),
     ("ecplacas", "slos", "availability_yearly", "*", NOALERTS),
-    ("ecplacas", "slos", "latency", "description", DESC),
     ("ecplacas", "slos", "latency", "indicator", SELECTOR),
-    ("ecplacas", "slos", "latency", "runbook", RUNBOOK),
-    (
-        "ecplacas",
-        "alerts",
-        "AvailabilityMonthlyBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "ecplacas",
-        "alerts",
-        "AvailabilityMonthlyBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "ecplacas",
-        "alerts",
-        "LatencyBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "ecplacas",
-        "alerts",
-        "LatencyBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    ("nuam", "slos", "availability", "description", DESC),
-    ("nuam", "slos", "availability", "runbook", RUNBOOK),
-    ("nuam", "slos", "latency", "description", DESC),
-    ("nuam", "slos", "latency", "runbook", RUNBOOK),
-    (
-        "nuam",
-        "alerts",
-        "AvailabilityBurnRatePage",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "nuam",
-        "alerts",
-        "AvailabilityBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
-    (
-        "nuam",
-        "alerts",
-        "LatencyBurnRateTicket",
-        "runbook",
-        RUNBOOK,
-    ),
 ];
 
 /// An SLO's `description` is the plan's prose: its alerts' annotations say what burns, not it.
 const DESC: &str = "an SLO's description is not written into its rules";
 /// The rules carry the runbook's URL (`runbook_url`, kept as a comment), not the plan's runbook
-/// entry the SLO and its alerts refer to.
+/// entry the SLO, KPI, health check and their alerts refer to.
 const RUNBOOK: &str = "the rules carry a runbook's URL, not the plan's runbook";
+/// Each alert carries the level it resolved to (`level`), not whether the plan named it or its
+/// severity matrix chose it: the import names it (and each alert's level is compared).
+const MATRIX: &str = "the rules carry an alert's level, not whether the severity matrix chose it";
+/// A health check's rules hold its attempt period (`interval / retries`, at least `timeout`; a
+/// command's on whole minutes), and several intervals give the same one: the import writes the
+/// roundest, and the alerts are the same.
+const INTERVAL: &str = "the rules hold the attempt period, which several intervals give";
 /// An SLO without `alerting` has no burn-rate alerts: its recording rules alone are no alert
 /// set, and stay in the rule file.
 const NOALERTS: &str = "an SLO without alerting writes no burn-rate alerts to lift";
@@ -1466,16 +1358,70 @@ const NOALERTS: &str = "an SLO without alerting writes no burn-rate alerts to li
 /// the service's job, so the import writes the selector out (the same series).
 const SELECTOR: &str = "the service's job is not in the rules: the selector is written out";
 
+/// What of a plan the round trip compares, read from the rules upkeep generated for it: its
+/// KPIs (the `kpi` label of their recording rules), the services with a health check (the
+/// `service` label of the alerts of the `PLAN.health` group), and the alerts of both.
+#[derive(Default)]
+struct Lifted {
+    kpis: std::collections::BTreeSet<String>,
+    checked: std::collections::BTreeSet<String>,
+    alerts: std::collections::BTreeSet<String>,
+}
+
+impl Lifted {
+    /// Add the KPI and health-check alerts of `rules` (a rules file's text) whose KPI or service
+    /// is among `of` (itself when `None`).
+    fn read(&mut self, plan: &str, rules: &str, of: Option<&Lifted>) {
+        let doc: serde_json::Value = serde_saphyr::from_str(rules).expect("rules YAML");
+        let health = format!("{plan}.health");
+        for g in doc["groups"].as_array().expect("groups") {
+            for r in g["rules"].as_array().expect("rules") {
+                let label = |k: &str| r["labels"][k].as_str().map(str::to_owned);
+                let kpi = label("kpi").filter(|k| of.is_none_or(|o| o.kpis.contains(k)));
+                let service = label("service")
+                    .filter(|_| g["name"].as_str() == Some(health.as_str()))
+                    .filter(|s| of.is_none_or(|o| o.checked.contains(s)));
+                if kpi.is_none() && service.is_none() {
+                    continue;
+                }
+                if let Some(a) = r["alert"].as_str() {
+                    self.alerts.insert(a.to_owned());
+                }
+                if of.is_none() {
+                    self.kpis.extend(kpi);
+                    self.checked.extend(service);
+                }
+            }
+        }
+    }
+
+    /// Whether a change of the diff is about what the import lifts from upkeep's own rules.
+    fn compared(&self, section: &str, subject: &str, field: &str) -> bool {
+        match section {
+            "slos" => true,
+            "kpis" => self.kpis.contains(subject),
+            "services" => self.checked.contains(subject) && field.starts_with("health"),
+            "alerts" => {
+                self.alerts.contains(subject)
+                    || subject.ends_with("BurnRatePage")
+                    || subject.ends_with("BurnRateTicket")
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Round trip: every bundled plan is built, its generated rules are imported
 /// (`upkeep import out/prometheus/PLAN.rules.yaml`), and `upkeep diff` of the original against
 /// the import shows no change in what the import lifts from upkeep's own rules: its SLOs
-/// (objective, window, indicator, page and ticket levels) and their burn-rate alerts (level,
-/// runbook). The diff's facts are restricted here, in the test, to those entries: a plan's
-/// receivers, windows, tasks, backups and runbooks are not in a rule file, and its KPIs and
-/// health checks are not yet read back from upkeep's rules (they import as `expr` KPIs on the
-/// recorded series). Every other difference in those entries is listed by name in
-/// [`ROUND_TRIP_EXPECTED`]; a new one, or one listed that no longer happens, fails the test.
-/// Then the lifted SLOs' alerts are proven to fire as the originals do (promtool).
+/// (objective, window, indicator, page and ticket levels) and their burn-rate alerts, its KPIs
+/// (indicator, unit, thresholds, `for`, `over`, objective, levels, description) and their
+/// alerts, and its services' health checks and their alerts. The diff's facts are restricted
+/// here, in the test, to those entries (found in the rules generated for the original and for
+/// the import): a plan's receivers, windows, tasks, backups and runbooks are not read back from
+/// a rule file. Every other difference in those entries is listed in [`ROUND_TRIP_EXPECTED`]; a
+/// new one, or one listed that no longer happens, fails the test. Then the lifted SLOs' and
+/// KPIs' alerts are proven to fire as the originals do (promtool).
 #[test]
 fn bundled_plans_round_trip_through_their_generated_rules() {
     let root = common::root();
@@ -1499,7 +1445,7 @@ fn bundled_plans_round_trip_through_their_generated_rules() {
     let mut seen = Vec::new();
     let mut unexpected = Vec::new();
     let mut rules = Vec::new();
-    let mut lifted = 0;
+    let (mut slo_alerts, mut kpi_alerts, mut checks) = (0, 0, 0);
     for p in &plans {
         let name = p.file_stem().and_then(|s| s.to_str()).expect("name");
         let generated = dir.join(format!("out/prometheus/{name}.rules.yaml"));
@@ -1511,6 +1457,26 @@ fn bundled_plans_round_trip_through_their_generated_rules() {
                 .args(["--name", name, "--out"])
                 .arg(&imported),
         );
+        // What is compared: the original's KPIs and health checks, and their alerts in both.
+        let mut lifted = Lifted::default();
+        let text = std::fs::read_to_string(&generated).expect("read rules");
+        lifted.read(name, &text, None);
+        let again = dir.join(format!("{name}-again"));
+        common::run_ok(
+            std::process::Command::new(bin)
+                .arg("build")
+                .arg(&imported)
+                .args(["--out"])
+                .arg(&again)
+                .args(["--target", "prometheus"]),
+        );
+        let text = std::fs::read_to_string(again.join(format!("prometheus/{name}.rules.yaml")))
+            .expect("read the import's rules");
+        let original = std::mem::take(&mut lifted);
+        lifted.read(name, &text, Some(&original));
+        lifted.kpis = original.kpis;
+        lifted.checked = original.checked;
+        lifted.alerts.extend(original.alerts);
         rules.push(generated);
         let o = std::process::Command::new(bin)
             .arg("diff")
@@ -1527,24 +1493,23 @@ fn bundled_plans_round_trip_through_their_generated_rules() {
         });
         assert_eq!(json["errors"], serde_json::json!([]), "{name}: {json}");
         let text = std::fs::read_to_string(&imported).expect("read import");
-        lifted += text
+        slo_alerts += text
             .matches("of a multi-window burn-rate alert set")
             .count();
+        kpi_alerts += text.matches(", its warning alert `").count()
+            + text.matches(", its critical alert `").count();
+        checks += text.matches(", its down alert `").count();
         for c in json["plans"][0]["changes"].as_array().expect("changes") {
             let section = c["section"].as_str().unwrap_or_default();
             let subject = c["subject"].as_str().unwrap_or_default();
             let field = c["field"].as_str().unwrap_or("*");
-            // What the import lifts from upkeep's own rules: SLOs and their burn-rate alerts.
-            let slo_alert = section == "alerts"
-                && (subject.ends_with("BurnRatePage") || subject.ends_with("BurnRateTicket"));
-            if section != "slos" && !slo_alert {
+            if !lifted.compared(section, subject, field) {
                 continue;
             }
-            let key = (name, section, subject, field);
-            if let Some(i) = ROUND_TRIP_EXPECTED
-                .iter()
-                .position(|(p, s, n, f, _)| (*p, *s, *n, *f) == key)
-            {
+            let any = |want: &str, is: &str| want == "*" || want == is;
+            if let Some(i) = ROUND_TRIP_EXPECTED.iter().position(|(p, s, n, f, _)| {
+                any(p, name) && *s == section && any(n, subject) && *f == field
+            }) {
                 seen.push(i);
             } else {
                 unexpected.push(format!(
@@ -1568,18 +1533,106 @@ fn bundled_plans_round_trip_through_their_generated_rules() {
         stale.join("\n")
     );
     let proof = burn_equivalence(&rules, "import-round-trip-equivalence");
+    let kpi_proof = kpi_equivalence(&rules, "import-round-trip-kpi-equivalence");
     println!(
-        "import round trip: {} plans, {lifted} SLO burn-rate alerts lifted back, {} expected differences, {}",
+        "import round trip: {} plans, {slo_alerts} SLO burn-rate alerts, {kpi_alerts} KPI alerts and {checks} health checks lifted back, {} expected differences; SLOs {}; KPIs {}",
         plans.len(),
         ROUND_TRIP_EXPECTED.len(),
-        Tally::line(proof.as_ref())
+        Tally::line(proof.as_ref()),
+        Tally::line(kpi_proof.as_ref())
     );
     if let Some(p) = proof {
         p.assert_none_failed("SLOs lifted from upkeep's own burn-rate alerts differ from them");
         assert!(
-            p.untested == 0 && p.equivalent >= lifted,
-            "{} equivalent of {lifted}",
+            p.untested == 0 && p.equivalent >= slo_alerts,
+            "{} equivalent of {slo_alerts}",
             p.equivalent
+        );
+    }
+    if let Some(p) = kpi_proof {
+        p.assert_none_failed("KPIs lifted from upkeep's own KPI rules differ from them");
+        assert!(
+            p.equivalent + p.untested >= kpi_alerts && p.equivalent * 10 >= kpi_alerts * 9,
+            "{} equivalent, {} untested of {kpi_alerts}",
+            p.equivalent,
+            p.untested
+        );
+    }
+}
+
+/// The equivalence test of the alerts of the KPIs read back from upkeep's own KPI rules in
+/// `files`, each original alert beside the recording rule it reads; `None` when promtool is
+/// missing and that is allowed.
+fn kpi_equivalence(files: &[PathBuf], scratch: &str) -> Option<Tally> {
+    proven(files, scratch, &|report, _, rules| {
+        import::verify::kpi_equivalence(report, rules)
+    })
+}
+
+/// upkeep's KPI rules: a record `kpi:NAME:KIND`, a threshold alert and its no-data alert.
+fn upkeep_kpi(description: &str, no_data_for: &str) -> String {
+    format!(
+        r#"
+groups:
+- name: p.kpis
+  rules:
+  - record: kpi:queue_depth:expr
+    expr: max(queue_depth{{job="q"}})
+    labels: {{plan: p, service: q, kpi: queue_depth}}
+  - alert: QueueDepthHigh
+    expr: kpi:queue_depth:expr{{plan="p", kpi="queue_depth"}} > 100
+    for: 5m
+    labels: {{severity: critical, level: high, plan: p, service: q, kpi: queue_depth}}
+    annotations:
+      description: "{description}"
+  - alert: QueueDepthNoData
+    expr: absent(kpi:queue_depth:expr{{plan="p", kpi="queue_depth"}})
+    for: {no_data_for}
+    labels: {{severity: critical, level: high, plan: p, service: q, kpi: queue_depth}}
+"#
+    )
+}
+
+#[test]
+fn upkeeps_kpi_rules_are_one_kpi_and_edited_ones_are_rules_as_any_other() {
+    let said = "Jobs waiting of `q` is {{ $value | humanize }} jobs, warning above 100 (objective <= 100 jobs).";
+    let imported = import_text("kpi-own", &upkeep_kpi(said, "10m"));
+    let plan = imported.plan.expect("plan");
+    assert!(
+        plan.contains("queue_depth:\n")
+            && plan.contains("description: Jobs waiting")
+            && plan.contains("unit: jobs")
+            && plan.contains("objective: <= 100 jobs")
+            && plan.contains("warning: \"> 100\"")
+            && plan.contains("warning: high"),
+        "{plan}"
+    );
+    assert_eq!(plan.matches("indicator:").count(), 1, "{plan}");
+    let ws = driver::check_texts(
+        vec![(PathBuf::from("imported.yaml"), plan.clone())],
+        Options::default(),
+    );
+    assert!(ws.diagnostics.is_empty(), "{}\n{plan}", common::human(&ws));
+    // The no-data alert upkeep writes is part of the KPI, never a KPI of its own.
+    assert!(
+        imported
+            .report
+            .entries
+            .iter()
+            .any(|e| e.rule == "alert QueueDepthNoData" && e.outcome == Outcome::Consumed)
+    );
+    // Not upkeep's: a description that does not say the threshold, a no-data alert that waits
+    // otherwise. Each rule is imported on its own, as before.
+    for text in [upkeep_kpi("Jobs waiting.", "10m"), upkeep_kpi(said, "15m")] {
+        let imported = import_text("kpi-edited", &text);
+        assert!(
+            !imported
+                .report
+                .entries
+                .iter()
+                .any(|e| e.became.contains("upkeep's own KPI rules")),
+            "{:?}",
+            imported.report.entries
         );
     }
 }

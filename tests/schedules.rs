@@ -245,6 +245,19 @@ fn calendars_parse_and_recur_as_upkeep_expands() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Runs the command of a crontab line with `shell`, as cron does (`\%` turned back into `%`).
+fn run_crontab_line(shell: &str, line: &str) -> std::process::ExitStatus {
+    let command = line
+        .splitn(6, ' ')
+        .nth(5)
+        .expect("five fields and a command")
+        .replace("\\%", "%");
+    Command::new(shell)
+        .args(["-c", &command])
+        .status()
+        .expect("a shell")
+}
+
 /// Generated crontab lines, run as cron would (after turning `\%` back into `%`): success writes
 /// the last-success metric atomically; failure and timeouts write nothing; probes write 1 or 0.
 #[test]
@@ -265,16 +278,7 @@ fn crontab_lines_run_and_write_metrics() {
         {
             continue;
         }
-        let command: String = line
-            .splitn(6, ' ')
-            .nth(5)
-            .expect("five fields and a command")
-            .replace("\\%", "%");
-        let status = Command::new("/bin/sh")
-            .args(["-c", &command])
-            .status()
-            .expect("sh");
-        let _ = status;
+        let _ = run_crontab_line("/bin/sh", line);
         ran += 1;
     }
     assert_eq!(ran, 6, "four tasks and two probes");
@@ -319,6 +323,95 @@ fn crontab_lines_run_and_write_metrics() {
         leftovers.is_empty(),
         "temporary files left behind: {leftovers:?}"
     );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A backup's `prune`, run as cron runs its generated lines (in bash): each kind with a finite
+/// `retain` gets its kind as `$1` and its retention in minutes as `$2`, so `find -mmin +$2`
+/// deletes exactly the files older than `retain`; the kind kept `forever` is never pruned;
+/// each successful run writes its last-success metric (issue 16).
+#[test]
+fn prune_lines_delete_exactly_the_backups_older_than_retain() {
+    let root = std::env::temp_dir().join(format!("upkeep-prune-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (store, textfile) = (root.join("store"), root.join("textfile"));
+    std::fs::create_dir_all(&textfile).expect("textfile dir");
+    let plan = root.join("prune.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "apiVersion: upkeep/v1\nkind: Plan\nmetadata: {{name: prune, timezone: UTC}}\n\
+             execution: {{textfile_dir: {textfile}}}\n\
+             backups:\n  db:\n    command: \"true\"\n\
+             \x20   full: {{schedule: \"daily at 02:00\", retain: 2d}}\n\
+             \x20   incremental: {{schedule: \"every 6h\", retain: 1d}}\n\
+             \x20   yearly: {{schedule: \"yearly on 01-01 at 03:00\", retain: forever}}\n\
+             \x20   prune: \"find '{store}'/$1 -type f -mmin +$2 -delete\"\n\
+             \x20   restore_test: {{schedule: \"monthly on first sunday at 04:00\", manual: true}}\n\
+             severity:\n  levels: {{P1: {{response: 1h, notify: [mail]}}}}\n\
+             \x20 matrix: {{likelihood: [low, high], impact: {{low: [P1, P1]}}}}\n\
+             \x20 likelihood_of: {{warning: low, critical: high}}\n  default_impact: low\n\
+             receivers:\n  mail: {{email: {{to: ops@example.org, from: upkeep@example.org, smarthost: \"localhost:25\"}}}}\n",
+            textfile = textfile.display(),
+            store = store.display(),
+        ),
+    )
+    .expect("plan");
+    // Ages in minutes, each a few minutes from its kind's retention (2d = 2880, 1d = 1440).
+    let files: &[(&str, &str, u64, bool)] = &[
+        ("full", "old", 2880 + 3, true),
+        ("full", "young", 2880 - 3, false),
+        ("full", "new", 0, false),
+        ("incremental", "old", 1440 + 3, true),
+        ("incremental", "ancient", 40 * 1440, true),
+        ("incremental", "young", 1440 - 3, false),
+        ("yearly", "ancient", 800 * 1440, false),
+    ];
+    for (kind, name, age, _) in files {
+        std::fs::create_dir_all(store.join(kind)).expect("kind dir");
+        let path = store.join(kind).join(name);
+        std::fs::write(&path, "backup").expect("file");
+        let touched = Command::new("touch")
+            .arg("-d")
+            .arg(format!("{age} minutes ago"))
+            .arg(&path)
+            .status()
+            .expect("touch");
+        assert!(touched.success());
+    }
+    let out = build(&plan.to_string_lossy(), "prune", &[]);
+    let tab = std::fs::read_to_string(out.join("cron/prune.crontab")).expect("crontab");
+    let mut ran = Vec::new();
+    let mut lines = tab.lines();
+    while let Some(line) = lines.next() {
+        let Some(job) = line.strip_prefix("# prune ") else {
+            continue;
+        };
+        let entry = lines.next().expect("the job's line follows its comment");
+        assert!(run_crontab_line("bash", entry).success(), "{job}: {entry}");
+        ran.push(job.split(':').next().unwrap_or_default().to_owned());
+    }
+    assert_eq!(ran, ["db.full.prune", "db.incremental.prune"], "{tab}");
+    for (kind, name, _, deleted) in files {
+        assert_eq!(
+            !store.join(kind).join(name).exists(),
+            *deleted,
+            "{kind}/{name} should {}be deleted",
+            if *deleted { "" } else { "not " }
+        );
+    }
+    for job in ["db_full_prune", "db_incremental_prune"] {
+        let metric = std::fs::read_to_string(textfile.join(format!("upkeep_prune_{job}.prom")))
+            .unwrap_or_else(|_| panic!("{job} wrote no metric"));
+        let task = job.replace("db_", "db.").replace("_prune", ".prune");
+        assert!(
+            metric.starts_with(&format!(
+                "upkeep_task_last_success_timestamp_seconds{{plan=\"prune\",task=\"{task}\"}} "
+            )),
+            "{metric}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_dir_all(&out);
 }
 

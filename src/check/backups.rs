@@ -1,9 +1,10 @@
 //! Backups: the RPO is met by the most frequent level, each level is kept at least as long as
-//! its interval, and restores are tested.
+//! its interval, something deletes what is older than that, and restores are tested.
 
 use super::Cx;
 use crate::diag::{Code, Diagnostic};
 use crate::model::Retention;
+use crate::model::alerts::automated_levels;
 
 pub(super) fn check(cx: &mut Cx<'_>) {
     for (name, b) in cx.plan.backups.iter() {
@@ -44,6 +45,37 @@ pub(super) fn check(cx: &mut Cx<'_>) {
                     .help(format!("keep each backup at least as long as its interval ({gap}), usually several intervals")),
                 );
             }
+        }
+        // Automated kinds with a finite `retain` and no `prune`: the retention is a wish.
+        let unenforced: Vec<_> = if b.prune.is_some() {
+            Vec::new()
+        } else {
+            automated_levels(b)
+                .filter_map(|l| match l.retain.value {
+                    Retention::For(keep) => Some((l, keep)),
+                    Retention::Forever => None,
+                })
+                .collect()
+        };
+        if let Some((first, _)) = unenforced.first() {
+            let what = unenforced
+                .iter()
+                .map(|(l, keep)| format!("`{}` backups older than {keep}", l.kind.name()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut d = Diagnostic::new(
+                Code::RetentionUnenforced,
+                format!("nothing deletes {what} (`backups.{}`)", name.value),
+            )
+            .at(first.retain.span)
+            .label("kept this long, then deleted by nothing");
+            for (l, _) in &unenforced[1..] {
+                d = d.with_label(l.retain.span, "deleted by nothing");
+            }
+            cx.diags.push(d.help(format!(
+                "add `prune: \"find /var/backups/{}/$1 -type f -mmin +$2 -delete\"` to `backups.{}` (your storage's delete command: it runs daily with the kind as `$1` and the retention in minutes as `$2`)",
+                name.value, name.value
+            )));
         }
         if b.restore_test.is_none() {
             cx.diags.push(

@@ -440,14 +440,14 @@ fn names(list: &[&str]) -> String {
     out
 }
 
-/// The service an automated task, backup level or restore test runs on.
+/// The service an automated task, backup level, restore test or prune runs on.
 fn job_service<'p>(plan: &'p Plan, item: &Item<'_>) -> Option<&'p str> {
     if !item.automated {
         return None;
     }
     let service = match item.kind {
         ItemKind::Task => plan.tasks.get(&item.name)?.service.as_ref(),
-        ItemKind::Backup | ItemKind::RestoreTest => {
+        ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune => {
             let (backup, _) = item.name.split_once('.')?;
             plan.backups.get(backup)?.service.as_ref()
         }

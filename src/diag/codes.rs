@@ -98,6 +98,7 @@ codes! {
     RpoUnmet = "backup/rpo-unmet", Error, "the most frequent backup runs less often than the RPO allows";
     RetentionShort = "backup/retention-short", Error, "backups are deleted before the next one is taken";
     NoRestoreTest = "backup/no-restore-test", Warning, "backups that are never restore-tested";
+    RetentionUnenforced = "backup/retention-unenforced", Warning, "nothing deletes backups older than their `retain`";
     BudgetSum = "budget/sum-mismatch", Error, "budget lines do not add up to the total";
     AllocationSum = "budget/allocation-sum", Error, "allocation percentages do not add up to 100%";
     CurrencyMismatch = "budget/currency-mismatch", Error, "an amount in another currency than the budget's";

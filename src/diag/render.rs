@@ -243,6 +243,9 @@ pub fn human(
     written(|out| human_to(out, diags, sources, files, opts))
 }
 
+/// Below this many reports in a chunk, they are drawn on the calling thread.
+const PARALLEL_REPORTS: usize = 8;
+
 /// [`human`], written to `out` as it is rendered: reports are rendered a few hundred at a
 /// time on every core, so a run with a hundred thousand warnings neither holds them all nor
 /// renders them on one core.
@@ -283,13 +286,20 @@ pub fn human_to(
             })
             .collect();
         // A drawn report ends in its own blank line; a one-line report does not.
-        let rendered = crate::par::map(&pairs, |&(d, draw)| {
+        let one = |&(d, draw): &(&Diagnostic, bool)| {
             if draw {
                 human_one(d, sources, opts) + "\n"
             } else {
                 short_one(d, sources)
             }
-        });
+        };
+        // A few reports are drawn sooner than a thread starts (and its 64 MiB stack is mapped,
+        // and unmapped with a TLB flush on every core).
+        let rendered: Vec<String> = if pairs.len() < PARALLEL_REPORTS {
+            pairs.iter().map(one).collect()
+        } else {
+            crate::par::map(&pairs, one)
+        };
         for r in rendered {
             out.write_all(r.as_bytes())?;
         }

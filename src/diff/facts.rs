@@ -1399,6 +1399,45 @@ fn backup(
         }
         f.insert(Section::Backups, format!("{name}.{}", l.kind.name()), e);
     }
+    // What deletes each kind's old backups; its schedule is added by `schedules`.
+    for (p, l, keep) in alerts::pruned_levels(b) {
+        let (kind, when) = (l.kind.name(), &p.schedule.value);
+        let mut e = Entry {
+            summary: format!("deletes `{kind}` backups older than `{keep}`, `{when}`"),
+            added: Some(format!(
+                "now deletes `{kind}` backups older than `{keep}` `{when}` (was: nothing deleted them)"
+            )),
+            removed: Some(format!(
+                "nothing deletes `{kind}` backups older than `{keep}` any more (was: `{when}`)"
+            )),
+            risk_removed: Some(format!(
+                "old `{kind}` backups pile up until the disk is full"
+            )),
+            ..Entry::default()
+        };
+        e.labelled(
+            "retain",
+            "deletes backups older than",
+            Val::Retention(Retention::For(keep)),
+        );
+        e.text("command", Some(&p.command.value));
+        e.labelled(
+            "duration",
+            "time limit",
+            Val::Duration(
+                p.duration.as_ref().map_or(jobs::PRUNE_LIMIT, |d| d.value),
+                Sense::Neutral,
+            ),
+        );
+        if let Some(level) = &p.level {
+            e.labelled(
+                "level",
+                "level of its missed-prune alert",
+                ranks.level(&level.value),
+            );
+        }
+        f.insert(Section::Backups, timeline::prune_name(name, l.kind), e);
+    }
     if let Some(r) = &b.restore_test {
         let mut e = Entry::with_summary(format!("`{}`", r.schedule.value));
         e.risk_removed = Some("backups are no longer restore-tested".to_owned());
@@ -1426,7 +1465,9 @@ fn schedules(plan: &Plan, from: DateTime<Utc>, f: &mut Facts) {
         let (section, name) = match item.kind {
             ItemKind::Window => (Section::Windows, item.name.clone()),
             ItemKind::Task => (Section::Tasks, item.name.clone()),
-            ItemKind::Backup | ItemKind::RestoreTest => (Section::Backups, item.name.clone()),
+            ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune => {
+                (Section::Backups, item.name.clone())
+            }
             ItemKind::Review => (Section::Policies, format!("reviews.{}", item.name)),
         };
         let mut shown = item.schedule.to_string();

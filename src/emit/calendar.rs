@@ -321,6 +321,11 @@ fn summary_and_category(cx: &Context<'_>, item: &Item<'_>) -> (String, &'static 
                 desc,
             )
         }
+        ItemKind::Prune => (
+            format!("{}: prune {}", cx.name(), item.name),
+            "prune",
+            String::new(),
+        ),
         ItemKind::Backup => (
             format!("{}: backup {}", cx.name(), item.name),
             "backup",
@@ -337,7 +342,7 @@ fn wanted(plan: &Plan, item: &Item<'_>) -> bool {
             .tasks
             .get(&item.name)
             .is_some_and(|t| t.manual || t.command.is_none()),
-        ItemKind::Backup => false,
+        ItemKind::Backup | ItemKind::Prune => false,
     }
 }
 

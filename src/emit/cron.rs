@@ -15,6 +15,7 @@ fn kind_word(job: &Job) -> &'static str {
         JobKind::Task => "task",
         JobKind::Backup => "backup",
         JobKind::RestoreTest => "restore test",
+        JobKind::Prune => "prune",
         JobKind::Probe => "health probe",
     }
 }

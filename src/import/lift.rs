@@ -48,7 +48,8 @@ pub(crate) enum Indicator {
     Up {
         job: String,
     },
-    /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))`.
+    /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))` (an empty selector, read
+    /// from upkeep's own rules, is the service's job).
     Latency {
         histogram: String,
         quantile: f64,
@@ -62,6 +63,16 @@ pub(crate) enum Indicator {
         window: String,
         scale: u8,
     },
+    /// `sum(rate(C{SEL}[W]))`, times the seconds of `per` (`min`, `h`, `d`): upkeep's own
+    /// `throughput` (an empty selector is the service's job).
+    Throughput {
+        counter: String,
+        window: String,
+        per: &'static str,
+        selector: String,
+    },
+    /// upkeep's own `resource` indicator (`cpu`, `memory`, `disk`).
+    Resource(&'static str),
     Expr(String),
 }
 
@@ -211,7 +222,7 @@ fn checked(text: String) -> Option<String> {
 }
 
 /// A number: a literal, or arithmetic on literals (`60 * 60 * 48`).
-fn constant(e: &Expr) -> Option<f64> {
+pub(crate) fn constant(e: &Expr) -> Option<f64> {
     match unparen(e) {
         Expr::NumberLiteral(n) => Some(n.val),
         Expr::Unary(u) => constant(&u.expr).map(|v| -v),
@@ -230,7 +241,7 @@ fn constant(e: &Expr) -> Option<f64> {
 }
 
 /// `up{job="J"}` (and nothing else): the job.
-fn up_selector(e: &Expr) -> Option<String> {
+pub(crate) fn up_selector(e: &Expr) -> Option<String> {
     let Expr::VectorSelector(vs) = unparen(e) else {
         return None;
     };
@@ -338,7 +349,7 @@ pub(crate) fn sub_second_range(expr: &str) -> Option<String> {
 
 /// `sum(rate(E[W])) / sum(rate(T[W]))`, times 100 on either side or not: the plan's
 /// `error_ratio` (whose expression is `100 * sum(rate(E[W])) / sum(rate(T[W]))`).
-fn error_ratio(e: &Expr) -> Option<Indicator> {
+pub(crate) fn error_ratio(e: &Expr) -> Option<Indicator> {
     let Expr::Binary(b) = unparen(e) else {
         return None;
     };
@@ -423,7 +434,7 @@ fn guards_total(ratio: &Indicator, guard: &Expr) -> bool {
 
 /// `histogram_quantile(Q, sum by (le) (rate(H_bucket{SEL}[W])))` with a non-empty selector
 /// (the plan's latency indicator adds the service's job when it has none).
-fn latency(e: &Expr) -> Option<Indicator> {
+pub(crate) fn latency(e: &Expr) -> Option<Indicator> {
     let Expr::Call(c) = unparen(e) else {
         return None;
     };

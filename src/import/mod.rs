@@ -9,7 +9,9 @@
 //! did not, and a field the plan cannot hold is a warning at its key.
 
 mod burn;
+mod health;
 pub mod into;
+mod kpi;
 mod lift;
 mod rules;
 mod sli;
@@ -101,7 +103,16 @@ pub struct AlertFacts {
     pub kpi: String,
     pub slot: &'static str,
     pub imported: String,
+    /// The recording rules the original alert reads, written beside it in the equivalence
+    /// test: (name, expression, labels).
+    pub records: Vec<Record>,
+    /// What the original alert judges on raw series, its recording rules inlined, when it
+    /// reads some: the scenarios are found on it.
+    pub judged: Option<String>,
 }
+
+/// A recording rule: its name, expression and labels.
+pub type Record = (String, String, Vec<(String, String)>);
 
 /// How far a rule was lifted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +123,8 @@ pub enum Outcome {
     Expr,
     /// Not imported (a recording rule, an expression that does not parse).
     NotImported,
-    /// A recording rule read by the burn-rate alerts of an SLO lifted from them: the SLO
-    /// computes it itself.
+    /// A rule that a KPI or SLO lifted from upkeep's or sloth's rules writes itself: a
+    /// recording rule its alerts read, a `…NoData` alert upkeep writes beside a KPI's.
     Consumed,
 }
 
@@ -131,7 +142,7 @@ impl Report {
     }
 
     /// `3 files, 40 rules, 2 SLOs: 5 lifted into typed KPIs/SLOs, 35 kept as expr, 2 not
-    /// imported` (and `, 12 recording rules read by lifted SLOs` when there are).
+    /// imported` (and `, 12 rules that lifted KPIs and SLOs write themselves` when there are).
     pub fn summary(&self) -> String {
         let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
         let slos = self.slos();
@@ -152,8 +163,8 @@ impl Report {
                 String::new()
             } else {
                 format!(
-                    ", {} read by lifted SLOs",
-                    plural(consumed, "recording rule")
+                    ", {} that lifted KPIs and SLOs write themselves",
+                    plural(consumed, "rule")
                 )
             }
         )
@@ -280,9 +291,21 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
             })
         });
     }
+    let kpis = kpi::recognise(&all);
+    let checks = health::recognise(&all);
     let consumed: std::collections::BTreeSet<usize> = sets
         .iter()
         .flat_map(|s| s.page.iter().chain(&s.ticket).chain(&s.records).copied())
+        .chain(kpis.iter().flat_map(|k| {
+            std::iter::once(k.record)
+                .chain(k.no_data)
+                .chain(k.thresholds.iter().map(|t| t.alert))
+        }))
+        .chain(
+            checks
+                .iter()
+                .flat_map(|c| [c.down, c.flapping].into_iter().chain(c.unhealthy)),
+        )
         .collect();
     let kept: Vec<SourceRule> = all
         .iter()
@@ -291,6 +314,8 @@ fn read_and_build(paths: &[PathBuf], out: &mut Imported) -> Option<Plan> {
         .map(|(_, r)| r.clone())
         .collect();
     let mut plan = build(&out.sources, &kept, &mut out.report, &mut out.diagnostics);
+    build_kpi_sets(&out.sources, &all, &kpis, &mut plan, &mut out.report);
+    build_health_sets(&out.sources, &all, &checks, &mut plan, &mut out.report);
     build_burn_sets(&out.sources, &all, &sets, &mut plan, &mut out.report);
     build_slos(&out.sources, &specs, &mut plan, &mut out.report);
     Some(plan)
@@ -308,11 +333,29 @@ struct Kpi {
     warning: Option<Slot>,
     critical: Option<Slot>,
     for_: String,
+    /// The unit of an `expr` indicator, when it is not a count.
+    unit: Option<String>,
+    /// `over`: the aggregation's key and its window.
+    over: Option<kpi::Over>,
+    objective: Option<String>,
+    /// The `for` of the warning and the critical threshold, when they differ (`for_` is then
+    /// the longer).
+    waits: Option<[String; 2]>,
 }
 
 #[derive(Default)]
 struct Plan {
     services: BTreeMap<String, Vec<String>>,
+    /// A service's `job`, when a KPI read from upkeep's rules reads it.
+    jobs: BTreeMap<String, String>,
+    /// A service's `hosts`, when a `resource` KPI read from upkeep's rules reads other ones
+    /// than the default.
+    hosts: BTreeMap<String, String>,
+    /// A service's `health`, read from upkeep's health-check alerts.
+    health: BTreeMap<String, Yaml>,
+    /// The level of a service's `…Flapping` alert: the plan's severity matrix gives it (the
+    /// service's `impact` row, a row per level).
+    flapping: BTreeMap<String, String>,
     kpis: Vec<(String, Kpi)>,
     slos: Vec<(String, Slo)>,
     levels: Vec<String>,
@@ -502,12 +545,7 @@ fn build(
         });
         // Names are at most 63 characters; room is left for a `_N` that keeps them unique.
         let base = fit(&base, 59, '_');
-        let mut name = base.clone();
-        let mut n = 2;
-        while !names.insert(name.clone()) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
+        let name = unique(&mut names, &base);
         let slot = (op, value, severity.clone(), report.entries.len());
         let critical = severity == "critical";
         report.entries.push(Entry {
@@ -528,6 +566,10 @@ fn build(
                 warning: (!critical).then(|| slot.clone()),
                 critical: critical.then_some(slot),
                 for_,
+                unit: None,
+                over: None,
+                objective: None,
+                waits: None,
             },
         ));
     }
@@ -689,12 +731,7 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                     comments.push(n.clone());
                 }
                 let base = fit(&snake(&s.name), 59, '_');
-                let mut name = base.clone();
-                let mut n = 2;
-                while !slo_names.insert(name.clone()) {
-                    name = format!("{base}_{n}");
-                    n += 1;
-                }
+                let name = unique(&mut slo_names, &base);
                 let kind = match indicator {
                     sli::Typed::ErrorRatio { .. } => "error_ratio",
                     sli::Typed::Latency { .. } => "latency",
@@ -804,6 +841,10 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
                             warning: (!p).then(|| slot.clone()),
                             critical: p.then_some(slot),
                             for_: "0s".to_owned(),
+                            unit: None,
+                            over: None,
+                            objective: None,
+                            waits: None,
                         },
                     ));
                 }
@@ -820,6 +861,308 @@ fn build_slos(sources: &SourceMap, specs: &[SourceSlo], plan: &mut Plan, report:
     }
 }
 
+impl Plan {
+    /// Add `level` to the plan's levels, like the conventional level its `severity` names
+    /// (else like `default`) when its own name is not one.
+    fn take_level(&mut self, level: &str, severity: Option<&str>, default: &'static str) {
+        if rank(level) == KNOWN_LEVELS.len() {
+            let like = severity
+                .and_then(|s| KNOWN_LEVELS.iter().find(|(l, _)| *l == s))
+                .map_or(default, |(l, _)| *l);
+            self.like.entry(level.to_owned()).or_insert(like);
+        }
+        if !self.levels.iter().any(|l| l == level) {
+            self.levels.push(level.to_owned());
+        }
+    }
+}
+
+/// `FILE:LINE` of a rule.
+fn rule_origin(sources: &SourceMap, r: &SourceRule) -> String {
+    let src = sources.get(r.span.file);
+    format!("{}:{}", src.name, src.line_col(r.span.start).0)
+}
+
+/// `base`, or `base_2`, `base_3`… if taken; taken then.
+fn unique(names: &mut std::collections::BTreeSet<String>, base: &str) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while !names.insert(name.clone()) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The KPIs read from upkeep's own KPI rules (`kpi`): each set's recording rule, threshold
+/// alerts and `…NoData` alert become one KPI that writes them again, and report lines saying so.
+fn build_kpi_sets(
+    sources: &SourceMap,
+    rules: &[SourceRule],
+    sets: &[kpi::KpiSet],
+    plan: &mut Plan,
+    report: &mut Report,
+) {
+    let mut names: std::collections::BTreeSet<String> =
+        plan.kpis.iter().map(|(n, _)| n.clone()).collect();
+    for set in sets {
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
+        let name = unique(&mut names, &set.name);
+        let service = set.service.clone();
+        let mut indicator = set.indicator.clone();
+        // The service reads the job its typed indicators name, unless another KPI of it names
+        // another one: then this one says its own.
+        if let Some(job) = &set.job {
+            if plan.jobs.get(&service).is_some_and(|j| j != job) {
+                let own = format!("job={}", crate::emit::prometheus::quote(job));
+                if let Indicator::Latency { selector, .. }
+                | Indicator::Throughput { selector, .. } = &mut indicator
+                {
+                    *selector = own;
+                }
+            } else {
+                plan.jobs.insert(service.clone(), job.clone());
+            }
+        }
+        if let Some(h) = &set.hosts {
+            if plan.hosts.get(&service).is_some_and(|x| x != h) {
+                indicator = Indicator::Expr(rules[set.record].expr.trim().to_owned());
+            } else {
+                plan.hosts.insert(service.clone(), h.clone());
+            }
+        }
+        let RuleKind::Record(record) = &rules[set.record].kind else {
+            continue;
+        };
+        let mut comments = vec![format!(
+            "from {}, upkeep's KPI `{}` of plan `{}` (its recording rule `{record}`)",
+            origin(set.record),
+            set.name,
+            set.plan
+        )];
+        plan.services
+            .entry(service.clone())
+            .or_default()
+            .push(format!("from the KPI rules of plan `{}`", set.plan));
+        let kind = indicator_kind(&indicator);
+        let outcome = if matches!(indicator, Indicator::Expr(_)) {
+            Outcome::Expr
+        } else {
+            Outcome::Typed
+        };
+        let own = ["severity", "level", "plan", "service", "kpi"];
+        let mut slots: [Option<Slot>; 2] = [None, None];
+        for t in &set.thresholds {
+            let r = &rules[t.alert];
+            let RuleKind::Alert(alert) = &r.kind else {
+                continue;
+            };
+            let word = t.slot.name();
+            comments.push(format!(
+                "from {}, its {word} alert `{alert}`",
+                origin(t.alert)
+            ));
+            for (k, v) in &r.labels {
+                if !own.contains(&k.as_str()) {
+                    comments.push(format!("{word} alert label {k}: {v} (not kept)"));
+                }
+            }
+            for (k, v) in &r.annotations {
+                if k != "summary" && k != "description" {
+                    comments.push(format!("{word} alert annotation {k}: {v}"));
+                }
+            }
+            let level = level_name(&t.level);
+            let severity = r
+                .labels
+                .iter()
+                .find(|(k, _)| k == "severity")
+                .map(|(_, v)| v.as_str());
+            plan.take_level(&level, severity, word);
+            let other = set
+                .thresholds
+                .iter()
+                .find(|o| o.slot != t.slot)
+                .map(|o| level_name(&o.level));
+            let entry = report.entries.len();
+            let record_rule = &rules[set.record];
+            report.entries.push(Entry {
+                origin: origin(t.alert),
+                rule: format!("alert {alert}"),
+                became: format!("kpis.{name} {word} ({kind}: upkeep's own KPI rules)"),
+                outcome,
+                alert: Some(AlertFacts {
+                    records: vec![(
+                        record.clone(),
+                        record_rule.expr.clone(),
+                        record_rule.labels.clone(),
+                    )],
+                    judged: Some(format!("{} {} {}", set.judged, t.op.symbol(), t.value)),
+                    kpi: name.clone(),
+                    slot: word,
+                    imported: alerts::kpi_alert_name(&name, t.slot, Some(&level), other.as_deref()),
+                    ..facts(r, alert)
+                }),
+                slo: None,
+            });
+            slots[usize::from(t.slot == alerts::Urgency::Critical)] =
+                Some((t.op, t.value, level, entry));
+        }
+        if let Some(i) = set.no_data {
+            if let RuleKind::Alert(alert) = &rules[i].kind {
+                comments.push(format!(
+                    "from {}, its no-data alert `{alert}` (written again by the KPI)",
+                    origin(i)
+                ));
+                report.entries.push(Entry {
+                    origin: origin(i),
+                    rule: format!("alert {alert}"),
+                    became: format!("kpis.{name}: the no-data alert upkeep writes for it"),
+                    outcome: Outcome::Consumed,
+                    alert: None,
+                    slo: None,
+                });
+            }
+        }
+        report.entries.push(Entry {
+            origin: origin(set.record),
+            rule: format!("record {record}"),
+            became: format!("read by kpis.{name}: upkeep records its indicator itself"),
+            outcome: Outcome::Consumed,
+            alert: None,
+            slo: None,
+        });
+        let fors: Vec<&String> = set.thresholds.iter().map(|t| &t.for_).collect();
+        let longest = fors
+            .iter()
+            .filter_map(|f| Duration::parse(f, false).ok())
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let waits = (fors.len() == 2 && fors[0] != fors[1]).then(|| {
+            let of = |u: alerts::Urgency| {
+                set.thresholds
+                    .iter()
+                    .find(|t| t.slot == u)
+                    .map(|t| t.for_.clone())
+                    .unwrap_or_default()
+            };
+            [of(alerts::Urgency::Warning), of(alerts::Urgency::Critical)]
+        });
+        let [warning, critical] = slots;
+        plan.kpis.push((
+            name,
+            Kpi {
+                comments,
+                service,
+                description: set.description.clone(),
+                indicator,
+                warning,
+                critical,
+                for_: longest.to_string(),
+                unit: Some(set.unit.clone()).filter(|u| u != "count"),
+                over: set.over.clone(),
+                objective: set.objective.clone(),
+                waits,
+            },
+        ));
+    }
+}
+
+/// The health checks read from upkeep's own health-check alerts (`health`): each becomes its
+/// service's `health`, with report lines saying so.
+fn build_health_sets(
+    sources: &SourceMap,
+    rules: &[SourceRule],
+    checks: &[health::HealthSet],
+    plan: &mut Plan,
+    report: &mut Report,
+) {
+    for c in checks {
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
+        let mut notes = Vec::new();
+        let mut levels: [Option<String>; 3] = [None, None, None];
+        for (k, (i, word)) in [
+            (Some(c.down), "down"),
+            (c.unhealthy, "unhealthy"),
+            (Some(c.flapping), "flapping"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(i) = i else { continue };
+            let r = &rules[i];
+            let RuleKind::Alert(alert) = &r.kind else {
+                continue;
+            };
+            notes.push(format!(
+                "health: from {}, its {word} alert `{alert}` (plan `{}`)",
+                origin(i),
+                c.plan
+            ));
+            for (key, v) in &r.labels {
+                if !["severity", "level", "plan", "service"].contains(&key.as_str()) {
+                    notes.push(format!("{word} alert label {key}: {v} (not kept)"));
+                }
+            }
+            for (key, v) in &r.annotations {
+                if key != "summary" && key != "description" {
+                    notes.push(format!("{word} alert annotation {key}: {v}"));
+                }
+            }
+            let get = |key: &str| {
+                r.labels
+                    .iter()
+                    .find(|(l, _)| l == key)
+                    .map(|(_, v)| v.clone())
+            };
+            let default = if k == 0 { "critical" } else { "warning" };
+            let level = get("level").map_or_else(|| default.to_owned(), |l| level_name(&l));
+            plan.take_level(&level, get("severity").as_deref(), default);
+            levels[k] = Some(level);
+            report.entries.push(Entry {
+                origin: origin(i),
+                rule: format!("alert {alert}"),
+                became: format!(
+                    "services.{}.health {word} ({}: upkeep's own health check)",
+                    c.service, c.probe.0
+                ),
+                outcome: Outcome::Typed,
+                alert: None,
+                slo: None,
+            });
+        }
+        notes.push(format!(
+            "health: its alerts read the probe's series as plan `{}` writes them (its scrape job `blackbox-{}-{}`, or its command check's `plan` label): a plan of another name probes under its own",
+            c.plan, c.plan, c.service
+        ));
+        let [down, unhealthy, flapping] = levels;
+        let body = c.body.clone().map(|b| match b {
+            Yaml::Map(mut m) => {
+                if let Some(l) = &unhealthy {
+                    m.push(("level".to_owned(), Yaml::str(l)));
+                }
+                Yaml::Map(m)
+            }
+            other => other,
+        });
+        let health = Yaml::map()
+            .with(c.probe.0, c.probe.1.as_str())
+            .with("interval", c.interval.to_string())
+            .with("timeout", c.timeout.to_string())
+            .with("retries", Yaml::Int(i64::from(c.retries)))
+            .with_opt("level", down)
+            .with_opt("body", body);
+        plan.services
+            .entry(c.service.clone())
+            .or_default()
+            .extend(notes);
+        plan.health.insert(c.service.clone(), health);
+        if let Some(f) = flapping {
+            plan.flapping.insert(c.service.clone(), f);
+        }
+    }
+}
+
 /// The SLOs read from burn-rate alert sets (`burn`): each set's alerts and recording rules
 /// become one SLO with upkeep's page and ticket alerts, and report lines saying so.
 fn build_burn_sets(
@@ -832,18 +1175,8 @@ fn build_burn_sets(
     let mut slo_names: std::collections::BTreeSet<String> =
         plan.slos.iter().map(|(n, _)| n.clone()).collect();
     for set in sets {
-        let origin = |i: usize| {
-            let r = &rules[i];
-            let src = sources.get(r.span.file);
-            format!("{}:{}", src.name, src.line_col(r.span.start).0)
-        };
-        let base = fit(&snake(&set.name), 59, '_');
-        let mut name = base.clone();
-        let mut n = 2;
-        while !slo_names.insert(name.clone()) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
+        let origin = |i: usize| rule_origin(sources, &rules[i]);
+        let name = unique(&mut slo_names, &fit(&snake(&set.name), 59, '_'));
         let service = service_name(&set.service);
         let percent = format!("{:.10}", (1.0 - set.budget) * 100.0);
         let percent = percent.trim_end_matches('0').trim_end_matches('.');
@@ -894,16 +1227,7 @@ fn build_burn_sets(
                 (true, Some(l)) => level_name(&l),
                 _ => severity.clone().unwrap_or_else(|| default.to_owned()),
             };
-            if rank(&level) == KNOWN_LEVELS.len() {
-                let like = severity
-                    .as_deref()
-                    .and_then(|s| KNOWN_LEVELS.iter().find(|(l, _)| *l == s))
-                    .map_or(default, |(l, _)| *l);
-                plan.like.entry(level.clone()).or_insert(like);
-            }
-            if !plan.levels.contains(&level) {
-                plan.levels.push(level.clone());
-            }
+            plan.take_level(&level, severity.as_deref(), default);
             let own = ["severity", "level", "plan", "service", "slo"];
             for (k, v) in &r.labels {
                 if !(upkeep && own.contains(&k.as_str())) && k != "severity" {
@@ -1056,6 +1380,8 @@ fn facts(r: &SourceRule, alert: &str) -> AlertFacts {
         kpi: String::new(),
         slot: "warning",
         imported: String::new(),
+        records: Vec::new(),
+        judged: None,
     }
 }
 
@@ -1064,6 +1390,8 @@ fn indicator_kind(i: &Indicator) -> &'static str {
         Indicator::Up { .. } => "up",
         Indicator::Latency { .. } => "latency",
         Indicator::ErrorRatio { .. } => "error_ratio",
+        Indicator::Throughput { .. } => "throughput",
+        Indicator::Resource(_) => "resource",
         Indicator::Expr(_) => "expr",
     }
 }
@@ -1168,10 +1496,51 @@ struct Parts {
     receivers: Option<Yaml>,
 }
 
+/// The one likelihood column of the severity matrix an import writes for the `…Flapping`
+/// alerts of the health checks it reads (a row per level: a service's `impact` is its level).
+const LIKELIHOOD: &str = "imported";
+
 /// The receiver the levels of an imported plan notify until the team names its own.
 const PLACEHOLDER: &str = "imported";
 
 impl Plan {
+    /// The severity matrix that gives each health check's `…Flapping` alert its level: a row
+    /// per level a service's flapping alert takes (named after it, in `levels` order), one
+    /// column.
+    fn matrix(&self, levels: &[String]) -> Option<Yaml> {
+        let rows: Vec<(String, Yaml)> = self
+            .impact_rows(levels)
+            .into_iter()
+            .map(|(l, row)| (row, Yaml::Seq(vec![Yaml::str(l)])))
+            .collect();
+        (!rows.is_empty()).then(|| {
+            Yaml::map()
+                .with("likelihood", Yaml::Seq(vec![Yaml::str(LIKELIHOOD)]))
+                .with("impact", Yaml::Map(rows))
+        })
+    }
+
+    /// The matrix rows of the levels of the `…Flapping` alerts, in `levels` order: (level, row
+    /// name). A row is named after its level (`flapping-high`), in lower case as impact names
+    /// are.
+    fn impact_rows(&self, levels: &[String]) -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = Vec::new();
+        for l in levels
+            .iter()
+            .filter(|l| self.flapping.values().any(|f| f == *l))
+        {
+            let base = format!("flapping-{}", l.to_ascii_lowercase().replace('_', "-"));
+            let mut row = base.clone();
+            let mut n = 2;
+            while rows.iter().any(|(_, r)| *r == row) {
+                row = format!("{base}-{n}");
+                n += 1;
+            }
+            rows.push((l.clone(), row));
+        }
+        rows
+    }
+
     fn to_yaml(&self, name: &str) -> Yaml {
         let parts = self.parts();
         let doc = Yaml::map()
@@ -1192,7 +1561,22 @@ impl Plan {
             .with_opt("receivers", parts.receivers)
     }
 
+    /// The levels, most urgent first: the conventional ones in their order (a level of another
+    /// name where the one it is like is), then by name.
+    fn ordered_levels(&self) -> Vec<String> {
+        let like = |l: &String| {
+            self.like
+                .get(l)
+                .map_or_else(|| l.clone(), |s| (*s).to_owned())
+        };
+        let mut ordered = self.levels.clone();
+        ordered.sort_by_key(|l| (rank(&like(l)), l.clone()));
+        ordered
+    }
+
     fn parts(&self) -> Parts {
+        let rows = self.ordered_levels();
+        let impact = self.impact_rows(&rows);
         let services = self
             .services
             .iter()
@@ -1204,7 +1588,20 @@ impl Plan {
                     }
                 }
                 let notes = seen.iter().map(|s| (*s).clone()).collect();
-                (s.clone(), Yaml::map().commented(notes))
+                let service = Yaml::map()
+                    .with_opt("job", self.jobs.get(s).map(String::as_str))
+                    .with_opt("hosts", self.hosts.get(s).map(String::as_str))
+                    .with_opt(
+                        "impact",
+                        self.flapping.get(s).and_then(|f| {
+                            impact
+                                .iter()
+                                .find(|(l, _)| l == f)
+                                .map(|(_, row)| row.as_str())
+                        }),
+                    )
+                    .with_opt("health", self.health.get(s).cloned());
+                (s.clone(), service.commented(notes))
             })
             .collect();
         let kpis = self
@@ -1227,17 +1624,15 @@ impl Plan {
             };
         }
         let mut levels = Yaml::map();
-        let mut ordered: Vec<&String> = self.levels.iter().collect();
         let like = |l: &String| {
             self.like
                 .get(l)
                 .map_or_else(|| l.clone(), |s| (*s).to_owned())
         };
-        ordered.sort_by_key(|l| (rank(&like(l)), (*l).clone()));
         // A level answers within its `response`: no sooner than its slowest alert can notify
         // (`for` plus evaluation and grouping), and no sooner than a more urgent level.
         let mut floor = Duration::from_secs(0);
-        for l in ordered {
+        for l in &rows {
             let known = KNOWN_LEVELS.iter().find(|(k, _)| *k == l.as_str());
             let response = KNOWN_LEVELS
                 .iter()
@@ -1265,6 +1660,15 @@ impl Plan {
         }
         let severity = Yaml::map()
             .with("levels", levels)
+            .with_opt("matrix", self.matrix(&rows))
+            .with_opt(
+                "likelihood_of",
+                (!self.flapping.is_empty()).then(|| {
+                    Yaml::map()
+                        .with("warning", LIKELIHOOD)
+                        .with("critical", LIKELIHOOD)
+                }),
+            )
             .with("require_runbook", Yaml::Seq(Vec::new()));
         let receivers = Yaml::map().with(
             PLACEHOLDER,
@@ -1353,11 +1757,35 @@ impl Kpi {
                         .with("histogram", histogram.as_str())
                         .with("quantile", Yaml::Num(quantile.to_string()))
                         .with("window", window.as_str())
-                        .with("selector", selector.as_str()),
+                        .with_opt(
+                            "selector",
+                            Some(selector.as_str()).filter(|s| !s.is_empty()),
+                        ),
                 ),
                 None,
                 "s",
             ),
+            Indicator::Throughput {
+                counter,
+                window,
+                per,
+                selector,
+            } => (
+                Yaml::map().with(
+                    "throughput",
+                    Yaml::map()
+                        .with("counter", counter.as_str())
+                        .with("window", window.as_str())
+                        .with("per", *per)
+                        .with_opt(
+                            "selector",
+                            Some(selector.as_str()).filter(|s| !s.is_empty()),
+                        ),
+                ),
+                None,
+                "",
+            ),
+            Indicator::Resource(r) => (Yaml::map().with("resource", *r), None, "%"),
             Indicator::ErrorRatio {
                 errors,
                 total,
@@ -1374,7 +1802,11 @@ impl Kpi {
                 None,
                 if *scale == 100 { "%" } else { " ratio" },
             ),
-            Indicator::Expr(e) => (Yaml::map().with("expr", e.as_str()), Some("count"), ""),
+            Indicator::Expr(e) => (
+                Yaml::map().with("expr", e.as_str()),
+                Some(self.unit.as_deref().unwrap_or("count")),
+                "",
+            ),
         };
         let mut levels = Yaml::map();
         if let Some((_, _, l, _)) = &self.warning {
@@ -1383,24 +1815,30 @@ impl Kpi {
         if let Some((_, _, l, _)) = &self.critical {
             levels.push("critical", l.as_str());
         }
+        // Each threshold, with its own `for` when the two wait differently.
+        let alerting = |slot: &Option<Slot>, k: usize| {
+            slot.as_ref().map(|(o, v, _, _)| {
+                let t = threshold(*o, *v, suffix);
+                match &self.waits {
+                    Some(w) => Yaml::map().with("value", t).with("for", w[k].as_str()),
+                    None => Yaml::str(t),
+                }
+            })
+        };
+        let over = self
+            .over
+            .as_ref()
+            .map(|(agg, window)| Yaml::map().with(agg, window.as_str()));
         Yaml::map()
             .with("service", self.service.as_str())
             .with_opt("description", self.description.as_deref())
             .with("indicator", indicator)
             .with_opt("unit", unit)
-            .with_opt(
-                "warning",
-                self.warning
-                    .as_ref()
-                    .map(|(o, v, _, _)| threshold(*o, *v, suffix)),
-            )
-            .with_opt(
-                "critical",
-                self.critical
-                    .as_ref()
-                    .map(|(o, v, _, _)| threshold(*o, *v, suffix)),
-            )
-            .with("for", self.for_.as_str())
+            .with_opt("over", over)
+            .with_opt("objective", self.objective.as_deref())
+            .with_opt("warning", alerting(&self.warning, 0))
+            .with_opt("critical", alerting(&self.critical, 1))
+            .with_opt("for", self.waits.is_none().then_some(self.for_.as_str()))
             .with("levels", levels)
     }
 }

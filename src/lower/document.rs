@@ -109,6 +109,7 @@ pub const FIELD_TABLE: &[(&str, &[&str])] = &[
     ("Task", ops::TASK),
     ("Backup", ops::BACKUP),
     ("BackupLevel", ops::BACKUP_LEVEL),
+    ("Prune", ops::PRUNE),
     ("RestoreTest", ops::RESTORE_TEST),
     ("Runbook", ops::RUNBOOK),
     ("DiagnosisStep", ops::DIAGNOSIS),

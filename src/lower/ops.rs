@@ -7,12 +7,12 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::{
     Autoscaling, Backup, BackupKind, BackupLevel, Budget, BudgetCategory, BudgetItem, Cadence,
     Deadline, DiagnosisStep, Downtime, Entries, Environment, Image, KpiOverride, LintLevel, Mute,
-    Period, Policies, Ref, ResourceSet, RestoreTest, Retention, Review, Role, Runbook, SloOverride,
-    Targets, Task, TaskType, When, Window, WindowKind,
+    PRUNE_SCHEDULE, Period, Policies, Prune, Ref, ResourceSet, RestoreTest, Retention, Review,
+    Role, Runbook, SloOverride, Targets, Task, TaskType, When, Window, WindowKind,
 };
 use crate::parse::{Node, Value};
 use crate::span::{Sp, Span};
-use crate::value::{Duration, KubeQuantity, Money, Threshold};
+use crate::value::{Duration, KubeQuantity, Money, Schedule, Threshold};
 
 pub(super) const ROLE: &[&str] = &["fte", "description", "contact", "standalone"];
 pub(super) const WINDOW: &[&str] = &[
@@ -58,10 +58,12 @@ pub(super) const BACKUP: &[&str] = &[
     "runbook",
     "environments",
     "level",
+    "prune",
 ];
 pub(super) const BACKUP_LEVEL: &[&str] = &[
     "schedule", "retain", "duration", "command", "manual", "level",
 ];
+pub(super) const PRUNE: &[&str] = &["command", "schedule", "duration", "level"];
 pub(super) const RESTORE_TEST: &[&str] = &["schedule", "duration", "command", "manual", "runbook"];
 pub(super) const RUNBOOK: &[&str] = &[
     "title",
@@ -387,10 +389,48 @@ pub(super) fn backups(cx: &mut Cx<'_>, n: &Node) -> Entries<Backup> {
                 runbook: o.opt_ref(cx, "runbook"),
                 environments: o.opt_refs(cx, "environments"),
                 level: o.opt_ref(cx, "level"),
+                prune: o.get("prune").and_then(|p| {
+                    prune(cx, p, o.key_span("prune").unwrap_or(key), &o.path("prune"))
+                }),
             },
         );
     }
     out
+}
+
+/// `prune`: a command, or `{command, schedule?, duration?, level?}`.
+fn prune(cx: &mut Cx<'_>, n: &Node, key: Span, path: &str) -> Option<Prune> {
+    let default = |command: &Sp<String>| {
+        let (schedule, _) = Schedule::parse(PRUNE_SCHEDULE).ok()?;
+        Some(Sp::new(schedule, command.span))
+    };
+    if n.as_map().is_none() {
+        let command = cx.string(n, path)?;
+        return Some(Prune {
+            schedule: default(&command)?,
+            scheduled: false,
+            command,
+            duration: None,
+            level: None,
+        });
+    }
+    let o = cx.object(n, key, path, PRUNE)?;
+    let command = o.req_string(cx, "command")?;
+    let schedule = o.opt_schedule(cx, "schedule");
+    Some(Prune {
+        scheduled: schedule.is_some(),
+        schedule: match schedule {
+            Some(s) => s,
+            None => default(&command)?,
+        },
+        command,
+        duration: o.opt_positive_duration(
+            cx,
+            "duration",
+            "write how long a run may take, such as `30m`, or leave `duration` out",
+        ),
+        level: o.opt_ref(cx, "level"),
+    })
 }
 
 pub(super) fn runbooks(cx: &mut Cx<'_>, n: &Node) -> Entries<Runbook> {

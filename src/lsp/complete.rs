@@ -88,6 +88,7 @@ const REFERENCE_FIELDS: &[(&str, &str, RefKind)] = &[
     ("Backup", "environments", RefKind::Environment),
     ("Backup", "level", RefKind::Level),
     ("BackupLevel", "level", RefKind::Level),
+    ("Prune", "level", RefKind::Level),
     ("RestoreTest", "runbook", RefKind::Runbook),
     ("Review", "owner", RefKind::Role),
 ];

@@ -13,9 +13,10 @@
 //! not run can usually wait for its next run. A backup with an `rpo` also raises
 //! `…RpoExceeded` (the newest success of its automated levels is older than the RPO) at the
 //! level of its missed-backup alerts; an automated restore test raises `…RestoreTestMissed` at
-//! warning urgency, as a task does.
+//! warning urgency, as a task does, and so does a backup kind's prune (`…PruneMissed`, or at its
+//! `prune.level`).
 
-use super::{Backup, BackupLevel, Level, Plan, Service, Severity, When};
+use super::{Backup, BackupKind, BackupLevel, Level, Plan, Service, Severity, When};
 use crate::span::{Sp, Span};
 use crate::value::{Duration, Threshold};
 
@@ -340,31 +341,41 @@ pub(crate) fn alerts(plan: &Plan) -> Vec<Alert<'_>> {
             .as_ref()
             .or(plan.execution.runbook.as_ref())
             .map(|r| &r.name);
+        // A missed run of one of the backup's jobs: `job` did not succeed in time.
+        let missed = |alert: &str, kind: BackupKind, job: String, urgency, explicit, span| Alert {
+            name: format!("{}{}{alert}", camel(&name.value), camel(kind.name())),
+            source: Source::Freshness { name: job },
+            urgency,
+            service: service_name.map(|r| &r.name),
+            level: level_for(plan, service, urgency, explicit),
+            runbook,
+            span,
+        };
         for level in automated_levels(backup) {
-            out.push(Alert {
-                name: format!(
-                    "{}{}BackupMissed",
-                    camel(&name.value),
-                    camel(level.kind.name())
-                ),
-                source: Source::Freshness {
-                    name: format!("{}.{}", name.value, level.kind.name()),
-                },
-                urgency: Urgency::Critical,
-                service: service_name.map(|r| &r.name),
-                level: level_for(
-                    plan,
-                    service,
-                    Urgency::Critical,
-                    level
-                        .level
-                        .as_ref()
-                        .or(backup.level.as_ref())
-                        .map(|r| &r.name),
-                ),
-                runbook,
-                span: level.schedule.span,
-            });
+            out.push(missed(
+                "BackupMissed",
+                level.kind,
+                format!("{}.{}", name.value, level.kind.name()),
+                Urgency::Critical,
+                level
+                    .level
+                    .as_ref()
+                    .or(backup.level.as_ref())
+                    .map(|r| &r.name),
+                level.schedule.span,
+            ));
+        }
+        // A prune that stops fills the disk slowly: of warning urgency, as a task is, unless
+        // `prune.level` says otherwise.
+        for (prune, level, _) in pruned_levels(backup) {
+            out.push(missed(
+                "PruneMissed",
+                level.kind,
+                super::timeline::prune_name(&name.value, level.kind),
+                Urgency::Warning,
+                prune.level.as_ref().map(|r| &r.name),
+                prune.schedule.span,
+            ));
         }
         // The data a restore would lose: the newest success of any automated level against the
         // RPO, at the level of the backup's missed-backup alerts.
@@ -500,6 +511,18 @@ pub(crate) fn automated_levels(backup: &Backup) -> impl Iterator<Item = &BackupL
         .levels
         .iter()
         .filter(|l| !l.manual && (l.command.is_some() || backup.command.is_some()))
+}
+
+/// The kinds a backup's `prune` deletes, with how long each is kept: its automated kinds with a
+/// finite `retain` (none without `prune`).
+pub(crate) fn pruned_levels(
+    backup: &Backup,
+) -> impl Iterator<Item = (&super::Prune, &BackupLevel, Duration)> {
+    let prune = backup.prune.as_ref();
+    automated_levels(backup).filter_map(move |l| match l.retain.value {
+        super::Retention::For(keep) => prune.map(|p| (p, l, keep)),
+        super::Retention::Forever => None,
+    })
 }
 
 /// Whether an indicator yields a value even when none of its series exists (`… or vector(0)`):

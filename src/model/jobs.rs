@@ -83,6 +83,8 @@ pub(crate) enum JobKind {
     Task,
     Backup,
     RestoreTest,
+    /// A backup kind's `prune`: deletes the backups older than its `retain`.
+    Prune,
     /// A command health probe: writes success or failure, not a last-success time.
     Probe,
 }
@@ -99,6 +101,8 @@ pub(crate) struct Job {
     pub when: String,
     pub cron: CronPlan,
     pub command: String,
+    /// The positional parameters of `command` (`$1`, `$2`…): a prune's kind and retention.
+    pub args: Vec<String>,
     /// Hard time limit.
     pub timeout: Duration,
     /// How late a start is still worth it (Kubernetes `startingDeadlineSeconds`).
@@ -172,6 +176,16 @@ pub(crate) fn backup_limit(level: &BackupLevel) -> Duration {
     )
 }
 
+/// The longest a prune runs when it gives no `duration`.
+pub(crate) const PRUNE_LIMIT: Duration = Duration::from_hours(1);
+
+/// What a prune of backups kept `keep` receives as `$2`: the retention in whole minutes, rounded
+/// up, so that `find -mmin +$2` deletes exactly the files older than `keep` (GNU `find`
+/// compares the age to the second: `-mmin +43200` is "modified more than 30 days ago").
+pub(crate) fn prune_minutes(keep: Duration) -> u64 {
+    keep.as_secs().div_ceil(60)
+}
+
 /// The time limit of a restore test's runs: its `duration`, or [`RESTORE_TEST_LIMIT`].
 pub(crate) fn restore_test_limit(test: &RestoreTest) -> Duration {
     test.duration
@@ -190,6 +204,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
         if !item.automated {
             continue;
         }
+        let mut args = Vec::new();
         let (kind, command, timeout, span) = match item.kind {
             ItemKind::Task => {
                 let Some(t) = plan.tasks.get(&item.name) else {
@@ -232,6 +247,26 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
                     cmd.value.clone(),
                     restore_test_limit(r),
                     cmd.span,
+                )
+            }
+            ItemKind::Prune => {
+                let Some((bname, _)) = item.name.split_once('.') else {
+                    continue;
+                };
+                let Some(b) = plan.backups.get(bname) else {
+                    continue;
+                };
+                let Some((p, l, keep)) = super::alerts::pruned_levels(b)
+                    .find(|(_, l, _)| timeline::prune_name(bname, l.kind) == item.name)
+                else {
+                    continue;
+                };
+                args = vec![l.kind.name().to_owned(), prune_minutes(keep).to_string()];
+                (
+                    JobKind::Prune,
+                    p.command.value.clone(),
+                    p.duration.as_ref().map_or(PRUNE_LIMIT, |d| d.value),
+                    p.command.span,
                 )
             }
             ItemKind::Window | ItemKind::Review => continue,
@@ -305,6 +340,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
             when,
             cron,
             command,
+            args,
             timeout,
             start_deadline,
             origin: origin(item.when),
@@ -328,6 +364,7 @@ pub(crate) fn jobs(plan: &Plan, sources: &crate::source::SourceMap) -> Vec<Job> 
             ),
             cron: Schedule::Every(t.attempt).to_cron(),
             command: cmd.clone(),
+            args: Vec::new(),
             timeout: h.timeout.value,
             start_deadline: Duration::from_mins(1),
             origin: origin(h.probe.span),
@@ -417,11 +454,18 @@ pub(crate) fn metric_file(dir: &str, plan: &str, job: &Job) -> String {
 /// its result either way.
 pub(crate) fn shell(plan: &str, tz: &str, job: &Job, report: Report<'_>) -> String {
     let guards: Vec<String> = job.cron.guards.iter().map(|g| g.shell(tz)).collect();
-    let run = format!(
+    let mut run = format!(
         "timeout {} sh -c {}",
         job.timeout.as_secs().max(1),
         command_word(&job.command)
     );
+    if !job.args.is_empty() {
+        // `sh -c COMMAND NAME ARGS…`: the job's name is `$0`, the arguments `$1`…
+        let _ = write!(run, " {}", sh_quote(&job.name));
+        for a in &job.args {
+            let _ = write!(run, " {}", sh_quote(a));
+        }
+    }
     let body = match report {
         Report::Nothing => run,
         Report::Push(address) => format!("{run} && {}", push(plan, job, address)),

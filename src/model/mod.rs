@@ -857,7 +857,28 @@ pub struct Backup {
     pub environments: Vec<EnvironmentRef>,
     /// The level of its missed-backup alerts, instead of the matrix's critical column.
     pub level: Option<LevelRef>,
+    /// What deletes the backups older than their `retain`.
+    pub prune: Option<Prune>,
 }
+
+/// `backups.NAME.prune`: the command that deletes the backups of one kind older than its
+/// `retain`, run once per automated kind with a finite `retain` (see `model::jobs::prunes`).
+#[derive(Clone, Debug)]
+pub struct Prune {
+    /// Run with the kind as `$1` and the retention in whole minutes as `$2`.
+    pub command: Sp<String>,
+    /// When it runs: the plan's, or [`PRUNE_SCHEDULE`] (spanned at `command`).
+    pub schedule: Sp<Schedule>,
+    /// Whether `schedule` was written (the default otherwise).
+    pub scheduled: bool,
+    /// How long a run may take: its time limit (default: `model::jobs::PRUNE_LIMIT`).
+    pub duration: Option<Sp<Duration>>,
+    /// The level of its missed-run alerts, instead of the matrix's warning column.
+    pub level: Option<LevelRef>,
+}
+
+/// When a prune runs if its `schedule` is not written: midday, away from the nightly backups.
+pub const PRUNE_SCHEDULE: &str = "daily at 12:00";
 
 #[derive(Clone, Debug)]
 pub struct RestoreTest {

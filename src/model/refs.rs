@@ -16,7 +16,7 @@ use crate::span::Sp;
 use super::{
     Backup, BackupKind, BackupLevel, Body, Dependency, Document, Downtime, Environment, Escalation,
     Execution, Health, Kpi, KpiOverride, Level, LikelihoodOf, Matrix, Mute, Oncall, Policies,
-    RestoreTest, Review, Runbook, Service, Severity, Slo, SloOverride, Task, When, Window,
+    Prune, RestoreTest, Review, Runbook, Service, Severity, Slo, SloOverride, Task, When, Window,
 };
 
 named! {
@@ -583,8 +583,19 @@ fn backup<'a>(w: &mut Walk<'a>, name: &'a str, b: &'a Backup) {
         runbook,
         environments,
         level,
+        prune,
     } = b;
     w.opt("level", level.as_ref());
+    if let Some(p) = prune {
+        let Prune {
+            command: _,
+            schedule: _,
+            scheduled: _,
+            duration: _,
+            level,
+        } = p;
+        w.opt("prune.level", level.as_ref());
+    }
     for l in levels {
         let BackupLevel {
             kind,

@@ -1,7 +1,7 @@
 //! Everything in a plan that happens at a time: windows, tasks (on their own schedule or inside
-//! a window, one after another from its start), backup levels, restore tests and policy
-//! reviews, each with its effective timing. Emitters (cron, Kubernetes, calendar, docs) and
-//! checks (overlaps, freezes) all read this one list.
+//! a window, one after another from its start), backup levels, their prunes, restore tests and
+//! policy reviews, each with its effective timing. Emitters (cron, Kubernetes, calendar, docs)
+//! and checks (overlaps, freezes) all read this one list.
 
 use std::fmt::Write as _;
 
@@ -18,6 +18,8 @@ pub(crate) enum ItemKind {
     Task,
     Backup,
     RestoreTest,
+    /// A backup kind's `prune` (`db.full.prune`).
+    Prune,
     Review,
 }
 
@@ -28,6 +30,7 @@ impl ItemKind {
             ItemKind::Task => "task",
             ItemKind::Backup => "backup",
             ItemKind::RestoreTest => "restore test",
+            ItemKind::Prune => "prune",
             ItemKind::Review => "review",
         }
     }
@@ -126,6 +129,17 @@ pub(crate) fn items(plan: &Plan) -> Vec<Item<'_>> {
                 when: l.schedule.span,
             });
         }
+        for (p, l, _) in super::alerts::pruned_levels(b) {
+            out.push(Item {
+                kind: ItemKind::Prune,
+                name: prune_name(&name.value, l.kind),
+                schedule: &p.schedule.value,
+                offset: Duration::ZERO,
+                duration: p.duration.as_ref().map(|d| d.value),
+                automated: true,
+                when: p.schedule.span,
+            });
+        }
         if let Some(r) = &b.restore_test {
             out.push(Item {
                 kind: ItemKind::RestoreTest,
@@ -152,6 +166,11 @@ pub(crate) fn items(plan: &Plan) -> Vec<Item<'_>> {
         }
     }
     out
+}
+
+/// The job that prunes kind `kind` of backup `backup`: `db.full.prune`.
+pub(crate) fn prune_name(backup: &str, kind: super::BackupKind) -> String {
+    format!("{backup}.{}.prune", kind.name())
 }
 
 /// The next `n` starts of every item.

@@ -81,7 +81,7 @@ impl ValueFormat {
     }
 
     /// The Go template that shows `$value`, with the unit.
-    fn template(self, unit: &str) -> String {
+    pub(crate) fn template(self, unit: &str) -> String {
         match self {
             ValueFormat::Seconds => "{{ $value | humanizeDuration }}".to_owned(),
             ValueFormat::Percent => "{{ $value | printf \"%.2f\" }}%".to_owned(),
@@ -313,57 +313,99 @@ pub(crate) fn kpi_expr(plan: &Plan, kpi: &Kpi) -> String {
             quantile,
             window,
             selector,
-        } => {
-            let sel = service_selector(job, selector.as_ref().map(|s| s.value.as_str()));
-            format!(
-                "histogram_quantile({}, sum by (le) (rate({}_bucket{{{sel}}}[{}])))",
-                quantile.value, histogram.value, window.value
-            )
-        }
+        } => latency_expr(
+            &histogram.value,
+            &quantile.value.to_string(),
+            window.value,
+            &service_selector(job, selector.as_ref().map(|s| s.value.as_str())),
+        ),
         Indicator::ErrorRatio {
             errors,
             total,
             window,
-        } => {
-            format!(
-                "100 * {} / {}",
-                sum_rate(&errors.value, window.value),
-                sum_rate(&total.value, window.value)
-            )
-        }
+        } => error_ratio_expr(&errors.value, &total.value, window.value),
         Indicator::Throughput {
             counter,
             window,
             per,
             selector,
-        } => {
-            let sel = service_selector(job, selector.as_ref().map(|s| s.value.as_str()));
-            let base = format!("sum(rate({}{{{sel}}}[{}]))", counter.value, window.value);
-            match per {
-                RatePer::Second => base,
-                _ => format!("{base} * {}", per.seconds()),
-            }
-        }
-        Indicator::Resource(r) => {
-            let (j, _) = plan.hosts(&kpi.service.value);
-            match r {
-                Resource::Cpu => format!(
-                    "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{{j}, mode=\"idle\"}}[5m])))"
-                ),
-                Resource::Memory => format!(
-                    "100 * (1 - max by (instance) (node_memory_MemAvailable_bytes{{{j}}}) / max by (instance) (node_memory_MemTotal_bytes{{{j}}}))"
-                ),
-                Resource::Disk => {
-                    format!(
-                        "100 * (1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{{{j}, {FS_FILTER}}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{{{j}, {FS_FILTER}}}))"
-                    )
-                }
-            }
-        }
-        Indicator::Up { job: j } => format!(
-            "up{{job={}}}",
-            quote(j.as_ref().map_or(job, |j| j.value.as_str()))
+        } => throughput_expr(
+            &counter.value,
+            window.value,
+            *per,
+            &service_selector(job, selector.as_ref().map(|s| s.value.as_str())),
         ),
+        Indicator::Resource(r) => resource_expr(*r, plan.hosts(&kpi.service.value).0),
+        Indicator::Up { job: j } => up_expr(j.as_ref().map_or(job, |j| j.value.as_str())),
+    }
+}
+
+/// A `latency` indicator's `PromQL`: the quantile of the histogram's buckets on `sel`.
+pub(crate) fn latency_expr(histogram: &str, quantile: &str, window: Duration, sel: &str) -> String {
+    format!(
+        "histogram_quantile({quantile}, sum by (le) (rate({histogram}_bucket{{{sel}}}[{window}])))"
+    )
+}
+
+/// An `error_ratio` indicator's `PromQL`, in percent.
+pub(crate) fn error_ratio_expr(errors: &str, total: &str, window: Duration) -> String {
+    format!(
+        "100 * {} / {}",
+        sum_rate(errors, window),
+        sum_rate(total, window)
+    )
+}
+
+/// A `throughput` indicator's `PromQL`: the counter's rate on `sel`, per `per`.
+pub(crate) fn throughput_expr(counter: &str, window: Duration, per: RatePer, sel: &str) -> String {
+    let base = format!("sum(rate({counter}{{{sel}}}[{window}]))");
+    match per {
+        RatePer::Second => base,
+        _ => format!("{base} * {}", per.seconds()),
+    }
+}
+
+/// A `resource` indicator's `PromQL`, in percent, on the node exporter series of `hosts`.
+pub(crate) fn resource_expr(r: Resource, hosts: &str) -> String {
+    match r {
+        Resource::Cpu => format!(
+            "100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{{hosts}, mode=\"idle\"}}[5m])))"
+        ),
+        Resource::Memory => format!(
+            "100 * (1 - max by (instance) (node_memory_MemAvailable_bytes{{{hosts}}}) / max by (instance) (node_memory_MemTotal_bytes{{{hosts}}}))"
+        ),
+        Resource::Disk => format!(
+            "100 * (1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{{{hosts}, {FS_FILTER}}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{{{hosts}, {FS_FILTER}}}))"
+        ),
+    }
+}
+
+/// An `up` indicator's `PromQL`.
+pub(crate) fn up_expr(job: &str) -> String {
+    format!("up{{job={}}}", quote(job))
+}
+
+/// The condition of a health check's alert on its series (`selector`) over the window of its
+/// last attempts; with a `body`, `regex` selects the blackbox exporter's
+/// [`REGEX_FAILED`] series of the same probe.
+pub(crate) fn health_expr(
+    check: HealthAlert,
+    selector: &str,
+    regex: &str,
+    body: bool,
+    window: Duration,
+) -> String {
+    let failed = format!("max_over_time({selector}[{window}]) == 0");
+    let on_body = format!("max_over_time({regex}[{window}]) > 0");
+    match (check, body) {
+        (HealthAlert::Flapping, _) => format!(
+            "changes({selector}[{}]) >= {} and max_over_time({selector}[{window}]) == 1",
+            probes::FLAP_WINDOW,
+            probes::FLAP_CHANGES,
+        ),
+        (HealthAlert::Down, false) => failed,
+        (HealthAlert::Down, true) => format!("{failed} unless {on_body}"),
+        (HealthAlert::Unhealthy, _) => format!("{failed} and {on_body}"),
     }
 }
 
@@ -966,19 +1008,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
         let t = probes::timing(health);
         let selector = format!("{series}{}", matchers(&refs));
         let regex = format!("{REGEX_FAILED}{}", matchers(&refs));
-        let failed = format!("max_over_time({selector}[{}]) == 0", t.window);
-        let on_body = format!("max_over_time({regex}[{}]) > 0", t.window);
-        let expr = match (check, body) {
-            (HealthAlert::Flapping, _) => format!(
-                "changes({selector}[{}]) >= {} and max_over_time({selector}[{}]) == 1",
-                probes::FLAP_WINDOW,
-                probes::FLAP_CHANGES,
-                t.window
-            ),
-            (HealthAlert::Down, None) => failed,
-            (HealthAlert::Down, Some(_)) => format!("{failed} unless {on_body}"),
-            (HealthAlert::Unhealthy, _) => format!("{failed} and {on_body}"),
-        };
+        let expr = health_expr(check, &selector, &regex, body.is_some(), t.window);
         // The probe's series: `probe_success` at `success`, and for a check with a body,
         // `probe_failed_due_to_regex` at `regex` (1 when the body failed the attempt).
         let probe = |success: feed::Kind, regex: f64| {
@@ -1095,7 +1125,7 @@ pub(crate) fn rules(cx: &Context<'_>) -> Rules {
             &i.name == name
                 && matches!(
                     i.kind,
-                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest
+                    ItemKind::Task | ItemKind::Backup | ItemKind::RestoreTest | ItemKind::Prune
                 )
         }) else {
             continue;
@@ -1351,7 +1381,8 @@ fn regex_literal(text: &str) -> String {
     out
 }
 
-fn labels_yaml(labels: &[(String, String)]) -> Yaml {
+/// Labels as a mapping, in order.
+pub(crate) fn labels_yaml(labels: &[(String, String)]) -> Yaml {
     Yaml::Map(
         labels
             .iter()

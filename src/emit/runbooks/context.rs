@@ -732,6 +732,9 @@ fn fires(plan: &Plan, a: &Alert<'_>) -> String {
         Source::Freshness { name } if name.ends_with(".restore_test") => {
             format!("restore test {name} did not succeed in time")
         }
+        Source::Freshness { name } if name.split('.').nth(2) == Some("prune") => {
+            format!("prune {name} (deleting old backups) did not succeed in time")
+        }
         Source::Freshness { name } if name.contains('.') => {
             format!("backup {name} did not succeed in time")
         }
