@@ -91,7 +91,7 @@ fn hooks_run_under_pre_commit() {
     );
     // The fixture's Sunday vacuum runs while its hourly incremental backup does
     // (`task/overlap`, which covers backups since issue 14); this test is about the hooks, so
-    // the vacuum takes 20 minutes and the backups run at half past.
+    // the vacuum takes 20 minutes, the backups run at half past, and old backups are pruned.
     let text = text
         .replacen(
             "    window: sunday\n    duration: 1h\n",
@@ -101,6 +101,12 @@ fn hooks_run_under_pre_commit() {
         .replacen(
             "incremental: {schedule: \"every 1h\"",
             "incremental: {schedule: \"cron 30 * * * *\"",
+            1,
+        )
+        // Its retention enforced (`backup/retention-unenforced` otherwise).
+        .replacen(
+            "    command: /usr/local/bin/pg-backup\n",
+            "    command: /usr/local/bin/pg-backup\n    prune: \"find /var/backups/postgres/$1 -type f -mmin +$2 -delete\"\n",
             1,
         );
     std::fs::write(&plan, text).expect("write plan");
